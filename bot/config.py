@@ -1,0 +1,73 @@
+"""Process settings from the environment, parsed once at the edge.
+
+Usage (the CLI does this)::
+
+    load_dotenv(Path.cwd() / ".env")
+    settings = load_settings(os.environ, cwd=Path.cwd())
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    config_path: Path
+    port: int
+    ingest_token: str | None
+    log_format: str
+
+    def require(self, *names: str) -> None:
+        """Fail with the variable's name when a command needs a setting that is unset."""
+        missing = [name.upper() for name in names if not getattr(self, name)]
+        if missing:
+            raise SettingsError(f"{', '.join(missing)} must be set (see .env.example)")
+
+
+def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
+    port_text = env.get("PORT", "3000")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise SettingsError(f"PORT must be a number (got {port_text!r})") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"PORT must be between 0 and 65535 (got {port})")
+    api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
+    if not api_url.endswith("/"):
+        api_url += "/"
+    log_format = env.get("LOG_FORMAT", "text")
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be 'text' or 'json' (got {log_format!r})")
+    return Settings(
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+        slack_api_url=api_url,
+        database_url=resolve_database_url(env.get("DATABASE_URL", "sqlite:///auditbot.db"), cwd),
+        config_path=cwd / env.get("AUDITBOT_CONFIG", "auditbot.toml"),
+        port=port,
+        ingest_token=env.get("INGEST_TOKEN") or None,
+        log_format=log_format,
+    )
+
+
+def resolve_database_url(url: str, cwd: Path) -> str:
+    """Relative SQLite paths resolve against the directory holding .env, as the contract says."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        relative = url[len(prefix) :]
+        if relative and relative != ":memory:":
+            return prefix + str((cwd / relative).resolve())
+    return url

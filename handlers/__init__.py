@@ -1,0 +1,12 @@
+"""Slack listeners: each module translates payloads into domain calls and holds no rules."""
+
+from slack_bolt import App
+
+from bot.context import AppContext
+from handlers import commands, errors, grading
+
+
+def register(app: App, ctx: AppContext) -> None:
+    errors.register(app, ctx)
+    grading.register(app, ctx)
+    commands.register(app, ctx)
