@@ -1,0 +1,65 @@
+"""``describe_workspace``: what ``auditbot config check`` prints once the config is valid.
+
+    print(describe_workspace(load_workspace("auditbot.toml")))
+
+Plain text, one fact per line, so a person can check the bot understood what they meant:
+effective policy per task type (overrides marked ``*``), people, schedule and escalation.
+"""
+
+from dataclasses import fields
+
+from bot.workspace.model import LEAD, Policy, Workspace
+from bot.workspace.timing import format_duration
+
+
+def describe_workspace(ws: Workspace) -> str:
+    """A readable multi-line summary of a validated workspace."""
+    lines = [
+        f"Timezone: {ws.timezone}",
+        f"Managers: {', '.join(ws.managers) or '(none)'}",
+        "Schedule:",
+        f"  weekly audit: {ws.schedule.weekly_audit.label} ({ws.timezone})",
+        f"  escalation check: every {format_duration(ws.schedule.escalation_check)}",
+        f"Default policy: {_policy(ws.policy, ws.policy)}",
+        f"Task types ({len(ws.task_types)}; * marks a policy value overriding the default):",
+    ]
+    for tt in ws.task_types:
+        trainers = [t.user for t in ws.trainers_of(tt.key)]
+        lines += [
+            f"  {tt.key}: {tt.name}",
+            f"    channel: {tt.channel}",
+            f"    reviewers: {', '.join(tt.reviewers)}",
+            f"    trainers: {', '.join(trainers) or '(none)'}",
+            f"    error categories: {'; '.join(tt.error_categories)}",
+            f"    policy: {_policy(tt.policy, ws.policy)}",
+        ]
+    lines.append(f"Trainers ({len(ws.trainers)}):")
+    for t in ws.trainers:
+        lead = f"lead {t.lead}" if t.lead else "no lead"
+        started = f"started {t.started.isoformat()}" if t.started else "start date unknown"
+        lines.append(f"  {t.user}: {', '.join(t.task_types)}; {lead}; {started}")
+    lines.append("Escalation:")
+    for i, level in enumerate(ws.escalation.levels, start=1):
+        targets = ", ".join("the trainer's lead" if n == LEAD else n for n in level.notify)
+        if i == len(ws.escalation.levels) or level.ack_within is None:
+            wait = "last level"
+        else:
+            wait = f"next level after {format_duration(level.ack_within)} unacknowledged"
+        lines.append(f"  {i}. {targets} ({wait})")
+    lines.append(f"  acknowledged levels are pinged again after "
+                 f"{format_duration(ws.escalation.reack_after)}")
+    return "\n".join(lines)
+
+
+def _policy(policy: Policy, default: Policy) -> str:
+    """``samples_per_trainer=5, ..., pass_threshold=0.9*`` (``*`` = differs from default)."""
+    parts = []
+    for f in fields(Policy):
+        value = getattr(policy, f.name)
+        if f.name == "grade_weights":
+            text = "{" + ", ".join(f"{g}={w:g}" for g, w in value.items()) + "}"
+        else:
+            text = f"{value:g}"
+        mark = "*" if value != getattr(default, f.name) else ""
+        parts.append(f"{f.name}={text}{mark}")
+    return ", ".join(parts)

@@ -1,0 +1,181 @@
+"""The workspace config as frozen, typed objects. Build them with ``parse_workspace``.
+
+    ws = load_workspace("auditbot.toml")
+    tt = ws.task_type("clinical")            # KeyError if unknown
+    tt.policy.pass_threshold                 # workspace [policy] merged with overrides
+    ws.may_grade("U0NURSE01", "clinical")    # reviewer of the type, or a manager
+
+Everything here is immutable and hashable, so it can be shared across threads and replicas'
+jobs without copying.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.workspace.timing import WeeklyTime
+
+GRADES = ("pass", "minor", "major")
+LEAD = "lead"  # the escalation target that means "this trainer's lead"
+
+
+class FrozenMap(Mapping[str, float]):
+    """A read-only, hashable mapping (``MappingProxyType`` is not hashable, and a frozen
+    dataclass hashes its fields)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> None:
+        self._data = dict(items)
+
+    def __getitem__(self, key: str) -> float:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
+DEFAULT_GRADE_WEIGHTS = FrozenMap({"pass": 1.0, "minor": 0.5, "major": 0.0})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a task type is audited and when a trainer is escalated."""
+
+    samples_per_trainer: int = 5
+    double_review_fraction: float = 0.2  # share of samples that need a second reviewer
+    window_weeks: int = 4  # rolling window of the quality score
+    pass_threshold: float = 0.85  # a score below this opens an escalation
+    min_graded: int = 8  # no escalation on fewer graded samples
+    grade_weights: Mapping[str, float] = DEFAULT_GRADE_WEIGHTS
+
+    def weight(self, grade: str) -> float:
+        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
+        return self.grade_weights[grade]
+
+
+POLICY_KEYS = tuple(Policy.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A kind of work audited together, in one channel, by its own reviewers."""
+
+    key: str
+    name: str
+    channel: str
+    reviewers: tuple[str, ...]
+    error_categories: tuple[str, ...]
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """A person whose outputs are audited. ``lead`` gets the first escalation (if set)."""
+
+    user: str
+    task_types: tuple[str, ...]
+    lead: str | None = None
+    started: date | None = None
+
+
+DEFAULT_WEEKLY_AUDIT = WeeklyTime(weekday=0, at=time(9, 0))  # mon 09:00
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the jobs run: the weekly audit and the escalation re-check interval."""
+
+    weekly_audit: WeeklyTime = DEFAULT_WEEKLY_AUDIT
+    escalation_check: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """Who is notified at this level and how long they have to acknowledge.
+
+    ``notify`` holds ``"lead"`` (the trainer's lead; skipped for a trainer without one),
+    user ids (DM) and channel ids (post). ``ack_within`` is ``None`` only on the last level.
+    """
+
+    notify: tuple[str, ...]
+    ack_within: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """The path an escalation climbs, and when an acknowledged level is pinged again."""
+
+    levels: tuple[EscalationLevel, ...]
+    reack_after: timedelta = timedelta(hours=24)
+
+
+def default_escalation(managers: tuple[str, ...]) -> Escalation:
+    """Lead (4h to acknowledge), then the managers (24h); just the lead without managers."""
+    levels = [EscalationLevel(notify=(LEAD,), ack_within=timedelta(hours=4))]
+    if managers:
+        levels.append(EscalationLevel(notify=managers, ack_within=timedelta(hours=24)))
+    return Escalation(levels=tuple(levels))
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The whole validated config. Look things up with the methods, not by scanning."""
+
+    timezone: str
+    tz: ZoneInfo
+    managers: tuple[str, ...]
+    schedule: Schedule
+    policy: Policy  # the workspace defaults; each TaskType carries its effective policy
+    task_types: tuple[TaskType, ...]
+    trainers: tuple[Trainer, ...]
+    escalation: Escalation
+    _task_types_by_key: Mapping[str, TaskType] = field(
+        init=False, repr=False, compare=False, hash=False)
+    _trainers_by_user: Mapping[str, Trainer] = field(
+        init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # Frozen: indexes are set once, through object.__setattr__.
+        object.__setattr__(self, "_task_types_by_key", {t.key: t for t in self.task_types})
+        object.__setattr__(self, "_trainers_by_user", {t.user: t for t in self.trainers})
+
+    def task_type(self, key: str) -> TaskType:
+        """The task type with this key; ``KeyError`` if none."""
+        try:
+            return self._task_types_by_key[key]
+        except KeyError:
+            raise KeyError(f"unknown task type {key!r}") from None
+
+    def trainer(self, user: str) -> Trainer | None:
+        """The trainer with this user id, or ``None``."""
+        return self._trainers_by_user.get(user)
+
+    def is_manager(self, user: str) -> bool:
+        """Managers may run ``/audit run``, pause trainers and grade every task type."""
+        return user in self.managers
+
+    def may_grade(self, user: str, task_type_key: str) -> bool:
+        """A reviewer of that task type, or a manager. (Own outputs are checked elsewhere.)"""
+        if self.is_manager(user):
+            return True
+        task_type = self._task_types_by_key.get(task_type_key)
+        return task_type is not None and user in task_type.reviewers
+
+    def reviewer_task_types(self, user: str) -> tuple[TaskType, ...]:
+        """The task types that list ``user`` as a reviewer (managers not included)."""
+        return tuple(t for t in self.task_types if user in t.reviewers)
+
+    def trainers_of(self, task_type_key: str) -> tuple[Trainer, ...]:
+        """The trainers audited for this task type, in config order."""
+        return tuple(t for t in self.trainers if task_type_key in t.task_types)

@@ -1,0 +1,49 @@
+"""Reading ``[policy]`` and the per-task-type overrides of it.
+
+    base = read_policy(root.table("policy", known=POLICY_KEYS), Policy())
+    effective = read_policy(task_type_table, base)   # only the keys it sets change
+
+The same reader serves both: a ``[[task_types]]`` table may set any policy key directly.
+"""
+
+from collections.abc import Mapping
+
+from bot.workspace.model import GRADES, FrozenMap, Policy
+from bot.workspace.reader import Table, describe
+
+MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
+
+
+def read_policy(table: Table, base: Policy) -> Policy:
+    """``base`` with every policy key that ``table`` sets, validated (problems collected)."""
+    return Policy(
+        samples_per_trainer=table.integer(
+            "samples_per_trainer", default=base.samples_per_trainer, low=1,
+            high=MAX_SAMPLES_PER_TRAINER),
+        double_review_fraction=table.fraction(
+            "double_review_fraction", default=base.double_review_fraction),
+        window_weeks=table.integer("window_weeks", default=base.window_weeks, low=1),
+        pass_threshold=table.fraction("pass_threshold", default=base.pass_threshold),
+        min_graded=table.integer("min_graded", default=base.min_graded, low=0),
+        grade_weights=_grade_weights(table, base),
+    )
+
+
+def _grade_weights(table: Table, base: Policy) -> FrozenMap:
+    """All three grades, each in [0, 1], never rewarding a worse grade more."""
+    raw = table.raw("grade_weights")
+    if not isinstance(raw, Mapping):  # absent, or reported here without a cascade below
+        if table.has("grade_weights"):
+            table.report("grade_weights", "must be a table like { pass = 1.0, minor = 0.5, "
+                         f"major = 0.0 }} (got {describe(raw)})")
+        return FrozenMap(base.grade_weights)
+    weights = table.table("grade_weights", known=GRADES)
+    before = len(table.problems.items)
+    values = {g: weights.fraction(g, default=base.grade_weights[g], required=True)
+              for g in GRADES}
+    if len(table.problems.items) == before and not (
+            values["pass"] >= values["minor"] >= values["major"]):
+        table.report("grade_weights", "must satisfy pass >= minor >= major (got "
+                     + ", ".join(f"{g} = {values[g]:g}" for g in GRADES) + ")")
+    return FrozenMap(values)
+
