@@ -1,0 +1,138 @@
+"""The store: what auditbot remembers, and the unique constraints that make retries harmless.
+
+Every table that a retry, a double click or a second replica could write twice carries a
+unique constraint on its natural key; services insert and treat ``IntegrityError`` as
+"someone already did it". Datetimes are timezone-aware UTC (SQLModel's UTCDateTime).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class TrainerOutput(SQLModel, table=True):
+    """One piece of a trainer's work, as ingested. ``gold_*`` set means a calibration item."""
+
+    __tablename__ = "trainer_output"
+    __table_args__ = (
+        Index("ix_output_trainer_task_created", "trainer", "task_type", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=200)
+    trainer: str = Field(max_length=32)
+    task_type: str = Field(max_length=64)
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    output: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    metadata_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    gold_grade: str | None = Field(default=None, max_length=16)
+    gold_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    content_hash: str = Field(max_length=64)
+    ingested_at: datetime
+
+
+class AuditThread(SQLModel, table=True):
+    """One trainer's audit for one task type and ISO week: the parent message of a thread."""
+
+    __tablename__ = "audit_thread"
+    __table_args__ = (UniqueConstraint("trainer", "task_type", "iso_week", name="uq_thread_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainer: str = Field(max_length=32)
+    task_type: str = Field(max_length=64)
+    iso_week: str = Field(max_length=10)
+    channel: str = Field(max_length=32)
+    seed: str = Field(max_length=64)
+    # The ids the sample was drawn from, in draw order, so anyone can re-derive the choice.
+    population_json: str = Field(sa_column=Column(Text, nullable=False))
+    sample_count: int
+    created_at: datetime
+    parent_ts: str | None = Field(default=None, max_length=32)
+
+
+class Sample(SQLModel, table=True):
+    """One output posted for review. An output is audited at most once, ever."""
+
+    __tablename__ = "sample"
+    __table_args__ = (UniqueConstraint("thread_id", "position", name="uq_sample_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="audit_thread.id", index=True)
+    output_id: str = Field(foreign_key="trainer_output.id", unique=True, max_length=200)
+    position: int
+    needs_double_review: bool = False
+    message_ts: str | None = Field(default=None, max_length=32)
+
+
+class Grade(SQLModel, table=True):
+    """A reviewer's current grade of a sample: one row per reviewer and sample, latest wins."""
+
+    __tablename__ = "grade"
+    __table_args__ = (UniqueConstraint("sample_id", "reviewer", name="uq_grade_reviewer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    reviewer: str = Field(max_length=32)
+    grade: str = Field(max_length=16)
+    category: str | None = Field(default=None, max_length=100)
+    explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    updated_at: datetime
+
+
+class GradeEvent(SQLModel, table=True):
+    """History: every change of a reviewer's grade, appended, never rewritten."""
+
+    __tablename__ = "grade_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", index=True)
+    reviewer: str = Field(max_length=32)
+    grade: str = Field(max_length=16)
+    category: str | None = Field(default=None, max_length=100)
+    explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recorded_at: datetime
+
+
+class JobRun(SQLModel, table=True):
+    """A claim on one due time of a scheduled job, so replicas and restarts run it once."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=64)
+    period: str = Field(max_length=64)
+    started_at: datetime
+    finished_at: datetime | None = None
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OutboxItem(SQLModel, table=True):
+    """A Slack write owed to the world, committed with the state it reports.
+
+    ``kind`` and ``ref_id`` say what to send; the worker renders the message from the
+    store at delivery time, so a late update always shows the latest state.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=32)
+    ref_id: int
+    channel: str = Field(max_length=32)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    # Set while a post may have reached Slack without us hearing back (a crash or a lost
+    # answer mid-send): the next attempt first looks for the message before posting again.
+    in_doubt: bool = False
+    next_attempt_at: datetime
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    result_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime
+    sent_at: datetime | None = None
