@@ -1,0 +1,243 @@
+"""Storing trainer outputs: good records kept, bad ones reported, and idempotent by ``id``.
+
+Usage (what ``auditbot ingest FILE`` does; the HTTP ingest passes
+``records_from_json_array(body)`` instead, where numbers are array indexes)::
+
+    roster = roster_from_workspace(workspace)
+    with session_scope(engine) as session:  # the caller commits
+        report = ingest(session, read_records(path), **roster._asdict(), now=clock.now())
+    print(report.summary_line())  # read 120, stored 100, unchanged 18, rejected 2
+    for rejection in report.rejected:
+        print(rejection.describe("line"))  # line 7 (out-9): missing field `prompt`
+    exit_code = 0 if report.ok else 1
+
+Ingesting the same record twice changes nothing (``unchanged``); the same ``id`` with other
+content is refused, the stored record stays. Two ingests racing on one database both succeed
+and store each record once: rows go in under a SAVEPOINT and a unique-key clash means "already
+there, compare the hashes". Records are looked up and inserted in batches.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.clock import as_utc
+from bot.models import TrainerOutput
+from bot.services.ingest_read import (
+    RawRecord,
+    UnsupportedFormat,
+    read_records,
+    records_from_json_array,
+)
+from bot.services.ingest_validate import (
+    MAX_ID_LENGTH,
+    Roster,
+    ValidRecord,
+    roster_from_workspace,
+    validate_record,
+)
+
+__all__ = [
+    "BATCH_SIZE",
+    "IngestReport",
+    "RawRecord",
+    "Rejection",
+    "Roster",
+    "UnsupportedFormat",
+    "ValidRecord",
+    "ingest",
+    "insert_new_outputs",
+    "read_records",
+    "records_from_json_array",
+    "roster_from_workspace",
+    "validate_record",
+]
+
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record not stored: its line number (or array index), its ``id`` if it had one, why."""
+
+    number: int
+    id: str | None
+    reason: str
+
+    def describe(self, label: str = "line") -> str:
+        """``line 7 (out-9): missing field `prompt```; the HTTP ingest says ``index``."""
+        named = f" ({self.id})" if self.id is not None else ""
+        return f"{label} {self.number}{named}: {self.reason}"
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What one ingest did. ``read == stored + unchanged + len(rejected)``."""
+
+    read: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No record was rejected (the CLI exits 0, the HTTP ingest answers 200)."""
+        return not self.rejected
+
+    def summary_line(self) -> str:
+        return (
+            f"read {self.read}, stored {self.stored}, unchanged {self.unchanged}, "
+            f"rejected {len(self.rejected)}"
+        )
+
+
+def ingest(
+    session: Session,
+    records: Iterable[RawRecord],
+    *,
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+) -> IngestReport:
+    """Validate and store ``records``; flushes, never commits. ``now`` becomes ``ingested_at``."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    report = IngestReport()
+    ingested_at = as_utc(now)
+    for batch in _batches(records, batch_size):
+        checked: list[tuple[int, ValidRecord, str]] = []
+        rejected: list[Rejection] = []
+        for record in batch:
+            report.read += 1
+            outcome = _check(
+                record, known_trainers=known_trainers, known_task_types=known_task_types
+            )
+            if isinstance(outcome, Rejection):
+                rejected.append(outcome)
+            else:
+                checked.append((record.number, outcome, outcome.content_hash))
+        rejected += _store_batch(session, checked, report=report, ingested_at=ingested_at)
+        report.rejected += sorted(rejected, key=lambda rejection: rejection.number)
+    return report
+
+
+def insert_new_outputs(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Insert ``TrainerOutput`` rows (column values); return ``{id: content_hash}`` of the ones
+    that were already stored, e.g. by a concurrent ingest, and so were not inserted.
+
+    The whole batch goes in under one SAVEPOINT; if any row clashes on its ``id``, that
+    savepoint is rolled back and the rows are inserted one savepoint each.
+    """
+    if not rows:
+        return {}
+    try:
+        with session.begin_nested():
+            session.execute(insert(TrainerOutput), [dict(row) for row in rows])
+        return {}
+    except IntegrityError:
+        pass
+    already: dict[str, str] = {}
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.execute(insert(TrainerOutput), [dict(row)])
+        except IntegrityError:
+            stored = _stored_hashes(session, {row["id"]}).get(row["id"])
+            if stored is None:
+                raise  # not an id clash: a real problem
+            already[row["id"]] = stored
+    return already
+
+
+def _check(
+    record: RawRecord,
+    *,
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+) -> ValidRecord | Rejection:
+    if record.data is None:
+        return Rejection(record.number, None, record.error or "unreadable record")
+    outcome = validate_record(
+        record.data, known_trainers=known_trainers, known_task_types=known_task_types
+    )
+    if isinstance(outcome, str):
+        return Rejection(record.number, _id_of(record.data), outcome)
+    return outcome
+
+
+def _id_of(data: Mapping[str, Any]) -> str | None:
+    """The record's ``id`` for the report, when it has a usable one."""
+    value = data.get("id")
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_ID_LENGTH:
+        return value
+    return None
+
+
+def _store_batch(
+    session: Session,
+    checked: list[tuple[int, ValidRecord, str]],
+    *,
+    report: IngestReport,
+    ingested_at: datetime,
+) -> list[Rejection]:
+    """Insert the batch's new ids, count the rest; returns the content clashes."""
+    before = _stored_hashes(session, {record.id for _, record, _ in checked})
+    first: dict[str, tuple[int, ValidRecord, str]] = {}
+    again: list[tuple[int, str, str]] = []  # (number, id, hash): compared once all is stored
+    for number, record, digest in checked:
+        if record.id in before or record.id in first:
+            again.append((number, record.id, digest))
+        else:
+            first[record.id] = (number, record, digest)
+    rows = [_row(record, digest, ingested_at) for _, record, digest in first.values()]
+    lost = insert_new_outputs(session, rows)
+    report.stored += len(first) - len(lost)
+    again += [(first[id_][0], id_, first[id_][2]) for id_ in lost]
+    current = before | {id_: digest for id_, (_, _, digest) in first.items()} | lost
+    rejected = []
+    for number, id_, digest in again:
+        if current[id_] == digest:
+            report.unchanged += 1
+        else:
+            reason = f"id {id_} was already ingested with different content"
+            rejected.append(Rejection(number, id_, reason))
+    return rejected
+
+
+def _stored_hashes(session: Session, ids: AbstractSet[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    query = select(TrainerOutput.id, TrainerOutput.content_hash).where(
+        col(TrainerOutput.id).in_(ids)
+    )
+    return dict(session.exec(query).all())
+
+
+def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "trainer": record.trainer,
+        "task_type": record.task_type,
+        "prompt": record.prompt,
+        "output": record.output,
+        "created_at": record.created_at,
+        "metadata_json": record.metadata_json,
+        "gold_grade": record.gold_grade,
+        "gold_note": record.gold_note,
+        "content_hash": digest,
+        "ingested_at": ingested_at,
+    }
+
+
+def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch

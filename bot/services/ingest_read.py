@@ -1,0 +1,240 @@
+"""Reading trainer-output files into raw records, one per line or CSV row, never failing whole.
+
+Usage::
+
+    for record in read_records(Path("outputs.jsonl")):
+        record.number, record.data, record.error   # data xor error
+
+The format follows the extension: ``.jsonl``, ``.ndjson`` and ``.json`` are JSON Lines (one
+object per line), ``.csv`` is CSV with the contract's columns. A record that cannot be read
+(invalid UTF-8, broken JSON, a row with the wrong number of fields) carries an ``error`` and
+the rest of the file still loads. ``number`` is the 1-based line number (for CSV, the line a
+row starts on; the header is line 1). The HTTP ingest uses :func:`records_from_json_array`,
+where ``number`` is the 0-based array index. Whether a readable record is *valid* is decided
+later, by ``bot.services.ingest.validate_record``.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
+CSV_SUFFIXES = (".csv",)
+CSV_REQUIRED = ("id", "trainer", "task_type", "prompt", "output", "created_at")
+CSV_OPTIONAL = ("metadata", "gold_grade", "gold_note")
+_BOM = b"\xef\xbb\xbf"
+# Outputs are long texts; the csv module's default cap (128 KiB per field) would reject them.
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read: ``data`` (a JSON object) or ``error`` (why it could not be read)."""
+
+    number: int
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+class UnsupportedFormat(ValueError):
+    """The file's extension names no format that ingest reads."""
+
+
+def read_records(path: Path) -> Iterator[RawRecord]:
+    """The records of a JSON Lines or CSV file, lazily, in file order.
+
+    Raises :class:`UnsupportedFormat` for other extensions and ``OSError`` if the file
+    cannot be opened; everything wrong *inside* the file becomes a record's ``error``.
+    """
+    suffix = path.suffix.lower()
+    if suffix in JSON_LINES_SUFFIXES:
+        return _read_json_lines(path)
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path)
+    known = ", ".join(JSON_LINES_SUFFIXES + CSV_SUFFIXES)
+    raise UnsupportedFormat(f"cannot tell the format of {path.name}: use one of {known}")
+
+
+def records_from_json_array(items: list[Any]) -> Iterator[RawRecord]:
+    """Records of an already parsed JSON array (the HTTP ingest); ``number`` is the index."""
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            yield RawRecord(index, item)
+        else:
+            yield RawRecord(index, None, f"expected a JSON object, got {json_kind(item)}")
+
+
+def parse_json_object(text: str) -> dict[str, Any] | str:
+    """``text`` parsed as one JSON object, or the reason it is not one.
+
+    Stricter than ``json.loads``: duplicate keys, ``NaN`` and ``Infinity`` are refused, and
+    no input raises (too deep nesting and oversized numbers become reasons too).
+    """
+    value, problem = _parse_json(text)
+    if problem is not None:
+        return f"invalid JSON: {problem}"
+    if not isinstance(value, dict):
+        return f"expected a JSON object, got {json_kind(value)}"
+    return value
+
+
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
+    except json.JSONDecodeError as error:
+        return None, f"{error.msg} at column {error.colno}"
+    except RecursionError:
+        return None, "nested too deeply"
+    except ValueError as error:  # ours, or an integer with more digits than Python converts
+        return None, str(error)
+
+
+class _JsonProblem(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _JsonProblem(f"duplicate key `{key}`")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise _JsonProblem(f"{name} is not allowed")
+
+
+def json_kind(value: Any) -> str:
+    """How a parsed JSON value reads in an error message: "an array", "null", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _decoded_lines(path: Path) -> Iterator[tuple[int, str, int | None]]:
+    """``(line number, text, first bad byte)`` per physical line, line endings kept.
+
+    A line that is not valid UTF-8 comes with the 1-based position of its first bad byte
+    and its text decoded with ``surrogateescape``, so it keeps its shape for a CSV parser.
+    """
+    with path.open("rb") as file:
+        for number, raw in enumerate(file, start=1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+            try:
+                yield number, raw.decode("utf-8"), None
+            except UnicodeDecodeError as error:
+                yield number, raw.decode("utf-8", "surrogateescape"), error.start + 1
+
+
+def _read_json_lines(path: Path) -> Iterator[RawRecord]:
+    for number, text, bad_byte in _decoded_lines(path):
+        if bad_byte is not None:
+            yield RawRecord(number, None, f"invalid UTF-8 at byte {bad_byte}")
+            continue
+        if not text.strip():
+            continue
+        parsed = parse_json_object(text.rstrip("\r\n"))
+        if isinstance(parsed, str):
+            yield RawRecord(number, None, parsed)
+        else:
+            yield RawRecord(number, parsed)
+
+
+def _read_csv(path: Path) -> Iterator[RawRecord]:
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    bad_lines: dict[int, int] = {}  # line number -> first bad byte, until its row is read
+
+    def texts() -> Iterator[str]:
+        for number, text, bad_byte in _decoded_lines(path):
+            if bad_byte is not None:
+                bad_lines[number] = bad_byte
+            yield text
+
+    reader = csv.reader(texts())
+    header: list[str] | None = None
+    last_line = 0
+    while True:
+        try:
+            row = next(reader, None)
+            error = None
+        except csv.Error as problem:
+            row, error = [], f"unreadable CSV row: {problem}"
+        start, last_line = last_line + 1, reader.line_num
+        if row is None:
+            return
+        decode_error = _first_bad_line(bad_lines, start, last_line)
+        error = decode_error or error
+        if error is None and not any(cell.strip() for cell in row):
+            continue  # blank line, or a spreadsheet's empty trailing row
+        if header is None:
+            problem = error or _header_problem(row)
+            if problem is not None:
+                yield RawRecord(start, None, problem)
+                return  # without a usable header no row can be understood
+            header = [name.strip() for name in row]
+            continue
+        if error is None and len(row) != len(header):
+            error = f"expected {len(header)} fields, got {len(row)}"
+            if last_line > start:
+                error += f" (the row runs to line {last_line}: an unbalanced quote?)"
+        if error is not None:
+            yield RawRecord(start, None, error)
+        else:
+            yield _csv_record(start, dict(zip(header, row, strict=True)))
+
+
+def _first_bad_line(bad_lines: dict[int, int], start: int, end: int) -> str | None:
+    """The decoding error of a row spanning lines ``start..end``, if any of them had one."""
+    found = [
+        (number, bad_lines.pop(number)) for number in range(start, end + 1) if number in bad_lines
+    ]
+    if not found:
+        return None
+    number, bad_byte = found[0]
+    where = "" if number == start else f" of line {number}"
+    return f"invalid UTF-8 at byte {bad_byte}{where}"
+
+
+def _header_problem(row: Iterable[str]) -> str | None:
+    names = [name.strip() for name in row]
+    allowed = CSV_REQUIRED + CSV_OPTIONAL
+    problems = [f"missing required column `{name}`" for name in CSV_REQUIRED if name not in names]
+    problems += [f"unknown column `{name}`" for name in dict.fromkeys(names) if name not in allowed]
+    problems += [
+        f"duplicate column `{name}`" for name in dict.fromkeys(names) if names.count(name) > 1
+    ]
+    if not problems:
+        return None
+    expected = ", ".join(CSV_REQUIRED) + ", and optionally " + ", ".join(CSV_OPTIONAL)
+    return "; ".join(problems) + f" (the header must name: {expected})"
+
+
+def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
+    """A CSV row in the JSON record shape: ``metadata`` parsed, ``gold_*`` folded into ``gold``."""
+    data: dict[str, Any] = {name: cells[name] for name in CSV_REQUIRED}
+    metadata = cells.get("metadata", "")
+    if metadata.strip():
+        value, problem = _parse_json(metadata)
+        if problem is not None:
+            return RawRecord(number, None, f"column `metadata` is not valid JSON: {problem}")
+        data["metadata"] = value
+    grade, note = cells.get("gold_grade", "").strip(), cells.get("gold_note", "")
+    if grade or note.strip():
+        data["gold"] = {"grade": grade} | ({"note": note} if note.strip() else {})
+    return RawRecord(number, data)

@@ -1,0 +1,216 @@
+"""Deciding whether a raw record is a trainer output we can store (pure, no database).
+
+Usage::
+
+    roster = roster_from_workspace(workspace)
+    checked = validate_record(data, **roster._asdict())
+    if isinstance(checked, str):
+        ...  # the reason, naming the field: "missing field `prompt`"
+    else:
+        checked.content_hash  # what idempotent ingest compares
+
+A record is the contract's JSON object: ``id``, ``trainer``, ``task_type``, ``prompt``,
+``output``, ``created_at`` (ISO 8601 with a timezone), optional ``metadata`` (an object) and
+``gold`` (``{"grade": "pass" | "minor" | "major", "note": "..."}``). ``null`` for an optional
+field means absent. Texts are stored whole, however long.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from bot.services.ingest_read import json_kind
+
+GRADES = ("pass", "minor", "major")
+MAX_ID_LENGTH = 200
+TEXT_FIELDS = ("id", "trainer", "task_type", "prompt", "output", "created_at")
+OPTIONAL_FIELDS = ("metadata", "gold")
+GOLD_FIELDS = ("grade", "note")
+
+
+class Roster(NamedTuple):
+    """Who may appear in records: trainer user id → the task type keys they work on."""
+
+    known_trainers: Mapping[str, frozenset[str]]
+    known_task_types: frozenset[str]
+
+
+def roster_from_workspace(workspace: Any) -> Roster:
+    """The roster of a ``bot.workspace.Workspace`` (duck-typed: ``.trainers``, ``.task_types``)."""
+    return Roster(
+        known_trainers={t.user: frozenset(t.task_types) for t in workspace.trainers},
+        known_task_types=frozenset(t.key for t in workspace.task_types),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ValidRecord:
+    """A record that passed validation; ``created_at`` is aware UTC, ``gold_note`` never ''."""
+
+    id: str
+    trainer: str
+    task_type: str
+    prompt: str
+    output: str
+    created_at: datetime
+    metadata: dict[str, Any] | None = None
+    gold_grade: str | None = None
+    gold_note: str | None = None
+
+    @property
+    def metadata_json(self) -> str | None:
+        """``metadata`` as stored: JSON text (ASCII-escaped, so any store can hold it)."""
+        return None if self.metadata is None else json.dumps(self.metadata)
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the record's canonical JSON: same content, same hash, whatever the file."""
+        gold = (
+            None if self.gold_grade is None else {"grade": self.gold_grade, "note": self.gold_note}
+        )
+        canonical = {
+            "id": self.id,
+            "trainer": self.trainer,
+            "task_type": self.task_type,
+            "prompt": self.prompt,
+            "output": self.output,
+            "created_at": self.created_at.astimezone(UTC).isoformat(),
+            "metadata": self.metadata,
+            "gold": gold,
+        }
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def validate_record(
+    data: Mapping[str, Any],
+    *,
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+) -> ValidRecord | str:
+    """The record checked and normalised, or the first reason it is refused (naming the field)."""
+    unknown = [key for key in data if key not in TEXT_FIELDS + OPTIONAL_FIELDS]
+    if unknown:
+        names = ", ".join(f"`{key}`" for key in unknown)
+        return f"unknown field{'s' if len(unknown) > 1 else ''} {names}"
+    texts: dict[str, str] = {}
+    for name in TEXT_FIELDS:
+        text = _text(data, name, label=name)
+        if not isinstance(text, _Text):
+            return text
+        texts[name] = text.value
+    if texts["id"] != texts["id"].strip():
+        return "field `id` has leading or trailing spaces"
+    if len(texts["id"]) > MAX_ID_LENGTH:
+        return f"field `id` is longer than {MAX_ID_LENGTH} characters ({len(texts['id'])})"
+    created_at = _timestamp(texts["created_at"])
+    if isinstance(created_at, str):
+        return created_at
+    metadata = _metadata(data.get("metadata"))
+    if isinstance(metadata, str):
+        return metadata
+    gold = _gold(data.get("gold"))
+    if isinstance(gold, str):
+        return gold
+    roster_problem = _roster_problem(
+        texts["trainer"], texts["task_type"], known_trainers, known_task_types
+    )
+    if roster_problem is not None:
+        return roster_problem
+    return ValidRecord(
+        id=texts["id"],
+        trainer=texts["trainer"],
+        task_type=texts["task_type"],
+        prompt=texts["prompt"],
+        output=texts["output"],
+        created_at=created_at,
+        metadata=metadata,
+        gold_grade=gold[0],
+        gold_note=gold[1],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    value: str
+
+
+def _text(data: Mapping[str, Any], name: str, *, label: str) -> _Text | str:
+    """A string field that is present, non-blank and storable anywhere (no NUL, no surrogate)."""
+    if name not in data:
+        return f"missing field `{label}`"
+    value = data[name]
+    if not isinstance(value, str):
+        return f"field `{label}` must be a string, got {json_kind(value)}"
+    if not value.strip():
+        return f"empty `{label}`"
+    if "\x00" in value:
+        return f"field `{label}` contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"field `{label}` contains an unpaired surrogate at character {error.start + 1}"
+    return _Text(value)
+
+
+def _timestamp(text: str) -> datetime | str:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return f"bad `created_at` {text!r}: expected ISO 8601 like 2026-11-20T14:03:00Z"
+    if moment.utcoffset() is None:
+        return f"bad `created_at` {text!r}: needs a timezone (`Z` or an offset like +01:00)"
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return f"bad `created_at` {text!r}: out of range in UTC"
+
+
+def _metadata(value: Any) -> dict[str, Any] | str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return f"`metadata` must be an object, got {json_kind(value)}"
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        return "`metadata` must be plain JSON (no NaN or Infinity, not nested too deeply)"
+    return value
+
+
+def _gold(value: Any) -> tuple[str | None, str | None] | str:
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        return f"`gold` must be an object, got {json_kind(value)}"
+    unknown = [key for key in value if key not in GOLD_FIELDS]
+    if unknown:
+        return "unknown field " + ", ".join(f"`gold.{key}`" for key in unknown)
+    grade = value.get("grade")
+    if grade not in GRADES:
+        shown = "missing" if grade is None else repr(grade)
+        return f"`gold.grade` must be one of {', '.join(GRADES)} (got {shown})"
+    note = value.get("note")
+    if note is None or (isinstance(note, str) and not note.strip()):
+        return grade, None
+    checked = _text(value, "note", label="gold.note")
+    return checked if isinstance(checked, str) else (grade, checked.value)
+
+
+def _roster_problem(
+    trainer: str,
+    task_type: str,
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+) -> str | None:
+    if trainer not in known_trainers:
+        return f"unknown trainer `{trainer}`"
+    if task_type not in known_task_types:
+        return f"unknown task type `{task_type}`"
+    if task_type not in known_trainers[trainer]:
+        return f"trainer `{trainer}` is not assigned to task type `{task_type}`"
+    return None

@@ -1,0 +1,373 @@
+"""Ingesting files into a real database: reports, idempotence, conflicts, races, big inputs."""
+
+import csv
+import io
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlmodel import Session, func, select
+
+from bot.models import TrainerOutput
+from bot.services.ingest import (
+    IngestReport,
+    Rejection,
+    ingest,
+    insert_new_outputs,
+    read_records,
+    records_from_json_array,
+    validate_record,
+)
+from bot.services.ingest_validate import ValidRecord
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+ROSTER: dict[str, Any] = {
+    "known_trainers": {"U0TRAINER1": frozenset({"clinical"}), "U0TRAINER2": frozenset({"legal"})},
+    "known_task_types": frozenset({"clinical", "legal"}),
+}
+
+
+def output(id_: str, **changes: Any) -> dict[str, Any]:
+    data = {
+        "id": id_,
+        "trainer": "U0TRAINER1",
+        "task_type": "clinical",
+        "prompt": f"prompt of {id_}",
+        "output": f"output of {id_}",
+        "created_at": "2026-11-20T14:03:00Z",
+    }
+    return data | changes
+
+
+def jsonl(tmp_path: Path, *lines: dict[str, Any] | str, name: str = "outputs.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(ln if isinstance(ln, str) else json.dumps(ln) for ln in lines))
+    return path
+
+
+def run(session: Session, path: Path, **options: Any) -> IngestReport:
+    report = ingest(session, read_records(path), **ROSTER, now=NOW, **options)
+    session.commit()
+    return report
+
+
+def stored_ids(session: Session) -> list[str]:
+    return sorted(session.exec(select(TrainerOutput.id)).all())
+
+
+def test_good_records_are_stored_with_every_field(session: Session, tmp_path: Path) -> None:
+    record = output(
+        "out-1",
+        created_at="2026-11-20T15:03:00+01:00",
+        metadata={"project": "triage-v2", "tags": ["é", 1]},
+        gold={"grade": "major", "note": "Recommends ibuprofen despite stated CKD"},
+    )
+    report = run(session, jsonl(tmp_path, record, output("out-2")))
+    assert (report.read, report.stored, report.unchanged, report.rejected) == (2, 2, 0, [])
+    assert report.ok
+    assert report.summary_line() == "read 2, stored 2, unchanged 0, rejected 0"
+    session.expire_all()
+    row = session.get(TrainerOutput, "out-1")
+    assert row is not None
+    assert (row.trainer, row.task_type, row.prompt, row.output) == (
+        "U0TRAINER1",
+        "clinical",
+        "prompt of out-1",
+        "output of out-1",
+    )
+    assert row.created_at == datetime(2026, 11, 20, 14, 3, tzinfo=UTC)
+    assert row.ingested_at == NOW
+    assert json.loads(row.metadata_json or "") == {"project": "triage-v2", "tags": ["é", 1]}
+    assert (row.gold_grade, row.gold_note) == ("major", "Recommends ibuprofen despite stated CKD")
+    valid = validate_record(record, **ROSTER)
+    assert isinstance(valid, ValidRecord) and row.content_hash == valid.content_hash
+    plain = session.get(TrainerOutput, "out-2")
+    assert plain is not None
+    assert (plain.metadata_json, plain.gold_grade, plain.gold_note) == (None, None, None)
+
+
+def test_bad_records_are_reported_by_line_and_the_good_ones_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    path = jsonl(
+        tmp_path,
+        output("ok-1"),
+        output("bad-2", prompt=None),
+        "",
+        {k: v for k, v in output("bad-4").items() if k != "prompt"},
+        output("bad-5", output="   "),
+        output("bad-6", trainer="U0NOBODY"),
+        output("bad-7", task_type="finance"),
+        output("bad-8", task_type="legal"),
+        output("bad-9", created_at="2026-11-20 14:03"),
+        output("bad-10", created_at="20 Nov 2026"),
+        output("bad-11", metadata=["x"]),
+        output("bad-12", gold={"grade": "fail"}),
+        output("bad-13", gold={"grade": "pass", "note": 7}),
+        output("bad-14", reviewer="U0X"),
+        output("x" * 201),
+        "{broken",
+        "[1, 2]",
+        output("ok-18"),
+    )
+    report = run(session, path)
+    assert report.rejected == [
+        Rejection(2, "bad-2", "field `prompt` must be a string, got null"),
+        Rejection(4, "bad-4", "missing field `prompt`"),
+        Rejection(5, "bad-5", "empty `output`"),
+        Rejection(6, "bad-6", "unknown trainer `U0NOBODY`"),
+        Rejection(7, "bad-7", "unknown task type `finance`"),
+        Rejection(8, "bad-8", "trainer `U0TRAINER1` is not assigned to task type `legal`"),
+        Rejection(
+            9,
+            "bad-9",
+            "bad `created_at` '2026-11-20 14:03': needs a timezone (`Z` or an offset like +01:00)",
+        ),
+        Rejection(
+            10,
+            "bad-10",
+            "bad `created_at` '20 Nov 2026': expected ISO 8601 like 2026-11-20T14:03:00Z",
+        ),
+        Rejection(11, "bad-11", "`metadata` must be an object, got an array"),
+        Rejection(12, "bad-12", "`gold.grade` must be one of pass, minor, major (got 'fail')"),
+        Rejection(13, "bad-13", "field `gold.note` must be a string, got a number"),
+        Rejection(14, "bad-14", "unknown field `reviewer`"),
+        Rejection(15, None, "field `id` is longer than 200 characters (201)"),
+        Rejection(
+            16, None, "invalid JSON: Expecting property name enclosed in double quotes at column 2"
+        ),
+        Rejection(17, None, "expected a JSON object, got an array"),
+    ]
+    assert (report.read, report.stored, report.unchanged) == (17, 2, 0)
+    assert not report.ok
+    assert report.summary_line() == "read 17, stored 2, unchanged 0, rejected 15"
+    assert stored_ids(session) == ["ok-1", "ok-18"]
+    assert report.rejected[0].describe() == (
+        "line 2 (bad-2): field `prompt` must be a string, got null"
+    )
+
+
+def test_csv_records_are_checked_and_stored_like_json_lines(
+    session: Session, tmp_path: Path
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "id",
+            "trainer",
+            "task_type",
+            "prompt",
+            "output",
+            "created_at",
+            "metadata",
+            "gold_grade",
+            "gold_note",
+        ]
+    )
+    good = ["U0TRAINER1", "clinical", "Dose?\nFor a child.", "250 mg", "2026-11-20T14:03:00Z"]
+    writer.writerow(["out-1", *good, '{"project": "triage-v2"}', "minor", "Too vague"])
+    writer.writerow(["out-2", *good, "", "", ""])
+    writer.writerow(["bad-3", *good[:4], "2026-11-20T14:03:00", "", "", ""])
+    writer.writerow(["bad-4", *good, '"just text"', "", ""])
+    writer.writerow(["bad-5", *good, "{oops", "", ""])
+    writer.writerow(["bad-6", *good, "", "", "a note without a grade"])
+    writer.writerow(
+        ["bad-7", "U0TRAINER1", "clinical", "", "x", "2026-11-20T14:03:00Z", "", "", ""]
+    )
+    path = tmp_path / "outputs.csv"
+    path.write_text(buffer.getvalue(), newline="")
+    report = run(session, path)
+    assert [(r.number, r.id, r.reason.split(":")[0]) for r in report.rejected] == [
+        (6, "bad-3", "bad `created_at` '2026-11-20T14"),
+        (8, "bad-4", "`metadata` must be an object, got a string"),
+        (10, None, "column `metadata` is not valid JSON"),
+        (12, "bad-6", "`gold.grade` must be one of pass, minor, major (got '')"),
+        (14, "bad-7", "empty `prompt`"),
+    ]
+    assert report.stored == 2
+    row = session.get(TrainerOutput, "out-1")
+    assert row is not None
+    assert row.prompt == "Dose?\nFor a child."
+    assert json.loads(row.metadata_json or "") == {"project": "triage-v2"}
+    assert (row.gold_grade, row.gold_note) == ("minor", "Too vague")
+
+
+def test_same_records_from_csv_and_json_lines_are_the_same_content(
+    session: Session, tmp_path: Path
+) -> None:
+    record = output("out-1", metadata={"project": "x"}, gold={"grade": "pass"})
+    run(session, jsonl(tmp_path, record))
+    path = tmp_path / "outputs.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow([*list(output("h"))[:6], "metadata", "gold_grade"])
+        writer.writerow([*list(output("out-1").values()), '{"project": "x"}', "pass"])
+    report = run(session, path)
+    assert (report.stored, report.unchanged, report.rejected) == (0, 1, [])
+
+
+def test_a_bad_csv_header_rejects_the_whole_file(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "outputs.csv"
+    path.write_text("id,trainer,task_type,output,created_at\nout-1,U0TRAINER1,clinical,o,c\n")
+    report = run(session, path)
+    assert report.summary_line() == "read 1, stored 0, unchanged 0, rejected 1"
+    assert report.rejected[0].number == 1
+    assert report.rejected[0].reason.startswith("missing required column `prompt`")
+
+
+def test_invalid_utf8_on_one_line_does_not_stop_the_others(
+    session: Session, tmp_path: Path
+) -> None:
+    path = tmp_path / "outputs.jsonl"
+    lines = [json.dumps(output(f"out-{n}")).encode() for n in range(1, 4)]
+    lines[1] = lines[1].replace(b"prompt of", b"prompt \xe9 of")
+    path.write_bytes(b"\n".join(lines))
+    report = run(session, path)
+    bad_byte = lines[1].index(b"\xe9") + 1
+    assert report.rejected == [Rejection(2, None, f"invalid UTF-8 at byte {bad_byte}")]
+    assert stored_ids(session) == ["out-1", "out-3"]
+
+
+def test_second_ingest_of_a_file_stores_nothing_new(session: Session, tmp_path: Path) -> None:
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(5)), "{bad")
+    first, second = run(session, path), run(session, path)
+    assert first.summary_line() == "read 6, stored 5, unchanged 0, rejected 1"
+    assert second.summary_line() == "read 6, stored 0, unchanged 5, rejected 1"
+    assert session.exec(select(func.count()).select_from(TrainerOutput)).one() == 5
+
+
+def test_same_id_with_other_content_is_rejected_and_the_first_kept(
+    session: Session, tmp_path: Path
+) -> None:
+    run(session, jsonl(tmp_path, output("out-1")))
+    changed = output("out-1", output="a corrected answer")
+    report = run(session, jsonl(tmp_path, output("out-2"), changed, name="second.jsonl"))
+    assert report.rejected == [
+        Rejection(2, "out-1", "id out-1 was already ingested with different content")
+    ]
+    assert report.stored == 1
+    session.expire_all()
+    kept = session.get(TrainerOutput, "out-1")
+    assert kept is not None and kept.output == "output of out-1"
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 500])
+def test_duplicates_within_a_file_follow_the_same_rule(
+    session: Session, tmp_path: Path, batch_size: int
+) -> None:
+    path = jsonl(
+        tmp_path,
+        output("out-1"),
+        output("out-2"),
+        output("out-1"),
+        output("out-1", prompt="other"),
+        output("out-2"),
+    )
+    report = run(session, path, batch_size=batch_size)
+    assert (report.stored, report.unchanged) == (2, 2)
+    assert report.rejected == [
+        Rejection(4, "out-1", "id out-1 was already ingested with different content")
+    ]
+
+
+def test_a_100k_character_output_is_stored_whole(session: Session, tmp_path: Path) -> None:
+    text = "".join(chr(0x20 + n % 0x2000) for n in range(150_000)).replace("\x7f", "x")
+    prompt = "p\u2028" * 60_000
+    run(session, jsonl(tmp_path, output("long", output=text, prompt=prompt)))
+    session.expire_all()
+    row = session.get(TrainerOutput, "long")
+    assert row is not None
+    assert row.output == text
+    assert row.prompt == prompt
+
+
+def test_existing_ids_are_looked_up_once_per_batch(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(1_200)))
+    run(session, path)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    report = run(session, path)
+    assert report.unchanged == 1_200
+    lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(lookups) == 3  # batches of 500, 500 and 200
+
+
+def test_nothing_is_kept_unless_the_caller_commits(engine: Engine, tmp_path: Path) -> None:
+    with Session(engine) as session:
+        report = ingest(session, read_records(jsonl(tmp_path, output("out-1"))), **ROSTER, now=NOW)
+        assert report.stored == 1
+        session.rollback()
+        assert stored_ids(session) == []
+
+
+def test_http_records_are_reported_by_array_index(session: Session) -> None:
+    items: list[Any] = [output("out-0"), "nope", output("out-2", output="")]
+    report = ingest(session, records_from_json_array(items), **ROSTER, now=NOW)
+    assert report.rejected == [
+        Rejection(1, None, "expected a JSON object, got a string"),
+        Rejection(2, "out-2", "empty `output`"),
+    ]
+    assert report.rejected[1].describe("index") == "index 2 (out-2): empty `output`"
+
+
+def test_a_row_inserted_by_someone_else_meanwhile_is_compared_not_duplicated(
+    engine: Engine, session: Session
+) -> None:
+    """The race two concurrent ingests run: the lookup saw nothing, yet the insert clashes."""
+    rows = [_row("out-1", "hash-1"), _row("out-2", "hash-2"), _row("out-3", "hash-3")]
+    with Session(engine) as other:
+        insert_new_outputs(other, [rows[1]])
+        other.commit()
+    assert insert_new_outputs(session, rows) == {"out-2": "hash-2"}
+    session.commit()
+    assert stored_ids(session) == ["out-1", "out-2", "out-3"]
+
+
+def test_two_ingests_of_one_file_at_once_store_each_record_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(300)))
+    reports: list[IngestReport] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            with Session(engine) as session:
+                start.wait()
+                reports.append(run(session, path, batch_size=50))
+        except BaseException as error:  # surfaced below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted((r.stored, r.unchanged, len(r.rejected)) for r in reports) == [
+        (0, 300, 0),
+        (300, 0, 0),
+    ]
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(TrainerOutput)).one() == 300
+
+
+def _row(id_: str, digest: str) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "trainer": "U0TRAINER1",
+        "task_type": "clinical",
+        "prompt": "p",
+        "output": "o",
+        "created_at": NOW,
+        "content_hash": digest,
+        "ingested_at": NOW,
+    }
