@@ -1,0 +1,150 @@
+"""Recording reviewers' grades: who may grade, what a grade needs, latest grade wins.
+
+Usage (the caller commits)::
+
+    check_may_grade(workspace, session, sample_id=7, user="U0NURSE1")   # before opening a modal
+    outcome = record_grade(session, workspace, sample_id=7, reviewer="U0NURSE1",
+                           grade="minor", category="Factual error",
+                           explanation="States the wrong dose for ...", now=now)
+
+A grade is one row per reviewer and sample (unique), so a retried or doubled submission
+updates that row to the same content and changes nothing; every real change is appended
+to ``grade_event``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.errors import InvalidGrade, NotAReviewer, NotFound, OwnOutput
+from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
+from bot.services.outbox import OutboxKind, enqueue_update
+from bot.workspace import Workspace
+
+GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
+MIN_EXPLANATION = 20
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """A sample with what it takes to show it or grade it."""
+
+    sample: Sample
+    thread: AuditThread
+    output: TrainerOutput
+
+
+@dataclass(frozen=True)
+class GradeOutcome:
+    sample_id: int
+    changed: bool
+    trainer: str
+    task_type: str
+
+
+def load_sample(session: Session, sample_id: int) -> SampleRecord:
+    row = session.exec(
+        select(Sample, AuditThread, TrainerOutput)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .where(Sample.id == sample_id)
+    ).first()
+    if row is None:
+        raise NotFound("That sample is no longer in the audit.")
+    return SampleRecord(*row)
+
+
+def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) -> None:
+    """Raise the refusal a user would read, or return when ``user`` may grade this sample."""
+    task_type = workspace.task_type(record.thread.task_type)
+    if not workspace.may_grade(user, task_type.key):
+        raise NotAReviewer(
+            f"Only {task_type.name} reviewers and managers can grade these samples. "
+            "Ask a manager to add you to the task type's reviewers if you should."
+        )
+    if record.output.trainer == user:
+        raise OwnOutput("This is your own output: someone else has to grade it.")
+
+
+def grade_problems(grade: str, *, category: str | None, explanation: str | None,
+                   categories: tuple[str, ...]) -> dict[str, str]:
+    """What is wrong with a grade's details, keyed by field (empty when it can be recorded)."""
+    problems: dict[str, str] = {}
+    if grade not in GRADE_LABELS:
+        return {"grade": f"Unknown grade {grade!r}."}
+    if grade == "pass":
+        return problems
+    if not category:
+        problems["category"] = "Choose the error category."
+    elif category not in categories:
+        problems["category"] = f"{category!r} is not one of this task type's categories."
+    text = (explanation or "").strip()
+    if len(text) < MIN_EXPLANATION:
+        problems["explanation"] = (
+            f"Explain the error in at least {MIN_EXPLANATION} characters "
+            f"(you wrote {len(text)}): the trainer has to be able to act on it."
+        )
+    return problems
+
+
+def record_grade(session: Session, workspace: Workspace, *, sample_id: int, reviewer: str,
+                 grade: str, category: str | None, explanation: str | None,
+                 now: datetime) -> GradeOutcome:
+    record = load_sample(session, sample_id)
+    check_may_grade(workspace, record, user=reviewer)
+    task_type = workspace.task_type(record.thread.task_type)
+    if grade == "pass":
+        category = explanation = None
+    else:
+        explanation = (explanation or "").strip()
+    problems = grade_problems(grade, category=category, explanation=explanation,
+                              categories=task_type.error_categories)
+    if problems:
+        raise InvalidGrade(" ".join(problems.values()))
+    changed = _upsert(session, sample_id=sample_id, reviewer=reviewer, grade=grade,
+                      category=category, explanation=explanation, now=now)
+    if changed:
+        session.add(GradeEvent(sample_id=sample_id, reviewer=reviewer, grade=grade,
+                               category=category, explanation=explanation, recorded_at=now))
+        enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id,
+                       channel=record.thread.channel, now=now)
+    session.flush()
+    return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
+                        task_type=task_type.key)
+
+
+def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
+            category: str | None, explanation: str | None, now: datetime) -> bool:
+    """Make the reviewer's current grade this one; True if anything changed."""
+    for _ in range(2):
+        current = session.exec(
+            select(Grade).where(Grade.sample_id == sample_id, Grade.reviewer == reviewer)
+        ).first()
+        if current is not None:
+            if (current.grade, current.category, current.explanation) == (
+                grade, category, explanation
+            ):
+                return False
+            current.grade, current.category, current.explanation = grade, category, explanation
+            current.updated_at = now
+            session.add(current)
+            return True
+        try:
+            with session.begin_nested():
+                session.add(Grade(sample_id=sample_id, reviewer=reviewer, grade=grade,
+                                  category=category, explanation=explanation,
+                                  created_at=now, updated_at=now))
+            return True
+        except IntegrityError:
+            continue  # a concurrent delivery of the same click inserted first: compare again
+    raise RuntimeError("grade upsert did not settle")  # pragma: no cover
+
+
+def sample_grades(session: Session, sample_id: int) -> list[Grade]:
+    return list(
+        session.exec(
+            select(Grade).where(Grade.sample_id == sample_id).order_by(col(Grade.created_at))
+        ).all()
+    )

@@ -1,0 +1,54 @@
+"""Fixture chain: workspace → engine → sandbox → running bot (HTTP) → driver.
+
+Every test gets its own database (a SQLite file in tmp_path; PostgreSQL when
+AUDITBOT_TEST_POSTGRES_URL is set, see tests/postgres) and its own sandbox.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import FixedClock
+from bot.db import make_engine, upgrade
+from bot.workspace import Workspace
+from tests.factories import make_workspace
+from tests.harness import RunningBot, start_bot
+
+# Monday 2026-11-23 14:00 UTC, 09:00 in New York: ISO week 2026-W48.
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return make_workspace()
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'auditbot.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def bot(engine: Engine, workspace: Workspace, clock: FixedClock) -> Iterator[RunningBot]:
+    running = start_bot(engine=engine, workspace=workspace, clock=clock)
+    try:
+        yield running
+    finally:
+        running.stop()
