@@ -1,0 +1,29 @@
+"""The app factory: a Bolt app wired to one AppContext, built fresh per process or test.
+
+Usage::
+
+    ctx = AppContext.build(settings, workspace, clock=SystemClock())
+    bolt = create_app(ctx)
+    web = create_web_app(bolt, ctx)   # bot.web: /slack/events, /healthz
+"""
+
+from slack_bolt import App
+
+import handlers
+from bot.context import AppContext
+
+
+def create_app(ctx: AppContext) -> App:
+    settings = ctx.settings
+    settings.require("slack_bot_token", "slack_signing_secret")
+    app = App(
+        signing_secret=settings.slack_signing_secret,
+        client=ctx.client,
+        # Listeners ack first and keep working after the HTTP response has gone out.
+        process_before_response=False,
+        # No network at construction; `serve` checks the token itself with a clear message.
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    handlers.register(app, ctx)
+    return app

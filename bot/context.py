@@ -1,0 +1,61 @@
+"""Everything a listener or job needs, wired once (the composition root hands it around).
+
+Usage::
+
+    ctx = AppContext.build(settings, workspace, clock=SystemClock())
+    with ctx.session() as session: ...      # commits on success
+    ctx.outbox.wake()                        # after committing owed Slack writes
+"""
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import make_engine, session_scope
+from bot.slack.delivery import OutboxWorker, outbox_client
+from bot.workspace import Workspace
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    workspace: Workspace
+    engine: Engine
+    clock: Clock
+    client: WebClient
+    outbox: OutboxWorker
+
+    @classmethod
+    def build(cls, settings: Settings, workspace: Workspace, *, clock: Clock,
+              engine: Engine | None = None, outbox_backoff: float = 1.0) -> "AppContext":
+        engine = engine or make_engine(settings.database_url)
+        token = settings.slack_bot_token or ""
+        # Direct answers (modals, ephemeral replies) are not in the outbox: they are safe
+        # to retry on a dropped connection or a 429, and slack_sdk's handlers do that.
+        client = WebClient(
+            token=token,
+            base_url=settings.slack_api_url,
+            timeout=10,
+            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1),
+                            RateLimitErrorRetryHandler(max_retry_count=1)],
+        )
+        # Delivery waits (Retry-After, backoff) are in real time even when the business
+        # clock is fixed, as in tests and the demo.
+        worker = OutboxWorker(engine=engine, client=outbox_client(token, settings.slack_api_url),
+                              workspace=workspace, clock=SystemClock(),
+                              backoff_factor=outbox_backoff)
+        return cls(settings=settings, workspace=workspace, engine=engine, clock=clock,
+                   client=client, outbox=worker)
+
+    def session(self) -> AbstractContextManager[Session]:
+        return session_scope(self.engine)
+

@@ -1,0 +1,102 @@
+"""auditbot running locally against the Slack sandbox: what the demo and the tests drive.
+
+Usage::
+
+    local = start_local_bot(engine=engine, workspace=workspace, clock=clock,
+                            sandbox=SlackSandbox(users=..., channels=...).start())
+    local.driver.click(user, message, "Pass", channel=channel)
+    local.stop()
+
+The app is the real one (signed HTTP in through waitress, Web API calls out through
+slack_sdk to the sandbox's URL); only the URLs are local.
+"""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.app import create_app
+from bot.clock import Clock
+from bot.config import load_settings
+from bot.context import AppContext
+from bot.db import session_scope
+from bot.sandbox.driver import SlackDriver
+from bot.sandbox.records import Message
+from bot.sandbox.server import SlackSandbox
+from bot.services.audit import AuditSummary
+from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
+from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
+from bot.workspace import Workspace
+from schedules.weekly_audit import run_weekly_audit
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox"
+
+
+@dataclass
+class LocalBot:
+    ctx: AppContext
+    sandbox: SlackSandbox
+    driver: SlackDriver
+    url: str
+    server: Any
+    thread: threading.Thread
+
+    def ingest(self, records: Iterable[dict[str, Any]]) -> IngestReport:
+        trainers, task_types = roster_from_workspace(self.ctx.workspace)
+        with session_scope(self.ctx.engine) as session:
+            return ingest(session, records_from_json_array(list(records)),
+                          known_trainers=trainers, known_task_types=task_types,
+                          now=self.ctx.clock.now())
+
+    def run_audit(self, *, deliver: bool = True) -> AuditSummary:
+        summary = run_weekly_audit(self.ctx, now=self.ctx.clock.now())
+        if deliver:
+            self.deliver()
+        return summary
+
+    def deliver(self, timeout: float = 60.0) -> None:
+        """Everything owed to Slack, delivered (waiting out rate limits) before returning."""
+        self.ctx.outbox.run_until_idle(timeout=timeout)
+
+    def parents(self, channel: str) -> list[Message]:
+        return [m for m in self.sandbox.messages(channel) if not m.thread_ts]
+
+    def thread_replies(self, channel: str) -> list[Message]:
+        return [m for m in self.sandbox.messages(channel) if m.thread_ts]
+
+    def stop(self, *, keep_sandbox: bool = False) -> None:
+        self.ctx.outbox.stop()
+        stop_server(self.server)
+        self.thread.join(5)
+        self.server.task_dispatcher.shutdown(timeout=5)
+        if not keep_sandbox:
+            self.sandbox.stop()
+
+
+def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
+                    sandbox: SlackSandbox, worker: bool = True,
+                    outbox_backoff: float = 0.05) -> LocalBot:
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": sandbox.url,
+        "DATABASE_URL": str(engine.url),
+    }, cwd=Path.cwd())
+    # Short backoffs: the sandbox's faults are injected, not a real outage to wait out.
+    ctx = AppContext.build(settings, workspace, clock=clock, engine=engine,
+                           outbox_backoff=outbox_backoff)
+    server = make_server(create_web_app(create_app(ctx), ctx), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, name="auditbot-http", daemon=True)
+    thread.start()
+    if worker:
+        ctx.outbox.start(interval=0.05)
+    url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    driver = SlackDriver(app_url=url + EVENTS_PATH, signing_secret=SIGNING_SECRET,
+                         sandbox=sandbox)
+    return LocalBot(ctx=ctx, sandbox=sandbox, driver=driver, url=url, server=server,
+                    thread=thread)

@@ -1,0 +1,76 @@
+"""`auditbot serve`: the HTTP (or Socket Mode) front, the outbox worker and the scheduler."""
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from slack_sdk.errors import SlackApiError
+
+from bot.app import create_app
+from bot.context import AppContext
+from bot.web import create_web_app, make_server, stop_server
+
+log = logging.getLogger(__name__)
+
+
+def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
+    try:
+        identity = ctx.client.auth_test()
+    except SlackApiError as error:
+        log.error("SLACK_BOT_TOKEN was refused by %s: %s", ctx.settings.slack_api_url,
+                  error.response.get("error"))
+        return 2
+    log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+    bolt = create_app(ctx) if not socket_mode else _socket_app(ctx)
+    ctx.outbox.start()
+    jobs = None
+    if scheduler:
+        from schedules.runner import start_scheduler
+
+        jobs = start_scheduler(ctx)
+    stopping = threading.Event()
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(bolt, ctx.settings.slack_app_token)
+            _on_sigterm(lambda: (stopping.set(), handler.close()))
+            handler.start()
+        else:
+            server = make_server(create_web_app(bolt, ctx), host="0.0.0.0",
+                                 port=ctx.settings.port)
+            _on_sigterm(lambda: (stopping.set(), stop_server(server)))
+            log.info("listening on port %s at /slack/events", ctx.settings.port)
+            try:
+                server.run()
+            except OSError:
+                if not stopping.is_set():
+                    raise
+            server.task_dispatcher.shutdown(timeout=10)  # let requests in flight finish
+    finally:
+        # Stop taking work, then let the outbox finish what it holds (leases hand back the rest).
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+        ctx.outbox.stop()
+    return 0
+
+
+def _socket_app(ctx: AppContext):  # type: ignore[no-untyped-def]
+    from slack_bolt import App
+
+    import handlers
+
+    app = App(client=ctx.client,
+              process_before_response=False, token_verification_enabled=False)
+    handlers.register(app, ctx)
+    return app
+
+
+def _on_sigterm(stop) -> None:  # type: ignore[no-untyped-def]
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        log.info("SIGTERM: stopping")
+        stop()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,222 @@
+"""Pure Block Kit builders: plain data in, Slack payload dicts out.
+
+Shared by jobs, the outbox and handlers, and unit-tested against Slack's limits. Anything a
+trainer wrote goes out as ``plain_text``, so an output containing ``<!channel>`` or stray
+mrkdwn can neither ping a channel nor break the layout.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.slack.ids import Action, Block, Callback
+
+SECTION_LIMIT = 3000
+PROMPT_SHOWN = 1200
+OUTPUT_SHOWN = 2800
+MODAL_BLOCK_LIMIT = 100
+GRADE_BADGES = {"pass": "✅ Pass", "minor": "🟡 Minor issue", "major": "🔴 Major error"}
+
+
+@dataclass(frozen=True)
+class GradeLine:
+    reviewer: str
+    grade: str
+    category: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class SampleCard:
+    """What a sample's message shows."""
+
+    sample_id: int
+    position: int  # 0-based
+    count: int
+    output_id: str
+    trainer: str
+    task_name: str
+    prompt: str
+    output: str
+    created_at: str
+    project: str | None
+    needs_double_review: bool
+    grades: Sequence[GradeLine]
+
+
+def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: int,
+                 reviewers: Sequence[str]) -> tuple[str, list[dict]]:
+    """The thread's parent message: returns (notification text, blocks)."""
+    text = f"Weekly audit {iso_week} · {task_name} · <@{trainer}> · {sample_count} samples"
+    noun = "sample" if sample_count == 1 else "samples"
+    who = ", ".join(f"<@{r}>" for r in reviewers) or "the task type's reviewers"
+    return text, [
+        {"type": "header", "text": _plain(f"Weekly audit · {iso_week}"[:150])},
+        {"type": "section", "text": _mrkdwn(
+            f"*Trainer:* <@{trainer}>\n*Task type:* {task_name}\n"
+            f"*Samples:* {sample_count} {noun}, one per reply in this thread"
+        )},
+        {"type": "context", "elements": [_mrkdwn(
+            f"Reviewers ({who}): grade each reply with *Pass*, *Minor issue* or *Major error*. "
+            "A non-pass grade needs a category and a written explanation."
+        )]},
+    ]
+
+
+def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
+    """One sample in the audit thread, with its grading buttons and the grades so far."""
+    text = f"Sample {card.position + 1} of {card.count} for <@{card.trainer}> ({card.task_name})"
+    details = [f"*Sample {card.position + 1} of {card.count}*", f"`{card.output_id}`",
+               f"created {card.created_at}"]
+    if card.project:
+        details.append(f"project {_escape(card.project)}")
+    blocks: list[dict] = [
+        {"type": "section", "text": _mrkdwn(" · ".join(details))},
+        {"type": "context", "elements": [_mrkdwn("*Prompt*")]},
+        {"type": "section", "text": _plain(_cut(card.prompt, PROMPT_SHOWN))},
+        {"type": "context", "elements": [_mrkdwn("*Trainer's output*")]},
+        {"type": "section", "text": _plain(_cut(card.output, OUTPUT_SHOWN))},
+    ]
+    cut = len(card.output) > OUTPUT_SHOWN or len(card.prompt) > PROMPT_SHOWN
+    if cut:
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            f"Shown in part ({len(card.output):,} characters of output, "
+            f"{len(card.prompt):,} of prompt): *Show full* opens the whole text."
+        )]})
+    if card.needs_double_review:
+        done = len({g.reviewer for g in card.grades})
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            f"👥 Double review: {min(done, 2)} of 2 reviews"
+        )]})
+    value = str(card.sample_id)
+    buttons = [
+        _button("Pass", Action.GRADE_PASS, value, style="primary"),
+        _button("Minor issue", Action.GRADE_MINOR, value),
+        _button("Major error", Action.GRADE_MAJOR, value, style="danger"),
+    ]
+    if cut:
+        buttons.append(_button("Show full", Action.SHOW_FULL, value))
+    blocks.append({"type": "actions", "block_id": f"sample-{card.sample_id}",
+                   "elements": buttons})
+    if card.grades:
+        blocks.append({"type": "context", "elements": [
+            _mrkdwn(_grade_line(g)) for g in card.grades[:10]
+        ]})
+    return text, blocks
+
+
+def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_excerpt: str,
+                private_metadata: str) -> dict:
+    """The modal a non-pass click opens: an error category and a written explanation."""
+    title = "Minor issue" if grade == "minor" else "Major error"
+    return {
+        "type": "modal",
+        "callback_id": Callback.GRADE_MODAL,
+        "private_metadata": private_metadata,
+        "title": _plain(title),
+        "submit": _plain("Record grade"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(
+                f"Grading a sample by <@{trainer}> as *{title}*."
+            )},
+            {"type": "context", "elements": [_plain(_cut(output_excerpt, 280))]},
+            {
+                "type": "input",
+                "block_id": Block.CATEGORY,
+                "label": _plain("Error category"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": Block.CATEGORY,
+                    "placeholder": _plain("Choose a category"),
+                    "options": [_option(c) for c in categories[:100]],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": Block.EXPLANATION,
+                "label": _plain("What is wrong, and what would be right?"),
+                "hint": _plain("At least 20 characters. The trainer will read this."),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": Block.EXPLANATION,
+                    "multiline": True,
+                    "min_length": 20,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
+
+
+def full_output_modal(*, output_id: str, prompt: str, output: str) -> dict:
+    """The whole prompt and output, split over as many sections as Slack allows."""
+    blocks: list[dict] = [{"type": "header", "text": _plain("Prompt")}]
+    blocks += [{"type": "section", "text": _plain(part)} for part in split_text(prompt)]
+    blocks.append({"type": "header", "text": _plain("Trainer's output")})
+    room = MODAL_BLOCK_LIMIT - len(blocks) - 1
+    parts = split_text(output)
+    blocks += [{"type": "section", "text": _plain(part)} for part in parts[:room]]
+    if len(parts) > room:
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            f"Cut here: the rest is longer than a Slack view holds. Full text: `{output_id}`."
+        )]})
+    return {
+        "type": "modal",
+        "callback_id": Callback.FULL_OUTPUT,
+        "title": _plain(_cut(output_id, 24)),
+        "close": _plain("Close"),
+        "blocks": blocks[:MODAL_BLOCK_LIMIT],
+    }
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT - 1) -> list[str]:
+    """Split at paragraph or word boundaries into pieces Slack accepts in one section."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    if rest or not parts:
+        parts.append(rest or " ")
+    return parts
+
+
+def _grade_line(g: GradeLine) -> str:
+    line = f"{GRADE_BADGES.get(g.grade, g.grade)} — <@{g.reviewer}>"
+    if g.category:
+        line += f" · *{_escape(g.category)}*"
+    if g.explanation:
+        line += f": {_escape(_cut(g.explanation, 300))}"
+    return line[:SECTION_LIMIT]
+
+
+def _cut(text: str, limit: int) -> str:
+    text = text if text.strip() else "(empty)"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn escaping: the three characters that start links and mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _option(label: str) -> dict:
+    return {"text": _plain(label[:75]), "value": label[:150]}
+
+
+def _button(label: str, action: Action, value: str, *, style: str | None = None) -> dict:
+    button = {"type": "button", "text": _plain(label), "action_id": action, "value": value}
+    if style:
+        button["style"] = style
+    return button

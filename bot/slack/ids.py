@@ -1,0 +1,33 @@
+"""Every Slack identifier auditbot puts on a surface, in one place.
+
+The Block Kit builders and the listener registrations both use these, so the two cannot
+drift apart.
+"""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    GRADE_PASS = "grade_pass"
+    GRADE_MINOR = "grade_minor"
+    GRADE_MAJOR = "grade_major"
+    SHOW_FULL = "show_full"
+
+
+class Callback(StrEnum):
+    GRADE_MODAL = "grade_modal"
+    FULL_OUTPUT = "full_output"
+
+
+class Block(StrEnum):
+    CATEGORY = "category"
+    EXPLANATION = "explanation"
+
+
+GRADE_BY_ACTION = {
+    Action.GRADE_PASS: "pass",
+    Action.GRADE_MINOR: "minor",
+    Action.GRADE_MAJOR: "major",
+}
+
+OUTBOX_EVENT_TYPE = "auditbot_outbox"
