@@ -1,0 +1,279 @@
+"""`auditbot demo`: a full audit week in the local Slack sandbox, printed as people saw it.
+
+It runs the real bot (HTTP in, Web API out) against ``bot.sandbox`` on a fresh SQLite
+database: loads ``examples/auditbot.toml`` and generated outputs, runs the weekly audit,
+lets simulated reviewers click and type, and prints the channel threads, the modal, the
+refusals and the week's tallies.
+"""
+
+import logging
+import random
+import re
+import shutil
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot.clock import FixedClock, SystemClock
+from bot.db import make_engine, session_scope, upgrade
+from bot.demo_data import WEAK_TRAINER, generate_outputs, simulated_grade, write_jsonl
+from bot.local import BOT_TOKEN, LocalBot, start_local_bot
+from bot.sandbox.records import Message
+from bot.sandbox.render import render_message, render_view
+from bot.sandbox.server import SlackSandbox
+from bot.services.audit import audit_week
+from bot.services.ingest import ingest, read_records, roster_from_workspace
+from bot.services.tally import week_tallies
+from bot.workspace import Workspace, load_workspace
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NAMES = {
+    "U0MANAGER1": "Maya (manager)", "U0NURSE01": "Nora (nurse reviewer)",
+    "U0MDOCTOR": "Dr. Dev (clinical reviewer)", "U0LAWYER1": "Lee (lawyer reviewer)",
+    "U0ANALYST": "Ana (finance reviewer)", "U0LEAD0001": "Lena (lead)",
+    "U0LEAD0002": "Luis (lead)", "U0TRAINER1": "Tara", "U0TRAINER2": "Theo",
+    "U0TRAINER3": "Tess", "U0TRAINER4": "Toby", "U0TRAINER5": "Tina", "U0TRAINER6": "Tom",
+    "U0OUTSIDER": "Olly (not a reviewer)",
+}
+OUTPUT_ID = re.compile(r"`(out-[^`]+)`")
+WIDTH = 96
+
+
+def run_demo(*, keep: bool = False) -> int:
+    started = time.monotonic()
+    # The demo prints what people see; the bot's own INFO logs would drown it.
+    logging.getLogger().setLevel(logging.WARNING)
+    workdir = Path(tempfile.mkdtemp(prefix="auditbot-demo-"))
+    workspace = load_workspace(EXAMPLES / "auditbot.toml")
+    clock = FixedClock(SystemClock().now())
+    engine = make_engine(f"sqlite:///{workdir / 'auditbot.db'}")
+    upgrade(engine)
+    sandbox = SlackSandbox(bot_token=BOT_TOKEN, users=_people(workspace),
+                           channels=_channels(workspace)).start()
+    local = start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox)
+    try:
+        _title("auditbot demo: one audit week in a local Slack sandbox")
+        records = _ingest(local, workspace, workdir)
+        _audit(local, workspace)
+        _show_channel(local, workspace.task_types[0].channel, replies=2)
+        _grade_everything(local, workspace, records)
+        _refusals(local, workspace)
+        _show_graded_sample(local, workspace)
+        _tallies(local, workspace)
+    finally:
+        local.stop()
+        engine.dispose()
+        if keep:
+            print(f"\nThe demo's database is kept at {workdir / 'auditbot.db'}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
+    return 0
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+def _ingest(local: LocalBot, workspace: Workspace, workdir: Path) -> dict[str, dict]:
+    roster = {t.user: t.task_types for t in workspace.trainers}
+    records = generate_outputs(now=local.ctx.clock.now(), trainers=roster,
+                               weak_trainers=[WEAK_TRAINER])
+    path = workdir / "outputs.jsonl"
+    write_jsonl(records, path)
+    trainers, task_types = roster_from_workspace(workspace)
+    with session_scope(local.ctx.engine) as session:
+        report = ingest(session, read_records(path), known_trainers=trainers,
+                        known_task_types=task_types, now=local.ctx.clock.now())
+    _section("1. Trainer outputs arrive")
+    gold = sum(1 for r in records if r.get("gold"))
+    print(f"$ auditbot ingest outputs.jsonl\n{report.summary_line()}")
+    print(f"({len(roster)} trainers over {len(workspace.task_types)} task types; "
+          f"{gold} are calibration items with a known answer the reviewers never see)")
+    return {r["id"]: r for r in records}
+
+
+def _audit(local: LocalBot, workspace: Workspace) -> None:
+    _section("2. The weekly audit runs")
+    # Slack will rate-limit a busy channel now and then; show that the outbox waits it out.
+    local.sandbox.ratelimit_next("chat.postMessage", times=1, retry_after=1)
+    began = time.monotonic()
+    summary = local.run_audit()
+    print(summary.describe())
+    limited = [c for c in local.sandbox.calls("chat.postMessage") if c.status == 429]
+    posted = [c for c in local.sandbox.calls("chat.postMessage") if c.ok]
+    print(f"Delivered {len(posted)} messages in {time.monotonic() - began:.1f} s; Slack answered "
+          f"HTTP 429 {len(limited)} time(s) and the outbox waited out Retry-After, "
+          "without losing or doubling a post.")
+    again = local.run_audit()
+    print(f"A second run of the job for {again.iso_week}: "
+          f"{sum(r.outcome == 'already posted' for r in again.results)} threads already posted, "
+          f"{len(local.sandbox.calls('chat.postMessage')) - len(posted) - len(limited)} new posts.")
+
+
+def _show_channel(local: LocalBot, channel: str, *, replies: int) -> None:
+    name = local.sandbox.channel_names.get(channel, channel)
+    _section(f"3. What reviewers see in #{name}")
+    parents = local.parents(channel)
+    for parent in parents[:1]:
+        _box(render_message(parent, names=NAMES))
+        thread = [m for m in local.thread_replies(channel) if m.thread_ts == parent.ts]
+        for reply in thread[:replies]:
+            _box(_shorten(render_message(reply, names=NAMES)), indent="    ↳ ")
+        print(f"    ↳ … {len(thread) - replies} more samples in this thread")
+    print(f"(#{name} has {len(parents)} threads this week, one per trainer)")
+
+
+def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, dict]) -> None:
+    _section("4. Reviewers grade in the threads")
+    rng = random.Random(11)
+    driver = local.driver
+    shown_modal = shown_error = False
+    expected = 0
+    for task_type in workspace.task_types:
+        for reply in local.thread_replies(task_type.channel):
+            record = records[_output_id(reply)]
+            reviewers = [r for r in task_type.reviewers if r != record["trainer"]]
+            reviewer = rng.choice(reviewers)
+            grade, category, explanation = simulated_grade(record, reviewer=reviewer, rng=rng)
+            expected += 1
+            if grade == "pass":
+                driver.click(reviewer, reply, "Pass", channel=task_type.channel)
+                continue
+            label = "Minor issue" if grade == "minor" else "Major error"
+            driver.click(reviewer, reply, label, channel=task_type.channel)
+            modal = driver.wait_for(lambda r=reviewer: driver.open_modal(r))
+            if not shown_modal:
+                print(f"{NAMES.get(reviewer, reviewer)} clicks [{label}] and gets a modal:")
+                _box(_shorten(render_view(modal, names=NAMES), lines=20))
+                shown_modal = True
+            if not shown_error:
+                answer = driver.submit_view(reviewer, modal, {
+                    "category": category, "explanation": "wrong dose"},
+                    client_checks=False).json()
+                print("A too-short explanation is refused on the field, the modal stays open:")
+                print(f"    explanation: {answer['errors']['explanation']}")
+                shown_error = True
+            driver.submit_view(reviewer, modal, {"category": category,
+                                                 "explanation": explanation})
+    driver.wait_for(lambda: _graded(local) >= expected, timeout=30)
+    local.deliver()
+    print(f"\n{expected} samples graded through signed button clicks and modal submissions; "
+          "every sample message was updated to show its grade.")
+
+
+def _refusals(local: LocalBot, workspace: Workspace) -> None:
+    _section("5. Clicks that are refused (only the clicker sees why; nothing is recorded)")
+    task_type = workspace.task_types[0]
+    reply = local.thread_replies(task_type.channel)[0]
+    outsider = "U0OUTSIDER"
+    local.driver.click(outsider, reply, "Pass", channel=task_type.channel)
+    seen = local.driver.wait_for(lambda: local.sandbox.ephemerals(user=outsider))
+    print(f"{NAMES[outsider]} clicks [Pass]  →  only they see: “{seen[-1].text}”")
+    own = _own_sample(local, workspace)
+    if own is not None:
+        reviewer, message, channel = own
+        before = len(local.sandbox.ephemerals(user=reviewer))
+        local.driver.click(reviewer, message, "Pass", channel=channel)
+        seen = local.driver.wait_for(
+            lambda: local.sandbox.ephemerals(user=reviewer)[before:])
+        print(f"{NAMES.get(reviewer, reviewer)} grades their own output  →  “{seen[-1].text}”")
+    forged = local.driver.click("U0NURSE01", reply, "Pass", channel=task_type.channel,
+                                signature="wrong")
+    print(f"A request with a forged signature  →  HTTP {forged.status}, nothing changes")
+
+
+def _show_graded_sample(local: LocalBot, workspace: Workspace) -> None:
+    _section("6. A sample after grading (the message itself is updated)")
+    for task_type in workspace.task_types:
+        for reply in local.thread_replies(task_type.channel):
+            if "🔴 Major error" in render_message(reply, names=NAMES):
+                _box(_shorten(render_message(reply, names=NAMES), keep_tail=3))
+                return
+
+
+def _tallies(local: LocalBot, workspace: Workspace) -> None:
+    week = audit_week(workspace, local.ctx.clock.now())
+    _section(f"7. The week in numbers ({week})")
+    with Session(local.ctx.engine) as session:
+        tallies = week_tallies(session, workspace, iso_week=week)
+    print(f"{'trainer':<10}{'task type':<11}{'graded':>7}{'pass':>6}{'minor':>6}{'major':>6}"
+          f"{'score':>7}{'threshold':>11}")
+    for t in tallies:
+        flag = "  ⚠ below threshold" if t.below_threshold else ""
+        score = f"{t.score:.2f}" if t.score is not None else "–"
+        print(f"{NAMES.get(t.trainer, t.trainer):<10}{t.task_type:<11}{t.graded:>7}"
+              f"{t.counts['pass']:>6}{t.counts['minor']:>6}{t.counts['major']:>6}"
+              f"{score:>7}{t.threshold:>11.2f}{flag}")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _graded(local: LocalBot) -> int:
+    from sqlmodel import func, select
+
+    from bot.models import Grade
+
+    with Session(local.ctx.engine) as session:
+        return session.exec(select(func.count()).select_from(Grade)).one()
+
+
+def _own_sample(local: LocalBot, workspace: Workspace) -> tuple[str, Message, str] | None:
+    """A sample written by someone who also reviews that task type, if the workspace has one."""
+    for task_type in workspace.task_types:
+        for parent in local.parents(task_type.channel):
+            for reviewer in task_type.reviewers:
+                if f"<@{reviewer}>" in parent.text:
+                    reply = next(m for m in local.thread_replies(task_type.channel)
+                                 if m.thread_ts == parent.ts)
+                    return reviewer, reply, task_type.channel
+    return None
+
+
+def _output_id(message: Message) -> str:
+    match = OUTPUT_ID.search(message.blocks[0]["text"]["text"])
+    if match is None:
+        raise ValueError("a sample message without its output id")
+    return match.group(1)
+
+
+def _people(workspace: Workspace) -> dict[str, str]:
+    people = dict(NAMES)
+    for task_type in workspace.task_types:
+        for reviewer in task_type.reviewers:
+            people.setdefault(reviewer, reviewer)
+    for trainer in workspace.trainers:
+        people.setdefault(trainer.user, trainer.user)
+    return people
+
+
+def _channels(workspace: Workspace) -> dict[str, str]:
+    channels = {t.channel: f"audit-{t.key}" for t in workspace.task_types}
+    for level in workspace.escalation.levels:
+        for target in level.notify:
+            if target[0] in "CG":
+                channels.setdefault(target, "quality")
+    return channels
+
+
+def _shorten(text: str, *, lines: int = 14, keep_tail: int = 2) -> str:
+    rows = [textwrap.shorten(row, WIDTH, placeholder=" …") if len(row) > WIDTH else row
+            for row in text.splitlines()]
+    if len(rows) <= lines:
+        return "\n".join(rows)
+    return "\n".join([*rows[: lines - keep_tail - 1], "   ⋮", *rows[-keep_tail:]])
+
+
+def _title(text: str) -> None:
+    print("═" * WIDTH + f"\n{text}\n" + "═" * WIDTH)
+
+
+def _section(text: str) -> None:
+    print(f"\n── {text} " + "─" * max(0, WIDTH - len(text) - 4))
+
+
+def _box(text: str, *, indent: str = "  ") -> None:
+    pad = " " * len(indent)
+    for number, row in enumerate(text.splitlines()):
+        print((indent if number == 0 else pad) + row)
