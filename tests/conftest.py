@@ -17,6 +17,9 @@ from bot.workspace import Workspace
 from tests.factories import make_workspace
 from tests.harness import RunningBot, start_bot
 
+REJECTED_PAYLOAD_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long",
+                           "invalid_attachments", "no_text"}
+
 # Monday 2026-11-23 14:00 UTC, 09:00 in New York: ISO week 2026-W48.
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
@@ -50,5 +53,9 @@ def bot(engine: Engine, workspace: Workspace, clock: FixedClock) -> Iterator[Run
     running = start_bot(engine=engine, workspace=workspace, clock=clock)
     try:
         yield running
+        rejected = [c for c in running.sandbox.calls()
+                    if c.response.get("error") in REJECTED_PAYLOAD_ERRORS]
+        # Anything Slack would refuse as malformed is a bug even if the test did not look.
+        assert not rejected, [(c.method, c.response) for c in rejected]
     finally:
         running.stop()

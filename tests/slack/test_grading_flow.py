@@ -1,6 +1,10 @@
 """Reviewers grading in the thread, as Slack delivers it: signed clicks and modal submissions."""
 
+import time
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.models import Grade, GradeEvent
@@ -13,6 +17,7 @@ from tests.factories import (
     NURSE,
     OUTSIDER,
     TRAINER1,
+    output_record,
     week_of_records,
 )
 from tests.harness import RunningBot
@@ -155,3 +160,33 @@ def test_a_forged_submission_is_refused_with_401_and_changes_nothing(bot, replie
         assert response.status == 401
     assert _grades(bot) == []
     assert bot.sandbox.message(CLINICAL_CHANNEL, sample.ts).edited is False
+
+
+def test_the_ack_does_not_wait_for_a_slow_database(bot, replies):
+    sample = _trainer_replies(bot, TRAINER1)[0]
+
+    def slow_query(*_args: object) -> None:
+        time.sleep(0.4)  # every statement: recording a grade now takes seconds
+
+    event.listen(bot.ctx.engine, "before_cursor_execute", slow_query)
+    try:
+        response = bot.driver.click(NURSE, sample, "Pass", channel=CLINICAL_CHANNEL)
+        assert response.status == 200
+        assert response.elapsed < 1.0
+        bot.driver.wait_for(lambda: _grades(bot), timeout=30)
+    finally:
+        event.remove(bot.ctx.engine, "before_cursor_execute", slow_query)
+
+
+def test_show_full_opens_the_whole_output_in_a_modal(bot):
+    long_output = "The discharge plan, paragraph by paragraph. " * 2300  # ~100k characters
+    record = output_record(1, created_at=bot.ctx.clock.now() - timedelta(hours=3),
+                           output=long_output)
+    bot.ingest([record])
+    bot.run_audit()
+    sample = bot.thread_replies(CLINICAL_CHANNEL)[0]
+    bot.driver.click(DOCTOR, sample, "Show full", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    shown = " ".join(b["text"]["text"] for b in modal.view["blocks"] if b["type"] == "section")
+    assert "".join(shown.split()) == "".join(("Question 1: a patient asks whether they can "
+                                              "combine two medicines." + long_output).split())

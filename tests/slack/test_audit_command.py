@@ -1,0 +1,50 @@
+"""`/audit` as Slack sends it: signed slash commands, answers in the ack or via response_url."""
+
+from tests.factories import CLINICAL_CHANNEL, MANAGER, NURSE, week_of_records
+from tests.harness import RunningBot
+
+
+def _answers(bot: RunningBot, user: str, needle: str) -> list[str]:
+    """What ``user`` was shown ephemerally (ack or response_url) containing ``needle``."""
+    return [e.text for e in bot.sandbox.ephemerals(user=user) if needle in (e.text or "")]
+
+
+def test_help_is_answered_in_the_ack_and_only_the_caller_sees_it(bot: RunningBot):
+    response = bot.driver.slash_command(NURSE, "help")
+    assert response.status == 200 and not response.timed_out
+    answer = response.json()
+    assert answer["response_type"] == "ephemeral"
+    assert "/audit run" in answer["text"]
+
+
+def test_an_unknown_subcommand_gets_the_help_with_what_was_not_understood(bot: RunningBot):
+    answer = bot.driver.slash_command(NURSE, "statsu").json()
+    assert "I don't know `statsu`" in answer["text"]
+    assert "/audit help" in answer["text"]
+
+
+def test_empty_text_gets_the_help(bot: RunningBot):
+    assert "/audit run" in bot.driver.slash_command(NURSE, "").json()["text"]
+
+
+def test_a_manager_runs_the_audit_and_hears_what_was_posted(bot: RunningBot):
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=6))
+    response = bot.driver.slash_command(MANAGER, "run")
+    assert response.status == 200 and not response.timed_out
+    summary = bot.driver.wait_for(lambda: _answers(bot, MANAGER, "Weekly audit"))
+    assert "2026-W48" in summary[0]
+    bot.deliver()
+    assert len(bot.thread_replies(CLINICAL_CHANNEL)) == 5
+
+
+def test_a_non_manager_cannot_run_the_audit(bot: RunningBot):
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=6))
+    bot.driver.slash_command(NURSE, "run")
+    assert bot.driver.wait_for(lambda: _answers(bot, NURSE, "Only managers"))
+    bot.deliver()
+    assert bot.sandbox.messages(CLINICAL_CHANNEL) == []
+
+
+def test_a_stale_slash_command_is_refused(bot: RunningBot):
+    assert bot.driver.slash_command(MANAGER, "run", timestamp_offset=-301).status == 401
+    assert bot.sandbox.responses() == []
