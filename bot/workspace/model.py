@@ -58,6 +58,13 @@ class Policy:
     pass_threshold: float = 0.85  # a score below this opens an escalation
     min_graded: int = 8  # no escalation on fewer graded samples
     grade_weights: Mapping[str, float] = DEFAULT_GRADE_WEIGHTS
+    # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
+    # on watch; escalation needs the score's upper bound below it, recovery the lower bound
+    # at or above it, each bound one-sided at this confidence.
+    escalation_confidence: float = 0.95
+    severe_majors: int = 4  # Major samples in one ISO week that escalate at once; 0 = off
+    tightened_factor: float = 2.0  # sampling multiplier on watch or while escalated
+    reduced_factor: float = 0.6  # sampling multiplier after a clean, confident window
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""

@@ -12,6 +12,7 @@ from bot.workspace.model import GRADES, FrozenMap, Policy
 from bot.workspace.reader import Table, describe
 
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
+MAX_SAMPLING_FACTOR = 10  # tightened sampling; the sample count is capped at the maximum above
 
 
 def read_policy(table: Table, base: Policy) -> Policy:
@@ -26,6 +27,15 @@ def read_policy(table: Table, base: Policy) -> Policy:
         pass_threshold=table.fraction("pass_threshold", default=base.pass_threshold),
         min_graded=table.integer("min_graded", default=base.min_graded, low=0),
         grade_weights=_grade_weights(table, base),
+        escalation_confidence=table.number(
+            "escalation_confidence", default=base.escalation_confidence, low=0.5, high=1,
+            high_open=True),
+        severe_majors=table.integer("severe_majors", default=base.severe_majors, low=0,
+                                    high=MAX_SAMPLES_PER_TRAINER),
+        tightened_factor=table.number("tightened_factor", default=base.tightened_factor,
+                                      low=1, high=MAX_SAMPLING_FACTOR),
+        reduced_factor=table.number("reduced_factor", default=base.reduced_factor, low=0,
+                                    high=1, low_open=True),
     )
 
 

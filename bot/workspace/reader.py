@@ -164,6 +164,28 @@ class Table:
             return default
         return float(value)
 
+    def number(self, key: str, *, default: float, low: float, high: float,
+               low_open: bool = False, high_open: bool = False) -> float:
+        """A number in ``[low, high]`` (``low_open``/``high_open`` exclude that end; an
+        integer is fine); the default when absent or wrong."""
+        value = self.raw(key)
+        if value is MISSING:
+            return default
+        if not is_number(value):
+            self.report(key, f"must be a number (got {describe(value)})")
+            return default
+        too_low = value <= low if low_open else value < low
+        too_high = value >= high if high_open else value > high
+        # (isnan only on floats: math.isnan overflows on a huge TOML integer.)
+        if (isinstance(value, float) and math.isnan(value)) or too_low or too_high:
+            lower = f"greater than {low:g}" if low_open else f"at least {low:g}"
+            upper = f"less than {high:g}" if high_open else f"at most {high:g}"
+            bounds = (f"between {low:g} and {high:g}" if not (low_open or high_open)
+                      else f"{lower} and {upper}")
+            self.report(key, f"must be {bounds} (got {value})")
+            return default
+        return float(value)
+
     def parsed(self, key: str, parse: Callable[[str], T], *, default: T, example: str) -> T:
         """A string read with ``parse`` (which raises ``ValueError``); default when absent."""
         value = self.raw(key)
