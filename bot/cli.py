@@ -25,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(cwd / ".env")
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every connection at INFO; `db upgrade` says what it did itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings(os.environ, cwd=cwd)
         return int(args.handler(args, settings) or 0)
@@ -49,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run a scheduled job now")
     jobs_sub = jobs.add_subparsers(required=True, metavar="action")
     run = jobs_sub.add_parser("run", help="run a job once")
-    run.add_argument("job", choices=["weekly-audit"])
+    run.add_argument("job", choices=["weekly-audit", "escalation-check"])
     run.set_defaults(handler=_jobs_run)
 
     config = sub.add_parser("config", help="workspace configuration")
@@ -61,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(required=True, metavar="action")
     db_up = db_sub.add_parser("upgrade", help="create or upgrade the schema")
     db_up.set_defaults(handler=_db_upgrade)
+
+    policy = sub.add_parser("policy", help="the escalation rule")
+    policy_sub = policy.add_subparsers(required=True, metavar="action")
+    simulate = policy_sub.add_parser(
+        "simulate", help="how the configured rule behaves on trainers of known quality")
+    simulate.add_argument("--config", type=Path, help="workspace config (default: AUDITBOT_CONFIG)")
+    simulate.add_argument("--runs", type=int, default=10_000, help="simulated trainers per quality")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.set_defaults(handler=_policy_simulate)
 
     demo = sub.add_parser("demo", help="a full audit week in a local Slack sandbox")
     demo.add_argument("--keep", action="store_true", help="keep the demo's database")
@@ -88,17 +99,24 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
     from bot.db import session_scope
-    from bot.services.ingest import ingest, read_records, roster_from_workspace
+    from bot.services.ingest import UnsupportedFormat, ingest, read_records, roster_from_workspace
 
     if not args.file.exists():
         raise CliError(f"{args.file}: no such file")
+    try:
+        records = read_records(args.file)  # lazy: the file is opened while ingesting
+    except UnsupportedFormat as error:
+        raise CliError(str(error)) from None
     workspace = _workspace(settings)
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
     trainers, task_types = roster_from_workspace(workspace)
-    with session_scope(engine) as session:
-        report = ingest(session, read_records(args.file), known_trainers=trainers,
-                        known_task_types=task_types, now=SystemClock().now())
+    try:
+        with session_scope(engine) as session:
+            report = ingest(session, records, known_trainers=trainers,
+                            known_task_types=task_types, now=SystemClock().now())
+    except OSError as error:  # a directory, no permission: nothing was stored
+        raise CliError(f"{args.file}: cannot read: {error.strerror or error}") from None
     for rejection in report.rejected:
         where = f"{args.file}:{rejection.number}"
         ident = f" ({rejection.id})" if rejection.id else ""
@@ -119,10 +137,12 @@ def _context(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
+    from schedules.escalation_check import run_escalation_check
     from schedules.weekly_audit import run_weekly_audit
 
     ctx = _context(settings)
-    summary = run_weekly_audit(ctx, now=ctx.clock.now())
+    job = run_weekly_audit if args.job == "weekly-audit" else run_escalation_check
+    summary = job(ctx, now=ctx.clock.now())
     print(summary.describe())
     due = ctx.outbox.run_until_idle(timeout=600)
     print(f"delivered; {due.pending} still pending, {due.failed} failed")
@@ -139,6 +159,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.require("slack_signing_secret")
     return serve(_context(settings), socket_mode=args.socket_mode,
                  scheduler=not args.no_scheduler)
+
+
+def _policy_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.policy_sim import run_policy_simulate
+
+    if args.runs < 100:
+        raise CliError("--runs must be at least 100 for the figures to mean anything")
+    workspace = load_workspace(args.config) if args.config else _workspace(settings)
+    print(run_policy_simulate(workspace, runs=args.runs, seed=args.seed))
+    return 0
 
 
 def _demo(args: argparse.Namespace, _settings: Settings) -> int:

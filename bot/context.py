@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db import make_engine, session_scope
 from bot.slack.delivery import OutboxWorker, outbox_client
@@ -48,11 +48,8 @@ class AppContext:
             retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1),
                             RateLimitErrorRetryHandler(max_retry_count=1)],
         )
-        # Delivery waits (Retry-After, backoff) are in real time even when the business
-        # clock is fixed, as in tests and the demo.
         worker = OutboxWorker(engine=engine, client=outbox_client(token, settings.slack_api_url),
-                              workspace=workspace, clock=SystemClock(),
-                              backoff_factor=outbox_backoff)
+                              workspace=workspace, clock=clock, backoff_factor=outbox_backoff)
         return cls(settings=settings, workspace=workspace, engine=engine, clock=clock,
                    client=client, outbox=worker)
 

@@ -92,6 +92,12 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_current_schema(engine: Engine) -> None:
     """Refuse to run on a database that `auditbot db upgrade` has not brought up to date."""
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not Path(database).exists():
+        # Checking would create an empty file; say what to do instead.
+        raise SchemaOutOfDate(
+            f"there is no database at {database}: run `auditbot db upgrade` first")
     current, head = current_revision(engine), head_revision()
     if current != head:
         found = current or "no schema"

@@ -136,3 +136,71 @@ class OutboxItem(SQLModel, table=True):
     result_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class TrainerState(SQLModel, table=True):
+    """Where a trainer stands in a task type after the last check: ok, watch or escalated."""
+
+    __tablename__ = "trainer_state"
+    __table_args__ = (UniqueConstraint("trainer", "task_type", name="uq_state_trainer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainer: str = Field(max_length=32)
+    task_type: str = Field(max_length=64)
+    state: str = Field(max_length=16)  # ok | watch | escalate | insufficient
+    sampling: str = Field(default="normal", max_length=16)  # reduced | normal | tightened
+    score: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    graded: int = 0
+    since: datetime
+    updated_at: datetime
+
+
+class Escalation(SQLModel, table=True):
+    """A trainer whose quality fell: notified level by level until someone acts.
+
+    ``open_key`` is set while the escalation is open and unique, so there is at most one
+    open escalation per trainer and task type whatever runs concurrently; closing it clears
+    the key (NULLs never collide).
+    """
+
+    __tablename__ = "escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainer: str = Field(max_length=32, index=True)
+    task_type: str = Field(max_length=64)
+    open_key: str | None = Field(default=None, unique=True, max_length=100)
+    status: str = Field(default="open", max_length=16)  # open | resolved | recovered
+    level: int = 0  # the highest level notified so far (0-based)
+    level_notified_at: datetime
+    opened_at: datetime
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    score: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    threshold: float
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = None
+    reminders: int = 0
+    closed_by: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = None
+    close_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class EscalationNotice(SQLModel, table=True):
+    """One message about an escalation to one person or channel (kept up to date)."""
+
+    __tablename__ = "escalation_notice"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "target", "round", name="uq_notice_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    level: int
+    target: str = Field(max_length=32)  # a user id (DM) or a channel id
+    round: int = 0  # 0: the first notice; n: the n-th reminder after an acknowledgement
+    notified_at: datetime
+    channel: str | None = Field(default=None, max_length=32)  # where it landed (DM id)
+    message_ts: str | None = Field(default=None, max_length=32)

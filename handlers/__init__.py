@@ -3,10 +3,11 @@
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, errors, grading
+from handlers import commands, errors, escalations, grading
 
 
 def register(app: App, ctx: AppContext) -> None:
     errors.register(app, ctx)
     grading.register(app, ctx)
     commands.register(app, ctx)
+    escalations.register(app, ctx)

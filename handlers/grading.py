@@ -10,6 +10,7 @@ from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from handlers.errors import guarded
+from schedules.escalation_check import check_after_grade
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -21,9 +22,12 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         click = parse_click(body)
         with ctx.session() as session:
-            record_grade(session, ctx.workspace, sample_id=click.sample_id, reviewer=click.user,
-                         grade="pass", category=None, explanation=None, now=ctx.clock.now())
+            outcome = record_grade(session, ctx.workspace, sample_id=click.sample_id,
+                                   reviewer=click.user, grade="pass", category=None,
+                                   explanation=None, now=ctx.clock.now())
         ctx.outbox.wake()
+        if outcome.changed:
+            check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
 
     @after_ack
     def error_clicked(ack: Ack, body: dict[str, Any]) -> None:
@@ -61,11 +65,13 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         with ctx.session() as session:
-            record_grade(session, ctx.workspace, sample_id=submission.sample_id,
-                         reviewer=submission.user, grade=submission.grade,
-                         category=submission.category, explanation=submission.explanation,
-                         now=ctx.clock.now())
+            outcome = record_grade(session, ctx.workspace, sample_id=submission.sample_id,
+                                   reviewer=submission.user, grade=submission.grade,
+                                   category=submission.category,
+                                   explanation=submission.explanation, now=ctx.clock.now())
         ctx.outbox.wake()
+        if outcome.changed:
+            check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
 
     @app.action(Action.SHOW_FULL)
     @after_ack

@@ -12,18 +12,19 @@ find the claim and do nothing.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.context import AppContext
-from bot.services.audit import audit_week
+from bot.services.audit import audit_week, plan_weekly_audit
 from bot.services.jobs import claim_run, finish_run
-from schedules.weekly_audit import run_weekly_audit
+from schedules.escalation_check import run_escalation_check
 
 log = logging.getLogger(__name__)
 WEEKLY_AUDIT = "weekly-audit"
+ESCALATION_CHECK = "escalation-check"
 
 
 def start_scheduler(ctx: AppContext) -> BackgroundScheduler:
@@ -36,22 +37,46 @@ def start_scheduler(ctx: AppContext) -> BackgroundScheduler:
         # A run missed while the bot was down still happens within the same ISO week.
         misfire_grace_time=int(timedelta(days=7).total_seconds()),
     )
+    scheduler.add_job(
+        scheduled_escalation_check, "interval",
+        seconds=int(workspace.schedule.escalation_check.total_seconds()),
+        args=[ctx], id=ESCALATION_CHECK, replace_existing=True, coalesce=True,
+        max_instances=1,
+    )
     scheduler.start()
     catch_up_weekly_audit(ctx)
     return scheduler
 
 
+def scheduled_escalation_check(ctx: AppContext) -> None:
+    # No claim row needed: the check is idempotent (unique notices, conditional level
+    # changes), so replicas running it at the same moment notify each level once.
+    summary = run_escalation_check(ctx, now=ctx.clock.now())
+    if summary.climbed or any(o.opened or o.closed for o in summary.outcomes):
+        log.info("%s", summary.describe())
+
+
 def scheduled_weekly_audit(ctx: AppContext) -> None:
     now = ctx.clock.now()
     week = audit_week(ctx.workspace, now)
+    if not _due_this_week(ctx, now):
+        # APScheduler fired late (misfire grace) after the due time's ISO week ended, e.g.
+        # the machine slept over Sunday night: that week is over, and claiming this one now
+        # would post it early and swallow its real run.
+        log.warning("weekly audit fired after its ISO week ended (now %s); skipped", week)
+        return
+    # The claim commits together with the plan it stands for: a run that dies half-way
+    # (crash, restart, database error) leaves no claim behind, so the catch-up on restart
+    # runs the week again instead of finding it "already ran". A concurrent claimant waits
+    # on the claim (SQLite: BEGIN IMMEDIATE; PostgreSQL: the unique index) and then finds it.
     with ctx.session() as session:
         if not claim_run(session, job=WEEKLY_AUDIT, period=week, now=now):
             log.info("weekly audit %s already ran", week)
             return
-    summary = run_weekly_audit(ctx, now=now)
-    with ctx.session() as session:
+        summary = plan_weekly_audit(session, ctx.workspace, now=now)
         finish_run(session, job=WEEKLY_AUDIT, period=week, now=ctx.clock.now(),
                    summary=summary.describe())
+    ctx.outbox.wake()
     log.info("%s", summary.describe())
 
 
@@ -60,9 +85,13 @@ def catch_up_weekly_audit(ctx: AppContext) -> bool:
 
     Only within the same ISO week: a run missed last week is not worth posting now.
     """
-    now = ctx.clock.now()
-    due = ctx.workspace.schedule.weekly_audit.latest_at_or_before(now, ctx.workspace.tz)
-    if audit_week(ctx.workspace, due) != audit_week(ctx.workspace, now):
+    if not _due_this_week(ctx, ctx.clock.now()):
         return False
     scheduled_weekly_audit(ctx)
     return True
+
+
+def _due_this_week(ctx: AppContext, now: datetime) -> bool:
+    """Whether the latest scheduled time at or before ``now`` lies in ``now``'s ISO week."""
+    due = ctx.workspace.schedule.weekly_audit.latest_at_or_before(now, ctx.workspace.tz)
+    return audit_week(ctx.workspace, due) == audit_week(ctx.workspace, now)

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import as_utc
 from bot.workspace import Workspace, parse_workspace
 
 MANAGER = "U0MANAGER1"
@@ -59,7 +60,7 @@ def output_record(n: int, *, trainer: str = TRAINER1, task_type: str = "clinical
         "task_type": task_type,
         "prompt": f"Question {n}: a patient asks whether they can combine two medicines.",
         "output": output or f"Answer {n}: check the interaction table; ask a pharmacist.",
-        "created_at": created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": as_utc(created_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "metadata": {"project": "triage-v2"},
     }
     if gold:

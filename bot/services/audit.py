@@ -19,8 +19,11 @@ from sqlmodel import Session, col, select
 
 from bot.clock import iso_week
 from bot.models import AuditThread, Sample, TrainerOutput
+from bot.services.escalation import open_escalation
 from bot.services.outbox import OutboxKind, enqueue
 from bot.services.sampling import double_review_positions, draw_sample, sample_seed
+from bot.services.scoring import samples_for_next_audit
+from bot.services.standings import trainer_standing
 from bot.workspace import TaskType, Workspace
 
 LOOKBACK = timedelta(days=7)
@@ -67,7 +70,7 @@ def plan_weekly_audit(session: Session, workspace: Workspace, *, now: datetime) 
     for trainer in workspace.trainers:
         for key in trainer.task_types:
             result = _plan_trainer(
-                session, task_type=workspace.task_type(key), trainer=trainer.user,
+                session, workspace, task_type=workspace.task_type(key), trainer=trainer.user,
                 week=week, now=now,
             )
             summary.results.append(result)
@@ -90,8 +93,19 @@ def eligible_outputs(session: Session, *, trainer: str, task_type: str,
     return list(rows)
 
 
-def _plan_trainer(session: Session, *, task_type: TaskType, trainer: str, week: str,
-                  now: datetime) -> TrainerResult:
+def sample_size(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
+                now: datetime) -> int:
+    """How many samples this week: tightened on watch or escalation, reduced after a long
+    clean record (the standing over the window ending with the week just finished)."""
+    policy = workspace.task_type(task_type).policy
+    last_week, _ = trainer_standing(session, workspace, trainer=trainer, task_type=task_type,
+                                    now=now - LOOKBACK)
+    escalated = open_escalation(session, trainer=trainer, task_type=task_type) is not None
+    return samples_for_next_audit(last_week, policy, escalation_open=escalated)
+
+
+def _plan_trainer(session: Session, workspace: Workspace, *, task_type: TaskType, trainer: str,
+                  week: str, now: datetime) -> TrainerResult:
     existing = session.exec(
         select(AuditThread).where(
             AuditThread.trainer == trainer,
@@ -105,7 +119,8 @@ def _plan_trainer(session: Session, *, task_type: TaskType, trainer: str, week: 
     if not population:
         return TrainerResult(trainer, task_type.key, "no outputs")
     seed = sample_seed(trainer=trainer, task_type=task_type.key, iso_week=week)
-    chosen = draw_sample(population, k=task_type.policy.samples_per_trainer, seed=seed)
+    chosen = draw_sample(population, k=sample_size(session, workspace, trainer=trainer,
+                                                   task_type=task_type.key, now=now), seed=seed)
     doubles = double_review_positions(
         len(chosen), fraction=task_type.policy.double_review_fraction, seed=seed
     )

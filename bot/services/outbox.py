@@ -24,6 +24,10 @@ class OutboxKind(StrEnum):
     AUDIT_PARENT = "audit_parent"  # ref: audit_thread.id
     SAMPLE_POST = "sample_post"  # ref: sample.id
     SAMPLE_UPDATE = "sample_update"  # ref: sample.id
+    ESCALATION_NOTICE = "escalation_notice"  # ref: escalation_notice.id
+    ESCALATION_UPDATE = "escalation_update"  # ref: escalation_notice.id
+    ESCALATION_CLOSED = "escalation_closed"  # ref: escalation_notice.id
+    WATCH_FYI = "watch_fyi"  # ref: trainer_state.id
 
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -87,7 +91,9 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     rows = session.exec(
         select(OutboxItem)
         .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
-        .where(OutboxItem.next_attempt_at <= now)
+        # A new item is due at once (it was owed at business time, which tests and the demo
+        # may fix in the past or future); a retried one at its next attempt, in real time.
+        .where(or_(OutboxItem.attempts == 0, OutboxItem.next_attempt_at <= now))
         .where(or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now))
         .order_by(col(OutboxItem.id))
     ).all()

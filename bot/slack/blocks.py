@@ -50,12 +50,12 @@ def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: i
     noun = "sample" if sample_count == 1 else "samples"
     who = ", ".join(f"<@{r}>" for r in reviewers) or "the task type's reviewers"
     return text, [
-        {"type": "header", "text": _plain(f"Weekly audit · {iso_week}"[:150])},
-        {"type": "section", "text": _mrkdwn(
+        {"type": "header", "text": plain(f"Weekly audit · {iso_week}"[:150])},
+        {"type": "section", "text": mrkdwn(
             f"*Trainer:* <@{trainer}>\n*Task type:* {task_name}\n"
             f"*Samples:* {sample_count} {noun}, one per reply in this thread"
         )},
-        {"type": "context", "elements": [_mrkdwn(
+        {"type": "context", "elements": [mrkdwn(
             f"Reviewers ({who}): grade each reply with *Pass*, *Minor issue* or *Major error*. "
             "A non-pass grade needs a category and a written explanation."
         )]},
@@ -68,38 +68,38 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
     details = [f"*Sample {card.position + 1} of {card.count}*", f"`{card.output_id}`",
                f"created {card.created_at}"]
     if card.project:
-        details.append(f"project {_escape(card.project)}")
+        details.append(f"project {escape(card.project)}")
     blocks: list[dict] = [
-        {"type": "section", "text": _mrkdwn(" · ".join(details))},
-        {"type": "context", "elements": [_mrkdwn("*Prompt*")]},
-        {"type": "section", "text": _plain(_cut(card.prompt, PROMPT_SHOWN))},
-        {"type": "context", "elements": [_mrkdwn("*Trainer's output*")]},
-        {"type": "section", "text": _plain(_cut(card.output, OUTPUT_SHOWN))},
+        {"type": "section", "text": mrkdwn(" · ".join(details))},
+        {"type": "context", "elements": [mrkdwn("*Prompt*")]},
+        {"type": "section", "text": plain(cut(card.prompt, PROMPT_SHOWN))},
+        {"type": "context", "elements": [mrkdwn("*Trainer's output*")]},
+        {"type": "section", "text": plain(cut(card.output, OUTPUT_SHOWN))},
     ]
-    cut = len(card.output) > OUTPUT_SHOWN or len(card.prompt) > PROMPT_SHOWN
-    if cut:
-        blocks.append({"type": "context", "elements": [_mrkdwn(
+    shortened = len(card.output) > OUTPUT_SHOWN or len(card.prompt) > PROMPT_SHOWN
+    if shortened:
+        blocks.append({"type": "context", "elements": [mrkdwn(
             f"Shown in part ({len(card.output):,} characters of output, "
             f"{len(card.prompt):,} of prompt): *Show full* opens the whole text."
         )]})
     if card.needs_double_review:
         done = len({g.reviewer for g in card.grades})
-        blocks.append({"type": "context", "elements": [_mrkdwn(
+        blocks.append({"type": "context", "elements": [mrkdwn(
             f"👥 Double review: {min(done, 2)} of 2 reviews"
         )]})
     value = str(card.sample_id)
     buttons = [
-        _button("Pass", Action.GRADE_PASS, value, style="primary"),
-        _button("Minor issue", Action.GRADE_MINOR, value),
-        _button("Major error", Action.GRADE_MAJOR, value, style="danger"),
+        button("Pass", Action.GRADE_PASS, value, style="primary"),
+        button("Minor issue", Action.GRADE_MINOR, value),
+        button("Major error", Action.GRADE_MAJOR, value, style="danger"),
     ]
-    if cut:
-        buttons.append(_button("Show full", Action.SHOW_FULL, value))
+    if shortened:
+        buttons.append(button("Show full", Action.SHOW_FULL, value))
     blocks.append({"type": "actions", "block_id": f"sample-{card.sample_id}",
                    "elements": buttons})
     if card.grades:
         blocks.append({"type": "context", "elements": [
-            _mrkdwn(_grade_line(g)) for g in card.grades[:10]
+            mrkdwn(_grade_line(g)) for g in card.grades[:10]
         ]})
     return text, blocks
 
@@ -112,30 +112,30 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
         "type": "modal",
         "callback_id": Callback.GRADE_MODAL,
         "private_metadata": private_metadata,
-        "title": _plain(title),
-        "submit": _plain("Record grade"),
-        "close": _plain("Cancel"),
+        "title": plain(title),
+        "submit": plain("Record grade"),
+        "close": plain("Cancel"),
         "blocks": [
-            {"type": "section", "text": _mrkdwn(
+            {"type": "section", "text": mrkdwn(
                 f"Grading a sample by <@{trainer}> as *{title}*."
             )},
-            {"type": "context", "elements": [_plain(_cut(output_excerpt, 280))]},
+            {"type": "context", "elements": [plain(cut(output_excerpt, 280))]},
             {
                 "type": "input",
                 "block_id": Block.CATEGORY,
-                "label": _plain("Error category"),
+                "label": plain("Error category"),
                 "element": {
                     "type": "static_select",
                     "action_id": Block.CATEGORY,
-                    "placeholder": _plain("Choose a category"),
-                    "options": [_option(c) for c in categories[:100]],
+                    "placeholder": plain("Choose a category"),
+                    "options": [option(c) for c in categories[:100]],
                 },
             },
             {
                 "type": "input",
                 "block_id": Block.EXPLANATION,
-                "label": _plain("What is wrong, and what would be right?"),
-                "hint": _plain("At least 20 characters. The trainer will read this."),
+                "label": plain("What is wrong, and what would be right?"),
+                "hint": plain("At least 20 characters. The trainer will read this."),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": Block.EXPLANATION,
@@ -150,21 +150,21 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
 
 def full_output_modal(*, output_id: str, prompt: str, output: str) -> dict:
     """The whole prompt and output, split over as many sections as Slack allows."""
-    blocks: list[dict] = [{"type": "header", "text": _plain("Prompt")}]
-    blocks += [{"type": "section", "text": _plain(part)} for part in split_text(prompt)]
-    blocks.append({"type": "header", "text": _plain("Trainer's output")})
+    blocks: list[dict] = [{"type": "header", "text": plain("Prompt")}]
+    blocks += [{"type": "section", "text": plain(part)} for part in split_text(prompt)]
+    blocks.append({"type": "header", "text": plain("Trainer's output")})
     room = MODAL_BLOCK_LIMIT - len(blocks) - 1
     parts = split_text(output)
-    blocks += [{"type": "section", "text": _plain(part)} for part in parts[:room]]
+    blocks += [{"type": "section", "text": plain(part)} for part in parts[:room]]
     if len(parts) > room:
-        blocks.append({"type": "context", "elements": [_mrkdwn(
+        blocks.append({"type": "context", "elements": [mrkdwn(
             f"Cut here: the rest is longer than a Slack view holds. Full text: `{output_id}`."
         )]})
     return {
         "type": "modal",
         "callback_id": Callback.FULL_OUTPUT,
-        "title": _plain(_cut(output_id, 24)),
-        "close": _plain("Close"),
+        "title": plain(cut(output_id, 24)),
+        "close": plain("Close"),
         "blocks": blocks[:MODAL_BLOCK_LIMIT],
     }
 
@@ -187,36 +187,36 @@ def split_text(text: str, limit: int = SECTION_LIMIT - 1) -> list[str]:
 def _grade_line(g: GradeLine) -> str:
     line = f"{GRADE_BADGES.get(g.grade, g.grade)} — <@{g.reviewer}>"
     if g.category:
-        line += f" · *{_escape(g.category)}*"
+        line += f" · *{escape(g.category)}*"
     if g.explanation:
-        line += f": {_escape(_cut(g.explanation, 300))}"
+        line += f": {escape(cut(g.explanation, 300))}"
     return line[:SECTION_LIMIT]
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     text = text if text.strip() else "(empty)"
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     """Slack's mrkdwn escaping: the three characters that start links and mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _plain(text: str) -> dict:
+def plain(text: str) -> dict:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _mrkdwn(text: str) -> dict:
+def mrkdwn(text: str) -> dict:
     return {"type": "mrkdwn", "text": text}
 
 
-def _option(label: str) -> dict:
-    return {"text": _plain(label[:75]), "value": label[:150]}
+def option(label: str) -> dict:
+    return {"text": plain(label[:75]), "value": label[:150]}
 
 
-def _button(label: str, action: Action, value: str, *, style: str | None = None) -> dict:
-    button = {"type": "button", "text": _plain(label), "action_id": action, "value": value}
+def button(label: str, action: Action, value: str, *, style: str | None = None) -> dict:
+    element = {"type": "button", "text": plain(label), "action_id": action, "value": value}
     if style:
-        button["style"] = style
-    return button
+        element["style"] = style
+    return element

@@ -1,12 +1,17 @@
 """From stored state to the messages that show it: the outbox renders at delivery time."""
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models import AuditThread
+from bot.models import AuditThread, Escalation
+from bot.services.escalation import notices
 from bot.services.grading import load_sample, sample_grades
+from bot.services.standings import trainer_standing, worst
 from bot.slack.blocks import GradeLine, SampleCard, audit_parent, sample_reply
+from bot.slack.escalation_blocks import EscalationCard, WorstLine
 from bot.workspace import Workspace
 
 
@@ -41,3 +46,43 @@ def sample_message(session: Session, workspace: Workspace,
         ],
     )
     return sample_reply(card)
+
+
+def escalation_card(session: Session, workspace: Workspace, escalation: Escalation, *,
+                    now: datetime, permalink: Callable[[str, str], str | None]) -> EscalationCard:
+    """Everything an escalation message shows, from the store as it is now."""
+    task_type = workspace.task_type(escalation.task_type)
+    current, records = trainer_standing(session, workspace, trainer=escalation.trainer,
+                                        task_type=escalation.task_type, now=now)
+    worst_lines = [
+        WorstLine(
+            label=f"Sample {r.position + 1} of {r.count} · {r.week} · {r.output_id}",
+            link=permalink(r.channel, r.message_ts) if r.message_ts else None,
+            grades=[(g.reviewer, g.grade, g.category, g.explanation) for g in r.grades],
+        )
+        for r in worst(records)
+    ]
+    told = notices(session, escalation.id or 0)
+    return EscalationCard(
+        escalation_id=escalation.id or 0,
+        trainer=escalation.trainer,
+        task_name=task_type.name,
+        status=escalation.status,
+        score=current.score,
+        lower=current.lower,
+        upper=current.upper,
+        threshold=escalation.threshold,
+        confidence=task_type.policy.escalation_confidence,
+        graded=current.graded,
+        weekly=[(w.week, w.score, w.graded) for w in current.weekly],
+        reason=escalation.close_note if escalation.status == "recovered" else escalation.reason,
+        worst=worst_lines,
+        level=escalation.level,
+        levels=len(workspace.escalation.levels),
+        notified=[(n.level, n.target, n.notified_at) for n in told if n.round == 0],
+        acknowledged_by=escalation.acknowledged_by,
+        acknowledged_at=escalation.acknowledged_at,
+        closed_by=escalation.closed_by,
+        closed_at=escalation.closed_at,
+        close_note=escalation.close_note,
+    )

@@ -30,12 +30,13 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.db import session_scope
-from bot.models import AuditThread, OutboxItem, Sample
+from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
 from bot.services import outbox as store
 from bot.services.outbox import OutboxKind
-from bot.slack.cards import parent_message, sample_message
+from bot.slack.cards import escalation_card, parent_message, sample_message
+from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
 from bot.slack.ids import OUTBOX_EVENT_TYPE
 from bot.workspace import Workspace
 
@@ -79,12 +80,15 @@ def outbox_client(token: str, base_url: str) -> WebClient:
 
 class OutboxWorker:
     def __init__(self, *, engine: Engine, client: WebClient, workspace: Workspace,
-                 clock: Clock, lease: timedelta = timedelta(seconds=60),
-                 backoff_factor: float = 1.0) -> None:
+                 clock: Clock, timer: Clock | None = None,
+                 lease: timedelta = timedelta(seconds=60), backoff_factor: float = 1.0) -> None:
         self._engine = engine
         self._client = client
         self._workspace = workspace
-        self._clock = clock
+        # ``clock`` is business time (which week, which window a message shows); ``timer`` is
+        # real time for leases, Retry-After and backoff, even when business time is fixed.
+        self._business_clock = clock
+        self._clock = timer or SystemClock()
         self._lease = lease
         self._owner = f"worker-{uuid.uuid4().hex[:12]}"
         # 5xx and network errors: 2 s, 4 s, 8 s … (factor 1.0), capped at MAX_BACKOFF.
@@ -158,7 +162,7 @@ class OutboxWorker:
                 return  # the channel waits behind this item, so order is kept
             with Session(self._engine, expire_on_commit=False) as session:
                 item = store.next_in_channel(session, channel=item.channel, after_id=item.id or 0)
-            if item is not None and item.next_attempt_at > self._clock.now():
+            if item is not None and item.attempts and item.next_attempt_at > self._clock.now():
                 return
 
     def _deliver(self, item: OutboxItem) -> str:
@@ -176,9 +180,10 @@ class OutboxWorker:
                 found = self._find_posted(item, write)
                 if found is not None:
                     log.info("outbox item %s was already posted (ts %s)", item.dedupe_key, found)
-                    self._record_sent(item, found)
+                    self._record_sent(item, found, write.args.get("channel"))
                     return "sent"
             response = self._client.api_call(write.method, json=write.args)
+            posted_in = response.get("channel") or write.args.get("channel")
         except NotReady as waiting:
             if waiting.failed_error is not None:
                 # The parent failed for good: so does the reply, with the reason, until
@@ -196,7 +201,7 @@ class OutboxWorker:
             log.warning("outbox item %s: %s", item.dedupe_key, error)
             self._retry(item, after=self._backoff_for(item), error=repr(error), in_doubt=True)
             return "deferred"
-        self._record_sent(item, response.get("ts"))
+        self._record_sent(item, response.get("ts"), posted_in)
         return "sent"
 
     def _handle_api_error(self, item: OutboxItem, error: SlackApiError, *,
@@ -222,33 +227,75 @@ class OutboxWorker:
     def _render(self, session: Session, item: OutboxItem) -> SlackWrite:
         metadata = {"event_type": OUTBOX_EVENT_TYPE,
                     "event_payload": {"key": item.dedupe_key}}
-        if item.kind == OutboxKind.AUDIT_PARENT:
+        kind = OutboxKind(item.kind)
+        if kind == OutboxKind.AUDIT_PARENT:
             thread = session.get(AuditThread, item.ref_id)
             assert thread is not None
             text, blocks = parent_message(self._workspace, thread)
-            return SlackWrite("chat.postMessage", {"channel": thread.channel, "text": text,
-                              "blocks": blocks, "metadata": metadata, "unfurl_links": False},
-                              is_post=True)
+            return _post(thread.channel, text, blocks, metadata)
+        if kind in (OutboxKind.SAMPLE_POST, OutboxKind.SAMPLE_UPDATE):
+            return self._render_sample(session, item, kind, metadata)
+        if kind == OutboxKind.WATCH_FYI:
+            state = session.get(TrainerState, item.ref_id)
+            assert state is not None
+            text, blocks = watch_fyi(
+                trainer=state.trainer, task_name=self._workspace.task_type(state.task_type).name,
+                score=state.score, graded=state.graded,
+                threshold=self._workspace.task_type(state.task_type).policy.pass_threshold)
+            return _post(self._dm_channel(item.channel), text, blocks, metadata)
+        return self._render_escalation(session, item, kind, metadata)
+
+    def _render_sample(self, session: Session, item: OutboxItem, kind: OutboxKind,
+                       metadata: dict) -> SlackWrite:
         sample = session.get(Sample, item.ref_id)
         assert sample is not None
         thread = session.get(AuditThread, sample.thread_id)
         assert thread is not None
         text, blocks = sample_message(session, self._workspace, sample.id or 0)
-        if item.kind == OutboxKind.SAMPLE_POST:
+        if kind == OutboxKind.SAMPLE_POST:
             if thread.parent_ts is None:
                 raise NotReady(store.failure_of(
                     session, kind=OutboxKind.AUDIT_PARENT, ref_id=thread.id or 0))
-            return SlackWrite("chat.postMessage", {"channel": thread.channel, "text": text,
-                              "blocks": blocks, "thread_ts": thread.parent_ts,
-                              "metadata": metadata, "unfurl_links": False},
-                              is_post=True, thread_ts=thread.parent_ts)
-        if item.kind == OutboxKind.SAMPLE_UPDATE:
-            if sample.message_ts is None:
-                raise NotReady(store.failure_of(
-                    session, kind=OutboxKind.SAMPLE_POST, ref_id=sample.id or 0))
-            return SlackWrite("chat.update", {"channel": thread.channel, "ts": sample.message_ts,
-                              "text": text, "blocks": blocks}, is_post=False)
-        raise ValueError(f"unknown outbox kind {item.kind!r}")
+            return _post(thread.channel, text, blocks, metadata, thread_ts=thread.parent_ts)
+        if sample.message_ts is None:
+            raise NotReady(store.failure_of(
+                session, kind=OutboxKind.SAMPLE_POST, ref_id=sample.id or 0))
+        return SlackWrite("chat.update", {"channel": thread.channel, "ts": sample.message_ts,
+                          "text": text, "blocks": blocks}, is_post=False)
+
+    def _render_escalation(self, session: Session, item: OutboxItem, kind: OutboxKind,
+                           metadata: dict) -> SlackWrite:
+        notice = session.get(EscalationNotice, item.ref_id)
+        assert notice is not None
+        escalation = session.get(Escalation, notice.escalation_id)
+        assert escalation is not None
+        card = escalation_card(session, self._workspace, escalation,
+                               now=self._business_clock.now(), permalink=self._permalink)
+        if kind == OutboxKind.ESCALATION_NOTICE:
+            text, blocks = escalation_notice(card)
+            return _post(self._dm_channel(notice.target), text, blocks, metadata)
+        if notice.message_ts is None or notice.channel is None:
+            raise NotReady(store.failure_of(
+                session, kind=OutboxKind.ESCALATION_NOTICE, ref_id=notice.id or 0))
+        if kind == OutboxKind.ESCALATION_UPDATE:
+            text, blocks = escalation_notice(card)
+            return SlackWrite("chat.update", {"channel": notice.channel,
+                              "ts": notice.message_ts, "text": text, "blocks": blocks},
+                              is_post=False)
+        text, blocks = escalation_closed(card)
+        return _post(notice.channel, text, blocks, metadata)
+
+    def _dm_channel(self, target: str) -> str:
+        """People get a DM; its channel id is needed to find a post in doubt later."""
+        if target[:1] not in ("U", "W"):
+            return target
+        return str(self._client.conversations_open(users=target)["channel"]["id"])
+
+    def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except SlackApiError:
+            return None
 
     def _find_posted(self, item: OutboxItem, write: SlackWrite) -> str | None:
         """Look in the channel for a message carrying this item's key; its ts if found."""
@@ -271,7 +318,7 @@ class OutboxWorker:
                 break
         return None
 
-    def _record_sent(self, item: OutboxItem, ts: str | None) -> None:
+    def _record_sent(self, item: OutboxItem, ts: str | None, channel: str | None) -> None:
         now = self._clock.now()
         with session_scope(self._engine) as session:
             store.mark_sent(session, item_id=item.id or 0, ts=ts, now=now)
@@ -287,6 +334,11 @@ class OutboxWorker:
                 if sample is not None:
                     sample.message_ts = ts
                     session.add(sample)
+            elif item.kind == OutboxKind.ESCALATION_NOTICE:
+                notice = session.get(EscalationNotice, item.ref_id)
+                if notice is not None:
+                    notice.message_ts, notice.channel = ts, channel
+                    session.add(notice)
 
     def _retry(self, item: OutboxItem, *, after: float, error: str, in_doubt: bool) -> None:
         at = self._clock.now() + timedelta(seconds=after)
@@ -296,6 +348,15 @@ class OutboxWorker:
 
     def _backoff_for(self, item: OutboxItem) -> float:
         return min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(item.attempts))
+
+
+def _post(channel: str, text: str, blocks: list[dict], metadata: dict, *,
+          thread_ts: str | None = None) -> SlackWrite:
+    args = {"channel": channel, "text": text, "blocks": blocks, "metadata": metadata,
+            "unfurl_links": False}
+    if thread_ts:
+        args["thread_ts"] = thread_ts
+    return SlackWrite("chat.postMessage", args, is_post=True, thread_ts=thread_ts)
 
 
 def _retry_after_seconds(headers: dict) -> float:

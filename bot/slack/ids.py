@@ -12,11 +12,14 @@ class Action(StrEnum):
     GRADE_MINOR = "grade_minor"
     GRADE_MAJOR = "grade_major"
     SHOW_FULL = "show_full"
+    ESCALATION_ACK = "escalation_ack"
+    ESCALATION_RESOLVE = "escalation_resolve"
 
 
 class Callback(StrEnum):
     GRADE_MODAL = "grade_modal"
     FULL_OUTPUT = "full_output"
+    RESOLVE_MODAL = "resolve_modal"
 
 
 class Block(StrEnum):

@@ -1,0 +1,355 @@
+"""The escalation path: open, climb level by level, acknowledge, resolve, recover.
+
+Usage (the caller commits; the outbox delivers the messages)::
+
+    check_trainer(session, workspace, trainer="U0T1", task_type="clinical", now=now)
+    climb_overdue(session, workspace, now=now)           # the scheduled escalation check
+    acknowledge(session, workspace, escalation_id=3, user="U0LEAD1", now=now)
+    resolve(session, workspace, escalation_id=3, user="U0LEAD1", note="...", now=now)
+
+Exactly once: one open escalation per trainer and task type (``open_key`` is unique), one
+notice per escalation, target and round (unique), and every change of level or status is
+a conditional update, so concurrent checks on several replicas cannot both climb.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from bot.errors import AuditbotError, NotFound
+from bot.models import AuditThread, Escalation, EscalationNotice, Grade, Sample, TrainerState
+from bot.services.outbox import OutboxKind, enqueue, enqueue_update
+from bot.services.scoring import Standing
+from bot.services.standings import trainer_standing
+from bot.workspace import Workspace
+
+MIN_RESOLVE_NOTE = 10
+
+
+class NotAllowedToAct(AuditbotError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    trainer: str
+    task_type: str
+    state: str
+    opened: int | None = None  # escalation id opened by this check
+    closed: int | None = None  # escalation id closed (recovered) by this check
+    watch_started: bool = False
+
+
+def open_key(trainer: str, task_type: str) -> str:
+    return f"{trainer}|{task_type}"
+
+
+def open_escalation(session: Session, *, trainer: str, task_type: str) -> Escalation | None:
+    return session.exec(
+        select(Escalation).where(Escalation.open_key == open_key(trainer, task_type))
+    ).first()
+
+
+def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
+                  now: datetime) -> CheckOutcome:
+    """Apply the threshold rule to one trainer: open, update or close their escalation."""
+    current, _ = trainer_standing(session, workspace, trainer=trainer, task_type=task_type,
+                                  now=now)
+    previous = _remember(session, trainer=trainer, task_type=task_type, current=current, now=now)
+    existing = open_escalation(session, trainer=trainer, task_type=task_type)
+    outcome = CheckOutcome(trainer, task_type, current.state)
+    if current.state == "escalate":
+        if existing is None and _resolved_on_these_grades(session, trainer=trainer,
+                                                          task_type=task_type):
+            return outcome
+        if existing is None:
+            opened = _open(session, workspace, trainer=trainer, task_type=task_type,
+                           current=current, now=now)
+            return CheckOutcome(trainer, task_type, current.state, opened=opened)
+        _refresh(session, existing, current)
+        _update_notices(session, existing, now=now)
+        return outcome
+    if existing is not None and current.recovered:
+        _close(session, existing, status="recovered", by=None, now=now,
+               note=f"Quality recovered: {current.reason}")
+        return CheckOutcome(trainer, task_type, current.state, closed=existing.id)
+    if existing is not None:
+        _refresh(session, existing, current)
+        _update_notices(session, existing, now=now)
+    if current.state == "watch" and previous not in ("watch", "escalate") and existing is None:
+        state = _state_row(session, trainer=trainer, task_type=task_type)
+        lead = _lead(workspace, trainer)
+        if lead and state is not None and state.id is not None:
+            enqueue(session, kind=OutboxKind.WATCH_FYI, ref_id=state.id, channel=lead,
+                    dedupe_key=f"{OutboxKind.WATCH_FYI}:{state.id}:{now.isoformat()}", now=now)
+        return CheckOutcome(trainer, task_type, current.state, watch_started=True)
+    return outcome
+
+
+def check_all(session: Session, workspace: Workspace, *, now: datetime) -> list[CheckOutcome]:
+    return [
+        check_trainer(session, workspace, trainer=t.user, task_type=key, now=now)
+        for t in workspace.trainers for key in t.task_types
+    ]
+
+
+def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> list[int]:
+    """Notify the next level of every open escalation nobody acknowledged in time; remind
+    acknowledged ones every ``reack_after``. Returns the ids that moved."""
+    moved = []
+    levels = workspace.escalation.levels
+    for escalation in session.exec(select(Escalation).where(Escalation.status == "open")).all():
+        if escalation.acknowledged_at is not None:
+            due = escalation.acknowledged_at + workspace.escalation.reack_after * (
+                escalation.reminders + 1)
+            if now >= due and _claim(session, escalation, reminders=escalation.reminders + 1):
+                _notify_level(session, workspace, escalation, level=escalation.level,
+                              round_=escalation.reminders, now=now)
+                moved.append(escalation.id or 0)
+            continue
+        ack_within = levels[escalation.level].ack_within
+        if escalation.level + 1 >= len(levels) or ack_within is None:
+            continue  # the last level stays
+        if now - escalation.level_notified_at < ack_within:
+            continue
+        level = _next_level_with_targets(workspace, escalation, escalation.level + 1)
+        if level is None or not _claim(session, escalation, level=level, notified_at=now):
+            continue
+        _notify_level(session, workspace, escalation, level=level, round_=0, now=now)
+        _update_notices(session, escalation, now=now)
+        moved.append(escalation.id or 0)
+    return moved
+
+
+def may_act(workspace: Workspace, session: Session, escalation: Escalation, user: str) -> bool:
+    """People notified, the trainer's lead and managers may acknowledge or resolve."""
+    if workspace.is_manager(user) or _lead(workspace, escalation.trainer) == user:
+        return True
+    notified = session.exec(
+        select(EscalationNotice.id).where(EscalationNotice.escalation_id == escalation.id,
+                                          EscalationNotice.target == user)
+    ).first()
+    return notified is not None
+
+
+def load_escalation(session: Session, escalation_id: int) -> Escalation:
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFound("That escalation no longer exists.")
+    return escalation
+
+
+def check_may_act(workspace: Workspace, session: Session, escalation: Escalation,
+                  user: str) -> None:
+    if not may_act(workspace, session, escalation, user):
+        raise NotAllowedToAct(
+            "Only the people this escalation was sent to, the trainer's lead and managers "
+            "can acknowledge or resolve it.")
+
+
+def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, user: str,
+                now: datetime) -> bool:
+    """Stop the climb. False when it was already acknowledged or is closed (no change)."""
+    escalation = load_escalation(session, escalation_id)
+    check_may_act(workspace, session, escalation, user)
+    changed = session.execute(
+        update(Escalation)
+        .where(col(Escalation.id) == escalation_id, Escalation.status == "open",
+               col(Escalation.acknowledged_at).is_(None))
+        .values(acknowledged_by=user, acknowledged_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed:
+        session.refresh(escalation)
+        _update_notices(session, escalation, now=now)
+    return bool(changed)
+
+
+def resolve_note_problem(note: str | None) -> str | None:
+    text = (note or "").strip()
+    if len(text) < MIN_RESOLVE_NOTE:
+        return (f"Say what was done in at least {MIN_RESOLVE_NOTE} characters "
+                f"(you wrote {len(text)}).")
+    return None
+
+
+def resolve(session: Session, workspace: Workspace, *, escalation_id: int, user: str,
+            note: str, now: datetime) -> bool:
+    escalation = load_escalation(session, escalation_id)
+    check_may_act(workspace, session, escalation, user)
+    problem = resolve_note_problem(note)
+    if problem:
+        raise AuditbotError(problem)
+    if escalation.status != "open":
+        return False
+    return _close(session, escalation, status="resolved", by=user, note=note.strip(), now=now)
+
+
+def notices(session: Session, escalation_id: int) -> list[EscalationNotice]:
+    return list(session.exec(
+        select(EscalationNotice).where(EscalationNotice.escalation_id == escalation_id)
+        .order_by(col(EscalationNotice.id))
+    ).all())
+
+
+# --- internals --------------------------------------------------------------------------------
+
+def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
+          current: Standing, now: datetime) -> int | None:
+    escalation = Escalation(
+        trainer=trainer, task_type=task_type, open_key=open_key(trainer, task_type),
+        level=0, level_notified_at=now, opened_at=now, reason=current.reason,
+        score=current.score, lower=current.lower, upper=current.upper,
+        threshold=workspace.task_type(task_type).policy.pass_threshold,
+    )
+    try:
+        with session.begin_nested():
+            session.add(escalation)
+            session.flush()
+    except IntegrityError:
+        return None  # another check opened it a moment ago
+    level = _next_level_with_targets(workspace, escalation, 0)
+    if level is None:
+        return escalation.id
+    escalation.level = level
+    session.add(escalation)
+    _notify_level(session, workspace, escalation, level=level, round_=0, now=now)
+    return escalation.id
+
+
+def _notify_level(session: Session, workspace: Workspace, escalation: Escalation, *,
+                  level: int, round_: int, now: datetime) -> None:
+    for target in _targets(workspace, escalation, level):
+        notice = EscalationNotice(escalation_id=escalation.id or 0, level=level, target=target,
+                                  round=round_, notified_at=now)
+        try:
+            with session.begin_nested():
+                session.add(notice)
+                session.flush()
+        except IntegrityError:
+            continue  # this target was told already (an earlier level or a concurrent check)
+        enqueue(session, kind=OutboxKind.ESCALATION_NOTICE, ref_id=notice.id or 0,
+                channel=target, dedupe_key=f"{OutboxKind.ESCALATION_NOTICE}:{notice.id}",
+                now=now)
+
+
+def _update_notices(session: Session, escalation: Escalation, *, now: datetime) -> None:
+    for notice in notices(session, escalation.id or 0):
+        enqueue_update(session, kind=OutboxKind.ESCALATION_UPDATE, ref_id=notice.id or 0,
+                       channel=notice.target, now=now)
+
+
+def _close(session: Session, escalation: Escalation, *, status: str, by: str | None,
+           note: str, now: datetime) -> bool:
+    changed = session.execute(
+        update(Escalation)
+        .where(col(Escalation.id) == escalation.id, Escalation.status == "open")
+        .values(status=status, open_key=None, closed_by=by, closed_at=now, close_note=note)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        return False
+    session.refresh(escalation)
+    _update_notices(session, escalation, now=now)
+    told: set[str] = set()
+    for notice in notices(session, escalation.id or 0):
+        if notice.target in told:
+            continue
+        told.add(notice.target)
+        enqueue(session, kind=OutboxKind.ESCALATION_CLOSED, ref_id=notice.id or 0,
+                channel=notice.target,
+                dedupe_key=f"{OutboxKind.ESCALATION_CLOSED}:{escalation.id}:{notice.target}",
+                now=now)
+    return True
+
+
+def _claim(session: Session, escalation: Escalation, **values: object) -> bool:
+    """Move the escalation only if nobody else moved it since we read it."""
+    changed = session.execute(
+        update(Escalation)
+        .where(col(Escalation.id) == escalation.id, Escalation.level == escalation.level,
+               Escalation.reminders == escalation.reminders, Escalation.status == "open")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed:
+        session.refresh(escalation)
+    return bool(changed)
+
+
+def _refresh(session: Session, escalation: Escalation, current: Standing) -> None:
+    escalation.score, escalation.lower, escalation.upper = (
+        current.score, current.lower, current.upper)
+    session.add(escalation)
+
+
+def _targets(workspace: Workspace, escalation: Escalation, level: int) -> list[str]:
+    targets = []
+    for entry in workspace.escalation.levels[level].notify:
+        target = _lead(workspace, escalation.trainer) if entry == "lead" else entry
+        if target and target not in targets:
+            targets.append(target)
+    return targets
+
+
+def _next_level_with_targets(workspace: Workspace, escalation: Escalation,
+                             level: int) -> int | None:
+    """``level`` or the first level after it that has someone to tell (no lead → skip)."""
+    for candidate in range(level, len(workspace.escalation.levels)):
+        if _targets(workspace, escalation, candidate):
+            return candidate
+    return None
+
+
+def _lead(workspace: Workspace, trainer: str) -> str | None:
+    found = workspace.trainer(trainer)
+    return found.lead if found else None
+
+
+def _resolved_on_these_grades(session: Session, *, trainer: str, task_type: str) -> bool:
+    """True when the latest escalation was resolved by hand and no grade came in since:
+    someone looked at exactly this data and closed it, so it must not reopen by itself."""
+    last = session.exec(
+        select(Escalation).where(Escalation.trainer == trainer, Escalation.task_type == task_type)
+        .order_by(col(Escalation.id).desc())
+    ).first()
+    if last is None or last.status != "resolved" or last.closed_at is None:
+        return False
+    newest = session.exec(
+        select(func.max(Grade.updated_at))
+        .join(Sample, col(Sample.id) == Grade.sample_id)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .where(AuditThread.trainer == trainer, AuditThread.task_type == task_type)
+    ).one()
+    return newest is None or newest <= last.closed_at
+
+
+def _state_row(session: Session, *, trainer: str, task_type: str) -> TrainerState | None:
+    return session.exec(select(TrainerState).where(TrainerState.trainer == trainer,
+                                                   TrainerState.task_type == task_type)).first()
+
+
+def _remember(session: Session, *, trainer: str, task_type: str, current: Standing,
+              now: datetime) -> str | None:
+    """Store the new standing; return the previous state."""
+    row = _state_row(session, trainer=trainer, task_type=task_type)
+    previous = row.state if row else None
+    if row is None:
+        row = TrainerState(trainer=trainer, task_type=task_type, state=current.state,
+                           since=now, updated_at=now)
+    if row.state != current.state:
+        row.since = now
+    row.state, row.sampling = current.state, current.sampling
+    row.score, row.lower, row.upper, row.graded = (
+        current.score, current.lower, current.upper, current.graded)
+    row.updated_at = now
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        pass  # a concurrent check stored it; its view is as good as ours
+    return previous

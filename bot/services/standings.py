@@ -1,0 +1,102 @@
+"""From stored grades to a trainer's standing over the window (the rule lives in scoring).
+
+Usage::
+
+    current = trainer_standing(session, workspace, trainer="U0T1", task_type="clinical", now=now)
+    current.state   # "ok" | "watch" | "escalate" | "insufficient"
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.clock import iso_week
+from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.scoring import GradedSample, Standing, standing
+from bot.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ReviewerGrade:
+    reviewer: str
+    grade: str
+    category: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class GradedRecord:
+    """A graded sample with where it lives in Slack, for "worst samples" lists."""
+
+    sample_id: int
+    week: str
+    position: int
+    count: int
+    channel: str
+    message_ts: str | None
+    output_id: str
+    grades: tuple[ReviewerGrade, ...]
+    weight: float
+
+
+def window_weeks(workspace: Workspace, now: datetime, weeks: int) -> list[str]:
+    """The ISO weeks of the window, oldest first, ending with the week of ``now``."""
+    local = now.astimezone(workspace.tz)
+    return [iso_week(local - timedelta(weeks=back)) for back in range(weeks - 1, -1, -1)]
+
+
+def window_samples(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
+                   weeks: list[str]) -> tuple[list[GradedSample], list[GradedRecord]]:
+    """The window's audited samples (graded or not) and the graded ones with details.
+
+    Ungraded samples matter: a week only counts as settled once all its samples are graded,
+    so the rule is not tested again on every partial week. Calibration items never count.
+    """
+    rows = session.exec(
+        select(Sample, AuditThread, TrainerOutput.id, Grade)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
+        .where(AuditThread.trainer == trainer, AuditThread.task_type == task_type,
+               col(AuditThread.iso_week).in_(weeks), col(TrainerOutput.gold_grade).is_(None))
+        .order_by(col(Sample.id), col(Grade.created_at))
+    ).all()
+    policy = workspace.task_type(task_type).policy
+    by_sample: dict[int, list[ReviewerGrade]] = defaultdict(list)
+    meta: dict[int, tuple[Sample, AuditThread, str]] = {}
+    for sample, thread, output_id, grade in rows:
+        meta[sample.id or 0] = (sample, thread, output_id)
+        if grade is not None:
+            by_sample[sample.id or 0].append(
+                ReviewerGrade(grade.reviewer, grade.grade, grade.category, grade.explanation))
+    samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
+                            grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
+               for sample_id, (_, thread, _) in meta.items()]
+    records = []
+    for sample_id, grades in by_sample.items():
+        sample, thread, output_id = meta[sample_id]
+        records.append(GradedRecord(
+            sample_id=sample_id, week=thread.iso_week, position=sample.position,
+            count=thread.sample_count, channel=thread.channel, message_ts=sample.message_ts,
+            output_id=output_id, grades=tuple(grades),
+            weight=sum(policy.weight(g.grade) for g in grades) / len(grades),
+        ))
+    return samples, records
+
+
+def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
+                     now: datetime) -> tuple[Standing, list[GradedRecord]]:
+    """The standing over the window ending with the week of ``now``, and its graded samples."""
+    policy = workspace.task_type(task_type).policy
+    weeks = window_weeks(workspace, now, policy.window_weeks)
+    samples, records = window_samples(session, workspace, trainer=trainer,
+                                      task_type=task_type, weeks=weeks)
+    return standing(samples, policy, weeks=weeks), records
+
+
+def worst(records: list[GradedRecord], limit: int = 3) -> list[GradedRecord]:
+    """The lowest-scored samples (newest first among equals), non-pass only."""
+    flawed = [r for r in records if any(g.grade != "pass" for g in r.grades)]
+    return sorted(flawed, key=lambda r: (r.weight, -r.sample_id))[:limit]

@@ -1,0 +1,74 @@
+"""Acknowledge and Resolve on escalation notices: ack first, then one service call."""
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.context import AppContext
+from bot.services.escalation import (
+    acknowledge,
+    check_may_act,
+    load_escalation,
+    resolve,
+    resolve_note_problem,
+)
+from bot.slack.escalation_blocks import resolve_modal
+from bot.slack.ids import Action, Callback
+from bot.slack.payloads import BadPayload, parse_click
+from handlers.errors import guarded
+
+
+def register(app: App, ctx: AppContext) -> None:
+    after_ack = guarded(ctx)
+
+    @app.action(Action.ESCALATION_ACK)
+    @after_ack
+    def acknowledge_clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        click = parse_click(body)
+        with ctx.session() as session:
+            acknowledge(session, ctx.workspace, escalation_id=_escalation_id(click.value),
+                        user=click.user, now=ctx.clock.now())
+        ctx.outbox.wake()
+
+    @app.action(Action.ESCALATION_RESOLVE)
+    @after_ack
+    def resolve_clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        click = parse_click(body)
+        escalation_id = _escalation_id(click.value)
+        with ctx.session() as session:
+            escalation = load_escalation(session, escalation_id)
+            check_may_act(ctx.workspace, session, escalation, click.user)
+        metadata = json.dumps({"escalation_id": escalation_id, "channel": click.channel,
+                               "thread_ts": None})
+        ctx.client.views_open(trigger_id=click.trigger_id, view=resolve_modal(
+            escalation_id=escalation_id, trainer=escalation.trainer, private_metadata=metadata))
+
+    @app.view(Callback.RESOLVE_MODAL)
+    @after_ack
+    def resolve_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        note = (((view.get("state") or {}).get("values") or {}).get("note", {})
+                .get("note", {}).get("value"))
+        problem = resolve_note_problem(note)
+        if problem:
+            ack(response_action="errors", errors={"note": problem})
+            return
+        ack()
+        try:
+            escalation_id = int(json.loads(view.get("private_metadata") or "{}")["escalation_id"])
+        except (ValueError, KeyError, TypeError):
+            raise BadPayload("the resolve form's metadata is damaged") from None
+        with ctx.session() as session:
+            resolve(session, ctx.workspace, escalation_id=escalation_id,
+                    user=body["user"]["id"], note=note or "", now=ctx.clock.now())
+        ctx.outbox.wake()
+
+
+def _escalation_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadPayload(f"button value {value!r} is not an escalation id") from None

@@ -1,0 +1,42 @@
+"""The escalation check: the threshold rule for everyone, then climb what is overdue."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.context import AppContext
+from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+
+
+@dataclass(frozen=True)
+class EscalationCheckSummary:
+    outcomes: list[CheckOutcome]
+    climbed: list[int]
+
+    def describe(self) -> str:
+        opened = [o for o in self.outcomes if o.opened]
+        closed = [o for o in self.outcomes if o.closed]
+        watch = [o for o in self.outcomes if o.state == "watch"]
+        lines = [f"Escalation check: {len(self.outcomes)} trainer/task types checked"]
+        lines += [f"  opened: {o.trainer} · {o.task_type}" for o in opened]
+        lines += [f"  closed (recovered): {o.trainer} · {o.task_type}" for o in closed]
+        lines += [f"  on watch: {o.trainer} · {o.task_type}" for o in watch]
+        lines.append(f"  {len(self.climbed)} escalation(s) moved to the next level or reminded")
+        return "\n".join(lines)
+
+
+def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSummary:
+    with ctx.session() as session:
+        outcomes = check_all(session, ctx.workspace, now=now)
+    with ctx.session() as session:
+        climbed = climb_overdue(session, ctx.workspace, now=now)
+    ctx.outbox.wake()
+    return EscalationCheckSummary(outcomes, climbed)
+
+
+def check_after_grade(ctx: AppContext, *, trainer: str, task_type: str) -> CheckOutcome:
+    """The threshold check that follows every recorded grade (after the ack)."""
+    with ctx.session() as session:
+        outcome = check_trainer(session, ctx.workspace, trainer=trainer, task_type=task_type,
+                                now=ctx.clock.now())
+    ctx.outbox.wake()
+    return outcome
