@@ -13,14 +13,16 @@ import shutil
 import tempfile
 import textwrap
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.clock import FixedClock, SystemClock
 from bot.db import make_engine, session_scope, upgrade
 from bot.demo_data import WEAK_TRAINER, generate_outputs, simulated_grade, write_jsonl
 from bot.local import BOT_TOKEN, LocalBot, start_local_bot
+from bot.models import Escalation
 from bot.sandbox.records import Message
 from bot.sandbox.render import render_message, render_view
 from bot.sandbox.server import SlackSandbox
@@ -28,6 +30,7 @@ from bot.services.audit import audit_week
 from bot.services.ingest import ingest, read_records, roster_from_workspace
 from bot.services.tally import week_tallies
 from bot.workspace import Workspace, load_workspace
+from schedules.escalation_check import run_escalation_check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NAMES = {
@@ -55,14 +58,16 @@ def run_demo(*, keep: bool = False) -> int:
                            channels=_channels(workspace)).start()
     local = start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox)
     try:
-        _title("auditbot demo: one audit week in a local Slack sandbox")
+        _title("auditbot demo: an audit week in a local Slack sandbox")
+        _history(local, workspace, workdir)
         records = _ingest(local, workspace, workdir)
         _audit(local, workspace)
         _show_channel(local, workspace.task_types[0].channel, replies=2)
-        _grade_everything(local, workspace, records)
+        _grade_everything(local, workspace, records, verbose=True)
         _refusals(local, workspace)
         _show_graded_sample(local, workspace)
         _tallies(local, workspace)
+        _escalation(local, workspace)
     finally:
         local.stop()
         engine.dispose()
@@ -76,17 +81,40 @@ def run_demo(*, keep: bool = False) -> int:
 
 # --- steps ------------------------------------------------------------------------------------
 
-def _ingest(local: LocalBot, workspace: Workspace, workdir: Path) -> dict[str, dict]:
+def _history(local: LocalBot, workspace: Workspace, workdir: Path) -> None:
+    """Two earlier weeks, audited and graded, so scores have a window to stand on."""
+    _section("0. Two earlier weeks (audited and graded the same way, shown in brief)")
+    clock = local.ctx.clock
+    assert isinstance(clock, FixedClock)
+    today = clock.now()
+    for back in (2, 1):
+        clock.set(today - timedelta(weeks=back))
+        records = _ingest(local, workspace, workdir, quiet=True)
+        summary = local.run_audit()
+        graded = _grade_everything(local, workspace, records, verbose=False)
+        print(f"{summary.iso_week}: {len(summary.posted)} threads posted, {graded} samples "
+              "graded")
+    clock.set(today)
+
+
+def _ingest(local: LocalBot, workspace: Workspace, workdir: Path, *,
+            quiet: bool = False) -> dict[str, dict]:
     roster = {t.user: t.task_types for t in workspace.trainers}
-    records = generate_outputs(now=local.ctx.clock.now(), trainers=roster,
-                               weak_trainers=[WEAK_TRAINER])
-    path = workdir / "outputs.jsonl"
+    now = local.ctx.clock.now()
+    week = audit_week(workspace, now)
+    records = generate_outputs(now=now, trainers=roster, weak_trainers=[WEAK_TRAINER],
+                               seed=int(week[-2:]))
+    for record in records:
+        record["id"] = f"{record['id']}-{week[-3:].lower()}"  # ids stay unique across weeks
+    path = workdir / f"outputs-{week}.jsonl"
     write_jsonl(records, path)
     trainers, task_types = roster_from_workspace(workspace)
     with session_scope(local.ctx.engine) as session:
         report = ingest(session, read_records(path), known_trainers=trainers,
-                        known_task_types=task_types, now=local.ctx.clock.now())
-    _section("1. Trainer outputs arrive")
+                        known_task_types=task_types, now=now)
+    if quiet:
+        return {r["id"]: r for r in records}
+    _section("1. This week's trainer outputs arrive")
     gold = sum(1 for r in records if r.get("gold"))
     print(f"$ auditbot ingest outputs.jsonl\n{report.summary_line()}")
     print(f"({len(roster)} trainers over {len(workspace.task_types)} task types; "
@@ -125,15 +153,20 @@ def _show_channel(local: LocalBot, channel: str, *, replies: int) -> None:
     print(f"(#{name} has {len(parents)} threads this week, one per trainer)")
 
 
-def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, dict]) -> None:
-    _section("4. Reviewers grade in the threads")
+def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, dict], *,
+                      verbose: bool) -> int:
+    if verbose:
+        _section("4. Reviewers grade in the threads")
     rng = random.Random(11)
     driver = local.driver
-    shown_modal = shown_error = False
+    shown_modal = shown_error = not verbose
+    before = _graded(local)
     expected = 0
     for task_type in workspace.task_types:
         for reply in local.thread_replies(task_type.channel):
-            record = records[_output_id(reply)]
+            record = records.get(_output_id(reply))
+            if record is None:
+                continue  # an earlier week's sample
             reviewers = [r for r in task_type.reviewers if r != record["trainer"]]
             reviewer = rng.choice(reviewers)
             grade, category, explanation = simulated_grade(record, reviewer=reviewer, rng=rng)
@@ -157,10 +190,12 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
                 shown_error = True
             driver.submit_view(reviewer, modal, {"category": category,
                                                  "explanation": explanation})
-    driver.wait_for(lambda: _graded(local) >= expected, timeout=30)
+    driver.wait_for(lambda: _graded(local) >= before + expected, timeout=30)
     local.deliver()
-    print(f"\n{expected} samples graded through signed button clicks and modal submissions; "
-          "every sample message was updated to show its grade.")
+    if verbose:
+        print(f"\n{expected} samples graded through signed button clicks and modal "
+              "submissions; every sample message was updated to show its grade.")
+    return expected
 
 
 def _refusals(local: LocalBot, workspace: Workspace) -> None:
@@ -206,6 +241,38 @@ def _tallies(local: LocalBot, workspace: Workspace) -> None:
         print(f"{NAMES.get(t.trainer, t.trainer):<10}{t.task_type:<11}{t.graded:>7}"
               f"{t.counts['pass']:>6}{t.counts['minor']:>6}{t.counts['major']:>6}"
               f"{score:>7}{t.threshold:>11.2f}{flag}")
+
+
+def _escalation(local: LocalBot, workspace: Workspace) -> None:
+    _section("8. The weak trainer's quality fell: the escalation path")
+    summary = run_escalation_check(local.ctx, now=local.ctx.clock.now())
+    local.deliver()
+    with Session(local.ctx.engine) as session:
+        escalations = session.exec(select(Escalation)).all()
+    if not escalations:
+        print("No trainer is confidently below the threshold this time.")
+        return
+    escalation = escalations[0]
+    lead = workspace.trainer(escalation.trainer).lead  # type: ignore[union-attr]
+    manager = workspace.managers[0]
+    notice = next(m for m in local.sandbox.dms(lead) if "Quality escalation" in m.text)
+    told = [m for m in local.sandbox.dms(manager) if "Quality escalation" in m.text]
+    opened = audit_week(workspace, escalation.opened_at)
+    print(f"The threshold check opened it in {opened} and DMed {NAMES.get(lead, lead)}. "
+          f"Nobody acknowledged within {workspace.escalation.levels[0].ack_within}, so the "
+          f"escalation check climbed {len(summary.climbed)} escalation(s): "
+          f"{NAMES.get(manager, manager)} has {len(told)} DM about it. "
+          f"{NAMES.get(lead, lead)}'s message, kept up to date:")
+    _box(_shorten(render_message(notice, names=NAMES), lines=26, keep_tail=4))
+    local.driver.click(manager, told[-1], "Acknowledge", channel=told[-1].channel)
+    local.driver.wait_for(lambda: "Acknowledged by" in render_message(
+        local.sandbox.message(notice.channel, notice.ts) or notice))
+    updated = local.sandbox.message(notice.channel, notice.ts)
+    status = [row for row in render_message(updated, names=NAMES).splitlines()
+              if "notified" in row or "Escalated" in row or "Acknowledged" in row]
+    print(f"\n{NAMES.get(manager, manager)} clicks [Acknowledge]; every message about it now "
+          "says so, and the climb stops:")
+    _box("\n".join(row.strip() for row in status))
 
 
 # --- helpers ----------------------------------------------------------------------------------

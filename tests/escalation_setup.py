@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.clock import iso_week
 from bot.db import session_scope
 from bot.local import LocalBot
 from bot.models import AuditThread, Sample
@@ -30,8 +31,9 @@ def audited_weeks(bot: LocalBot, grades_per_week: list[list[str]], *,
         records = week_of_records(moment, trainer=trainer, task_type=task_type,
                                   count=len(grades))
         for record in records:
-            record["id"] = f"{record['id']}-w{back}"
-        bot.ingest(records)
+            record["id"] = f"{record['id']}-{iso_week(moment)}"
+        report = bot.ingest(records)
+        assert report.ok, report.rejected
         with session_scope(bot.ctx.engine) as session:
             workspace = bot.ctx.workspace
             plan_weekly_audit(session, workspace, now=moment)

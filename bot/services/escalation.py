@@ -116,7 +116,8 @@ def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> l
         if now - escalation.level_notified_at < ack_within:
             continue
         level = _next_level_with_targets(workspace, escalation, escalation.level + 1)
-        if level is None or not _claim(session, escalation, level=level, notified_at=now):
+        if level is None or not _claim(session, escalation, level=level,
+                                       level_notified_at=now):
             continue
         _notify_level(session, workspace, escalation, level=level, round_=0, now=now)
         _update_notices(session, escalation, now=now)

@@ -282,8 +282,9 @@ def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(tmp_pat
     run = auditbot(tmp_path, "demo", timeout=60)
     assert run.returncode == 0, run.log
     out = run.stdout
-    for header in ("1. Trainer outputs arrive", "2. The weekly audit runs",
-                   "4. Reviewers grade in the threads", "7. The week in numbers"):
+    for header in ("1. This week's trainer outputs arrive", "2. The weekly audit runs",
+                   "4. Reviewers grade in the threads", "7. The week in numbers",
+                   "8. The weak trainer's quality fell"):
         assert re.search(rf"^── {re.escape(header)}", out, re.MULTILINE), f"{header}\n{run.log}"
     summary = re.compile(r"^read (\d+), stored \1, unchanged 0, rejected 0$", re.MULTILINE)
     assert summary.search(out), run.log
@@ -292,4 +293,5 @@ def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(tmp_pat
     assert re.search(r"^trainer\s+task type\s+graded\s+pass\s+minor\s+major\s+score", table,
                      re.MULTILINE), run.log
     assert "below threshold" in table, run.log  # the weak trainer stands out
+    assert "Quality escalation" in table and "Acknowledged by" in table, run.log
     assert not (tmp_path / "mine.db").exists()
