@@ -72,11 +72,11 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine), "heads")
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config_without_engine()).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(_alembic_config_without_engine()).get_heads())
 
 
 def _alembic_config_without_engine() -> Config:
@@ -85,9 +85,9 @@ def _alembic_config_without_engine() -> Config:
     return config
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -98,10 +98,10 @@ def require_current_schema(engine: Engine) -> None:
         # Checking would create an empty file; say what to do instead.
         raise SchemaOutOfDate(
             f"there is no database at {database}: run `auditbot db upgrade` first")
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        found = current or "no schema"
+    current, heads = current_revisions(engine), head_revisions()
+    if current != heads:
+        found = ", ".join(sorted(current)) or "no schema"
         raise SchemaOutOfDate(
-            f"the database schema is out of date ({found}, this version needs {head}): "
-            "run `auditbot db upgrade` first"
+            f"the database schema is out of date ({found}; this version needs "
+            f"{', '.join(sorted(heads))}): run `auditbot db upgrade` first"
         )

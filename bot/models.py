@@ -134,6 +134,8 @@ class OutboxItem(SQLModel, table=True):
     lease_until: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result_ts: str | None = Field(default=None, max_length=32)
+    # For one-off messages (kind "message"): the text and blocks, rendered when owed.
+    payload_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
     sent_at: datetime | None = None
 

@@ -9,6 +9,7 @@ Delivery (claiming, marking sent, retry times) is also here, as plain database s
 ``bot.slack.delivery`` does the talking to Slack.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,6 +29,7 @@ class OutboxKind(StrEnum):
     ESCALATION_UPDATE = "escalation_update"  # ref: escalation_notice.id
     ESCALATION_CLOSED = "escalation_closed"  # ref: escalation_notice.id
     WATCH_FYI = "watch_fyi"  # ref: trainer_state.id
+    MESSAGE = "message"  # a one-off message to a person (DM) or channel; ref: 0
 
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -51,6 +53,25 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        return False
+    return True
+
+
+def enqueue_message(session: Session, *, to: str, text: str, blocks: list[dict] | None = None,
+                    dedupe_key: str, now: datetime) -> bool:
+    """Owe a one-off message (a DM when ``to`` is a user id, else a channel post).
+
+    For messages that are never updated (reminders, digests, alerts): the content is fixed
+    now. ``dedupe_key`` says what makes it the same message (e.g. ``nudge:U1:2026-11-26``),
+    so a retried job sends it once.
+    """
+    item = OutboxItem(dedupe_key=dedupe_key, kind=OutboxKind.MESSAGE, ref_id=0, channel=to,
+                      next_attempt_at=now, created_at=now,
+                      payload_json=json.dumps({"text": text, "blocks": blocks or []}))
     try:
         with session.begin_nested():
             session.add(item)

@@ -17,6 +17,7 @@ How "exactly once" holds:
   errors back off; permanent errors (``channel_not_found`` …) are kept as failed, never lost.
 """
 
+import json
 import logging
 import threading
 import time
@@ -235,6 +236,10 @@ class OutboxWorker:
             return _post(thread.channel, text, blocks, metadata)
         if kind in (OutboxKind.SAMPLE_POST, OutboxKind.SAMPLE_UPDATE):
             return self._render_sample(session, item, kind, metadata)
+        if kind == OutboxKind.MESSAGE:
+            content = json.loads(item.payload_json or "{}")
+            return _post(self._dm_channel(item.channel), content.get("text", ""),
+                         content.get("blocks") or [], metadata)
         if kind == OutboxKind.WATCH_FYI:
             state = session.get(TrainerState, item.ref_id)
             assert state is not None
