@@ -17,6 +17,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python bench/outbox_bench.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schedules tests
 

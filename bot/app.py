@@ -11,6 +11,7 @@ from slack_bolt import App
 
 import handlers
 from bot.context import AppContext
+from bot.logs import ContextExecutor
 
 
 def create_app(ctx: AppContext) -> App:
@@ -24,6 +25,8 @@ def create_app(ctx: AppContext) -> App:
         # No network at construction; `serve` checks the token itself with a clear message.
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
+        # Listeners run after the ack on these threads, logging the request's id.
+        listener_executor=ContextExecutor(max_workers=5, thread_name_prefix="listener"),
     )
     handlers.register(app, ctx)
     return app

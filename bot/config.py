@@ -8,7 +8,10 @@ Usage (the CLI does this)::
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from bot.workspace.timing import parse_duration
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -28,6 +31,9 @@ class Settings:
     port: int
     ingest_token: str | None
     log_format: str
+    # How long a replica holds an outbox item it is sending before others may take it over
+    # (after a crash). Sends are timed out well inside it. OUTBOX_LEASE, e.g. "60s".
+    outbox_lease: timedelta = timedelta(seconds=60)
 
     def require(self, *names: str) -> None:
         """Fail with the variable's name when a command needs a setting that is unset."""
@@ -50,6 +56,13 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
     log_format = env.get("LOG_FORMAT", "text")
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT must be 'text' or 'json' (got {log_format!r})")
+    lease_text = env.get("OUTBOX_LEASE", "60s")
+    try:
+        outbox_lease = parse_duration(lease_text)
+    except ValueError as error:
+        raise SettingsError(f"OUTBOX_LEASE: {error}") from None
+    if outbox_lease < timedelta(seconds=3):
+        raise SettingsError(f"OUTBOX_LEASE must be at least 3s (got {lease_text!r})")
     return Settings(
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -60,6 +73,7 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
         port=port,
         ingest_token=env.get("INGEST_TOKEN") or None,
         log_format=log_format,
+        outbox_lease=outbox_lease,
     )
 
 

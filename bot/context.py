@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import make_engine, session_scope
 from bot.slack.delivery import OutboxWorker, outbox_client
+from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace
 
 
@@ -36,7 +37,8 @@ class AppContext:
 
     @classmethod
     def build(cls, settings: Settings, workspace: Workspace, *, clock: Clock,
-              engine: Engine | None = None, outbox_backoff: float = 1.0) -> "AppContext":
+              engine: Engine | None = None, outbox_backoff: float = 1.0,
+              pace: Pace = SLACK_PACE) -> "AppContext":
         engine = engine or make_engine(settings.database_url)
         token = settings.slack_bot_token or ""
         # Direct answers (modals, ephemeral replies) are not in the outbox: they are safe
@@ -49,7 +51,8 @@ class AppContext:
                             RateLimitErrorRetryHandler(max_retry_count=1)],
         )
         worker = OutboxWorker(engine=engine, client=outbox_client(token, settings.slack_api_url),
-                              workspace=workspace, clock=clock, backoff_factor=outbox_backoff)
+                              workspace=workspace, clock=clock, backoff_factor=outbox_backoff,
+                              lease=settings.outbox_lease, pace=pace)
         return cls(settings=settings, workspace=workspace, engine=engine, clock=clock,
                    client=client, outbox=worker)
 

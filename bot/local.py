@@ -29,6 +29,7 @@ from bot.sandbox.records import Message
 from bot.sandbox.server import SlackSandbox
 from bot.services.audit import AuditSummary
 from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
+from bot.slack.pacing import Pace
 from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
 from bot.workspace import Workspace
 from schedules.weekly_audit import run_weekly_audit
@@ -88,8 +89,10 @@ def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
         "DATABASE_URL": str(engine.url),
     }, cwd=Path.cwd())
     # Short backoffs: the sandbox's faults are injected, not a real outage to wait out.
+    # Paced as the sandbox limits posts (its burst is Slack-like but larger than our default).
+    pace = Pace(per_second=sandbox.post_rate_per_sec, burst=sandbox.post_burst)
     ctx = AppContext.build(settings, workspace, clock=clock, engine=engine,
-                           outbox_backoff=outbox_backoff)
+                           outbox_backoff=outbox_backoff, pace=pace)
     server = make_server(create_web_app(create_app(ctx), ctx), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, name="auditbot-http", daemon=True)
     thread.start()

@@ -3,12 +3,17 @@
 import logging
 import signal
 import threading
+import uuid
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.app import create_app
 from bot.context import AppContext
+from bot.logs import log_context
 from bot.web import create_web_app, make_server, stop_server
 
 log = logging.getLogger(__name__)
@@ -24,11 +29,14 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
     log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
     bolt = create_app(ctx) if not socket_mode else _socket_app(ctx)
     ctx.outbox.start()
+    log.info("outbox worker %s started", ctx.outbox.owner)
     jobs = None
     if scheduler:
         from schedules.runner import start_scheduler
 
-        jobs = start_scheduler(ctx)
+        with log_context(job="startup"):
+            jobs = start_scheduler(ctx)
+        _observe_jobs(jobs)
     stopping = threading.Event()
     try:
         if socket_mode:
@@ -54,6 +62,28 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
             jobs.shutdown(wait=True)
         ctx.outbox.stop()
     return 0
+
+
+def _observe_jobs(scheduler: Any) -> None:
+    """Every scheduled run logs under its job and run id and is counted in /metrics.
+
+    The jobs claim their due time in the database (``schedules.runner``), so on several
+    replicas each counts its executions, and only one of them does the work of a due time.
+    """
+    for job in scheduler.get_jobs():
+        job.modify(func=_observed(job.id, job.func))
+
+
+def _observed(job_id: str, func: Callable[..., None]) -> Callable[..., None]:
+    def run(*args: Any, **kwargs: Any) -> None:
+        with log_context(job=job_id, job_run=uuid.uuid4().hex[:8]):
+            try:
+                func(*args, **kwargs)
+            except Exception:
+                metrics.JOB_RUNS.labels(job=job_id, outcome="error").inc()
+                raise
+            metrics.JOB_RUNS.labels(job=job_id, outcome="ok").inc()
+    return run
 
 
 def _socket_app(ctx: AppContext):  # type: ignore[no-untyped-def]

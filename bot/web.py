@@ -1,4 +1,5 @@
-"""HTTP routes: Slack's events endpoint, health, served by waitress (a production WSGI server).
+"""HTTP routes: Slack's events endpoint, health, metrics and the ingest API, served by
+waitress (a production WSGI server).
 
 Usage::
 
@@ -6,15 +7,23 @@ Usage::
     server.run()
 """
 
+import logging
+import time
+import uuid
+
 from flask import Flask, Response, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import text
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from bot import metrics
 from bot.context import AppContext
+from bot.logs import log_context
+from bot.web_ingest import MAX_BODY_BYTES, register_ingest
 
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger(__name__)
 
 
 def create_web_app(bolt: App, ctx: AppContext) -> Flask:
@@ -23,7 +32,23 @@ def create_web_app(bolt: App, ctx: AppContext) -> Flask:
 
     @web.post(EVENTS_PATH)
     def slack_events() -> Response:
-        return slack.handle(request)
+        # Every line logged for this request, here and in the listener after the ack,
+        # carries its id; Slack's own retry headers say when it is a redelivery.
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+        started = time.perf_counter()
+        with log_context(request_id=request_id):
+            response = slack.handle(request)
+            # With process_before_response=False the response is the ack.
+            elapsed = time.perf_counter() - started
+            log.info("slack request answered %s in %.0f ms", response.status_code,
+                     elapsed * 1000)
+        metrics.ACK_SECONDS.observe(elapsed)
+        return response
+
+    @web.get("/metrics")
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.exposition(ctx.engine)
+        return Response(body, content_type=content_type)
 
     @web.get("/healthz")
     def healthz() -> tuple[dict, int]:
@@ -34,12 +59,16 @@ def create_web_app(bolt: App, ctx: AppContext) -> Flask:
             return {"ok": False, "error": f"database: {error.__class__.__name__}"}, 503
         return {"ok": True}, 200
 
+    register_ingest(web, ctx)
     return web
 
 
 def make_server(web: Flask, *, host: str, port: int,
                 threads: int = 8) -> BaseWSGIServer | MultiSocketServer:
-    return create_server(web, host=host, port=port, threads=threads, ident="auditbot")
+    # Waitress buffers a body before the app sees it: refuse far larger ones there already
+    # (the ingest route answers 413 past its own limit with a clearer message).
+    return create_server(web, host=host, port=port, threads=threads, ident="auditbot",
+                         max_request_body_size=2 * MAX_BODY_BYTES)
 
 
 def stop_server(server: BaseWSGIServer | MultiSocketServer) -> None:

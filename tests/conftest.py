@@ -4,8 +4,10 @@ Every test gets its own database (a SQLite file in tmp_path; PostgreSQL when
 AUDITBOT_TEST_POSTGRES_URL is set, see tests/postgres) and its own sandbox.
 """
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -16,6 +18,9 @@ from bot.db import make_engine, upgrade
 from bot.workspace import Workspace
 from tests.factories import make_workspace
 from tests.harness import RunningBot, start_bot
+from tests.postgres.schemas import POSTGRES_ENV, postgres_schema
+
+POSTGRES_URL = os.environ.get(POSTGRES_ENV)
 
 REJECTED_PAYLOAD_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long",
                            "invalid_attachments", "no_text"}
@@ -34,12 +39,22 @@ def workspace() -> Workspace:
     return make_workspace()
 
 
-@pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'auditbot.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An upgraded, empty store: every store-backed test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'auditbot.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    if not POSTGRES_URL:
+        pytest.skip(f"PostgreSQL store: set {POSTGRES_ENV}=postgresql+psycopg://… to run")
+    with postgres_schema(POSTGRES_URL) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -133,22 +133,29 @@ def next_in_channel(session: Session, *, channel: str, after_id: int) -> OutboxI
 
 def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,
           lease: timedelta) -> bool:
-    """Take ``item`` for delivery; of several workers only one wins.
+    """Take ``item`` for delivery; of several workers (threads, replicas) only one wins.
 
     The item is marked in doubt in the same step, before anything is sent: if this worker
     dies mid-send, the next one sees the doubt (and ``item.in_doubt`` as it was read tells
     this worker whether an earlier attempt may already have reached Slack).
+
+    The conditional UPDATE alone is atomic. On PostgreSQL the row is picked with
+    ``FOR UPDATE SKIP LOCKED`` as well: a replica that loses the race moves on at once
+    instead of waiting for the winner's transaction to end and then finding nothing.
     """
+    claimable = and_(
+        col(OutboxItem.id) == item.id,
+        OutboxItem.status == PENDING,
+        OutboxItem.in_doubt == item.in_doubt,
+        or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        unlocked = (select(OutboxItem.id).where(claimable)
+                    .with_for_update(skip_locked=True).scalar_subquery())
+        claimable = col(OutboxItem.id) == unlocked
     result = session.execute(
         update(OutboxItem)
-        .where(
-            and_(
-                col(OutboxItem.id) == item.id,
-                OutboxItem.status == PENDING,
-                OutboxItem.in_doubt == item.in_doubt,
-                or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now),
-            )
-        )
+        .where(claimable)
         .values(
             lease_owner=owner,
             lease_until=now + lease,
@@ -215,3 +222,90 @@ def due_summary(session: Session) -> DueSummary:
     ).one()
     failed = session.exec(select(func.count()).where(OutboxItem.status == FAILED)).one()
     return DueSummary(pending=pending[0], next_due=pending[1], failed=failed)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    failed: int
+    oldest_created_at: datetime | None  # of the pending items
+
+
+def backlog(session: Session) -> Backlog:
+    """How much is owed to Slack and since when (for /metrics and operators)."""
+    pending, oldest = session.exec(
+        select(func.count(), func.min(OutboxItem.created_at)).where(OutboxItem.status == PENDING)
+    ).one()
+    failed = session.exec(select(func.count()).where(OutboxItem.status == FAILED)).one()
+    return Backlog(pending=pending, failed=failed, oldest_created_at=oldest)
+
+
+# --- failures kept for someone to fix ---------------------------------------------------------
+
+PARENT_FAILED = "parent message failed: "
+# What a person can do about each permanent error Slack gives; the status views show it.
+FIXES = {
+    "channel_not_found": "The channel does not exist or the bot cannot see it: check the "
+                         "channel id in auditbot.toml, or invite the bot if it is private.",
+    "not_in_channel": "The bot is not in the channel: invite it (/invite @auditbot).",
+    "is_archived": "The channel is archived: unarchive it or point the task type at another "
+                   "channel in auditbot.toml.",
+    "invalid_auth": "Slack refused the bot token: reinstall the app and update "
+                    "SLACK_BOT_TOKEN.",
+    "token_revoked": "The bot token was revoked: reinstall the app and update "
+                     "SLACK_BOT_TOKEN.",
+    "account_inactive": "The bot token belongs to a deactivated app or user: reinstall the "
+                        "app and update SLACK_BOT_TOKEN.",
+    "missing_scope": "The app lacks a scope it needs: reinstall it from manifest.yml.",
+    "user_not_found": "The person is not in the workspace: fix the user id in auditbot.toml.",
+    "cannot_dm_bot": "The target is a bot, which cannot be sent a DM: fix auditbot.toml.",
+}
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """Writes to one channel that failed for good with one error, and what would fix it."""
+
+    channel: str
+    error: str
+    fix: str
+    count: int
+
+
+def fix_for(error: str) -> str:
+    """What a person should do about a delivery that failed with ``error``."""
+    cause = error.removeprefix(PARENT_FAILED)
+    fix = FIXES.get(cause, f"Slack refused the message ({cause}); see the bot's logs.")
+    if error.startswith(PARENT_FAILED):
+        return f"Its thread's first message failed. {fix}"
+    return fix
+
+
+def failed_deliveries(session: Session) -> list[FailedDelivery]:
+    """Failed writes grouped by channel and error, most first. Then ``retry_failed``."""
+    rows = session.exec(
+        select(OutboxItem.channel, OutboxItem.last_error, func.count())
+        .where(OutboxItem.status == FAILED)
+        .group_by(OutboxItem.channel, OutboxItem.last_error)
+    ).all()
+    failures = [FailedDelivery(channel=channel, error=error or "unknown",
+                               fix=fix_for(error or "unknown"), count=count)
+                for channel, error, count in rows]
+    return sorted(failures, key=lambda f: (-f.count, f.channel, f.error))
+
+
+def retry_failed(session: Session, *, channel: str | None = None) -> int:
+    """Put failed writes (of one channel, or all) back to pending, once the cause is fixed.
+
+    They keep their place (their ids), so a thread's parent still goes before its replies,
+    and are due at once. Returns how many were put back; the caller commits.
+    """
+    query = update(OutboxItem).where(OutboxItem.status == FAILED)
+    if channel is not None:
+        query = query.where(OutboxItem.channel == channel)
+    result = session.execute(
+        query.values(status=PENDING, attempts=0, in_doubt=False, lease_until=None,
+                     lease_owner=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -4,11 +4,19 @@ Usage::
 
     worker = OutboxWorker(engine=engine, client=outbox_client(token, base_url),
                           workspace=workspace, clock=clock)
-    worker.start()            # background thread, woken by worker.wake() after commits
+    worker.start()            # background dispatcher, woken by worker.wake() after commits
     worker.run_until_idle()   # or: deliver everything now (CLI, demo, tests)
+    worker.stop()             # takes no more work; the items being sent finish
+
+How it scales: a dispatcher hands the head of every channel with due work to a small thread
+pool, one item per channel at a time, so channels proceed in parallel while each keeps its
+order. Posts to one channel are paced (``Pace``: about one a second, as Slack allows), so a
+big audit spreads out instead of collecting 429s.
 
 How "exactly once" holds:
 - only the worker that wins ``claim`` sends an item; a lease returns it if that worker dies;
+  a send is only started while the lease has room for the whole HTTP timeout, so a lease
+  never runs out under a request that is still in flight;
 - an item is marked *in doubt* before it is sent, and what Slack accepted is marked sent
   right after; a post whose earlier attempt is in doubt (a crash, a lost answer, a 5xx) is
   first looked for in the channel by the key in its message metadata, and only posted if
@@ -17,11 +25,13 @@ How "exactly once" holds:
   errors back off; permanent errors (``channel_not_found`` …) are kept as failed, never lost.
 """
 
-import json
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,14 +41,13 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.db import session_scope
-from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
+from bot.models import AuditThread, EscalationNotice, OutboxItem, Sample
 from bot.services import outbox as store
-from bot.services.outbox import OutboxKind
-from bot.slack.cards import escalation_card, parent_message, sample_message
-from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
-from bot.slack.ids import OUTBOX_EVENT_TYPE
+from bot.slack.outbox_render import POST_KINDS, NotReady, OutboxRenderer
+from bot.slack.pacing import SLACK_PACE, ChannelPacer, Pace
 from bot.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -47,24 +56,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
                               "request_timeout", "ratelimited"})
 MAX_BACKOFF = 300.0
-# How far back to look for a post in doubt: it was sent moments ago, so the newest pages.
-FIND_PAGES = 5
-
-
-@dataclass(frozen=True)
-class SlackWrite:
-    method: str
-    args: dict
-    is_post: bool
-    thread_ts: str | None = None
-
-
-class NotReady(Exception):
-    """The item depends on another that has not been delivered yet (a reply's parent)."""
-
-    def __init__(self, failed_error: str | None = None) -> None:
-        super().__init__(failed_error)
-        self.failed_error = failed_error
+CLIENT_TIMEOUT = 15  # seconds; a send starts only with this much lease (and margin) left
 
 
 @dataclass
@@ -72,28 +64,50 @@ class PassResult:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    submitted: int = 0  # handed to the pool (some may be skipped: another worker had them)
+
+    def count(self, outcome: str) -> None:
+        if outcome in ("sent", "failed", "deferred"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 def outbox_client(token: str, base_url: str) -> WebClient:
     """A client without automatic retries: the outbox decides what is safe to resend."""
-    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[])
+    return WebClient(token=token, base_url=base_url, timeout=CLIENT_TIMEOUT,
+                     retry_handlers=[])
 
 
 class OutboxWorker:
     def __init__(self, *, engine: Engine, client: WebClient, workspace: Workspace,
                  clock: Clock, timer: Clock | None = None,
-                 lease: timedelta = timedelta(seconds=60), backoff_factor: float = 1.0) -> None:
+                 lease: timedelta = timedelta(seconds=60), backoff_factor: float = 1.0,
+                 pace: Pace = SLACK_PACE, threads: int = 8) -> None:
         self._engine = engine
         self._client = client
-        self._workspace = workspace
         # ``clock`` is business time (which week, which window a message shows); ``timer`` is
         # real time for leases, Retry-After and backoff, even when business time is fixed.
-        self._business_clock = clock
+        self._renderer = OutboxRenderer(client=client, workspace=workspace, clock=clock)
         self._clock = timer or SystemClock()
         self._lease = lease
-        self._owner = f"worker-{uuid.uuid4().hex[:12]}"
+        # A send must end before the lease does, or a second worker could take the item
+        # while the first is still sending: keep the HTTP timeout well inside the lease.
+        client.timeout = max(1, min(int(client.timeout), int(lease.total_seconds() // 3)))
+        self._send_timeout = float(client.timeout)
+        # Host and pid in the lease owner tell an operator (and the replica tests) which
+        # process holds an item.
+        self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # 5xx and network errors: 2 s, 4 s, 8 s … (factor 1.0), capped at MAX_BACKOFF.
         self._backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+        self._pacer = ChannelPacer(pace)
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        # Channels with an item being delivered by this process, and per channel the last
+        # item finished and when (a count of finishes): a head read from the store before
+        # that item was marked done is stale and is not handed out again.
+        self._lock = threading.Condition()
+        self._in_flight: dict[str, int] = {}
+        self._finished: dict[str, tuple[int, int]] = {}
+        self._finishes = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,33 +115,46 @@ class OutboxWorker:
     # --- running -------------------------------------------------------------------------
 
     def start(self, *, interval: float = 1.0) -> None:
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, args=(interval,),
-                                        name="outbox-worker", daemon=True)
+                                        name="outbox-dispatcher", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Take no more work; wait (up to ``timeout``) for the items being sent to finish.
+
+        Nothing is lost either way: an item not yet sent stays pending, and one whose send
+        never finished is in doubt under a lease that hands it to the next worker.
+        """
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def wake(self) -> None:
         self._wake.set()
 
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():
+            wait = interval
             try:
-                self.drain_once()
+                paced = self._dispatch(PassResult())
+                if paced is not None:
+                    wait = min(wait, paced)
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
-            self._wake.wait(interval)
+            self._wake.wait(max(wait, 0.005))
             self._wake.clear()
 
     def run_until_idle(self, *, timeout: float = 120.0) -> store.DueSummary:
         """Deliver until nothing is pending (failed items stay), waiting out Retry-After."""
         deadline = time.monotonic() + timeout
         while True:
-            self.drain_once()
+            self.drain_once(deadline=deadline)
             with Session(self._engine) as session:
                 due = store.due_summary(session)
             if due.pending == 0 or time.monotonic() > deadline:
@@ -137,52 +164,128 @@ class OutboxWorker:
                 wait = max(0.05, (due.next_due - self._clock.now()).total_seconds())
             time.sleep(min(wait, 1.0))
 
-    # --- one pass --------------------------------------------------------------------------
-
-    def drain_once(self, *, limit: int | None = None) -> PassResult:
-        """One pass over the channels with due items; at most ``limit`` deliveries."""
+    def drain_once(self, *, limit: int | None = None,
+                   deadline: float | None = None) -> PassResult:
+        """Deliver what is due now, channels in parallel, waiting out the pacing; return
+        when nothing more is due (deferred items wait for their time) or after ``limit``
+        deliveries."""
         result = PassResult()
-        with Session(self._engine, expire_on_commit=False) as session:
-            heads = store.channel_heads(session, now=self._clock.now())
-        for head in heads:
-            self._drain_channel(head, result, limit)
+        while deadline is None or time.monotonic() < deadline:
+            budget = None if limit is None else limit - result.submitted
+            if budget is not None and budget <= 0:
+                break
+            before = result.submitted
+            paced = self._dispatch(result, budget=budget, stopping_ok=True)
+            with self._lock:
+                if not self._in_flight and paced is None and result.submitted == before:
+                    break  # nothing in flight here, nothing due now, nothing waiting on pace
+                self._lock.wait(timeout=paced if paced is not None else 0.5)
+        self._wait_for_in_flight(deadline)
         return result
 
-    def _drain_channel(self, item: OutboxItem | None, result: PassResult,
-                       limit: int | None) -> None:
-        while item is not None:
-            if limit is not None and result.sent + result.failed + result.deferred >= limit:
-                return
-            outcome = self._deliver(item)
-            if outcome == "sent":
-                result.sent += 1
-            elif outcome == "failed":
-                result.failed += 1
+    # --- dispatching -----------------------------------------------------------------------
+
+    def _dispatch(self, result: PassResult, *, budget: int | None = None,
+                  stopping_ok: bool = False) -> float | None:
+        """Hand every channel whose head is due (and whose pace allows) to the pool.
+
+        Returns the seconds until the next paced channel may post, or None. The background
+        loop stops handing out work once ``stop`` was called; an explicit drain does not.
+        """
+        with self._lock:
+            read_at = self._finishes
+        with Session(self._engine, expire_on_commit=False) as session:
+            heads = store.channel_heads(session, now=self._clock.now())
+        paced: float | None = None
+        with self._lock:
+            for head in heads:
+                if budget is not None and budget <= 0:
+                    break
+                channel, item_id = head.channel, head.id or 0
+                if channel in self._in_flight or self._stale(channel, item_id, read_at):
+                    continue
+                if head.kind in POST_KINDS:
+                    wait = self._pacer.ready_in(channel)
+                    if wait > 0:
+                        paced = wait if paced is None else min(paced, wait)
+                        continue
+                if self._stop.is_set() and not stopping_ok:
+                    break
+                pool = self._pool or self._new_pool()
+                self._in_flight[channel] = item_id
+                result.submitted += 1
+                future = pool.submit(self._deliver, head)
+                future.add_done_callback(
+                    lambda done, c=channel, i=item_id: self._done(done, c, i, result))
+                if budget is not None:
+                    budget -= 1
+        return paced
+
+    def _stale(self, channel: str, item_id: int, read_at: int) -> bool:
+        finished_id, finished_at = self._finished.get(channel, (0, 0))
+        return finished_at > read_at and finished_id >= item_id
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        self._pool = ThreadPoolExecutor(max_workers=self._threads,
+                                        thread_name_prefix="outbox")
+        return self._pool
+
+    def _done(self, future: "Future[str]", channel: str, item_id: int,
+              result: PassResult) -> None:
+        outcome = "skipped"
+        if not future.cancelled():
+            error = future.exception()
+            if error is not None:
+                log.error("outbox item %s: delivery crashed", item_id, exc_info=error)
             else:
-                result.deferred += 1
-                return  # the channel waits behind this item, so order is kept
-            with Session(self._engine, expire_on_commit=False) as session:
-                item = store.next_in_channel(session, channel=item.channel, after_id=item.id or 0)
-            if item is not None and item.attempts and item.next_attempt_at > self._clock.now():
-                return
+                outcome = future.result()
+        with self._lock:
+            self._in_flight.pop(channel, None)
+            if outcome in ("sent", "failed"):
+                self._finishes += 1
+                self._finished[channel] = (item_id, self._finishes)
+            result.count(outcome)
+            self._lock.notify_all()
+        if outcome in ("sent", "failed", "deferred"):
+            metrics.POSTS.labels(outcome=outcome).inc()
+        self._wake.set()
+
+    def _wait_for_in_flight(self, deadline: float | None) -> None:
+        with self._lock:
+            while self._in_flight:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return
+                self._lock.wait(timeout=min(left or 1.0, 1.0))
+
+    # --- one item --------------------------------------------------------------------------
 
     def _deliver(self, item: OutboxItem) -> str:
         now = self._clock.now()
         assert item.id is not None
         with session_scope(self._engine) as session:
-            if not store.claim(session, item=item, owner=self._owner, now=now,
+            if not store.claim(session, item=item, owner=self.owner, now=now,
                                lease=self._lease):
                 return "skipped"
+        leased_until = time.monotonic() + self._lease.total_seconds()
         was_in_doubt = item.in_doubt
         try:
             with Session(self._engine) as session:
-                write = self._render(session, item)
+                write = self._renderer.render(session, item)
             if was_in_doubt and write.is_post:
-                found = self._find_posted(item, write)
+                found = self._renderer.find_posted(item, write)
                 if found is not None:
                     log.info("outbox item %s was already posted (ts %s)", item.dedupe_key, found)
                     self._record_sent(item, found, write.args.get("channel"))
                     return "sent"
+            if leased_until - time.monotonic() < self._send_timeout + 1:
+                # Reconciling took most of the lease: sending now could outlive it and race
+                # the next worker. Hand it back; the doubt stays as it was.
+                self._retry(item, after=0.0, error="lease too short to send",
+                            in_doubt=was_in_doubt)
+                return "deferred"
+            if write.is_post:
+                self._pacer.take(item.channel)
             response = self._client.api_call(write.method, json=write.args)
             posted_in = response.get("channel") or write.args.get("channel")
         except NotReady as waiting:
@@ -190,8 +293,9 @@ class OutboxWorker:
                 # The parent failed for good: so does the reply, with the reason, until
                 # someone fixes the cause and retries both. Nothing is dropped.
                 with session_scope(self._engine) as session:
-                    store.mark_failed(session, item_id=item.id,
-                                      error=f"parent message failed: {waiting.failed_error}")
+                    store.mark_failed(
+                        session, item_id=item.id,
+                        error=f"{store.PARENT_FAILED}{waiting.failed_error}")
                 return "failed"
             self._retry(item, after=0.5, error="waiting for the parent message",
                         in_doubt=was_in_doubt)
@@ -210,6 +314,7 @@ class OutboxWorker:
         status = error.response.status_code
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         if status == 429:
+            metrics.RATE_LIMITED.inc()
             retry_after = _retry_after_seconds(error.response.headers)
             log.info("rate limited in %s: holding the channel %ss", item.channel, retry_after)
             self._retry(item, after=retry_after, error="ratelimited", in_doubt=was_in_doubt)
@@ -225,121 +330,23 @@ class OutboxWorker:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _render(self, session: Session, item: OutboxItem) -> SlackWrite:
-        metadata = {"event_type": OUTBOX_EVENT_TYPE,
-                    "event_payload": {"key": item.dedupe_key}}
-        kind = OutboxKind(item.kind)
-        if kind == OutboxKind.AUDIT_PARENT:
-            thread = session.get(AuditThread, item.ref_id)
-            assert thread is not None
-            text, blocks = parent_message(self._workspace, thread)
-            return _post(thread.channel, text, blocks, metadata)
-        if kind in (OutboxKind.SAMPLE_POST, OutboxKind.SAMPLE_UPDATE):
-            return self._render_sample(session, item, kind, metadata)
-        if kind == OutboxKind.MESSAGE:
-            content = json.loads(item.payload_json or "{}")
-            return _post(self._dm_channel(item.channel), content.get("text", ""),
-                         content.get("blocks") or [], metadata)
-        if kind == OutboxKind.WATCH_FYI:
-            state = session.get(TrainerState, item.ref_id)
-            assert state is not None
-            text, blocks = watch_fyi(
-                trainer=state.trainer, task_name=self._workspace.task_type(state.task_type).name,
-                score=state.score, graded=state.graded,
-                threshold=self._workspace.task_type(state.task_type).policy.pass_threshold)
-            return _post(self._dm_channel(item.channel), text, blocks, metadata)
-        return self._render_escalation(session, item, kind, metadata)
-
-    def _render_sample(self, session: Session, item: OutboxItem, kind: OutboxKind,
-                       metadata: dict) -> SlackWrite:
-        sample = session.get(Sample, item.ref_id)
-        assert sample is not None
-        thread = session.get(AuditThread, sample.thread_id)
-        assert thread is not None
-        text, blocks = sample_message(session, self._workspace, sample.id or 0)
-        if kind == OutboxKind.SAMPLE_POST:
-            if thread.parent_ts is None:
-                raise NotReady(store.failure_of(
-                    session, kind=OutboxKind.AUDIT_PARENT, ref_id=thread.id or 0))
-            return _post(thread.channel, text, blocks, metadata, thread_ts=thread.parent_ts)
-        if sample.message_ts is None:
-            raise NotReady(store.failure_of(
-                session, kind=OutboxKind.SAMPLE_POST, ref_id=sample.id or 0))
-        return SlackWrite("chat.update", {"channel": thread.channel, "ts": sample.message_ts,
-                          "text": text, "blocks": blocks}, is_post=False)
-
-    def _render_escalation(self, session: Session, item: OutboxItem, kind: OutboxKind,
-                           metadata: dict) -> SlackWrite:
-        notice = session.get(EscalationNotice, item.ref_id)
-        assert notice is not None
-        escalation = session.get(Escalation, notice.escalation_id)
-        assert escalation is not None
-        card = escalation_card(session, self._workspace, escalation,
-                               now=self._business_clock.now(), permalink=self._permalink)
-        if kind == OutboxKind.ESCALATION_NOTICE:
-            text, blocks = escalation_notice(card)
-            return _post(self._dm_channel(notice.target), text, blocks, metadata)
-        if notice.message_ts is None or notice.channel is None:
-            raise NotReady(store.failure_of(
-                session, kind=OutboxKind.ESCALATION_NOTICE, ref_id=notice.id or 0))
-        if kind == OutboxKind.ESCALATION_UPDATE:
-            text, blocks = escalation_notice(card)
-            return SlackWrite("chat.update", {"channel": notice.channel,
-                              "ts": notice.message_ts, "text": text, "blocks": blocks},
-                              is_post=False)
-        text, blocks = escalation_closed(card)
-        return _post(notice.channel, text, blocks, metadata)
-
-    def _dm_channel(self, target: str) -> str:
-        """People get a DM; its channel id is needed to find a post in doubt later."""
-        if target[:1] not in ("U", "W"):
-            return target
-        return str(self._client.conversations_open(users=target)["channel"]["id"])
-
-    def _permalink(self, channel: str, ts: str) -> str | None:
-        try:
-            return self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-        except SlackApiError:
-            return None
-
-    def _find_posted(self, item: OutboxItem, write: SlackWrite) -> str | None:
-        """Look in the channel for a message carrying this item's key; its ts if found."""
-        channel = write.args["channel"]
-        cursor = None
-        for _ in range(FIND_PAGES):
-            if write.thread_ts:
-                page = self._client.conversations_replies(
-                    channel=channel, ts=write.thread_ts, include_all_metadata=True,
-                    limit=200, cursor=cursor)
-            else:
-                page = self._client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=200, cursor=cursor)
-            for message in page.get("messages", []):
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("key") == item.dedupe_key:
-                    return message.get("ts")
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
-        return None
-
     def _record_sent(self, item: OutboxItem, ts: str | None, channel: str | None) -> None:
         now = self._clock.now()
         with session_scope(self._engine) as session:
             store.mark_sent(session, item_id=item.id or 0, ts=ts, now=now)
             if ts is None:
                 return
-            if item.kind == OutboxKind.AUDIT_PARENT:
+            if item.kind == store.OutboxKind.AUDIT_PARENT:
                 thread = session.get(AuditThread, item.ref_id)
                 if thread is not None:
                     thread.parent_ts = ts
                     session.add(thread)
-            elif item.kind == OutboxKind.SAMPLE_POST:
+            elif item.kind == store.OutboxKind.SAMPLE_POST:
                 sample = session.get(Sample, item.ref_id)
                 if sample is not None:
                     sample.message_ts = ts
                     session.add(sample)
-            elif item.kind == OutboxKind.ESCALATION_NOTICE:
+            elif item.kind == store.OutboxKind.ESCALATION_NOTICE:
                 notice = session.get(EscalationNotice, item.ref_id)
                 if notice is not None:
                     notice.message_ts, notice.channel = ts, channel
@@ -355,15 +362,6 @@ class OutboxWorker:
         return min(MAX_BACKOFF, self._backoff.calculate_sleep_duration(item.attempts))
 
 
-def _post(channel: str, text: str, blocks: list[dict], metadata: dict, *,
-          thread_ts: str | None = None) -> SlackWrite:
-    args = {"channel": channel, "text": text, "blocks": blocks, "metadata": metadata,
-            "unfurl_links": False}
-    if thread_ts:
-        args["thread_ts"] = thread_ts
-    return SlackWrite("chat.postMessage", args, is_post=True, thread_ts=thread_ts)
-
-
 def _retry_after_seconds(headers: dict) -> float:
     for name in ("Retry-After", "retry-after"):
         value = headers.get(name)
@@ -375,3 +373,4 @@ def _retry_after_seconds(headers: dict) -> float:
             except ValueError:
                 break
     return 1.0
+

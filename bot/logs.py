@@ -1,0 +1,89 @@
+"""Logging: text for people, JSON lines for log pipelines (``LOG_FORMAT=json``), with the id of
+the request or job a line belongs to.
+
+Usage::
+
+    configure_logging("json")                     # the CLI does this once
+    with log_context(request_id="a1b2c3"):        # the web front, per request
+        log.info("answered")                      # {"message": "answered", "request_id": ...}
+    App(listener_executor=ContextExecutor(5))     # Bolt's listeners keep the request's ids
+
+Ids live in context variables; ``ContextExecutor`` copies them into the worker thread, so a
+listener that runs after the ack still logs the id of the request that started it.
+"""
+
+import contextvars
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+# An immutable mapping (a tuple of pairs), so no caller can change another's context.
+_CONTEXT: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "log_context", default=())
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+
+
+@contextmanager
+def log_context(**fields: str) -> Iterator[None]:
+    """Add ``fields`` (``request_id``, ``job``, ``job_run`` …) to every line logged inside."""
+    token = _CONTEXT.set(tuple({**dict(_CONTEXT.get()), **fields}.items()))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def current_context() -> dict[str, str]:
+    return dict(_CONTEXT.get())
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = dict(_CONTEXT.get())
+        record.context_fields = fields
+        record.context = "".join(f" [{k}={v}]" for k, v in fields.items())
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the context ids, any error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "context_fields", {}),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(log_format: str = "text", *, level: int = logging.INFO) -> None:
+    """Replace the root handlers with one on stderr in ``log_format`` ("text" or "json")."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else
+                         logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Alembic narrates every connection at INFO; `db upgrade` says what it did itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context (its log ids)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
