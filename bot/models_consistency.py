@@ -1,0 +1,30 @@
+"""Tables of the consistency checks: how a manager settled a disputed sample.
+
+Whether a sample is *disputed* is not stored: it follows from its reviewers' current grades
+(they disagree by a whole step or more, see ``bot.services.disputes``), so it can never drift
+from them. What is stored is the decision that ends a dispute: one settlement per sample
+(unique, so a doubled submission or two managers at once settle it once). A settlement is
+final: the sample then counts with the settled grade, whatever the reviewers change later.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+
+class DisputeSettlement(SQLModel, table=True):
+    """A manager's decision on a disputed sample: its grade, with a note for the reviewers."""
+
+    __tablename__ = "dispute_settlement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", unique=True)
+    task_type: str = Field(max_length=64, index=True)
+    trainer: str = Field(max_length=32)
+    settled_by: str = Field(max_length=32)
+    grade: str = Field(max_length=16)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    # What the reviewers had said when it was settled, e.g. {"U0NURSE01": "pass", ...}.
+    reviews_json: str = Field(sa_column=Column(Text, nullable=False))
+    settled_at: datetime

@@ -1,0 +1,257 @@
+"""Disputes: samples whose reviewers disagree by a whole step or more, until a manager settles.
+
+Usage (the caller commits)::
+
+    open_ = list_disputes(session, workspace, user="U0MANAGER1")    # plain DisputeView data
+    view = settle(session, workspace, sample_id=7, manager="U0MANAGER1", grade="major",
+                  note="The dose is wrong for a patient with CKD.", now=now)
+
+What counts as a dispute
+------------------------
+Grades sit on an ordinal scale, pass = 0, minor = 1, major = 2 (``bot.services.agreement``).
+A *whole step* is the distance from one end of the scale to the other: Pass against Major
+error (rank distance 2). Pass against Minor issue, or Minor against Major, is half a step:
+the reviewers partly agree (both saw the output as usable, or both saw a flaw), and the
+sample counts with the mean weight of their grades like any sample. So a sample is
+**disputed** when the current grades of its reviewers are ``WHOLE_STEP`` (2) or more ranks
+apart, and no manager has settled it yet. (It is independent of ``grade_weights``: a policy
+weighting minor close to pass does not turn Pass vs Major into agreement.)
+
+Disputed is derived from the grades, never stored, so it always matches them: a reviewer who
+changes their grade after seeing the other's can end a dispute or start one. A disputed
+sample does not count towards the trainer's score (``bot.services.standings``). A manager's
+settlement is stored (one per sample, unique) and is final: the sample then counts once,
+with the settled grade.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
+from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.models_consistency import DisputeSettlement
+from bot.services.agreement import RANK
+from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
+from bot.services.outbox import OutboxKind, enqueue_update
+from bot.workspace import Workspace
+
+WHOLE_STEP = 2  # rank distance: Pass vs Major error
+
+
+class AlreadySettled(AuditbotError):
+    pass
+
+
+class NotDisputed(AuditbotError):
+    pass
+
+
+@dataclass(frozen=True)
+class Review:
+    reviewer: str
+    grade: str
+    category: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    manager: str
+    grade: str
+    note: str
+    settled_at: datetime
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """A disputed (or settled) sample with both reviews, for lists, modals and messages."""
+
+    sample_id: int
+    task_type: str
+    trainer: str
+    week: str
+    position: int  # 0-based
+    count: int
+    output_id: str
+    channel: str
+    message_ts: str | None
+    reviews: tuple[Review, ...]
+    settlement: Settlement | None = None
+
+    @property
+    def status(self) -> str:
+        return "settled" if self.settlement else "open"
+
+
+def is_disagreement(grades: Iterable[str]) -> bool:
+    """True when some two of these grades are a whole step or more apart."""
+    ranks = [RANK[g] for g in grades]
+    return len(ranks) >= 2 and max(ranks) - min(ranks) >= WHOLE_STEP
+
+
+def settlements(session: Session, sample_ids: Iterable[int]) -> dict[int, Settlement]:
+    ids = list(sample_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(DisputeSettlement).where(col(DisputeSettlement.sample_id).in_(ids))).all()
+    return {r.sample_id: Settlement(r.settled_by, r.grade, r.note, r.settled_at) for r in rows}
+
+
+def dispute_outcomes(session: Session,
+                     grades: Mapping[int, Sequence[str]]) -> dict[int, Settlement | None]:
+    """For scoring: which of these samples (id → its reviewers' current grades) are affected.
+
+    A settled sample maps to its ``Settlement`` (count it with that grade); an open dispute
+    maps to ``None`` (leave it out); every other sample is absent (count it as graded).
+    """
+    settled = settlements(session, [sid for sid, given in grades.items() if len(given) >= 2])
+    outcome: dict[int, Settlement | None] = dict(settled)
+    outcome.update({sid: None for sid, given in grades.items()
+                    if sid not in settled and is_disagreement(given)})
+    return outcome
+
+
+def visible_task_types(workspace: Workspace, user: str) -> tuple[str, ...]:
+    """Managers see every task type's disputes, reviewers those of the types they review."""
+    if workspace.is_manager(user):
+        return tuple(t.key for t in workspace.task_types)
+    return tuple(t.key for t in workspace.reviewer_task_types(user))
+
+
+def list_disputes(session: Session, workspace: Workspace, *, user: str | None = None,
+                  task_types: Iterable[str] | None = None,
+                  include_settled: bool = False) -> list[DisputeView]:
+    """Open disputes (and settled ones if asked), oldest first, of the task types ``user``
+    may see (or of ``task_types``; all when both are ``None``)."""
+    keys = (tuple(task_types) if task_types is not None
+            else visible_task_types(workspace, user) if user is not None
+            else tuple(t.key for t in workspace.task_types))
+    if not keys:
+        return []
+    graded_twice = (select(Grade.sample_id).group_by(col(Grade.sample_id))
+                    .having(func.count() >= 2))
+    views = _views(session, col(Sample.id).in_(graded_twice),
+                   col(AuditThread.task_type).in_(keys))
+    return [v for v in views if include_settled or v.settlement is None]
+
+
+def sample_dispute(session: Session, sample_id: int) -> DisputeView | None:
+    """The sample's dispute, open or settled; ``None`` when it is not (or no longer) one."""
+    views = _views(session, col(Sample.id) == sample_id)
+    return views[0] if views else None
+
+
+def load_dispute(session: Session, sample_id: int) -> DisputeView:
+    """``sample_dispute``, or the refusal a manager reads when there is nothing to settle."""
+    view = sample_dispute(session, sample_id)
+    if view is None:
+        raise NotDisputed("That sample is not disputed any more: its reviewers no longer "
+                          "disagree by a whole step.")
+    return view
+
+
+def check_may_settle(workspace: Workspace, view: DisputeView, *, user: str) -> None:
+    if not workspace.is_manager(user):
+        raise NotAManager("Only managers can settle disputes between reviewers.")
+    if view.trainer == user:
+        raise OwnOutput("This is your own output: another manager has to settle it.")
+    trainer = workspace.trainer(view.trainer)
+    if trainer is not None and trainer.lead == user:
+        raise ConflictOfInterest(
+            f"You lead <@{view.trainer}>: another manager has to settle this dispute.")
+
+
+def settle_problems(grade: str | None, note: str | None) -> dict[str, str]:
+    """What is wrong with a settlement's grade and note, by field (empty when it is fine)."""
+    problems: dict[str, str] = {}
+    if grade not in GRADE_LABELS:
+        problems["grade"] = "Choose the sample's grade."
+    text = (note or "").strip()
+    if len(text) < MIN_EXPLANATION:
+        problems["note"] = (f"Explain the decision in at least {MIN_EXPLANATION} characters "
+                            f"(you wrote {len(text)}): both reviewers will read it.")
+    return problems
+
+
+def settle(session: Session, workspace: Workspace, *, sample_id: int, manager: str, grade: str,
+           note: str, now: datetime) -> DisputeView:
+    """Settle a dispute with the sample's grade and a note; returns it, settled.
+
+    Refuses (typed errors) a non-manager, a sample not disputed, one already settled
+    otherwise, and a grade or note that ``settle_problems`` rejects. The same settlement
+    submitted again (a retry, a double click) changes nothing and is no error. The sample
+    message is updated.
+    """
+    view = load_dispute(session, sample_id)
+    check_may_settle(workspace, view, user=manager)
+    problems = settle_problems(grade, note)
+    if problems:
+        raise InvalidGrade(" ".join(problems.values()))
+    if view.settlement is not None:
+        if _same(view.settlement, manager=manager, grade=grade, note=note):
+            return view  # a resubmitted or replayed form: already done, nothing changes
+        raise _already(view.settlement)
+    row = DisputeSettlement(
+        sample_id=sample_id, task_type=view.task_type, trainer=view.trainer,
+        settled_by=manager, grade=grade, note=note.strip(), settled_at=now,
+        reviews_json=json.dumps({r.reviewer: r.grade for r in view.reviews}))
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another manager (or a replayed submission) settled it between our read and insert.
+        existing = settlements(session, [sample_id])[sample_id]
+        if _same(existing, manager=manager, grade=grade, note=note):
+            return replace(view, settlement=existing)
+        raise _already(existing) from None
+    enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id,
+                   channel=view.channel, now=now)
+    session.flush()
+    return replace(view, settlement=Settlement(manager, grade, row.note, now))
+
+
+def _same(settlement: Settlement, *, manager: str, grade: str, note: str) -> bool:
+    return (settlement.manager, settlement.grade, settlement.note) == (manager, grade,
+                                                                       note.strip())
+
+
+def _already(settlement: Settlement) -> AlreadySettled:
+    return AlreadySettled(f"<@{settlement.manager}> already settled this dispute as "
+                          f"{GRADE_LABELS[settlement.grade]}.")
+
+
+def _views(session: Session, *where: object) -> list[DisputeView]:
+    rows = session.exec(
+        select(Sample, AuditThread, TrainerOutput.id, Grade)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .join(Grade, col(Grade.sample_id) == Sample.id)
+        .where(*where)  # type: ignore[arg-type]
+        .order_by(col(AuditThread.iso_week), col(Sample.id), col(Grade.created_at),
+                  col(Grade.id))
+    ).all()
+    meta: dict[int, tuple[Sample, AuditThread, str]] = {}
+    reviews: dict[int, list[Review]] = defaultdict(list)
+    for sample, thread, output_id, grade in rows:
+        meta[sample.id or 0] = (sample, thread, output_id)
+        reviews[sample.id or 0].append(
+            Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
+    settled = settlements(session, meta)
+    views = []
+    for sample_id, (sample, thread, output_id) in meta.items():
+        given = reviews[sample_id]
+        if sample_id not in settled and not is_disagreement(r.grade for r in given):
+            continue
+        views.append(DisputeView(
+            sample_id=sample_id, task_type=thread.task_type, trainer=thread.trainer,
+            week=thread.iso_week, position=sample.position, count=thread.sample_count,
+            output_id=output_id, channel=thread.channel, message_ts=sample.message_ts,
+            reviews=tuple(given), settlement=settled.get(sample_id)))
+    return views

@@ -1,0 +1,80 @@
+"""Settle buttons and the settle modal (ack first, then one service call); the disputes answer.
+
+``disputes_answer(ctx, user)`` is what `/audit disputes` and App Home show: managers get the
+open disputes with a Settle button each, reviewers those of their task types (read only).
+"""
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.context import AppContext
+from bot.services.disputes import (
+    check_may_settle,
+    list_disputes,
+    load_dispute,
+    settle,
+    settle_problems,
+    visible_task_types,
+)
+from bot.slack.consistency_notices import owe_settlement_dms
+from bot.slack.dispute_blocks import (
+    SETTLE_ACTION,
+    DisputeBlock,
+    DisputeCallback,
+    disputes_list,
+    parse_settlement,
+    settle_metadata,
+    settle_modal,
+)
+from bot.slack.payloads import parse_click
+from handlers.errors import guarded
+from schedules.escalation_check import check_after_grade
+
+
+def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
+    """The open disputes ``user`` may see, as (text, blocks) for an ephemeral answer."""
+    if not visible_task_types(ctx.workspace, user):
+        text = "Disputes are for the task types' reviewers and managers."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    with ctx.session() as session:
+        views = list_disputes(session, ctx.workspace, user=user)
+    names = {t.key: t.name for t in ctx.workspace.task_types}
+    return disputes_list(views, task_names=names,
+                         can_settle=ctx.workspace.is_manager(user))
+
+
+def register(app: App, ctx: AppContext) -> None:
+    after_ack = guarded(ctx)
+
+    @app.action(SETTLE_ACTION)
+    @after_ack
+    def settle_clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        click = parse_click(body)
+        with ctx.session() as session:
+            view = load_dispute(session, click.sample_id)
+        check_may_settle(ctx.workspace, view, user=click.user)
+        ctx.client.views_open(trigger_id=click.trigger_id, view=settle_modal(
+            view, task_name=ctx.workspace.task_type(view.task_type).name,
+            private_metadata=settle_metadata(sample_id=view.sample_id, channel=click.channel)))
+
+    @app.view(DisputeCallback.SETTLE_MODAL)
+    @after_ack
+    def settle_submitted(ack: Ack, body: dict[str, Any]) -> None:
+        submission = parse_settlement(body)
+        problems = settle_problems(submission.grade, submission.note)
+        if problems:
+            field_of = {"grade": DisputeBlock.GRADE, "note": DisputeBlock.NOTE}
+            ack(response_action="errors",
+                errors={field_of[k]: v for k, v in problems.items()})
+            return
+        ack()
+        now = ctx.clock.now()
+        with ctx.session() as session:
+            view = settle(session, ctx.workspace, sample_id=submission.sample_id,
+                          manager=submission.user, grade=submission.grade or "",
+                          note=submission.note or "", now=now)
+            owe_settlement_dms(session, ctx.workspace, view, now=now)
+        ctx.outbox.wake()
+        check_after_grade(ctx, trainer=view.trainer, task_type=view.task_type)
