@@ -1,7 +1,6 @@
 """`auditbot`: the command line. The only place that reads .env and the environment."""
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from dotenv import load_dotenv
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.db import SchemaOutOfDate, make_engine, require_current_schema, upgrade
+from bot.logs import configure_logging
 from bot.workspace import Workspace, WorkspaceError, describe_workspace, load_workspace
 
 
@@ -23,12 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cwd = Path.cwd()
     load_dotenv(cwd / ".env")
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every connection at INFO; `db upgrade` says what it did itself.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging("text")
     try:
         settings = load_settings(os.environ, cwd=cwd)
+        configure_logging(settings.log_format)
         return int(args.handler(args, settings) or 0)
     except (CliError, SettingsError, WorkspaceError, SchemaOutOfDate) as error:
         print(f"auditbot: {error}", file=sys.stderr)
@@ -51,8 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="run a scheduled job now")
     jobs_sub = jobs.add_subparsers(required=True, metavar="action")
     run = jobs_sub.add_parser("run", help="run a job once")
-    run.add_argument("job", choices=["weekly-audit", "escalation-check"])
+    run.add_argument("job", choices=["weekly-audit", "escalation-check", "reviewer-reminder",
+                                     "weekly-digest"])
     run.set_defaults(handler=_jobs_run)
+
+    outbox = sub.add_parser("outbox", help="Slack writes owed by the bot")
+    outbox_sub = outbox.add_subparsers(required=True, metavar="action")
+    retry = outbox_sub.add_parser(
+        "retry", help="send failed writes again once their cause is fixed")
+    retry.add_argument("--channel", help="only writes to this channel (or user id)")
+    retry.set_defaults(handler=_outbox_retry)
 
     config = sub.add_parser("config", help="workspace configuration")
     config_sub = config.add_subparsers(required=True, metavar="action")
@@ -72,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--runs", type=int, default=10_000, help="simulated trainers per quality")
     simulate.add_argument("--seed", type=int, default=1)
     simulate.set_defaults(handler=_policy_simulate)
+
+    export = sub.add_parser("export", help="the window's grades and explanations as CSV")
+    export.add_argument("--weeks", type=int, default=4, help="ISO weeks, this one included")
+    export.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    export.set_defaults(handler=_export)
 
     demo = sub.add_parser("demo", help="a full audit week in a local Slack sandbox")
     demo.add_argument("--keep", action="store_true", help="keep the demo's database")
@@ -138,15 +149,55 @@ def _context(settings: Settings):  # type: ignore[no-untyped-def]
 
 def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from schedules.escalation_check import run_escalation_check
+    from schedules.nudges import run_reviewer_reminders, run_weekly_digest
     from schedules.weekly_audit import run_weekly_audit
 
     ctx = _context(settings)
-    job = run_weekly_audit if args.job == "weekly-audit" else run_escalation_check
+    job = {"weekly-audit": run_weekly_audit, "escalation-check": run_escalation_check,
+           "reviewer-reminder": run_reviewer_reminders,
+           "weekly-digest": run_weekly_digest}[args.job]
     summary = job(ctx, now=ctx.clock.now())
     print(summary.describe())
     due = ctx.outbox.run_until_idle(timeout=600)
     print(f"delivered; {due.pending} still pending, {due.failed} failed")
     return 0 if due.failed == 0 else 1
+
+
+def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import session_scope
+    from bot.services.outbox import failed_deliveries, retry_failed
+
+    engine = make_engine(settings.database_url)
+    require_current_schema(engine)
+    with session_scope(engine) as session:
+        failures = [f for f in failed_deliveries(session)
+                    if args.channel is None or f.channel == args.channel]
+        count = retry_failed(session, channel=args.channel)
+    for failure in failures:
+        print(f"{failure.channel}: {failure.count} × {failure.error} ({failure.fix})")
+    print(f"{count} failed write(s) put back; the running bot delivers them "
+          "(or `auditbot jobs run` delivers with its run)")
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import SystemClock
+    from bot.db import session_scope
+    from bot.services.export import MAX_WEEKS, export_grades
+
+    if not 1 <= args.weeks <= MAX_WEEKS:
+        raise CliError(f"--weeks must be between 1 and {MAX_WEEKS}")
+    workspace = _workspace(settings)
+    engine = make_engine(settings.database_url)
+    require_current_schema(engine)
+    with session_scope(engine) as session:
+        export = export_grades(session, workspace, weeks=args.weeks, now=SystemClock().now())
+    try:
+        args.out.write_text(export.csv, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
+    print(f"{args.out}: {export.rows} grades, {export.weeks[0]} to {export.weeks[-1]}")
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

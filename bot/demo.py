@@ -68,13 +68,17 @@ def run_demo(*, keep: bool = False) -> int:
         _show_graded_sample(local, workspace)
         _tallies(local, workspace)
         _escalation(local, workspace)
+        _status(local, workspace, workdir)
+        _consistency(local, workspace)
     finally:
         local.stop()
         engine.dispose()
         if keep:
             print(f"\nThe demo's database is kept at {workdir / 'auditbot.db'}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        else:  # everything but the chart, which the demo told the user to open
+            for path in workdir.iterdir():
+                if path.suffix != ".png":
+                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
     print(f"\nDemo finished in {time.monotonic() - started:.1f} s.")
     return 0
 
@@ -344,3 +348,118 @@ def _box(text: str, *, indent: str = "  ") -> None:
     pad = " " * len(indent)
     for number, row in enumerate(text.splitlines()):
         print((indent if number == 0 else pad) + row)
+
+
+def _status(local: LocalBot, workspace: Workspace, workdir: Path) -> None:
+    """`/audit status`, one trainer's answer, and their chart as a PNG file to open."""
+    _section("9. How are we doing? `/audit status` (only the asker sees it)")
+    manager, driver = workspace.managers[0], local.driver
+    before = len(local.sandbox.ephemerals(user=manager))
+    driver.slash_command(manager, "status")
+    answer = driver.wait_for(lambda: local.sandbox.ephemerals(user=manager)[before:])[-1]
+    _box(_shorten(render_message(answer, names=NAMES), lines=40))
+    driver.slash_command(manager, f"status <@{WEAK_TRAINER}>")
+    mine = driver.wait_for(lambda: [e for e in local.sandbox.ephemerals(user=manager)
+                                    if "Audit status for" in e.text])[-1]
+    print(f"\n`/audit status @{NAMES.get(WEAK_TRAINER, WEAK_TRAINER)}`:")
+    _box(_shorten(render_message(mine, names=NAMES), lines=16, keep_tail=3))
+    driver.click(manager, mine, "Show chart", channel="C0GENERAL")
+    chart = driver.wait_for(lambda: [f for f in local.sandbox.files(manager) if f.is_png],
+                            timeout=30)[-1]
+    path = workdir / chart.filename
+    path.write_bytes(chart.data or b"")
+    print(f"\n[Show chart] uploads a PNG to {NAMES.get(manager, manager)}'s DM (Slack's "
+          f"files upload flow). Open it: {path}")
+
+
+def _consistency(local: LocalBot, workspace: Workspace) -> None:
+    """Double review (blind), a dispute settled by a manager, a calibration reveal, agreement."""
+    import json
+
+    from bot.models import AuditThread, Sample, TrainerOutput
+    from bot.services.consistency import agreement_by_task_type, outliers
+    from bot.services.grading import record_grade, sample_grades
+
+    _section("10. Consistency: a blind double review, a dispute settled, calibration, agreement")
+    driver, manager, now = local.driver, workspace.managers[0], local.ctx.clock.now()
+    with Session(local.ctx.engine) as session:  # a double review with only its first grade in
+        rows = session.exec(select(Sample, AuditThread).join(AuditThread).where(
+            AuditThread.iso_week == audit_week(workspace, now),
+            Sample.needs_double_review == True)).all()  # noqa: E712
+        first = next(((s, t, g[0]) for s, t in rows for g in [sample_grades(session, s.id or 0)]
+                      if len(g) == 1 and g[0].grade != "minor"
+                      and len(workspace.task_type(t.task_type).reviewers) > 1), None)
+    if first is None:
+        print("No double-reviewed sample waits for its second review this time.")
+        return
+    sample, thread, review = first
+    task_type = workspace.task_type(thread.task_type)
+    second = next(r for r in task_type.reviewers if r not in (review.reviewer, thread.trainer))
+    message = local.sandbox.message(thread.channel, sample.message_ts or "")
+    assert message is not None
+    print(f"{NAMES.get(review.reviewer, review.reviewer)} graded this double-reviewed sample; "
+          "nobody sees the grade until a second reviewer has graded it:")
+    _box(_shorten(render_message(message, names=NAMES), lines=8, keep_tail=2))
+    opposite = "Pass" if review.grade == "major" else "Major error"
+    driver.click(second, message, opposite, channel=thread.channel)
+    if opposite != "Pass":
+        grade_modal = driver.wait_for(lambda: driver.open_modal(second))
+        assert grade_modal is not None
+        driver.submit_view(second, grade_modal, {
+            "category": task_type.error_categories[0],
+            "explanation": "The core recommendation is unsafe for this patient as written."})
+    notice = driver.wait_for(lambda: [m for m in local.sandbox.dms(manager)
+                                      if "disagree" in m.text])[-1]
+    print(f"\n{NAMES.get(second, second)} grades it [{opposite}]: a whole step apart, so it is "
+          f"disputed and left out of the score. {NAMES.get(manager, manager)} gets a DM:")
+    _box(_shorten(render_message(notice, names=NAMES), lines=12, keep_tail=2))
+    driver.click(manager, notice, "Settle", channel=notice.channel)
+    modal = driver.wait_for(lambda: driver.open_modal(manager))
+    assert modal is not None
+    _box(_shorten(render_view(modal, names=NAMES), lines=12, keep_tail=4))
+    driver.submit_view(manager, modal, {"settle_grade": "major", "settle_note": (
+        "The advice is unsafe as written: a major error. Reviewers, please re-read the "
+        "rubric's safety section together.")})
+    told = driver.wait_for(lambda: [m for m in local.sandbox.dms(review.reviewer)
+                                    if "settled" in m.text])[-1]
+    print(f"\n{NAMES.get(manager, manager)} settles it; both reviewers are told by DM, e.g. "
+          f"{NAMES.get(review.reviewer, review.reviewer)}:")
+    _box(_shorten(render_message(told, names=NAMES), lines=8))
+    reveal = next((e for e in local.sandbox.ephemerals() if "Calibration item" in e.text), None)
+    if reveal is not None:
+        print(f"\nAfter grading a calibration item, only {NAMES.get(reveal.user, reveal.user)} "
+              "saw (ephemeral, in the thread):")
+        _box(_shorten(render_message(reveal, names=NAMES), lines=6))
+    with session_scope(local.ctx.engine) as session:  # the other double reviews, in brief
+        rng = random.Random(5)
+        for s, t in session.exec(select(Sample, AuditThread).join(AuditThread)
+                                 .where(Sample.needs_double_review == True)).all():  # noqa: E712
+            given = sample_grades(session, s.id or 0)
+            others = [r for r in workspace.task_type(t.task_type).reviewers
+                      if given and r not in (given[0].reviewer, t.trainer)]
+            if len(given) != 1 or not others:
+                continue
+            output = session.get(TrainerOutput, s.output_id)
+            assert output is not None
+            record = {"metadata": json.loads(output.metadata_json or "{}"),
+                      "gold": {"grade": output.gold_grade, "note": output.gold_note}}
+            grade, category, why = simulated_grade(record, reviewer=others[0], rng=rng)
+            record_grade(session, workspace, sample_id=s.id or 0, reviewer=others[0],
+                         grade=grade, category=category, explanation=why, now=now)
+    local.deliver()
+    print("\nThe other double-reviewed samples of the three weeks got their second review "
+          "too.\nReviewer agreement over the window (double-reviewed samples, blind grades):")
+    with Session(local.ctx.engine) as session:
+        for a in agreement_by_task_type(session, workspace, now=now):
+            if not a.double_reviewed:
+                print(f"  {a.task_name:<20}   no double reviews (one reviewer, or fraction 0)")
+                continue
+            alpha = f"{a.alpha:.2f}" if a.alpha is not None else "undefined (all alike)"
+            print(f"  {a.task_name:<20} {a.double_reviewed:>3} double-reviewed · Krippendorff's "
+                  f"alpha {alpha} · exact agreement {a.percent:.0%}"
+                  + ("  ⚠ managers alerted" if a.alert else ""))
+        for spread in outliers(session, workspace, now=now):
+            for low in spread.outliers:
+                print(f"  {spread.task_name}: {NAMES.get(low.trainer, low.trainer)} passes "
+                      f"{low.pass_rate or 0:.0%}, significantly below the rest (one-sided "
+                      f"Fisher p = {low.p_value or 0:.3f} < {spread.test_alpha})")

@@ -206,3 +206,7 @@ class EscalationNotice(SQLModel, table=True):
     notified_at: datetime
     channel: str | None = Field(default=None, max_length=32)  # where it landed (DM id)
     message_ts: str | None = Field(default=None, max_length=32)
+
+
+import bot.models_consistency  # noqa: E402
+import bot.models_people  # noqa: E402,F401

@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, errors, escalations, grading
+from handlers import commands, disputes, errors, escalations, grading, home
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -11,3 +11,5 @@ def register(app: App, ctx: AppContext) -> None:
     grading.register(app, ctx)
     commands.register(app, ctx)
     escalations.register(app, ctx)
+    disputes.register(app, ctx)
+    home.register(app, ctx)

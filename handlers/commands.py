@@ -1,31 +1,253 @@
-"""`/audit`: ack at once, then answer through response_url (ephemeral)."""
+"""`/audit`: a table of subcommands; each acks at once and answers through response_url.
 
+The table (``SUBCOMMANDS``) is the one place a subcommand is declared: its usage for the
+help, an argument reader and a runner. Another listener module adds its own with
+``add_subcommand(Subcommand(Usage("disputes", ("disputes",), "…"), no_args("disputes"),
+run))``; the help lists whatever the table holds when it is asked.
+
+Every answer is ephemeral. The help (and what was not understood) is in the ack itself;
+everything else is acked empty at once and answered by the runner: ack → read the
+arguments → one service call → Block Kit → ``respond``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.charts import trainer_chart
 from bot.context import AppContext
 from bot.errors import NotAManager
-from bot.services.commands import HELP, parse_command
+from bot.services.audit import audit_week
+from bot.services.commands import (
+    ArgReader,
+    AwayRequest,
+    CommandProblem,
+    Usage,
+    away_args,
+    help_text,
+    no_args,
+    one_user,
+    optional_user,
+    split_command,
+)
+from bot.services.escalation_view import escalation_overview
+from bot.services.export import export_grades
+from bot.services.outbox import failed_deliveries
+from bot.services.pending import pending_for
+from bot.services.people import check_known, clear_away, roles_of, set_away, set_paused
+from bot.services.status import team_status
+from bot.services.trainer_report import trainer_report
+from bot.slack.files import send_to_dm
+from bot.slack.ids import Action
+from bot.slack.links import permalinks_for
+from bot.slack.payloads import parse_click
+from bot.slack.status_blocks import (
+    escalations_message,
+    pending_message,
+    team_status_message,
+    trainer_report_message,
+)
 from handlers.errors import guarded
 from schedules.weekly_audit import run_weekly_audit
+
+PENDING_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Call:
+    """One `/audit` request, after the ack."""
+
+    ctx: AppContext
+    user: str
+    args: Any  # what the subcommand's reader returned
+    respond: Respond
+
+    def answer(self, text: str, blocks: list[dict] | None = None) -> None:
+        self.respond(response_type="ephemeral", replace_original=False, text=text,
+                     blocks=blocks)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    usage: Usage
+    read: ArgReader
+    run: Callable[[Call], None]
+    ack_text: str | None = None  # shown at once while a slow answer is made
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def add_subcommand(subcommand: Subcommand) -> None:
+    SUBCOMMANDS[subcommand.usage.name] = subcommand
+
+
+def help_for(problem: str | None = None) -> str:
+    return help_text((s.usage for s in SUBCOMMANDS.values()), problem=problem)
 
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command("/audit")
     @guarded(ctx)
     def audit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        command = parse_command(body.get("text") or "")
-        if command.name == "help":
-            text = f"{command.problem}\n\n{HELP}" if command.problem else HELP
-            ack(response_type="ephemeral", text=text)
+        name, words = split_command(body.get("text") or "")
+        subcommand = SUBCOMMANDS.get(name)
+        if subcommand is None or name == "help":
+            problem = f"I don't know `{name}`." if name not in ("", "help") else None
+            ack(response_type="ephemeral", text=help_for(problem))
             return
-        if command.name == "run":
-            user = body["user_id"]
-            if not ctx.workspace.is_manager(user):
-                ack()
-                raise NotAManager("Only managers can run the audit by hand.")
-            ack(response_type="ephemeral", text="Posting this week's audit…")
-            summary = run_weekly_audit(ctx, now=ctx.clock.now())
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f"```{summary.describe()}```")
+        try:
+            args = subcommand.read(words)
+        except CommandProblem as problem:
+            ack(response_type="ephemeral", text=help_for(str(problem)))
+            return
+        if subcommand.ack_text:
+            ack(response_type="ephemeral", text=subcommand.ack_text)
+        else:
+            ack()
+        subcommand.run(Call(ctx=ctx, user=body["user_id"], args=args, respond=respond))
+
+    @app.action(Action.SHOW_CHART)
+    @guarded(ctx)
+    def show_chart(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        click = parse_click(body)
+        now = ctx.clock.now()
+        with ctx.session() as session:
+            report = trainer_report(session, ctx.workspace, trainer=click.value,
+                                    viewer=click.user, now=now)
+        week = audit_week(ctx.workspace, now)
+        send_to_dm(ctx.client, user=click.user, filename=f"audit-{report.trainer}-{week}.png",
+                   content=trainer_chart(report), title=f"Audit results, {week}",
+                   comment=f"📈 <@{report.trainer}>'s weekly scores and grade mix ({week}).")
+        respond(response_type="ephemeral", replace_original=False,
+                text="📈 The chart is in your DM with auditbot.")
+
+
+# --- runners ----------------------------------------------------------------------------------
+
+def _status(call: Call) -> None:
+    ctx, now = call.ctx, call.ctx.clock.now()
+    with ctx.session() as session:
+        if call.args is not None:
+            report = trainer_report(session, ctx.workspace, trainer=call.args,
+                                    viewer=call.user, now=now)
+        else:
+            roles = check_known(ctx.workspace, call.user)
+            team = team_status(session, ctx.workspace, now=now)
+            failures = failed_deliveries(session) if roles.manager else []
+    if call.args is not None:
+        links = permalinks_for(ctx.client).resolve(
+            (r.channel, r.message_ts) for t in report.tasks for r in t.worst)
+        call.answer(*trainer_report_message(report, links=links))
+        return
+    call.answer(*team_status_message(
+        team, now=now, failures=[(f.channel, f.error, f.fix, f.count) for f in failures]))
+
+
+def _pending(call: Call) -> None:
+    ctx, now = call.ctx, call.ctx.clock.now()
+    with ctx.session() as session:
+        waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN)
+    links = permalinks_for(ctx.client).resolve((s.channel, s.message_ts) for s in waiting.samples)
+    names = {t.key: t.name for t in ctx.workspace.task_types}
+    call.answer(*pending_message(waiting, task_names=names, links=links, now=now))
+
+
+def _escalations(call: Call) -> None:
+    with call.ctx.session() as session:
+        overview = escalation_overview(session, call.ctx.workspace, viewer=call.user)
+    call.answer(*escalations_message(overview, now=call.ctx.clock.now()))
+
+
+def _away(call: Call) -> None:
+    request: AwayRequest = call.args
+    person = request.user or call.user
+    ctx, now = call.ctx, call.ctx.clock.now()
+    with ctx.session() as session:
+        if request.until is None:
+            ended = clear_away(session, ctx.workspace, user=person, by=call.user, now=now)
+        else:
+            until = set_away(session, ctx.workspace, user=person, until=request.until,
+                             by=call.user, now=now)
+    who = "You are" if person == call.user else f"<@{person}> is"
+    if request.until is None:
+        call.answer(f"👋 {who} back." if ended else f"{who} not marked away.")
+        return
+    roles = roles_of(ctx.workspace, person)
+    held = ["escalation pings"]
+    if roles.reviews:
+        held.insert(0, "grading reminders")
+    if roles.trainer is not None:
+        held.insert(0, "weekly audits")
+    call.answer(f"🌴 {who} away through {until.isoformat()}: no {', no '.join(held)} until "
+                "then.")
+
+
+def _pause(paused: bool) -> Callable[[Call], None]:
+    def run(call: Call) -> None:
+        ctx = call.ctx
+        with ctx.session() as session:
+            changed = set_paused(session, ctx.workspace, trainer=call.args, paused=paused,
+                                 by=call.user, now=ctx.clock.now())
+        who = f"<@{call.args}>"
+        if paused:
+            call.answer(f"⏸ Paused {who}'s audits: the weekly audit skips them until a "
+                        "manager resumes them (`/audit resume @trainer`)." if changed
+                        else f"{who} was already paused.")
+        else:
+            call.answer(f"▶️ Resumed {who}'s audits from the next weekly audit."
+                        if changed else f"{who} was not paused.")
+    return run
+
+
+def _export(call: Call) -> None:
+    ctx = call.ctx
+    if not ctx.workspace.is_manager(call.user):
+        raise NotAManager("Only managers can export the grades.")
+    weeks = max(t.policy.window_weeks for t in ctx.workspace.task_types)
+    with ctx.session() as session:
+        export = export_grades(session, ctx.workspace, weeks=weeks, now=ctx.clock.now())
+    span = f"{export.weeks[0]} to {export.weeks[-1]}"
+    send_to_dm(ctx.client, user=call.user, filename=export.filename,
+               content=export.csv.encode("utf-8"), title=f"Grades {span}",
+               comment=f"📄 {export.rows} grades with their explanations, {span}.")
+    call.answer(f"📄 The CSV ({export.rows} grades, {span}) is in your DM with auditbot.")
+
+
+def _run(call: Call) -> None:
+    if not call.ctx.workspace.is_manager(call.user):
+        raise NotAManager("Only managers can run the audit by hand.")
+    summary = run_weekly_audit(call.ctx, now=call.ctx.clock.now())
+    call.answer(f"```{summary.describe()}```")
+
+
+def _never(call: Call) -> None:  # `help` is answered in the ack
+    raise AssertionError("help is answered in the ack")
+
+
+for _subcommand in (
+    Subcommand(Usage("status", ("status", "status @trainer"),
+                     "each task type; or one trainer's trend, chart, worst samples and "
+                     "onboarding"), optional_user("status"), _status),
+    Subcommand(Usage("pending", ("pending",), "samples waiting for your grade, with links"),
+               no_args("pending"), _pending),
+    Subcommand(Usage("escalations", ("escalations",),
+                     "open escalations and the last few closed"),
+               no_args("escalations"), _escalations),
+    Subcommand(Usage("away", ("away @person until YYYY-MM-DD",),
+                     "no audits, reminders or pings until then (`… back` ends it)"),
+               away_args, _away),
+    Subcommand(Usage("run", ("run",), "post this week's audit now", who="managers"),
+               no_args("run"), _run, ack_text="Posting this week's audit…"),
+    Subcommand(Usage("pause", ("pause @trainer",), "the weekly audit skips them",
+                     who="managers"), one_user("pause"), _pause(True)),
+    Subcommand(Usage("resume", ("resume @trainer",), "audit them again", who="managers"),
+               one_user("resume"), _pause(False)),
+    Subcommand(Usage("export", ("export",), "the window's grades as CSV, to your DM",
+                     who="managers"), no_args("export"), _export),
+    Subcommand(Usage("help", ("help",), "this list"), no_args("help"), _never),
+):
+    add_subcommand(_subcommand)

@@ -9,6 +9,7 @@ from bot.services.grading import check_may_grade, grade_problems, load_sample, r
 from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
+from handlers.consistency import after_grade
 from handlers.errors import guarded
 from schedules.escalation_check import check_after_grade
 
@@ -28,6 +29,9 @@ def register(app: App, ctx: AppContext) -> None:
         ctx.outbox.wake()
         if outcome.changed:
             check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
+            after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type,
+                        user=click.user, channel=click.channel,
+                        thread_ts=click.thread_ts or click.message_ts)
 
     @after_ack
     def error_clicked(ack: Ack, body: dict[str, Any]) -> None:
@@ -72,6 +76,9 @@ def register(app: App, ctx: AppContext) -> None:
         ctx.outbox.wake()
         if outcome.changed:
             check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
+            after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type,
+                        user=submission.user, channel=submission.channel,
+                        thread_ts=submission.thread_ts)
 
     @app.action(Action.SHOW_FULL)
     @after_ack

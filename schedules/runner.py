@@ -12,6 +12,7 @@ find the claim and do nothing.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,10 +22,16 @@ from bot.context import AppContext
 from bot.services.audit import audit_week, plan_weekly_audit
 from bot.services.jobs import claim_run, finish_run
 from schedules.escalation_check import run_escalation_check
+from schedules.home_refresh import refresh_homes
+from schedules.nudges import NudgeSummary, run_reviewer_reminders, run_weekly_digest
 
 log = logging.getLogger(__name__)
 WEEKLY_AUDIT = "weekly-audit"
 ESCALATION_CHECK = "escalation-check"
+REVIEWER_REMINDER = "reviewer-reminder"
+WEEKLY_DIGEST = "weekly-digest"
+HOME_REFRESH = "home-refresh"
+HOME_REFRESH_SECONDS = 10  # changes are coalesced: each viewer's Home is published once per pass
 
 
 def start_scheduler(ctx: AppContext) -> BackgroundScheduler:
@@ -43,9 +50,31 @@ def start_scheduler(ctx: AppContext) -> BackgroundScheduler:
         args=[ctx], id=ESCALATION_CHECK, replace_existing=True, coalesce=True,
         max_instances=1,
     )
+    # Nudges: each DM has a dedupe key in the outbox, so a late or repeated run (a restart
+    # within the grace time, a second replica) sends nothing twice.
+    nudges = ((REVIEWER_REMINDER, run_reviewer_reminders, workspace.schedule.reviewer_reminder),
+              (WEEKLY_DIGEST, run_weekly_digest, workspace.schedule.weekly_digest))
+    for job_id, job, weekly in nudges:
+        scheduler.add_job(
+            scheduled_nudge, CronTrigger(**weekly.cron_fields(), timezone=workspace.tz),
+            args=[ctx, job], id=job_id, replace_existing=True, coalesce=True,
+            misfire_grace_time=int(timedelta(hours=12).total_seconds()), max_instances=1)
+    scheduler.add_job(scheduled_home_refresh, "interval", seconds=HOME_REFRESH_SECONDS,
+                      args=[ctx], id=HOME_REFRESH, replace_existing=True, coalesce=True,
+                      max_instances=1)
     scheduler.start()
     catch_up_weekly_audit(ctx)
     return scheduler
+
+
+def scheduled_nudge(ctx: AppContext, job: Callable[..., NudgeSummary]) -> None:
+    log.info("%s", job(ctx, now=ctx.clock.now()).describe())
+
+
+def scheduled_home_refresh(ctx: AppContext) -> None:
+    summary = refresh_homes(ctx, now=ctx.clock.now())
+    if summary.published or summary.failed:
+        log.debug("%s", summary.describe())
 
 
 def scheduled_escalation_check(ctx: AppContext) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox import api_chat, api_conversations, api_views
+from bot.sandbox import api_chat, api_conversations, api_files, api_views
 from bot.sandbox.faults import Faults
 from bot.sandbox.params import Params, parse_body, redacted
 from bot.sandbox.records import Call
@@ -25,6 +25,7 @@ METHODS: dict[str, Method] = {
     **api_chat.METHODS,
     **api_conversations.METHODS,
     **api_views.METHODS,
+    **api_files.METHODS,
 }
 JSON_TYPE = "application/json; charset=utf-8"
 log = logging.getLogger("bot.sandbox")
@@ -124,6 +125,12 @@ class Dispatcher:
         call = Call(method, redacted(values), outcome.status, response, self.ws.wall_clock(), fault)
         with self.lock:
             self.calls.append(call)
+
+    def upload(self, file_id: str, body: bytes) -> Outcome:
+        """A file's bytes POSTed to the URL files.getUploadURLExternal gave out."""
+        with self.lock:
+            status, answer = api_files.upload(self.ws, file_id, body)
+        return Outcome(status, answer.encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
     def response_url(self, key: str, url: str, body: bytes) -> Outcome:
         delay = self.faults.latency("response_url")

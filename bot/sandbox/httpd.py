@@ -1,7 +1,8 @@
 """The HTTP layer of the sandbox: a ThreadingHTTPServer whose handler only does I/O.
 
-Routes: ``POST|GET /api/<method>`` (Web API) and ``POST /response/<id>`` (response_url);
-anything else is 404. The `Dispatcher` decides the answer.
+Routes: ``POST|GET /api/<method>`` (Web API), ``POST /response/<id>`` (response_url) and
+``POST /upload/<file id>`` (file uploads); anything else is 404. The `Dispatcher` decides
+the answer.
 """
 
 import threading
@@ -64,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path.startswith("/response/"):
             key = parts.path[len("/response/") :]
             outcome = dispatcher.response_url(key, self.server.base_url + parts.path, body)
+        elif parts.path.startswith("/upload/"):
+            outcome = dispatcher.upload(parts.path[len("/upload/") :], body)
         else:
             outcome = Outcome(404, b"not found", {"Content-Type": "text/plain"})
         self._write(outcome)

@@ -109,6 +109,14 @@ class Queries:
             ]
             return copy.deepcopy(posts)
 
+    def files(self, channel: str | None = None) -> list[Any]:
+        """Files uploaded through files.* (`api_files.FileRecord`, bytes included), oldest
+        first; with `channel`, only those shared there (a user id means their DM)."""
+        with self._lock:
+            wanted = self._channel_id(channel) if channel else None
+            return [f.copy() for f in self._ws.files.values()
+                    if wanted is None or wanted in f.channels]
+
     @property
     def user_names(self) -> dict[str, str]:
         """user id → display name, for rendering mentions."""

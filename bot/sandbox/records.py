@@ -33,10 +33,11 @@ class Message:
     edited_ts: str | None = None
     deleted: bool = False
     reply_count: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)  # shared with files.* (api_files)
 
     def copy(self) -> "Message":
         blocks, metadata = copy.deepcopy(self.blocks), copy.deepcopy(self.metadata)
-        return replace(self, blocks=blocks, metadata=metadata)
+        return replace(self, blocks=blocks, metadata=metadata, files=copy.deepcopy(self.files))
 
     def to_slack(self, *, include_metadata: bool = True) -> dict[str, Any]:
         """The message as Slack's Web API and interaction payloads show it."""
@@ -55,6 +56,8 @@ class Message:
             out["edited"] = {"user": self.user, "ts": self.edited_ts}
         if include_metadata and self.metadata:
             out["metadata"] = copy.deepcopy(self.metadata)
+        if self.files:
+            out["files"] = copy.deepcopy(self.files)
         return out
 
 

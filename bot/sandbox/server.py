@@ -72,6 +72,7 @@ class SlackSandbox(Queries):
         """Serves on 127.0.0.1 (a free port) in a daemon thread."""
         if self._server is None:
             self._server = SandboxHTTPServer(self._dispatcher)
+            self._ws.base_url = self._server.base_url
             self._server.start_in_thread()
         return self
 
@@ -95,6 +96,15 @@ class SlackSandbox(Queries):
         if self._server is None:
             raise RuntimeError("SlackSandbox is not started; call start() first")
         return self._server.base_url
+
+    @property
+    def post_rate_per_sec(self) -> float:
+        """Posts per second per channel before chat.postMessage answers 429."""
+        return self._ws.post_limiter.rate
+
+    @property
+    def post_burst(self) -> int:
+        return self._ws.post_limiter.burst
 
     @property
     def url(self) -> str:

@@ -87,6 +87,8 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.responses: list[ResponsePost] = []
+        self.files: dict[str, Any] = {}  # file id → api_files.FileRecord
+        self.base_url = ""  # where the sandbox serves (upload URLs point here)
         self._last_micros = 0
         self._counter = 0
 

@@ -21,6 +21,7 @@ from bot.clock import iso_week
 from bot.models import AuditThread, Sample, TrainerOutput
 from bot.services.escalation import open_escalation
 from bot.services.outbox import OutboxKind, enqueue
+from bot.services.people import audit_exemptions
 from bot.services.sampling import double_review_positions, draw_sample, sample_seed
 from bot.services.scoring import samples_for_next_audit
 from bot.services.standings import trainer_standing
@@ -33,7 +34,7 @@ LOOKBACK = timedelta(days=7)
 class TrainerResult:
     trainer: str
     task_type: str
-    outcome: str  # "posted" | "already posted" | "no outputs"
+    outcome: str  # "posted" | "already posted" | "no outputs" | "paused" | "away"
     samples: int = 0
     population: int = 0
 
@@ -67,8 +68,12 @@ def audit_week(workspace: Workspace, now: datetime) -> str:
 def plan_weekly_audit(session: Session, workspace: Workspace, *, now: datetime) -> AuditSummary:
     week = audit_week(workspace, now)
     summary = AuditSummary(iso_week=week)
+    exempt = audit_exemptions(session, workspace, now=now)  # paused or away: no audit
     for trainer in workspace.trainers:
         for key in trainer.task_types:
+            if trainer.user in exempt:
+                summary.results.append(TrainerResult(trainer.user, key, exempt[trainer.user]))
+                continue
             result = _plan_trainer(
                 session, workspace, task_type=workspace.task_type(key), trainer=trainer.user,
                 week=week, now=now,

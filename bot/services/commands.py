@@ -1,35 +1,63 @@
-"""Parsing `/audit` text into a subcommand and its arguments (pure)."""
+"""Reading `/audit` text (pure): the subcommand, its arguments, and the help.
+
+    name, args = split_command("status <@U0TRAINER1|tara>")   # ("status", ("<@U0T…|tara>",))
+    parse_user("<@U0TRAINER1|tara>")                          # "U0TRAINER1"
+    away_args(("@U0NURSE01", "until", "2026-12-24"))          # AwayRequest("U0NURSE01", …)
+    help_text([Usage("status", ("status", "status @trainer"), "how each task type is doing")])
+
+Argument readers raise ``CommandProblem`` with what was not understood; the caller answers
+with it and the help. Slack sends mentions as ``<@U123|name>`` or ``<@U123>`` (the manifest
+sets ``should_escape``); a bare ``U123`` or ``@U123`` works too.
+"""
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 USER_REFERENCE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+INTRO = "*auditbot* — weekly quality audits of trainers' work. Answers are only for you."
+ArgReader = Callable[[tuple[str, ...]], object]
+OUTRO = "Samples appear as threads in each task type's review channel; grade them with the buttons."
 
-HELP = """*auditbot* — weekly quality audits of trainers' work.
-• `/audit help` — this help
-• `/audit run` — post this week's audit now (managers)
-Samples appear as threads in each task type's review channel; grade them with the buttons."""
 
-KNOWN = ("help", "run")
+class CommandProblem(ValueError):
+    """An argument that could not be read; the message says which and how to write it."""
 
 
 @dataclass(frozen=True)
-class AuditCommand:
+class Usage:
+    """One subcommand as the help lists it."""
+
     name: str
-    args: tuple[str, ...]
-    problem: str | None = None
+    forms: tuple[str, ...]  # how to type it, without "/audit "
+    summary: str
+    who: str | None = None  # "managers", when only they may use it
 
 
-def parse_command(text: str) -> AuditCommand:
+@dataclass(frozen=True)
+class AwayRequest:
+    user: str | None  # None: the caller
+    until: date | None  # None: back now
+
+
+def split_command(text: str) -> tuple[str, tuple[str, ...]]:
     words = text.split()
     if not words:
-        return AuditCommand("help", ())
-    name, args = words[0].lower(), tuple(words[1:])
-    if name not in KNOWN:
-        return AuditCommand("help", (), problem=f"I don't know `{words[0]}`.")
-    if name in ("help", "run") and args:
-        return AuditCommand("help", (), problem=f"`/audit {name}` takes no arguments.")
-    return AuditCommand(name, args)
+        return "", ()
+    return words[0].lower(), tuple(words[1:])
+
+
+def help_text(usages: Iterable[Usage], *, problem: str | None = None) -> str:
+    lines = [f"{problem}\n"] if problem else []
+    lines.append(INTRO)
+    for usage in usages:
+        forms = " / ".join(f"`/audit {form}`" for form in usage.forms)
+        who = f" ({usage.who})" if usage.who else ""
+        lines.append(f"• {forms} — {usage.summary}{who}")
+    lines.append(OUTRO)
+    return "\n".join(lines)
 
 
 def parse_user(reference: str) -> str | None:
@@ -38,3 +66,60 @@ def parse_user(reference: str) -> str | None:
     if not match:
         return None
     return match.group(1) or match.group(2)
+
+
+def user_arg(word: str) -> str:
+    user = parse_user(word)
+    if user is None:
+        raise CommandProblem(f"I couldn't read `{word}` as a person: mention them, like "
+                             "`@Tara`.")
+    return user
+
+
+def date_arg(word: str) -> date:
+    try:
+        if not DATE.match(word):
+            raise ValueError
+        return date.fromisoformat(word)
+    except ValueError:
+        raise CommandProblem(f"I couldn't read `{word}` as a date: write it like "
+                             "`2026-12-24`.") from None
+
+
+def no_args(name: str) -> ArgReader:
+    def read(args: tuple[str, ...]) -> None:
+        if args:
+            raise CommandProblem(f"`/audit {name}` takes nothing after it "
+                                 f"(I got `{' '.join(args)}`).")
+    return read
+
+
+def one_user(name: str) -> ArgReader:
+    def read(args: tuple[str, ...]) -> str:
+        if len(args) != 1:
+            raise CommandProblem(f"`/audit {name}` needs one person: `/audit {name} @trainer`.")
+        return user_arg(args[0])
+    return read
+
+
+def optional_user(name: str) -> ArgReader:
+    def read(args: tuple[str, ...]) -> str | None:
+        if len(args) > 1:
+            raise CommandProblem(f"`/audit {name}` takes at most one person.")
+        return user_arg(args[0]) if args else None
+    return read
+
+
+def away_args(args: tuple[str, ...]) -> AwayRequest:
+    """``@person until DATE``, ``until DATE`` (yourself), or ``@person back``."""
+    words = list(args)
+    user = None
+    if words and words[0].lower() not in ("until", "back"):
+        user = user_arg(words.pop(0))
+    if [w.lower() for w in words] == ["back"]:
+        return AwayRequest(user=user, until=None)
+    if len(words) == 2 and words[0].lower() == "until":
+        return AwayRequest(user=user, until=date_arg(words[1]))
+    raise CommandProblem("Say who and until when: `/audit away @person until 2026-12-24` "
+                         "(or `/audit away @person back`).")
+

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 from bot.errors import AuditbotError, NotFound
 from bot.models import AuditThread, Escalation, EscalationNotice, Grade, Sample, TrainerState
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
+from bot.services.people import away_users
 from bot.services.scoring import Standing
 from bot.services.standings import trainer_standing
 from bot.workspace import Workspace
@@ -101,13 +102,14 @@ def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> l
     acknowledged ones every ``reack_after``. Returns the ids that moved."""
     moved = []
     levels = workspace.escalation.levels
+    away = away_users(session, workspace, now=now)
     for escalation in session.exec(select(Escalation).where(Escalation.status == "open")).all():
         if escalation.acknowledged_at is not None:
             due = escalation.acknowledged_at + workspace.escalation.reack_after * (
                 escalation.reminders + 1)
             if now >= due and _claim(session, escalation, reminders=escalation.reminders + 1):
                 _notify_level(session, workspace, escalation, level=escalation.level,
-                              round_=escalation.reminders, now=now)
+                              round_=escalation.reminders, now=now, away=away)
                 moved.append(escalation.id or 0)
             continue
         ack_within = levels[escalation.level].ack_within
@@ -115,11 +117,13 @@ def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> l
             continue  # the last level stays
         if now - escalation.level_notified_at < ack_within:
             continue
-        level = _next_level_with_targets(workspace, escalation, escalation.level + 1)
+        level = _next_level_with_targets(workspace, escalation, escalation.level + 1,
+                                         away=away)
         if level is None or not _claim(session, escalation, level=level,
                                        level_notified_at=now):
             continue
-        _notify_level(session, workspace, escalation, level=level, round_=0, now=now)
+        _notify_level(session, workspace, escalation, level=level, round_=0, now=now,
+                      away=away)
         _update_notices(session, escalation, now=now)
         moved.append(escalation.id or 0)
     return moved
@@ -212,18 +216,21 @@ def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: st
             session.flush()
     except IntegrityError:
         return None  # another check opened it a moment ago
-    level = _next_level_with_targets(workspace, escalation, 0)
+    away = away_users(session, workspace, now=now)
+    level = _next_level_with_targets(workspace, escalation, 0, away=away)
     if level is None:
         return escalation.id
     escalation.level = level
     session.add(escalation)
-    _notify_level(session, workspace, escalation, level=level, round_=0, now=now)
+    _notify_level(session, workspace, escalation, level=level, round_=0, now=now, away=away)
     return escalation.id
 
 
 def _notify_level(session: Session, workspace: Workspace, escalation: Escalation, *,
-                  level: int, round_: int, now: datetime) -> None:
-    for target in _targets(workspace, escalation, level):
+                  level: int, round_: int, now: datetime,
+                  away: frozenset[str] = frozenset()) -> None:
+    for target in _targets(workspace, escalation, level, away=away) \
+            or _targets(workspace, escalation, level):  # all away and nobody after: tell them
         notice = EscalationNotice(escalation_id=escalation.id or 0, level=level, target=target,
                                   round=round_, notified_at=now)
         try:
@@ -287,21 +294,26 @@ def _refresh(session: Session, escalation: Escalation, current: Standing) -> Non
     session.add(escalation)
 
 
-def _targets(workspace: Workspace, escalation: Escalation, level: int) -> list[str]:
+def _targets(workspace: Workspace, escalation: Escalation, level: int, *,
+             away: frozenset[str] = frozenset()) -> list[str]:
+    """Who this level tells: people who are away are left out (channels never are)."""
     targets = []
     for entry in workspace.escalation.levels[level].notify:
         target = _lead(workspace, escalation.trainer) if entry == "lead" else entry
-        if target and target not in targets:
+        if target and target not in targets and target not in away:
             targets.append(target)
     return targets
 
 
-def _next_level_with_targets(workspace: Workspace, escalation: Escalation,
-                             level: int) -> int | None:
-    """``level`` or the first level after it that has someone to tell (no lead → skip)."""
-    for candidate in range(level, len(workspace.escalation.levels)):
-        if _targets(workspace, escalation, candidate):
-            return candidate
+def _next_level_with_targets(workspace: Workspace, escalation: Escalation, level: int, *,
+                             away: frozenset[str] = frozenset()) -> int | None:
+    """``level`` or the first level after it that has someone to tell (no lead, or all
+    away → skip); when everyone after ``level`` is away, the first with anyone at all."""
+    levels = range(level, len(workspace.escalation.levels))
+    for skip in (away, frozenset[str]()):
+        for candidate in levels:
+            if _targets(workspace, escalation, candidate, away=skip):
+                return candidate
     return None
 
 
@@ -328,15 +340,23 @@ def _resolved_on_these_grades(session: Session, *, trainer: str, task_type: str)
     return newest is None or newest <= last.closed_at
 
 
-def _state_row(session: Session, *, trainer: str, task_type: str) -> TrainerState | None:
-    return session.exec(select(TrainerState).where(TrainerState.trainer == trainer,
-                                                   TrainerState.task_type == task_type)).first()
+def _state_row(session: Session, *, trainer: str, task_type: str,
+               lock: bool = False) -> TrainerState | None:
+    query = select(TrainerState).where(TrainerState.trainer == trainer,
+                                       TrainerState.task_type == task_type)
+    if lock:  # FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers
+        query = query.with_for_update()
+    return session.exec(query).first()
 
 
 def _remember(session: Session, *, trainer: str, task_type: str, current: Standing,
               now: datetime) -> str | None:
-    """Store the new standing; return the previous state."""
-    row = _state_row(session, trainer=trainer, task_type=task_type)
+    """Store the new standing; return the previous state.
+
+    The row is read locked: two checks at once (replicas, a grade and the schedule) then
+    take turns, and the second sees the first's state, so "became watch" happens once.
+    """
+    row = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
     previous = row.state if row else None
     if row is None:
         row = TrainerState(trainer=trainer, task_type=task_type, state=current.state,
@@ -352,5 +372,7 @@ def _remember(session: Session, *, trainer: str, task_type: str, current: Standi
             session.add(row)
             session.flush()
     except IntegrityError:
-        pass  # a concurrent check stored it; its view is as good as ours
+        # A concurrent check stored the first row a moment ago: its state is the previous.
+        stored = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
+        return stored.state if stored else previous
     return previous

@@ -18,13 +18,17 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidGrade, NotAReviewer, NotFound, OwnOutput
+from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.workspace import Workspace
 
 GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
 MIN_EXPLANATION = 20
+
+
+class ConflictOfInterest(AuditbotError):
+    """A lead grading a trainer they lead, or a third reviewer on a double review."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class SampleRecord:
     sample: Sample
     thread: AuditThread
     output: TrainerOutput
+    graders: tuple[str, ...] = ()  # who has a current grade on it, first grader first
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,9 @@ def load_sample(session: Session, sample_id: int) -> SampleRecord:
     ).first()
     if row is None:
         raise NotFound("That sample is no longer in the audit.")
-    return SampleRecord(*row)
+    graders = session.exec(select(Grade.reviewer).where(Grade.sample_id == sample_id)
+                           .order_by(col(Grade.created_at), col(Grade.id))).all()
+    return SampleRecord(*row, graders=tuple(graders))
 
 
 def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) -> None:
@@ -66,6 +73,18 @@ def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) ->
         )
     if record.output.trainer == user:
         raise OwnOutput("This is your own output: someone else has to grade it.")
+    trainer = workspace.trainer(record.thread.trainer)
+    if trainer is not None and trainer.lead == user:
+        raise ConflictOfInterest(
+            f"You lead <@{trainer.user}>: reviewers never grade a trainer they lead, so "
+            "someone else has to grade this sample.")
+    # A double review has two slots, for two different reviewers. The first reviewer's
+    # next click changes their own grade; a third person is refused once both are in.
+    if (record.sample.needs_double_review and len(record.graders) >= 2
+            and user not in record.graders):
+        raise ConflictOfInterest(
+            "This sample already has its two reviews. If they disagree, a manager settles "
+            "it (`/audit disputes`).")
 
 
 def grade_problems(grade: str, *, category: str | None, explanation: str | None,
@@ -119,8 +138,11 @@ def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
             category: str | None, explanation: str | None, now: datetime) -> bool:
     """Make the reviewer's current grade this one; True if anything changed."""
     for _ in range(2):
+        # Locked on PostgreSQL, so two replicas handling the same resubmitted click cannot
+        # both see the old grade and both append a history event (SQLite serialises anyway).
         current = session.exec(
             select(Grade).where(Grade.sample_id == sample_id, Grade.reviewer == reviewer)
+            .with_for_update()
         ).first()
         if current is not None:
             if (current.grade, current.category, current.explanation) == (

@@ -81,6 +81,12 @@ def parse_json_object(text: str) -> dict[str, Any] | str:
     return value
 
 
+def parse_json(text: str) -> tuple[Any, str | None]:
+    """Any JSON document, strictly (as ``parse_json_object``): ``(value, None)`` or
+    ``(None, reason)``. The HTTP ingest reads its body with it."""
+    return _parse_json(text)
+
+
 def _parse_json(text: str) -> tuple[Any, str | None]:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None

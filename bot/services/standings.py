@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.clock import iso_week
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.disputes import dispute_outcomes
 from bot.services.scoring import GradedSample, Standing, standing
 from bot.workspace import Workspace
 
@@ -52,7 +53,8 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     """The window's audited samples (graded or not) and the graded ones with details.
 
     Ungraded samples matter: a week only counts as settled once all its samples are graded,
-    so the rule is not tested again on every partial week. Calibration items never count.
+    so the rule is not tested again on every partial week. Calibration items never count,
+    nor do disputed samples until a manager settles them (then with the settled grade).
     """
     rows = session.exec(
         select(Sample, AuditThread, TrainerOutput.id, Grade)
@@ -71,6 +73,13 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
         if grade is not None:
             by_sample[sample.id or 0].append(
                 ReviewerGrade(grade.reviewer, grade.grade, grade.category, grade.explanation))
+    given = {sid: [g.grade for g in grades] for sid, grades in by_sample.items()}
+    for sample_id, settled in dispute_outcomes(session, given).items():
+        if settled is None:  # disputed: left out until a manager settles it
+            del meta[sample_id], by_sample[sample_id]
+        else:
+            by_sample[sample_id] = [ReviewerGrade(settled.manager, settled.grade, None,
+                                                  settled.note)]
     samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
                             grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
                for sample_id, (_, thread, _) in meta.items()]

@@ -41,6 +41,7 @@ class SampleCard:
     project: str | None
     needs_double_review: bool
     grades: Sequence[GradeLine]
+    dispute: str | None = None  # a disputed or settled sample's line (dispute_blocks)
 
 
 def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: int,
@@ -82,10 +83,13 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
             f"Shown in part ({len(card.output):,} characters of output, "
             f"{len(card.prompt):,} of prompt): *Show full* opens the whole text."
         )]})
+    # Double review is blind: until both reviews are in, nobody sees the first grade.
+    done = len({g.reviewer for g in card.grades})
+    blind = card.needs_double_review and done < 2
     if card.needs_double_review:
-        done = len({g.reviewer for g in card.grades})
+        hidden = " · grades stay hidden until both are in" if blind else ""
         blocks.append({"type": "context", "elements": [mrkdwn(
-            f"👥 Double review: {min(done, 2)} of 2 reviews"
+            f"👥 Double review: {min(done, 2)} of 2 reviews in{hidden}"
         )]})
     value = str(card.sample_id)
     buttons = [
@@ -97,10 +101,12 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
         buttons.append(button("Show full", Action.SHOW_FULL, value))
     blocks.append({"type": "actions", "block_id": f"sample-{card.sample_id}",
                    "elements": buttons})
-    if card.grades:
+    if card.grades and not blind:
         blocks.append({"type": "context", "elements": [
             mrkdwn(_grade_line(g)) for g in card.grades[:10]
         ]})
+    if card.dispute:
+        blocks.append({"type": "context", "elements": [mrkdwn(card.dispute[:SECTION_LIMIT])]})
     return text, blocks
 
 

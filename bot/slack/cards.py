@@ -7,10 +7,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.models import AuditThread, Escalation
+from bot.services.disputes import sample_dispute
 from bot.services.escalation import notices
 from bot.services.grading import load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
 from bot.slack.blocks import GradeLine, SampleCard, audit_parent, sample_reply
+from bot.slack.dispute_blocks import dispute_status_line
 from bot.slack.escalation_blocks import EscalationCard, WorstLine
 from bot.workspace import Workspace
 
@@ -44,6 +46,7 @@ def sample_message(session: Session, workspace: Workspace,
             GradeLine(g.reviewer, g.grade, g.category, g.explanation)
             for g in sample_grades(session, sample_id)
         ],
+        dispute=dispute_status_line(sample_dispute(session, sample_id)),
     )
     return sample_reply(card)
 

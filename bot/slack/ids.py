@@ -14,6 +14,8 @@ class Action(StrEnum):
     SHOW_FULL = "show_full"
     ESCALATION_ACK = "escalation_ack"
     ESCALATION_RESOLVE = "escalation_resolve"
+    SHOW_CHART = "show_chart"  # on `/audit status @trainer`: the PNG chart to your DM
+    HOME_PAGE = "home_page"  # App Home pagers: "home_page-<section>-<next|prev>"
 
 
 class Callback(StrEnum):

@@ -20,6 +20,8 @@ def describe_workspace(ws: Workspace) -> str:
         "Schedule:",
         f"  weekly audit: {ws.schedule.weekly_audit.label} ({ws.timezone})",
         f"  escalation check: every {format_duration(ws.schedule.escalation_check)}",
+        f"  reviewer reminder: {ws.schedule.reviewer_reminder.label}; weekly digest to "
+        f"managers: {ws.schedule.weekly_digest.label}",
         f"Default policy: {_policy(ws.policy, ws.policy)}",
         f"Task types ({len(ws.task_types)}; * marks a policy value overriding the default):",
     ]
@@ -48,6 +50,13 @@ def describe_workspace(ws: Workspace) -> str:
         lines.append(f"  {i}. {targets} ({wait})")
     lines.append(f"  acknowledged levels are pinged again after "
                  f"{format_duration(ws.escalation.reack_after)}")
+    markers = ", ".join(f"week {m.week} >= "
+                        + (f"{m.min_score:g}" if m.min_score is not None else "threshold")
+                        for m in ws.onboarding.markers)
+    lines.append(f"Onboarding: the first {ws.onboarding.days} days; {markers or 'no markers'}")
+    for span in ws.away:
+        since = f"from {span.start.isoformat()} " if span.start else ""
+        lines.append(f"Away: {span.user} {since}through {span.until.isoformat()}")
     return "\n".join(lines)
 
 

@@ -65,6 +65,15 @@ class Policy:
     severe_majors: int = 4  # Major samples in one ISO week that escalate at once; 0 = off
     tightened_factor: float = 2.0  # sampling multiplier on watch or while escalated
     reduced_factor: float = 0.6  # sampling multiplier after a clean, confident window
+    # Consistency checks (bot.services.consistency): managers are told when the reviewers
+    # of a task type do not share a standard (Krippendorff's alpha below this with at least
+    # ``agreement_min_samples`` double-reviewed samples in the window), and when a reviewer
+    # catches too few of the planted errors (with at least ``calibration_min_items`` gold
+    # non-pass items graded in the window).
+    agreement_alert_alpha: float = 0.667
+    agreement_min_samples: int = 20
+    calibration_min_catch_rate: float = 0.7
+    calibration_min_items: int = 10
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
@@ -97,14 +106,46 @@ class Trainer:
 
 
 DEFAULT_WEEKLY_AUDIT = WeeklyTime(weekday=0, at=time(9, 0))  # mon 09:00
+DEFAULT_REVIEWER_REMINDER = WeeklyTime(weekday=2, at=time(9, 0))  # two days after the audit
+DEFAULT_WEEKLY_DIGEST = WeeklyTime(weekday=0, at=time(10, 0))  # an hour after it
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """When the jobs run: the weekly audit and the escalation re-check interval."""
+    """When the jobs run: the weekly audit, the escalation re-check interval, and the
+    nudges (by default two days after the audit, and an hour after it)."""
 
     weekly_audit: WeeklyTime = DEFAULT_WEEKLY_AUDIT
     escalation_check: timedelta = timedelta(minutes=5)
+    reviewer_reminder: WeeklyTime = DEFAULT_REVIEWER_REMINDER
+    weekly_digest: WeeklyTime = DEFAULT_WEEKLY_DIGEST
+
+
+@dataclass(frozen=True)
+class OnboardingMarker:
+    """By onboarding week ``week``, a new trainer's score should be at least ``min_score``
+    (``None``: the task type's ``pass_threshold``)."""
+
+    week: int
+    min_score: float | None
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """Trainers who started within ``days`` see their progress against the markers."""
+
+    days: int = 90
+    markers: tuple[OnboardingMarker, ...] = (
+        OnboardingMarker(4, 0.75), OnboardingMarker(8, 0.85), OnboardingMarker(12, None))
+
+
+@dataclass(frozen=True)
+class Away:
+    """Someone away from ``start`` (``None``: already) through ``until``, both inclusive."""
+
+    user: str
+    until: date
+    start: date | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +188,8 @@ class Workspace:
     task_types: tuple[TaskType, ...]
     trainers: tuple[Trainer, ...]
     escalation: Escalation
+    onboarding: Onboarding = Onboarding()
+    away: tuple[Away, ...] = ()  # [[away]] in the config; `/audit away` adds to the store
     _task_types_by_key: Mapping[str, TaskType] = field(
         init=False, repr=False, compare=False, hash=False)
     _trainers_by_user: Mapping[str, Trainer] = field(

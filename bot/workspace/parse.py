@@ -8,20 +8,23 @@ Raises ``WorkspaceError`` listing every problem found; tests may pass plain dict
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.workspace.escalation import ESCALATION_KEYS, read_escalation
 from bot.workspace.model import POLICY_KEYS, Policy, Schedule, Workspace
+from bot.workspace.people import ONBOARDING_KEYS, read_away, read_onboarding
 from bot.workspace.policy import read_policy
 from bot.workspace.problems import Problem, WorkspaceError
 from bot.workspace.reader import Problems, Table, suggest, user_id_problem
 from bot.workspace.teams import read_task_types, read_trainers
 from bot.workspace.timing import parse_duration, parse_weekly_time
 
-TOP_KEYS = ("workspace", "schedule", "policy", "task_types", "trainers", "escalation")
+TOP_KEYS = ("workspace", "schedule", "policy", "task_types", "trainers", "escalation",
+            "onboarding", "away")
 WORKSPACE_KEYS = ("timezone", "managers")
-SCHEDULE_KEYS = ("weekly_audit", "escalation_check")
+SCHEDULE_KEYS = ("weekly_audit", "escalation_check", "reviewer_reminder", "weekly_digest")
 
 
 def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -> Workspace:
@@ -46,11 +49,15 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
     trainers = read_trainers(root, task_type_keys=keys if keys and all(keys) else None)
     escalation = read_escalation(root.table("escalation", known=ESCALATION_KEYS),
                                  managers=managers)
+    onboarding = read_onboarding(root.table("onboarding", known=ONBOARDING_KEYS))
+    people = {*managers, *(r for t in task_types for r in t.reviewers),
+              *(t.user for t in trainers), *(t.lead for t in trainers if t.lead)}
+    away = read_away(root, known_people=people if all(t.user for t in trainers) else None)
     if problems:
         raise WorkspaceError(problems.items, source=source)
     return Workspace(timezone=timezone, tz=tz, managers=managers, schedule=schedule,
                      policy=policy, task_types=task_types, trainers=trainers,
-                     escalation=escalation)
+                     escalation=escalation, onboarding=onboarding, away=away)
 
 
 def _timezone(section: Table) -> tuple[str, ZoneInfo]:
@@ -72,9 +79,17 @@ def _timezone(section: Table) -> tuple[str, ZoneInfo]:
 
 def _schedule(section: Table) -> Schedule:
     default = Schedule()
+    weekly_audit = section.parsed("weekly_audit", parse_weekly_time,
+                                  default=default.weekly_audit, example="mon 09:00")
     return Schedule(
-        weekly_audit=section.parsed("weekly_audit", parse_weekly_time,
-                                    default=default.weekly_audit, example="mon 09:00"),
+        weekly_audit=weekly_audit,
         escalation_check=section.parsed("escalation_check", parse_duration,
                                         default=default.escalation_check, example="5m"),
+        # Nudges follow the audit unless set: reminders two days later, the digest an hour.
+        reviewer_reminder=section.parsed(
+            "reviewer_reminder", parse_weekly_time, example="wed 09:00",
+            default=weekly_audit.shifted(timedelta(days=2))),
+        weekly_digest=section.parsed(
+            "weekly_digest", parse_weekly_time, example="mon 10:00",
+            default=weekly_audit.shifted(timedelta(hours=1))),
     )

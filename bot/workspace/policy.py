@@ -36,6 +36,14 @@ def read_policy(table: Table, base: Policy) -> Policy:
                                       low=1, high=MAX_SAMPLING_FACTOR),
         reduced_factor=table.number("reduced_factor", default=base.reduced_factor, low=0,
                                     high=1, low_open=True),
+        agreement_alert_alpha=table.fraction(
+            "agreement_alert_alpha", default=base.agreement_alert_alpha),
+        agreement_min_samples=table.integer(
+            "agreement_min_samples", default=base.agreement_min_samples, low=2),
+        calibration_min_catch_rate=table.fraction(
+            "calibration_min_catch_rate", default=base.calibration_min_catch_rate),
+        calibration_min_items=table.integer(
+            "calibration_min_items", default=base.calibration_min_items, low=1),
     )
 
 

@@ -103,6 +103,13 @@ class WeeklyTime:
         # Step by calendar days, not by 168 hours, so the wall-clock time survives DST.
         return self._on(self.latest_at_or_before(now, tz).date() + timedelta(days=7), tz)
 
+    def shifted(self, delta: timedelta) -> "WeeklyTime":
+        """The same moment ``delta`` later in the week (wrapping to Monday after Sunday):
+        ``parse_weekly_time("mon 09:00").shifted(timedelta(days=2))`` is ``wed 09:00``."""
+        minutes = (self.weekday * 1440 + self.at.hour * 60 + self.at.minute
+                   + int(delta.total_seconds()) // 60) % (7 * 1440)
+        return WeeklyTime(weekday=minutes // 1440, at=time(minutes % 1440 // 60, minutes % 60))
+
     def _on(self, day: date, tz: tzinfo) -> datetime:
         return datetime.combine(day, self.at, tzinfo=tz)
 

@@ -1,0 +1,77 @@
+"""A trainer's chart as a PNG: the score per ISO week against the threshold, and the grade mix.
+
+    png = trainer_chart(report)            # bytes starting with b"\\x89PNG"
+
+Pure (a report in, bytes out) and thread-safe: it draws on its own ``Figure`` with the Agg
+canvas, never through pyplot's global state, so listeners can draw at the same time.
+"""
+
+import io
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.services.trainer_report import TaskReport, TrainerReport
+
+COLOURS = {"pass": "#2e7d32", "minor": "#f9a825", "major": "#c62828"}
+BELOW = "#ffcdd2"
+SCORE = "#1565c0"
+
+
+def trainer_chart(report: TrainerReport, *, title: str | None = None) -> bytes:
+    """One pair of panels per task type: score (with its interval) and grade counts."""
+    tasks = report.tasks or ()
+    rows = max(1, len(tasks))
+    figure = Figure(figsize=(9, 4.8 * rows), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(nrows=2 * rows, ncols=1, height_ratios=[3, 2] * rows)
+    figure.suptitle(title or f"Audit results · {report.trainer}", fontsize=13)
+    for i, task in enumerate(tasks):
+        score_axes = figure.add_subplot(grid[2 * i, 0])
+        mix_axes = figure.add_subplot(grid[2 * i + 1, 0], sharex=score_axes)
+        _scores(score_axes, task)
+        _mix(mix_axes, task)
+    if not tasks:
+        figure.add_subplot(grid[0, 0]).text(0.5, 0.5, "No task types", ha="center")
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def _scores(axes, task: TaskReport) -> None:  # type: ignore[no-untyped-def]
+    weeks = [w.week[-3:] for w in task.history]
+    x = list(range(len(weeks)))
+    axes.axhspan(0, task.threshold, color=BELOW, alpha=0.45, label="below the threshold")
+    axes.axhline(task.threshold, color="#b71c1c", linestyle="--", linewidth=1,
+                 label=f"threshold {task.threshold:.2f}")
+    shown = [(i, w) for i, w in zip(x, task.history, strict=True) if w.score is not None]
+    if shown:
+        xs = [i for i, _ in shown]
+        axes.fill_between(xs, [w.lower for _, w in shown], [w.upper for _, w in shown],
+                          color=SCORE, alpha=0.15, linewidth=0,
+                          label=f"{2 * task.current.confidence - 1:.0%} interval")
+        axes.plot(xs, [w.score for _, w in shown], color=SCORE, marker="o", linewidth=2,
+                  label="score")
+    else:
+        axes.text(0.5, 0.5, "no graded samples yet", transform=axes.transAxes, ha="center",
+                  color="#555555")
+    axes.set_ylim(0, 1.02)
+    axes.set_xticks(x, weeks)
+    axes.set_ylabel("score")
+    axes.set_title(f"{task.name}: score per week", loc="left", fontsize=11)
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="lower left", fontsize=8, ncols=4)
+
+
+def _mix(axes, task: TaskReport) -> None:  # type: ignore[no-untyped-def]
+    x = list(range(len(task.history)))
+    bottom = [0.0] * len(x)
+    for grade in ("pass", "minor", "major"):
+        heights = [float(w.counts.get(grade, 0)) for w in task.history]
+        axes.bar(x, heights, bottom=bottom, color=COLOURS[grade], label=grade, width=0.7)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.set_ylim(0, max([*bottom, 1.0]) * 1.45)  # room for the legend above the bars
+    axes.set_ylabel("grades")
+    axes.set_title("grade mix", loc="left", fontsize=10)
+    axes.legend(loc="upper left", fontsize=8, ncols=3)
+    axes.grid(axis="y", alpha=0.3)

@@ -1,0 +1,63 @@
+"""The window's grades as CSV: `/audit export` (to a manager's DM) and `auditbot export`.
+
+Usage::
+
+    export = export_grades(session, workspace, weeks=4, now=now)
+    Path("grades.csv").write_text(export.csv)      # export.filename, export.rows
+
+One row per reviewer's current grade of a sample audited in the last ``weeks`` ISO weeks
+(this week included), oldest week first; ungraded samples are not rows. ``calibration``
+marks planted items with a known answer (they never count towards a trainer's score).
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.standings import window_weeks
+from bot.workspace import Workspace
+
+COLUMNS = ("iso_week", "task_type", "trainer", "sample", "output_id", "reviewer", "grade",
+           "category", "explanation", "graded_at", "double_review", "calibration")
+MAX_WEEKS = 520
+
+
+@dataclass(frozen=True)
+class GradesExport:
+    filename: str
+    csv: str
+    rows: int
+    weeks: tuple[str, ...]
+
+
+def export_grades(session: Session, workspace: Workspace, *, weeks: int,
+                  now: datetime) -> GradesExport:
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise ValueError(f"weeks must be between 1 and {MAX_WEEKS} (got {weeks})")
+    window = window_weeks(workspace, now, weeks)
+    rows = session.exec(
+        select(AuditThread, Sample, TrainerOutput.id, TrainerOutput.gold_grade, Grade)
+        .join(Sample, col(Sample.thread_id) == AuditThread.id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .join(Grade, col(Grade.sample_id) == Sample.id)
+        .where(col(AuditThread.iso_week).in_(window))
+        .order_by(col(AuditThread.iso_week), col(AuditThread.task_type),
+                  col(AuditThread.trainer), col(Sample.position), col(Grade.created_at))
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for thread, sample, output_id, gold, grade in rows:
+        writer.writerow([
+            thread.iso_week, thread.task_type, thread.trainer,
+            f"{sample.position + 1} of {thread.sample_count}", output_id, grade.reviewer,
+            grade.grade, grade.category or "", grade.explanation or "",
+            grade.updated_at.isoformat(timespec="seconds"),
+            "yes" if sample.needs_double_review else "no", "yes" if gold else "no",
+        ])
+    return GradesExport(filename=f"auditbot-grades-{window[0]}-to-{window[-1]}.csv",
+                        csv=out.getvalue(), rows=len(rows), weeks=tuple(window))

@@ -1,0 +1,206 @@
+"""What someone's App Home shows, by who they are (plain data; ``home_blocks`` draws it).
+
+Usage::
+
+    home = home_data(session, workspace, user="U0NURSE01", now=now, pages={"queue": 1})
+
+A person may be several things at once, and sees a part for each: a reviewer their queue
+and grading stats, a lead their trainers, a manager every task type and the open
+escalations, a trainer their own recent graded samples and score. Someone auditbot does not
+know gets a paragraph on what it does and whom to ask. Long lists come a page at a time
+(``pages``: part → page number), so the Home stays within Slack's 100 blocks however large
+the team.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.disputes import list_disputes
+from bot.services.escalation_view import EscalationOverview, escalation_overview
+from bot.services.pending import PendingList, pending_for
+from bot.services.people import Roles, roles_of
+from bot.services.scoring import Standing, standing
+from bot.services.standings import window_samples, window_weeks
+from bot.services.status import TeamStatus, team_status
+from bot.workspace import Workspace
+
+QUEUE_PAGE = 8
+TRAINERS_PAGE = 24
+TASK_TYPES_PAGE = 8
+RECENT_SHOWN = 6
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 0-based, clamped to what exists
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ReviewerStats:
+    graded_week: int
+    graded_window: int
+    non_pass_window: int
+    window_weeks: int
+
+
+@dataclass(frozen=True)
+class TrainerLine:
+    trainer: str
+    task_type: str
+    task_name: str
+    standing: Standing
+
+
+@dataclass(frozen=True)
+class RecentSample:
+    task_name: str
+    week: str
+    position: int
+    count: int
+    channel: str
+    message_ts: str | None
+    grades: tuple[tuple[str, str, str | None, str | None], ...]  # reviewer, grade, cat, why
+
+
+@dataclass(frozen=True)
+class HomeData:
+    user: str
+    roles: Roles
+    managers: tuple[str, ...]
+    queue: PendingList | None = None
+    queue_page: Page | None = None
+    stats: ReviewerStats | None = None
+    trainers: tuple[TrainerLine, ...] = ()
+    trainers_page: Page | None = None
+    team: TeamStatus | None = None
+    team_page: Page | None = None
+    escalations: EscalationOverview | None = None
+    disputes: int = 0  # open double-review disputes a manager may settle
+    own: tuple[TrainerLine, ...] = ()
+    recent: tuple[RecentSample, ...] = ()
+
+
+def page_of(total: int, size: int, wanted: int) -> Page:
+    pages = max(1, -(-total // size))
+    return Page(number=min(max(0, wanted), pages - 1), pages=pages, total=total)
+
+
+def home_data(session: Session, workspace: Workspace, *, user: str, now: datetime,
+              pages: dict[str, int] | None = None) -> HomeData:
+    pages = pages or {}
+    roles = roles_of(workspace, user)
+    parts: dict = {}
+    if roles.reviews:
+        everything = pending_for(session, workspace, user=user)
+        page = page_of(everything.total, QUEUE_PAGE, pages.get("queue", 0))
+        start = page.number * QUEUE_PAGE
+        parts.update(queue=PendingList(user=user, task_types=everything.task_types,
+                                       total=everything.total,
+                                       samples=everything.samples[start:start + QUEUE_PAGE]),
+                     queue_page=page, stats=reviewer_stats(session, workspace, user=user,
+                                                           now=now))
+    if roles.leads:
+        led = [(t, key) for t in roles.leads
+               for key in workspace.trainer(t).task_types]  # type: ignore[union-attr]
+        page = page_of(len(led), TRAINERS_PAGE, pages.get("trainers", 0))
+        start = page.number * TRAINERS_PAGE
+        parts.update(trainers=tuple(_lines(session, workspace, led[start:start + TRAINERS_PAGE],
+                                           now=now)),
+                     trainers_page=page)
+    if roles.manager:
+        page = page_of(len(workspace.task_types), TASK_TYPES_PAGE, pages.get("team", 0))
+        start = page.number * TASK_TYPES_PAGE
+        chosen = workspace.task_types[start:start + TASK_TYPES_PAGE]
+        parts.update(team=team_status(session, workspace, now=now, task_types=chosen),
+                     team_page=page,
+                     escalations=escalation_overview(session, workspace, viewer=user),
+                     disputes=len(list_disputes(session, workspace, user=user)))
+    if roles.trainer is not None:
+        own = [(user, key) for key in roles.trainer.task_types]
+        parts.update(own=tuple(_lines(session, workspace, own, now=now)),
+                     recent=recent_graded(session, workspace, trainer=user))
+    return HomeData(user=user, roles=roles, managers=workspace.managers, **parts)
+
+
+def _lines(session: Session, workspace: Workspace, pairs: list[tuple[str, str]], *,
+           now: datetime) -> list[TrainerLine]:
+    lines = []
+    for trainer, key in pairs:
+        task_type = workspace.task_type(key)
+        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
+        samples, _ = window_samples(session, workspace, trainer=trainer, task_type=key,
+                                    weeks=weeks)
+        lines.append(TrainerLine(trainer=trainer, task_type=key, task_name=task_type.name,
+                                 standing=standing(samples, task_type.policy, weeks=weeks)))
+    return lines
+
+
+def reviewer_stats(session: Session, workspace: Workspace, *, user: str,
+                   now: datetime) -> ReviewerStats:
+    window = workspace.policy.window_weeks
+    local = now.astimezone(workspace.tz)
+    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0,
+                                                                microsecond=0)
+    since = monday - timedelta(weeks=window - 1)
+    rows = session.exec(select(Grade.grade, Grade.created_at)
+                        .where(Grade.reviewer == user, Grade.created_at >= since)).all()
+    return ReviewerStats(
+        graded_week=sum(1 for _, at in rows if at >= monday),
+        graded_window=len(rows),
+        non_pass_window=sum(1 for grade, _ in rows if grade != "pass"),
+        window_weeks=window,
+    )
+
+
+def recent_graded(session: Session, workspace: Workspace, *, trainer: str,
+                  limit: int = RECENT_SHOWN) -> tuple[RecentSample, ...]:
+    """The trainer's most recently graded samples (not calibration items, and not a double
+    review still waiting for its second grade: that one stays blind)."""
+    newest = func.max(Grade.updated_at).label("newest")
+    reviewers = func.count(func.distinct(Grade.reviewer))
+    latest = session.exec(
+        select(Sample.id, newest)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .join(Grade, col(Grade.sample_id) == Sample.id)
+        .where(AuditThread.trainer == trainer, col(TrainerOutput.gold_grade).is_(None))
+        .group_by(col(Sample.id), col(Sample.needs_double_review))
+        .having((reviewers >= 2) | (col(Sample.needs_double_review) == False))  # noqa: E712
+        .order_by(newest.desc()).limit(limit)
+    ).all()
+    ids = [sid for sid, _ in latest if sid is not None]
+    if not ids:
+        return ()
+    rows = session.exec(
+        select(Sample, AuditThread, Grade)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(Grade, col(Grade.sample_id) == Sample.id)
+        .where(col(Sample.id).in_(ids)).order_by(col(Grade.created_at))
+    ).all()
+    grades: dict[int, list[tuple[str, str, str | None, str | None]]] = defaultdict(list)
+    where: dict[int, tuple[Sample, AuditThread]] = {}
+    for sample, thread, grade in rows:
+        where[sample.id or 0] = (sample, thread)
+        grades[sample.id or 0].append((grade.reviewer, grade.grade, grade.category,
+                                       grade.explanation))
+    recent = []
+    for sid in ids:
+        sample, thread = where[sid]
+        recent.append(RecentSample(
+            task_name=_name(workspace, thread.task_type), week=thread.iso_week,
+            position=sample.position, count=thread.sample_count, channel=thread.channel,
+            message_ts=sample.message_ts, grades=tuple(grades[sid])))
+    return tuple(recent)
+
+
+def _name(workspace: Workspace, key: str) -> str:
+    try:
+        return workspace.task_type(key).name
+    except KeyError:
+        return key

@@ -1,0 +1,151 @@
+"""Who gets nudged, and with what: reviewer reminders and the managers' weekly digest.
+
+Usage (the job in ``schedules.nudges`` sends them through the outbox)::
+
+    for reminder in reminders_due(session, workspace, now=now): ...
+    digest = weekly_digest(session, workspace, now=now)
+    for manager in digest_recipients(session, workspace, now=now): ...
+
+Each message has a dedupe key (``reviewer-reminder:U0NURSE01:2026-11-25``,
+``weekly-digest:U0MANAGER1:2026-W48``): the outbox sends a key once, so nobody is nudged
+twice the same day or sent two digests for one week, however often the job runs.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.models import OutboxItem
+from bot.services.audit import audit_week
+from bot.services.escalation_view import EscalationLine, escalation_overview
+from bot.services.pending import PendingList, pending_for
+from bot.services.people import away_users, local_date
+from bot.services.scoring import standing
+from bot.services.standings import window_samples, window_weeks
+from bot.services.status import Backlog, backlog_by_task_type
+from bot.workspace import Workspace
+
+REMIND_AFTER = timedelta(days=1)
+REMINDER_SHOWN = 10
+MOVERS_SHOWN = 3
+MOVER_MIN_GRADED = 2  # graded samples in each of the two weeks for a change to count
+
+
+@dataclass(frozen=True)
+class Reminder:
+    reviewer: str
+    waiting: PendingList
+    dedupe_key: str
+
+
+def reminder_key(workspace: Workspace, *, reviewer: str, now: datetime) -> str:
+    return f"reviewer-reminder:{reviewer}:{local_date(workspace, now).isoformat()}"
+
+
+def reminders_due(session: Session, workspace: Workspace, *, now: datetime,
+                  older_than: timedelta = REMIND_AFTER) -> list[Reminder]:
+    """Reviewers (not away, not reminded today) with samples waiting longer than a day."""
+    away = away_users(session, workspace, now=now)
+    reviewers = sorted({r for t in workspace.task_types for r in t.reviewers} - away)
+    due = []
+    for reviewer in reviewers:
+        key = reminder_key(workspace, reviewer=reviewer, now=now)
+        if already_owed(session, key):
+            continue
+        waiting = pending_for(session, workspace, user=reviewer, limit=REMINDER_SHOWN,
+                              audited_before=now - older_than)
+        if waiting.total:
+            due.append(Reminder(reviewer=reviewer, waiting=waiting, dedupe_key=key))
+    return due
+
+
+def already_owed(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with this key is owed or sent already."""
+    found = session.exec(select(OutboxItem.id).where(OutboxItem.dedupe_key == dedupe_key))
+    return found.first() is not None
+
+
+# --- the weekly digest ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DigestTaskType:
+    key: str
+    name: str
+    threshold: float
+    score: float | None  # last week
+    graded: int  # last week
+    previous: float | None  # the week before
+    below: tuple[str, ...]  # trainers whose window score is below the threshold
+    backlog: Backlog
+
+
+@dataclass(frozen=True)
+class Mover:
+    trainer: str
+    task_type: str
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class Digest:
+    week: str  # the week the digest is about (the one before the digest's)
+    sent_in: str  # the ISO week it is sent in (its dedupe period)
+    task_types: tuple[DigestTaskType, ...]
+    risers: tuple[Mover, ...]
+    fallers: tuple[Mover, ...]
+    open_escalations: tuple[EscalationLine, ...]
+
+
+def digest_key(*, manager: str, week: str) -> str:
+    return f"weekly-digest:{manager}:{week}"
+
+
+def digest_recipients(session: Session, workspace: Workspace, *, now: datetime) -> list[str]:
+    """Managers not away and not yet sent this week's digest."""
+    away = away_users(session, workspace, now=now)
+    week = audit_week(workspace, now)
+    return [m for m in workspace.managers
+            if m not in away and not already_owed(session, digest_key(manager=m, week=week))]
+
+
+def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> Digest:
+    last_week = now - timedelta(weeks=1)
+    rows: list[DigestTaskType] = []
+    movers: list[Mover] = []
+    backlogs = backlog_by_task_type(session)
+    for task_type in workspace.task_types:
+        policy = task_type.policy
+        window = window_weeks(workspace, last_week, max(2, policy.window_weeks))
+        pair = window[-2:]
+        everyone = []
+        below = []
+        for trainer in workspace.trainers_of(task_type.key):
+            samples, _ = window_samples(session, workspace, trainer=trainer.user,
+                                        task_type=task_type.key, weeks=window)
+            everyone += samples
+            current = standing(samples, policy, weeks=window[-policy.window_weeks:])
+            if current.score is not None and current.score < policy.pass_threshold:
+                below.append(trainer.user)
+            before, after = standing(samples, policy, weeks=pair).weekly
+            if before.graded >= MOVER_MIN_GRADED and after.graded >= MOVER_MIN_GRADED:
+                assert before.score is not None and after.score is not None
+                movers.append(Mover(trainer.user, task_type.key, before.score, after.score))
+        previous, latest = standing(everyone, policy, weeks=pair).weekly
+        rows.append(DigestTaskType(
+            key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
+            score=latest.score, graded=latest.graded, previous=previous.score,
+            below=tuple(below), backlog=backlogs.get(task_type.key, Backlog())))
+    ranked = sorted((m for m in movers if m.change), key=lambda m: m.change)
+    return Digest(
+        week=audit_week(workspace, last_week), sent_in=audit_week(workspace, now),
+        task_types=tuple(rows),
+        risers=tuple(m for m in reversed(ranked) if m.change > 0)[:MOVERS_SHOWN],
+        fallers=tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN],
+        open_escalations=escalation_overview(session, workspace, viewer=None).open,
+    )

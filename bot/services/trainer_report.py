@@ -1,0 +1,195 @@
+"""One trainer in depth: `/audit status @trainer`, their chart, and their own Home.
+
+Usage::
+
+    report = trainer_report(session, workspace, trainer="U0TRAINER1", viewer=user, now=now)
+    for task in report.tasks:
+        task.current.score, task.history, task.worst, task.categories, task.onboarding
+
+``history`` is the score per ISO week over the last ``HISTORY_WEEKS`` weeks (what the
+sparkline and the chart show); ``current`` is the standing over the policy's window (what
+the escalation rule decides on). Onboarding progress is there for trainers who started
+within ``[onboarding] days``: the window score at the end of each marker week against its
+target.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from sqlmodel import Session, col, func, select
+
+from bot.errors import NotFound
+from bot.models import Escalation, Grade, Sample
+from bot.services.escalation import open_escalation
+from bot.services.people import NotAllowed, away_on, local_date, paused_trainers, roles_of
+from bot.services.scoring import GradedSample, Standing, WeekScore, standing
+from bot.services.standings import GradedRecord, window_samples, window_weeks, worst
+from bot.workspace import TaskType, Trainer, Workspace
+
+HISTORY_WEEKS = 12
+WORST_SHOWN = 3
+RECURRING_AT_LEAST = 2
+MarkerState = Literal["met", "missed", "ungraded", "now", "upcoming"]
+
+
+@dataclass(frozen=True)
+class MarkerProgress:
+    week: int  # onboarding week (1 = the week they started)
+    target: float
+    score: float | None  # window score at the end of that week (so far, for "now")
+    state: MarkerState
+
+
+@dataclass(frozen=True)
+class OnboardingProgress:
+    started: date
+    week: int  # the onboarding week they are in now (1-based)
+    weeks: int  # how many weeks onboarding lasts
+    markers: tuple[MarkerProgress, ...]
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    key: str
+    name: str
+    threshold: float
+    current: Standing  # over the policy's window
+    history: tuple[WeekScore, ...]  # HISTORY_WEEKS, oldest first
+    worst: tuple[GradedRecord, ...]  # the window's lowest-scored samples
+    categories: tuple[tuple[str, int], ...]  # recurring error categories, most first
+    escalation: Escalation | None  # open
+    onboarding: OnboardingProgress | None
+
+
+@dataclass(frozen=True)
+class TrainerReport:
+    trainer: str
+    lead: str | None
+    started: date | None
+    paused: bool
+    away_until: date | None
+    tasks: tuple[TaskReport, ...]
+
+
+def check_may_see_trainer(workspace: Workspace, *, viewer: str, trainer: str) -> Trainer:
+    """The trainer themself, their lead, managers and the reviewers of their task types."""
+    found = workspace.trainer(trainer)
+    if found is None:
+        raise NotFound(f"<@{trainer}> is not a trainer in auditbot's config.")
+    roles = roles_of(workspace, viewer)
+    if viewer == trainer or roles.manager or found.lead == viewer \
+            or set(roles.reviews) & set(found.task_types):
+        return found
+    raise NotAllowed(f"Only <@{trainer}>, their lead, the reviewers of their task types and "
+                     "managers can see their results.")
+
+
+def trainer_report(session: Session, workspace: Workspace, *, trainer: str, viewer: str,
+                   now: datetime) -> TrainerReport:
+    found = check_may_see_trainer(workspace, viewer=viewer, trainer=trainer)
+    today = local_date(workspace, now)
+    away = away_on(session, workspace, day=today, users=[trainer])
+    return TrainerReport(
+        trainer=trainer, lead=found.lead, started=found.started,
+        paused=trainer in paused_trainers(session), away_until=away.get(trainer),
+        tasks=tuple(_task_report(session, workspace, found, workspace.task_type(key), now=now)
+                    for key in found.task_types),
+    )
+
+
+def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
+                 task_type: TaskType, *, now: datetime) -> TaskReport:
+    policy = task_type.policy
+    history_weeks = window_weeks(workspace, now, max(HISTORY_WEEKS, policy.window_weeks))
+    onboarding_weeks = _onboarding_windows(workspace, trainer, task_type, now=now)
+    wanted = sorted(set(history_weeks) | {w for ws in onboarding_weeks.values() for w in ws})
+    samples, records = window_samples(session, workspace, trainer=trainer.user,
+                                      task_type=task_type.key, weeks=wanted)
+    window = history_weeks[-policy.window_weeks:]
+    current = standing(samples, policy, weeks=window)
+    history = standing(samples, policy, weeks=history_weeks[-HISTORY_WEEKS:]).weekly
+    blind = _blind(session, [r.sample_id for r in records])
+    in_window = [r for r in records if r.week in window and r.sample_id not in blind]
+    recent = set(history_weeks[-HISTORY_WEEKS:])
+    categories = Counter(g.category for r in records if r.week in recent
+                         for g in r.grades if g.grade != "pass" and g.category)
+    return TaskReport(
+        key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
+        current=current, history=history, worst=tuple(worst(in_window, WORST_SHOWN)),
+        categories=tuple((c, n) for c, n in categories.most_common()
+                         if n >= RECURRING_AT_LEAST),
+        escalation=open_escalation(session, trainer=trainer.user, task_type=task_type.key),
+        onboarding=_onboarding(workspace, trainer, task_type, samples, onboarding_weeks,
+                               now=now),
+    )
+
+
+def _blind(session: Session, sample_ids: list[int]) -> set[int]:
+    """Double-review samples still waiting for their second grade: their first grade stays
+    hidden (double review is blind), so they are not shown as worst samples."""
+    if not sample_ids:
+        return set()
+    rows = session.exec(select(Sample.id).where(col(Sample.id).in_(sample_ids),
+                                                col(Sample.needs_double_review))).all()
+    doubles = {sid for sid in rows if sid is not None}
+    if not doubles:
+        return set()
+    graded = session.exec(select(Grade.sample_id, func.count(func.distinct(Grade.reviewer)))
+                          .where(col(Grade.sample_id).in_(doubles))
+                          .group_by(col(Grade.sample_id))).all()
+    return doubles - {sid for sid, reviewers in graded if reviewers >= 2}
+
+
+def _onboarding_windows(workspace: Workspace, trainer: Trainer, task_type: TaskType, *,
+                        now: datetime) -> dict[int, list[str]]:
+    """For each marker week, the ISO weeks of the window ending with it."""
+    if not _onboarding_week(workspace, trainer, now=now):
+        return {}
+    assert trainer.started is not None
+    windows = {}
+    for marker in workspace.onboarding.markers:
+        last_day = trainer.started + timedelta(days=7 * marker.week - 1)
+        moment = datetime.combine(last_day, time(12), tzinfo=workspace.tz)
+        windows[marker.week] = window_weeks(workspace, moment, task_type.policy.window_weeks)
+    return windows
+
+
+def _onboarding_week(workspace: Workspace, trainer: Trainer, *, now: datetime) -> int | None:
+    """The onboarding week ``trainer`` is in (1-based), or None when not onboarding."""
+    if trainer.started is None:
+        return None
+    days = (local_date(workspace, now) - trainer.started).days
+    if days < 0 or days >= workspace.onboarding.days:
+        return None
+    return days // 7 + 1
+
+
+def _onboarding(workspace: Workspace, trainer: Trainer, task_type: TaskType,
+                samples: list[GradedSample], windows: dict[int, list[str]], *,
+                now: datetime) -> OnboardingProgress | None:
+    week = _onboarding_week(workspace, trainer, now=now)
+    if week is None or trainer.started is None:
+        return None
+    markers = []
+    for marker in workspace.onboarding.markers:
+        target = marker.min_score if marker.min_score is not None \
+            else task_type.policy.pass_threshold
+        score = None
+        if marker.week <= week:
+            score = standing(samples, task_type.policy, weeks=windows[marker.week]).score
+        state: MarkerState
+        if marker.week > week:
+            state = "upcoming"
+        elif marker.week == week:
+            state = "now"
+        else:
+            state = "ungraded" if score is None else "met" if score >= target else "missed"
+        markers.append(MarkerProgress(week=marker.week, target=target, score=score,
+                                      state=state))
+    return OnboardingProgress(started=trainer.started, week=week,
+                              weeks=math.ceil(workspace.onboarding.days / 7),
+                              markers=tuple(markers))
+

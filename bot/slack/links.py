@@ -1,0 +1,65 @@
+"""Permalinks to messages, asked of Slack once per message and remembered.
+
+    links = Permalinks(client)
+    found = links.resolve([(channel, ts), ...])     # {(channel, ts): "https://…"}
+
+A permalink never changes, so a process keeps them (up to ``size``); a message Slack cannot
+link (deleted, or an error) is simply left out and shown without a link.
+"""
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+
+class Permalinks:
+    def __init__(self, client: WebClient, *, size: int = 5000) -> None:
+        self._client = client
+        self._size = size
+        self._known: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def resolve(self, messages: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for channel, ts in messages:
+            if not ts:
+                continue
+            link = self.of(channel, ts)
+            if link:
+                found[(channel, ts)] = link
+        return found
+
+    def of(self, channel: str, ts: str) -> str | None:
+        key = (channel, ts)
+        with self._lock:
+            if key in self._known:
+                self._known.move_to_end(key)
+                return self._known[key]
+        try:
+            link = self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+        except SlackApiError:
+            return None
+        if isinstance(link, str):
+            with self._lock:
+                self._known[key] = link
+                while len(self._known) > self._size:
+                    self._known.popitem(last=False)
+            return link
+        return None
+
+
+_BY_CLIENT: "weakref.WeakKeyDictionary[WebClient, Permalinks]" = weakref.WeakKeyDictionary()
+_BY_CLIENT_LOCK = threading.Lock()
+
+
+def permalinks_for(client: WebClient) -> Permalinks:
+    """The one cache of a client (per app or job), so listeners and jobs share what they know."""
+    with _BY_CLIENT_LOCK:
+        found = _BY_CLIENT.get(client)
+        if found is None:
+            found = _BY_CLIENT[client] = Permalinks(client)
+        return found

@@ -1,0 +1,280 @@
+"""Block Kit for `/audit status`, `status @trainer`, `pending` and `escalations` (pure).
+
+Every builder returns ``(text, blocks)`` for an ephemeral answer (at most 50 blocks, each
+section under 3,000 characters) and keeps lines short enough to read on a phone. Links to
+samples come in as ``links``: ``(channel, ts) → permalink``, resolved by the caller.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from bot.services.escalation_view import EscalationLine, EscalationOverview
+from bot.services.pending import PendingList, PendingSample
+from bot.services.status import TaskTypeStatus, TeamStatus
+from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
+from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, plain
+from bot.slack.escalation_blocks import sparkline
+from bot.slack.ids import Action
+
+Links = Mapping[tuple[str, str], str]
+Failure = tuple[str, str, str, int]  # channel, error, what fixes it, how many
+MESSAGE_BLOCKS = 50
+SECTION = 2900  # a little under Slack's 3,000, for the joins
+STATE_BADGES = {"ok": "✅ ok", "watch": "👀 watch", "escalate": "⚠️ below the threshold",
+                "insufficient": "· too few grades yet"}
+MARKER_BADGES = {"met": "✅", "missed": "❌", "ungraded": "–", "now": "⏳", "upcoming": "·"}
+
+
+# --- small formats ------------------------------------------------------------------------
+
+def score_text(score: float | None) -> str:
+    return "–" if score is None else f"{score:.2f}"
+
+
+def interval_text(lower: float | None, upper: float | None, confidence: float) -> str:
+    if lower is None or upper is None:
+        return ""
+    return f"{2 * confidence - 1:.0%} interval {lower:.2f}–{upper:.2f}"
+
+
+def ago(delta: timedelta) -> str:
+    """``3d 4h``, ``5h``, ``12m``: a short age for a phone screen."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, hours = minutes // 1440, minutes % 1440 // 60
+    if days:
+        return f"{days}d {hours}h" if hours and days < 3 else f"{days}d"
+    return f"{hours}h" if hours else f"{minutes}m"
+
+
+def people(users: Sequence[str], *, limit: int = 6) -> str:
+    shown = ", ".join(f"<@{u}>" for u in users[:limit])
+    return shown + (f" and {len(users) - limit} more" if len(users) > limit else "")
+
+
+def target(user_or_channel: str) -> str:
+    return f"<@{user_or_channel}>" if user_or_channel[:1] in "UW" else f"<#{user_or_channel}>"
+
+
+def linked(label: str, link: str | None) -> str:
+    return f"<{link}|{label}>" if link else label
+
+
+def sections(lines: Sequence[str], *, limit: int = SECTION) -> list[dict]:
+    """Lines packed into as few sections as fit (each under Slack's text limit)."""
+    blocks: list[dict] = []
+    chunk = ""
+    for line in lines:
+        line = line[:limit]
+        if chunk and len(chunk) + 1 + len(line) > limit:
+            blocks.append({"type": "section", "text": mrkdwn(chunk)})
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append({"type": "section", "text": mrkdwn(chunk)})
+    return blocks
+
+
+def context(text: str) -> dict:
+    return {"type": "context", "elements": [mrkdwn(cut(text, SECTION))]}
+
+
+def fit(blocks: list[dict], limit: int, *, note: str) -> list[dict]:
+    """``blocks`` cut to ``limit``, the last one saying what was left out."""
+    if len(blocks) <= limit:
+        return blocks
+    return [*blocks[: limit - 1], context(note)]
+
+
+# --- /audit status ----------------------------------------------------------------------------
+
+def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
+    span = f"{t.window[0]}–{t.window[-1][-3:]}" if len(t.window) > 1 else t.window[0]
+    interval = interval_text(t.lower, t.upper, t.confidence)
+    lines = [
+        f"*{escape(t.name)}* · threshold {t.threshold:.2f}",
+        f"Score *{score_text(t.score)}*" + (f" ({interval})" if interval else "")
+        + f" `{sparkline(t.weekly)}` {span}",
+    ]
+    audited = [f"Trainers {t.trainers}", f"audited this week {t.audited}"]
+    if t.away:
+        audited.append(f"away {len(t.away)}")
+    if t.paused:
+        audited.append(f"paused {len(t.paused)}")
+    if t.missing:
+        audited.append(f"not audited {len(t.missing)}")
+    lines.append(" · ".join(audited))
+    lines.append(f"Graded this week {t.graded_week}/{t.samples_week} · "
+                 f"window {t.graded_window}/{t.samples_window}")
+    flags = []
+    if t.watch:
+        flags.append(f"👀 Watch: {people(t.watch)}")
+    if t.escalated:
+        flags.append(f"⚠️ Escalated: {people(t.escalated)}")
+    lines.append("   ".join(flags) or "No one on watch or escalated")
+    agreement = "–" if t.reviewer_agreement is None else f"{t.reviewer_agreement:.2f}"
+    backlog = f"Backlog {t.backlog.waiting}"
+    if t.backlog.waiting and t.backlog.oldest is not None:
+        backlog += f" (oldest {ago(now - t.backlog.oldest)})"
+    return [*lines, f"{backlog} · reviewer agreement {agreement}"]
+
+
+def team_status_message(team: TeamStatus, *, now: datetime,
+                        failures: Sequence[Failure] = ()) -> tuple[str, list[dict]]:
+    """``failures``: Slack writes that failed for good (shown to managers only)."""
+    text = f"Audit status · {team.iso_week}"
+    blocks: list[dict] = [{"type": "header", "text": plain(text)}]
+    for t in team.task_types:
+        lines = task_type_lines(t, now=now)
+        blocks.append({"type": "section", "text": mrkdwn(cut("\n".join(lines), SECTION))})
+    if not team.task_types:
+        blocks.append({"type": "section", "text": mrkdwn("No task types are configured.")})
+    if failures:
+        total = sum(count for *_, count in failures)
+        lines = [f"⚠️ *{total} Slack message{'s' if total != 1 else ''} failed for good*"]
+        lines += [f"• {target(channel)} `{escape(error)}` ×{count}: {escape(fix)}"
+                  for channel, error, fix, count in failures[:10]]
+        blocks += sections(lines)
+    blocks.append(context("Score: mean grade weight of the window's graded samples. "
+                          "`/audit status @trainer` shows one person."))
+    return text, fit(blocks, MESSAGE_BLOCKS, note="More task types than one message holds: "
+                     "the App Home lists them all.")
+
+
+# --- /audit status @trainer -------------------------------------------------------------------
+
+def trainer_report_message(report: TrainerReport, *, links: Links) -> tuple[str, list[dict]]:
+    text = f"Audit status for <@{report.trainer}>"
+    facts = [f"*<@{report.trainer}>*"]
+    if report.lead:
+        facts.append(f"lead <@{report.lead}>")
+    if report.started:
+        facts.append(f"started {report.started.isoformat()}")
+    if report.paused:
+        facts.append("⏸ audits paused")
+    if report.away_until:
+        facts.append(f"🌴 away until {report.away_until.isoformat()}")
+    blocks: list[dict] = [{"type": "section", "text": mrkdwn(" · ".join(facts))}]
+    for task in report.tasks:
+        blocks += task_report_blocks(task, links=links)
+    blocks.append({"type": "actions", "block_id": "trainer-status",
+                   "elements": [button("Show chart", Action.SHOW_CHART, report.trainer)]})
+    blocks.append(context("*Show chart* sends a chart of the weekly scores and the grade mix "
+                          "to your DM."))
+    return text, fit(blocks, MESSAGE_BLOCKS, note="Cut to fit one message.")
+
+
+def task_report_blocks(task: TaskReport, *, links: Links) -> list[dict]:
+    current = task.current
+    state = STATE_BADGES.get(current.state, current.state)
+    if task.escalation is not None:
+        state = f"⚠️ escalated (level {task.escalation.level + 1})"
+    interval = interval_text(current.lower, current.upper, current.confidence)
+    weeks = [w.week for w in task.history]
+    lines = [
+        f"*{escape(task.name)}* — {state}",
+        f"Score *{score_text(current.score)}*" + (f" ({interval})" if interval else "")
+        + f" vs threshold {task.threshold:.2f}, {current.graded} graded",
+        f"Weekly `{sparkline([w.score for w in task.history])}` {weeks[0]}–{weeks[-1][-3:]}",
+        f"_{escape(cut(current.reason, 600))}_",
+    ]
+    blocks = [{"type": "section", "text": mrkdwn("\n".join(lines))}]
+    if task.worst:
+        worst = ["*Worst recent samples*"]
+        for r in task.worst:
+            label = f"{r.week} · sample {r.position + 1} of {r.count}"
+            link = links.get((r.channel, r.message_ts)) if r.message_ts else None
+            for g in r.grades[:2]:
+                detail = f"{GRADE_BADGES.get(g.grade, g.grade)} by <@{g.reviewer}>"
+                if g.category:
+                    detail += f" · *{escape(g.category)}*"
+                if g.explanation:
+                    detail += f": {escape(cut(g.explanation, 280))}"
+                worst.append(f"• {linked(label, link)} {detail}")
+                label, link = "  ↳", None
+        blocks += sections(worst)
+    if task.categories:
+        blocks.append(context("Recurring: " + " · ".join(
+            f"{escape(c)} ×{n}" for c, n in task.categories[:6])))
+    if task.onboarding is not None:
+        blocks.append({"type": "section", "text": mrkdwn(onboarding_text(task.onboarding))})
+    return blocks
+
+
+def onboarding_text(o: OnboardingProgress) -> str:
+    parts = []
+    for m in o.markers:
+        shown = {"upcoming": "", "ungraded": " no grades"}.get(m.state, f" {score_text(m.score)}")
+        parts.append(f"{MARKER_BADGES[m.state]} week {m.week} ≥ {m.target:.2f}{shown}")
+    return (f"*Onboarding* week {o.week} of {o.weeks} (started {o.started.isoformat()})\n"
+            + " · ".join(parts))
+
+
+# --- /audit pending ---------------------------------------------------------------------------
+
+def pending_line(s: PendingSample, *, task_name: str, links: Links, now: datetime) -> str:
+    label = f"{escape(task_name)} · {s.week} · sample {s.position + 1} of {s.count}"
+    link = links.get((s.channel, s.message_ts)) if s.message_ts else None
+    second = " · second review" if s.second_review else ""
+    return (f"• {linked(label, link)} by <@{s.trainer}> — waiting "
+            f"{ago(now - s.waiting_since)}{second}")
+
+
+def pending_message(waiting: PendingList, *, task_names: Mapping[str, str], links: Links,
+                    now: datetime) -> tuple[str, list[dict]]:
+    if not waiting.task_types:
+        text = ("You don't review any task type, so nothing waits for your grade. "
+                "`/audit status` shows each task type's backlog.")
+        return text, [{"type": "section", "text": mrkdwn(text)}]
+    if not waiting.total:
+        text = "Nothing waits for your grade. 🎉"
+        return text, [{"type": "section", "text": mrkdwn(text)}]
+    noun = "sample waits" if waiting.total == 1 else "samples wait"
+    text = f"{waiting.total} {noun} for your grade"
+    lines = [f"*{text}*, oldest first:"]
+    lines += [pending_line(s, task_name=task_names.get(s.task_type, s.task_type), links=links,
+                           now=now) for s in waiting.samples]
+    blocks = sections(lines)
+    more = waiting.total - len(waiting.samples)
+    tail = f"and {more} more. " if more > 0 else ""
+    blocks.append(context(f"{tail}Grade each in its thread with the buttons."))
+    return text, fit(blocks, MESSAGE_BLOCKS, note=f"{waiting.total} in all.")
+
+
+# --- /audit escalations -------------------------------------------------------------------
+
+def escalation_lines(e: EscalationLine, *, now: datetime) -> list[str]:
+    head = f"⚠️ *<@{e.trainer}>* · {escape(e.task_name)} — level {e.level + 1} of {e.levels}" \
+           f" · open {ago(now - e.opened_at)}"
+    told = ", ".join(f"{target(t)} ({level + 1})" for level, t in e.notified) or "nobody yet"
+    if e.acknowledged_by and e.acknowledged_at:
+        ack = f"✋ Acknowledged by <@{e.acknowledged_by}> {ago(now - e.acknowledged_at)} ago"
+    else:
+        ack = "Not acknowledged yet"
+    return [head, f"Notified: {told}", ack]
+
+
+def closed_line(e: EscalationLine, *, now: datetime) -> str:
+    when = f" {ago(now - e.closed_at)} ago" if e.closed_at else ""
+    if e.status == "recovered":
+        how = f"closed itself{when}: quality recovered"
+    else:
+        note = f": “{escape(cut(e.close_note or '', 200))}”" if e.close_note else ""
+        how = f"resolved by <@{e.closed_by}>{when}{note}"
+    return f"✅ <@{e.trainer}> · {escape(e.task_name)} — {how}"
+
+
+def escalations_message(overview: EscalationOverview, *,
+                        now: datetime) -> tuple[str, list[dict]]:
+    count = len(overview.open)
+    text = f"{count} open escalation{'s' if count != 1 else ''}"
+    blocks: list[dict] = [{"type": "header", "text": plain("Escalations")}]
+    if not overview.open:
+        blocks.append({"type": "section", "text": mrkdwn("No escalation is open.")})
+    for e in overview.open[:30]:
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(escalation_lines(e, now=now)))})
+    if len(overview.open) > 30:
+        blocks.append(context(f"and {len(overview.open) - 30} more open."))
+    if overview.closed:
+        blocks += sections(["*Recently closed*",
+                            *(closed_line(e, now=now) for e in overview.closed)])
+    return text, fit(blocks, MESSAGE_BLOCKS, note="Cut to fit one message.")

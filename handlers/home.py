@@ -1,0 +1,51 @@
+"""The App Home: built fresh when someone opens it; its pager buttons page one part.
+
+Refreshing after changes is the job of ``schedules.home_refresh`` (coalesced marks), so
+these listeners only answer the person in front of the Home.
+"""
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.context import AppContext
+from bot.services.home_feed import record_viewer, set_viewer_pages, viewer_pages
+from bot.slack.ids import Action
+from bot.slack.payloads import BadPayload, parse_click
+from handlers.errors import guarded
+from schedules.home_refresh import publish_home
+
+PAGER = re.compile(f"^{Action.HOME_PAGE}-")
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return  # the Messages tab
+        user = str(event["user"])
+        now = ctx.clock.now()
+        with ctx.session() as session:
+            pages = record_viewer(session, user=user, now=now)
+        publish_home(ctx, user=user, now=now, pages=pages)
+
+    @app.action(PAGER)
+    @guarded(ctx)
+    def page_clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        click = parse_click(body)
+        part, page = _page(click.value)
+        now = ctx.clock.now()
+        with ctx.session() as session:
+            record_viewer(session, user=click.user, now=now)
+            pages = {**viewer_pages(session, user=click.user), part: page}
+            set_viewer_pages(session, user=click.user, pages=pages)
+        publish_home(ctx, user=click.user, now=now, pages=pages)
+
+
+def _page(value: str) -> tuple[str, int]:
+    part, _, number = value.partition(":")
+    if not part or not number.isdigit():
+        raise BadPayload(f"pager value {value!r} is not part:page")
+    return part, int(number)

@@ -1,0 +1,76 @@
+"""Publishing App Homes: on open, and after changes, coalesced.
+
+    publish_home(ctx, user="U0NURSE01", now=now)     # build and views.publish one Home
+    refresh_homes(ctx, now=now)                       # the refresher's pass (every few s)
+
+A pass turns the outbox rows added since the last pass into "dirty" marks for the people
+they concern (``bot.services.home_feed``), then publishes each marked Home once. However
+many grades land between two passes, a viewer gets one ``views.publish``; people who never
+opened the Home get none (theirs is built when they open it).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot.context import AppContext
+from bot.services.home import home_data
+from bot.services.home_feed import (
+    dirty_viewers,
+    mark_homes_dirty,
+    mark_published,
+    take_feed,
+    viewer_pages,
+)
+from bot.slack.home_blocks import home_view, messages_to_link
+from bot.slack.links import permalinks_for
+
+log = logging.getLogger(__name__)
+MAX_PER_PASS = 200  # Homes published in one pass; the rest stay marked for the next
+
+
+@dataclass(frozen=True)
+class HomeRefreshSummary:
+    published: tuple[str, ...]
+    failed: tuple[str, ...]
+
+    def describe(self) -> str:
+        return (f"Home refresh: {len(self.published)} published"
+                + (f", {len(self.failed)} failed" if self.failed else ""))
+
+
+def publish_home(ctx: AppContext, *, user: str, now: datetime,
+                 pages: dict[str, int] | None = None) -> None:
+    """Build ``user``'s Home from the store as it is now and publish it."""
+    with ctx.session() as session:
+        if pages is None:
+            pages = viewer_pages(session, user=user)
+        data = home_data(session, ctx.workspace, user=user, now=now, pages=pages)
+    links = permalinks_for(ctx.client).resolve(messages_to_link(data))
+    names = {t.key: t.name for t in ctx.workspace.task_types}
+    ctx.client.views_publish(user_id=user, view=home_view(data, links=links, now=now,
+                                                          task_names=names))
+
+
+def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:
+    with ctx.session() as session:
+        mark_homes_dirty(session, users=take_feed(session, ctx.workspace), now=now)
+    with ctx.session() as session:
+        dirty = dirty_viewers(session)[:MAX_PER_PASS]
+    published, failed = [], []
+    for user, since in dirty:
+        try:
+            publish_home(ctx, user=user, now=now)
+        except SlackApiError as error:
+            log.warning("could not publish %s's Home: %s", user, error.response.get("error"))
+            failed.append(user)
+            if error.response.status_code == 429:
+                break  # rate limited: everyone left stays marked for the next pass
+        else:
+            published.append(user)
+        # Published, or refused for good (the next open builds it afresh): not marked again.
+        with ctx.session() as session:
+            mark_published(session, user=user, seen=since, now=now)
+    return HomeRefreshSummary(tuple(published), tuple(failed))

@@ -1,0 +1,110 @@
+"""Agreement per task type and outliers across trainers, on a real database."""
+
+import pytest
+from sqlmodel import Session
+
+from bot.services.agreement import ordinal_alpha
+from bot.services.consistency import agreement_by_task_type, consistency_alerts, outliers
+from tests.conftest import NOW
+from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back
+from tests.factories import DOCTOR, NURSE, TRAINER1, TRAINER3
+
+WORKSPACE = double_review_workspace(agreement_min_samples=6)
+# (nurse, doctor) per double-reviewed sample, over two weeks of the window.
+PAIRS = [("pass", "pass"), ("pass", "minor"), ("major", "major"), ("minor", "minor"),
+         ("pass", "major"), ("minor", "pass"), ("major", "minor"), ("pass", "pass"),
+         ("pass", "pass"), ("major", "pass")]
+
+
+def _double_reviewed(session: Session, workspace=WORKSPACE, pairs=PAIRS) -> list:
+    samples = (audited(session, workspace, now=weeks_back(1))
+               + audited(session, workspace))[:len(pairs)]
+    for sample, (first, second) in zip(samples, pairs, strict=True):
+        grade(session, workspace, sample, NURSE, first)
+        grade(session, workspace, sample, DOCTOR, second)
+    return samples
+
+
+def _clinical(session: Session, workspace=WORKSPACE):
+    return next(a for a in agreement_by_task_type(session, workspace, now=NOW)
+                if a.task_type == "clinical")
+
+
+def test_alpha_percent_and_count_over_the_windows_double_reviews(session: Session):
+    _double_reviewed(session)
+    clinical = _clinical(session)
+    assert clinical.double_reviewed == 10
+    assert clinical.alpha == pytest.approx(ordinal_alpha(PAIRS))
+    assert clinical.percent == 0.5
+    assert [(r.reviewer, r.shared, r.agreed) for r in clinical.reviewers] == [
+        (DOCTOR, 10, 5), (NURSE, 10, 5)]
+    assert clinical.weeks == ("2026-W45", "2026-W46", "2026-W47", "2026-W48")
+
+
+def test_agreement_uses_the_blind_grades_not_later_copies(session: Session):
+    samples = _double_reviewed(session)
+    before = _clinical(session)
+    grade(session, WORKSPACE, samples[4], NURSE, "major")  # copies the doctor once shown
+    assert _clinical(session).alpha == before.alpha
+    assert _clinical(session).percent == before.percent
+
+
+def test_samples_not_marked_for_double_review_do_not_count(session: Session):
+    single = double_review_workspace(double_review_fraction=0.0)
+    sample = audited(session, single)[0]
+    grade(session, single, sample, NURSE, "pass")
+    grade(session, single, sample, DOCTOR, "major")
+    clinical = _clinical(session, single)
+    assert (clinical.double_reviewed, clinical.alpha, clinical.percent) == (0, None, None)
+
+
+def test_the_alert_needs_enough_double_reviews_and_alpha_below_the_bar(session: Session):
+    _double_reviewed(session)
+    clinical = _clinical(session)
+    assert clinical.alpha < 0.667 and clinical.alert
+    [alert] = consistency_alerts(session, WORKSPACE, now=NOW)
+    assert alert.key == "agreement:clinical:2026-W48" and alert.agreement == clinical
+    assert not _clinical(session, double_review_workspace(agreement_min_samples=11)).alert
+    assert not _clinical(session, double_review_workspace(agreement_min_samples=6,
+                                                          agreement_alert_alpha=0.1)).alert
+
+
+def test_reviewers_who_grade_alike_raise_no_alert(session: Session):
+    _double_reviewed(session, pairs=[(g, g) for g, _ in PAIRS])
+    clinical = _clinical(session)
+    assert clinical.alpha == 1.0 and clinical.percent == 1.0 and not clinical.alert
+
+
+OUTLIER_WORKSPACE = double_review_workspace(
+    double_review_fraction=0.0, samples_per_trainer=10,
+    trainers=[{"user": TRAINER1, "task_types": ["clinical"]},
+              {"user": TRAINER3, "task_types": ["clinical"]},
+              {"user": NURSE, "task_types": ["clinical"]}])
+
+
+def test_a_trainer_significantly_below_the_rest_is_an_outlier(session: Session):
+    passes = {TRAINER1: 2, TRAINER3: 10, NURSE: 9}
+    for trainer, passed in passes.items():
+        samples = audited(session, OUTLIER_WORKSPACE, trainer=trainer, count=10)
+        reviewer = DOCTOR if trainer == NURSE else NURSE
+        for i, sample in enumerate(samples):
+            grade(session, OUTLIER_WORKSPACE, sample, reviewer,
+                  "pass" if i < passed else "major")
+    [clinical, legal] = outliers(session, OUTLIER_WORKSPACE, now=NOW)
+    by_trainer = {t.trainer: t for t in clinical.trainers}
+    assert [t.trainer for t in clinical.outliers] == [TRAINER1]
+    assert by_trainer[TRAINER1].pass_rate == 0.2 and by_trainer[TRAINER1].p_value < 0.001
+    assert by_trainer[NURSE].p_value > 0.05 and not by_trainer[NURSE].outlier
+    assert (clinical.score_min, clinical.score_max) == (0.2, 1.0)
+    assert clinical.score_stdev == pytest.approx(0.4358898944)
+    assert legal.trainers == () and legal.score_min is None
+
+
+def test_a_lone_trainer_has_nobody_to_be_compared_with(session: Session):
+    samples = audited(session, OUTLIER_WORKSPACE, count=3)
+    for sample in samples:
+        grade(session, OUTLIER_WORKSPACE, sample, NURSE, "major")
+    clinical = outliers(session, OUTLIER_WORKSPACE, now=NOW)[0]
+    by_trainer = {t.trainer: t for t in clinical.trainers}
+    assert by_trainer[TRAINER1].p_value is None and clinical.outliers == ()
+    assert by_trainer[TRAINER3].graded == 0 and by_trainer[TRAINER3].score is None

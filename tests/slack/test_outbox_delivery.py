@@ -1,0 +1,114 @@
+"""The outbox at scale, as Slack sees it: channels in parallel, each in order and paced;
+permanent failures kept with what to fix, and sent once the cause is fixed."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from bot.clock import FixedClock
+from bot.db import session_scope
+from bot.models import OutboxItem
+from bot.sandbox import SlackSandbox
+from bot.services.outbox import FailedDelivery, failed_deliveries, retry_failed
+from bot.workspace import Workspace
+from tests.factories import (
+    CHANNELS,
+    CLINICAL_CHANNEL,
+    LEGAL_CHANNEL,
+    NURSE,
+    TRAINER1,
+    TRAINER2,
+    USERS,
+    week_of_records,
+)
+from tests.harness import RunningBot, start_bot
+
+
+@pytest.fixture
+def paced_bot(engine: Engine, workspace: Workspace, clock: FixedClock) -> Iterator[RunningBot]:
+    """The bot against a Slack that allows 20 posts a second per channel, bursts of 2
+    (Slack's one a second, sped up): the outbox paces itself to that."""
+    sandbox = SlackSandbox(bot_token="xoxb-sandbox", users=dict(USERS), channels=dict(CHANNELS),
+                           post_rate_per_sec=20, post_burst=2).start()
+    bot = start_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox)
+    try:
+        yield bot
+    finally:
+        bot.stop()
+
+
+def _sample_numbers(bot: RunningBot, channel: str) -> dict[str, list[str]]:
+    threads: dict[str, list[str]] = {}
+    for reply in bot.thread_replies(channel):
+        threads.setdefault(reply.thread_ts or "", []).append(
+            reply.blocks[0]["text"]["text"].split("*")[1])
+    return threads
+
+
+def test_channels_are_delivered_side_by_side_each_in_order(paced_bot: RunningBot):
+    now = paced_bot.ctx.clock.now()
+    paced_bot.ingest(week_of_records(now, count=8))
+    paced_bot.ingest(week_of_records(now, trainer=NURSE, count=6))
+    paced_bot.ingest(week_of_records(now, trainer=TRAINER2, task_type="legal", count=7))
+    paced_bot.run_audit()
+
+    posts = [c for c in paced_bot.sandbox.calls("chat.postMessage") if c.ok]
+    assert len(posts) == 2 * 6 + 6
+    order = [c.params["channel"] for c in posts]
+    # The legal channel did not wait for the clinical one to finish (nor the other way).
+    assert order.index(LEGAL_CHANNEL) < max(i for i, c in enumerate(order)
+                                            if c == CLINICAL_CHANNEL)
+    assert order.index(CLINICAL_CHANNEL) < max(i for i, c in enumerate(order)
+                                               if c == LEGAL_CHANNEL)
+    for channel in (CLINICAL_CHANNEL, LEGAL_CHANNEL):
+        for numbers in _sample_numbers(paced_bot, channel).values():
+            assert numbers == [f"Sample {i} of 5" for i in range(1, 6)]
+
+
+@pytest.mark.parametrize("setup, error", [
+    ({"archived": True}, "is_archived"),
+    ({"bot_is_member": False}, "not_in_channel"),
+])
+def test_a_channel_that_refuses_posts_is_kept_failed_with_the_fix_then_retried(
+        bot: RunningBot, setup: dict, error: str):
+    now = bot.ctx.clock.now()
+    bot.ingest(week_of_records(now, count=3))
+    bot.ingest(week_of_records(now, trainer=TRAINER2, task_type="legal", count=2))
+    bot.sandbox.add_channel(CLINICAL_CHANNEL, CHANNELS[CLINICAL_CHANNEL], **setup)
+    bot.run_audit()
+    assert len(bot.thread_replies(LEGAL_CHANNEL)) == 2  # the other channel went on
+
+    with Session(bot.ctx.engine) as session:
+        failures = failed_deliveries(session)
+    assert [(f.channel, f.error, f.count) for f in failures] == [
+        (CLINICAL_CHANNEL, f"parent message failed: {error}", 3),
+        (CLINICAL_CHANNEL, error, 1)]
+    assert all(isinstance(f, FailedDelivery) and f.fix for f in failures)
+    assert "invite" in failures[1].fix.lower() or "archived" in failures[1].fix
+
+    bot.sandbox.add_channel(CLINICAL_CHANNEL, CHANNELS[CLINICAL_CHANNEL])  # someone fixed it
+    with session_scope(bot.ctx.engine) as session:
+        assert retry_failed(session, channel=LEGAL_CHANNEL) == 0
+        assert retry_failed(session, channel=CLINICAL_CHANNEL) == 4
+    bot.deliver()
+
+    [parent] = bot.parents(CLINICAL_CHANNEL)
+    assert f"<@{TRAINER1}>" in parent.text
+    assert _sample_numbers(bot, CLINICAL_CHANNEL) == {
+        parent.ts: [f"Sample {i} of 3" for i in range(1, 4)]}
+    with Session(bot.ctx.engine) as session:
+        assert failed_deliveries(session) == []
+        assert {i.status for i in session.exec(select(OutboxItem)).all()} == {"sent"}
+
+
+def test_a_revoked_token_fails_every_write_for_good_naming_the_token(bot: RunningBot):
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=1))
+    bot.sandbox.fail_next("chat.postMessage", times=1, status=200, error="invalid_auth")
+    bot.run_audit()
+    with Session(bot.ctx.engine) as session:
+        failures = failed_deliveries(session)
+    assert [(f.error, f.count) for f in failures] == [
+        ("invalid_auth", 1), ("parent message failed: invalid_auth", 1)]
+    assert all("SLACK_BOT_TOKEN" in f.fix for f in failures)
