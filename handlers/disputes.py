@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.context import AppContext
+from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
     check_may_settle,
     list_disputes,
@@ -28,6 +29,7 @@ from bot.slack.dispute_blocks import (
     settle_modal,
 )
 from bot.slack.payloads import parse_click
+from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
 from schedules.escalation_check import check_after_grade
 
@@ -42,6 +44,13 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     names = {t.key: t.name for t in ctx.workspace.task_types}
     return disputes_list(views, task_names=names,
                          can_settle=ctx.workspace.is_manager(user))
+
+
+add_subcommand(Subcommand(
+    Usage("disputes", ("disputes",), "double reviews that disagree, for a manager to settle"),
+    no_args("disputes"),
+    lambda call: call.answer(*disputes_answer(call.ctx, call.user)),
+))
 
 
 def register(app: App, ctx: AppContext) -> None:

@@ -13,7 +13,7 @@ reviewers grade like any other sample.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import case
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Escalation, Grade, Sample
 from bot.services.audit import audit_week
+from bot.services.consistency import task_agreement
 from bot.services.people import audit_exemptions
 from bot.services.scoring import GradedSample, Standing, standing
 from bot.services.standings import window_samples, window_weeks
@@ -58,8 +59,8 @@ class TaskTypeStatus:
     watch: tuple[str, ...]  # trainers below the threshold, not (yet) escalated
     escalated: tuple[str, ...]  # trainers with an open escalation
     backlog: Backlog
-    # Reviewer agreement on double-reviewed samples (e.g. Krippendorff's alpha): left for
-    # the consistency checks (bot.services.consistency) to fill; None shows as "–".
+    # Krippendorff's alpha on the window's double-reviewed samples; None ("–") while
+    # undefined (no pairs yet, or every grade the same).
     reviewer_agreement: float | None = None
 
 
@@ -89,11 +90,13 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime,
             standings[(trainer.user, task_type.key)] = standing(samples, task_type.policy,
                                                                weeks=weeks)
             everyone += samples
-        result.append(_task_status(workspace, task_type, weeks=weeks, everyone=everyone,
-                                   standings=standings, exempt=exempt,
-                                   counts=counts.get(task_type.key, {}),
-                                   backlog=backlogs.get(task_type.key, Backlog()),
-                                   escalated=escalated.get(task_type.key, ())))
+        status = _task_status(workspace, task_type, weeks=weeks, everyone=everyone,
+                              standings=standings, exempt=exempt,
+                              counts=counts.get(task_type.key, {}),
+                              backlog=backlogs.get(task_type.key, Backlog()),
+                              escalated=escalated.get(task_type.key, ()))
+        agreement = task_agreement(session, workspace, task_type=task_type, now=now)
+        result.append(replace(status, reviewer_agreement=agreement.alpha))
     return TeamStatus(iso_week=week, task_types=tuple(result), standings=standings)
 
 

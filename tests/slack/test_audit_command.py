@@ -48,3 +48,10 @@ def test_a_non_manager_cannot_run_the_audit(bot: RunningBot):
 def test_a_stale_slash_command_is_refused(bot: RunningBot):
     assert bot.driver.slash_command(MANAGER, "run", timestamp_offset=-301).status == 401
     assert bot.sandbox.responses() == []
+
+
+def test_disputes_is_a_subcommand_listed_in_the_help(bot: RunningBot):
+    assert "disputes" in bot.driver.slash_command(NURSE, "help").json()["text"]
+    bot.driver.slash_command(MANAGER, "disputes")
+    assert bot.driver.wait_for(lambda: [e for e in bot.sandbox.ephemerals(user=MANAGER)
+                                        if "ispute" in (e.text or "")])
