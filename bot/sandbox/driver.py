@@ -133,7 +133,7 @@ class SlackDriver(ModalActions):
         return self.event(event, signature=signature, timestamp_offset=timestamp_offset)
 
     @staticmethod
-    def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.02) -> T:
+    def wait_for(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
         """Polls until `predicate()` is truthy and returns it; TimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
