@@ -45,14 +45,12 @@ def enqueue(
     now: datetime,
 ) -> bool:
     """Owe one write. Returns False when the same ``dedupe_key`` is already owed or sent."""
-    item = OutboxItem(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        ref_id=ref_id,
-        channel=channel,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return _owe(session, OutboxItem(dedupe_key=dedupe_key, kind=kind, ref_id=ref_id,
+                                    channel=channel, next_attempt_at=now, created_at=now))
+
+
+def _owe(session: Session, item: OutboxItem) -> bool:
+    """Insert under a savepoint: a duplicate key means it is owed already."""
     try:
         with session.begin_nested():
             session.add(item)
@@ -69,15 +67,10 @@ def enqueue_message(session: Session, *, to: str, text: str, blocks: list[dict] 
     now. ``dedupe_key`` says what makes it the same message (e.g. ``nudge:U1:2026-11-26``),
     so a retried job sends it once.
     """
-    item = OutboxItem(dedupe_key=dedupe_key, kind=OutboxKind.MESSAGE, ref_id=0, channel=to,
-                      next_attempt_at=now, created_at=now,
-                      payload_json=json.dumps({"text": text, "blocks": blocks or []}))
-    try:
-        with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        return False
-    return True
+    return _owe(session, OutboxItem(
+        dedupe_key=dedupe_key, kind=OutboxKind.MESSAGE, ref_id=0, channel=to,
+        next_attempt_at=now, created_at=now,
+        payload_json=json.dumps({"text": text, "blocks": blocks or []})))
 
 
 def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: str,
