@@ -75,10 +75,15 @@ def enqueue_message(session: Session, *, to: str, text: str, blocks: list[dict] 
 
 def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: str,
                    now: datetime) -> bool:
-    """Owe a message update unless one is already waiting: it renders the latest state anyway."""
+    """Owe a message update unless one is already waiting: it renders the latest state anyway.
+
+    Only an update nobody has picked up yet counts as waiting: one in flight may have been
+    rendered before this change committed, so the change needs an update of its own.
+    """
     waiting = session.exec(
         select(OutboxItem.id).where(
-            OutboxItem.kind == kind, OutboxItem.ref_id == ref_id, OutboxItem.status == PENDING
+            OutboxItem.kind == kind, OutboxItem.ref_id == ref_id, OutboxItem.status == PENDING,
+            col(OutboxItem.lease_until).is_(None),
         )
     ).first()
     if waiting is not None:
