@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.errors import NotFound
-from bot.models import Escalation, Grade, Sample
+from bot.models import Escalation
+from bot.services.blind import blind_samples
 from bot.services.escalation import open_escalation
 from bot.services.people import NotAllowed, away_on, local_date, paused_trainers, roles_of
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
@@ -111,7 +112,7 @@ def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
     window = history_weeks[-policy.window_weeks:]
     current = standing(samples, policy, weeks=window)
     history = standing(samples, policy, weeks=history_weeks[-HISTORY_WEEKS:]).weekly
-    blind = _blind(session, [r.sample_id for r in records])
+    blind = blind_samples(session, [r.sample_id for r in records])
     in_window = [r for r in records if r.week in window and r.sample_id not in blind]
     recent = set(history_weeks[-HISTORY_WEEKS:])
     categories = Counter(g.category for r in records if r.week in recent
@@ -125,22 +126,6 @@ def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
         onboarding=_onboarding(workspace, trainer, task_type, samples, onboarding_weeks,
                                now=now),
     )
-
-
-def _blind(session: Session, sample_ids: list[int]) -> set[int]:
-    """Double-review samples still waiting for their second grade: their first grade stays
-    hidden (double review is blind), so they are not shown as worst samples."""
-    if not sample_ids:
-        return set()
-    rows = session.exec(select(Sample.id).where(col(Sample.id).in_(sample_ids),
-                                                col(Sample.needs_double_review))).all()
-    doubles = {sid for sid in rows if sid is not None}
-    if not doubles:
-        return set()
-    graded = session.exec(select(Grade.sample_id, func.count(func.distinct(Grade.reviewer)))
-                          .where(col(Grade.sample_id).in_(doubles))
-                          .group_by(col(Grade.sample_id))).all()
-    return doubles - {sid for sid, reviewers in graded if reviewers >= 2}
 
 
 def _onboarding_windows(workspace: Workspace, trainer: Trainer, task_type: TaskType, *,
