@@ -15,6 +15,7 @@ export. A lone first grade still counts towards the trainer's score and standing
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, not_, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.models import Grade, Sample
@@ -23,8 +24,9 @@ from bot.services.standings import GradedRecord
 
 def revealed() -> ColumnElement[bool]:
     """True for a sample whose grades may be shown: not a double review, or both in."""
-    reviewers = (select(func.count(func.distinct(Grade.reviewer)))
-                 .where(col(Grade.sample_id) == col(Sample.id)).scalar_subquery())
+    graded = aliased(Grade)  # its own alias: the enclosing query may join ``grade`` too
+    reviewers = (select(func.count(func.distinct(graded.reviewer)))
+                 .where(graded.sample_id == Sample.id).correlate(Sample).scalar_subquery())
     return or_(not_(col(Sample.needs_double_review)), reviewers >= 2)
 
 

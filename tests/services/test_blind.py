@@ -3,7 +3,7 @@ agree, and a double review is revealed once its second review is in."""
 
 from sqlmodel import Session, col, select
 
-from bot.models import Sample
+from bot.models import Grade, Sample
 from bot.services.blind import blind_samples, revealed
 from tests.consistency_setup import audited, double_review_workspace, grade
 from tests.factories import DOCTOR, NURSE, make_workspace
@@ -34,3 +34,14 @@ def test_a_single_review_sample_is_never_blind(session: Session):
     ids = [sample.id or 0, ungraded.id or 0]
     assert blind_samples(session, ids) == set()
     assert _revealed(session, ids) == set(ids)
+
+
+def test_revealed_works_in_a_query_that_joins_grades_itself(session: Session):
+    first, second = audited(session, DOUBLE, count=2)
+    grade(session, DOUBLE, first, NURSE, "major")
+    grade(session, DOUBLE, second, NURSE, "minor")
+    grade(session, DOUBLE, second, DOCTOR, "minor")
+    rows = session.exec(select(Grade.sample_id, Grade.reviewer)
+                        .join(Sample, col(Sample.id) == Grade.sample_id)
+                        .where(revealed()).order_by(col(Grade.id))).all()
+    assert rows == [(second.id, NURSE), (second.id, DOCTOR)]
