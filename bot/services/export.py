@@ -8,6 +8,11 @@ Usage::
 One row per reviewer's current grade of a sample audited in the last ``weeks`` ISO weeks
 (this week included), oldest week first; ungraded samples are not rows. ``calibration``
 marks planted items with a known answer (they never count towards a trainer's score).
+
+Double review is blind (``bot.services.blind``): a sample still waiting for its second
+review is one row whose ``double_review`` says ``awaiting second review``, with no reviewer,
+grade, category, explanation or time. ``rows`` counts the grades exported, ``awaiting``
+those samples.
 """
 
 import csv
@@ -18,20 +23,23 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.blind import blind_samples
 from bot.services.standings import window_weeks
 from bot.workspace import Workspace
 
 COLUMNS = ("iso_week", "task_type", "trainer", "sample", "output_id", "reviewer", "grade",
            "category", "explanation", "graded_at", "double_review", "calibration")
 MAX_WEEKS = 520
+AWAITING = "awaiting second review"
 
 
 @dataclass(frozen=True)
 class GradesExport:
     filename: str
     csv: str
-    rows: int
+    rows: int  # grades exported
     weeks: tuple[str, ...]
+    awaiting: int = 0  # double reviews waiting for their second grade (shown, not graded)
 
 
 def export_grades(session: Session, workspace: Workspace, *, weeks: int,
@@ -48,16 +56,21 @@ def export_grades(session: Session, workspace: Workspace, *, weeks: int,
         .order_by(col(AuditThread.iso_week), col(AuditThread.task_type),
                   col(AuditThread.trainer), col(Sample.position), col(Grade.created_at))
     ).all()
+    blind = blind_samples(session, {sample.id or 0 for _, sample, _, _, _ in rows})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for thread, sample, output_id, gold, grade in rows:
+        where = [thread.iso_week, thread.task_type, thread.trainer,
+                 f"{sample.position + 1} of {thread.sample_count}", output_id]
+        if sample.id in blind:  # a lone first grade: that it exists, nothing of it
+            writer.writerow([*where, "", "", "", "", "", AWAITING, "yes" if gold else "no"])
+            continue
         writer.writerow([
-            thread.iso_week, thread.task_type, thread.trainer,
-            f"{sample.position + 1} of {thread.sample_count}", output_id, grade.reviewer,
-            grade.grade, grade.category or "", grade.explanation or "",
-            grade.updated_at.isoformat(timespec="seconds"),
+            *where, grade.reviewer, grade.grade, grade.category or "",
+            grade.explanation or "", grade.updated_at.isoformat(timespec="seconds"),
             "yes" if sample.needs_double_review else "no", "yes" if gold else "no",
         ])
     return GradesExport(filename=f"auditbot-grades-{window[0]}-to-{window[-1]}.csv",
-                        csv=out.getvalue(), rows=len(rows), weeks=tuple(window))
+                        csv=out.getvalue(), rows=len(rows) - len(blind), weeks=tuple(window),
+                        awaiting=len(blind))

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from bot.errors import NotFound
 from bot.models import Escalation
-from bot.services.blind import blind_samples
+from bot.services.blind import quotable
 from bot.services.escalation import open_escalation
 from bot.services.people import NotAllowed, away_on, local_date, paused_trainers, roles_of
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
@@ -112,10 +112,10 @@ def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
     window = history_weeks[-policy.window_weeks:]
     current = standing(samples, policy, weeks=window)
     history = standing(samples, policy, weeks=history_weeks[-HISTORY_WEEKS:]).weekly
-    blind = blind_samples(session, [r.sample_id for r in records])
-    in_window = [r for r in records if r.week in window and r.sample_id not in blind]
+    shown = quotable(session, records)  # a lone first grade of a double review stays blind
+    in_window = [r for r in shown if r.week in window]
     recent = set(history_weeks[-HISTORY_WEEKS:])
-    categories = Counter(g.category for r in records if r.week in recent
+    categories = Counter(g.category for r in shown if r.week in recent
                          for g in r.grades if g.grade != "pass" and g.category)
     return TaskReport(
         key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.models import AuditThread, Escalation
+from bot.services.blind import quotable
 from bot.services.disputes import sample_dispute
 from bot.services.escalation import notices
 from bot.services.grading import load_sample, sample_grades
@@ -63,7 +64,7 @@ def escalation_card(session: Session, workspace: Workspace, escalation: Escalati
             link=permalink(r.channel, r.message_ts) if r.message_ts else None,
             grades=[(g.reviewer, g.grade, g.category, g.explanation) for g in r.grades],
         )
-        for r in worst(records)
+        for r in worst(quotable(session, records))  # a lone first grade stays blind
     ]
     told = notices(session, escalation.id or 0)
     return EscalationCard(

@@ -1,0 +1,109 @@
+"""Double review stays blind wherever grades reach people: the CSV export, the escalation
+notice's worst samples and `/audit status @trainer`. A lone first grade still counts towards
+the score; only its content stays hidden until the second review is in."""
+
+import csv
+import io
+
+from sqlmodel import Session
+
+from bot.models import Escalation
+from bot.services.escalation import check_trainer
+from bot.services.export import AWAITING, export_grades
+from bot.services.standings import trainer_standing
+from bot.services.trainer_report import trainer_report
+from bot.slack.cards import escalation_card
+from bot.slack.escalation_blocks import escalation_notice
+from tests.conftest import NOW
+from tests.consistency_setup import WHY, audited, double_review_workspace, grade
+from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+
+DOUBLE = double_review_workspace()
+SECOND = "Misses that the patient already takes an NSAID for their back pain daily."
+
+
+def _export(session: Session) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(
+        export_grades(session, DOUBLE, weeks=1, now=NOW).csv)))
+
+
+def test_the_export_marks_a_lone_first_grade_without_showing_it(session: Session):
+    first, both = audited(session, DOUBLE, count=2)
+    grade(session, DOUBLE, first, NURSE, "major")
+    grade(session, DOUBLE, both, NURSE, "minor")
+    grade(session, DOUBLE, both, DOCTOR, "pass")
+    export = export_grades(session, DOUBLE, weeks=1, now=NOW)
+    rows = list(csv.DictReader(io.StringIO(export.csv)))
+    assert (export.rows, export.awaiting) == (2, 1)
+    waiting = [r for r in rows if r["double_review"] == AWAITING]
+    assert [r["sample"] for r in waiting] == ["1 of 2"]
+    assert {k: waiting[0][k] for k in ("reviewer", "grade", "category", "explanation",
+                                       "graded_at")} == dict.fromkeys(
+        ("reviewer", "grade", "category", "explanation", "graded_at"), "")
+    assert "major" not in export.csv  # the lone grade, nowhere
+    assert [(r["reviewer"], r["grade"]) for r in rows if r["sample"] == "2 of 2"] == [
+        (NURSE, "minor"), (DOCTOR, "pass")]
+
+    grade(session, DOUBLE, first, DOCTOR, "major", category="Factual error")
+    rows = _export(session)
+    assert [(r["reviewer"], r["grade"], r["double_review"]) for r in rows[:2]] == [
+        (NURSE, "major", "yes"), (DOCTOR, "major", "yes")]
+    assert rows[0]["explanation"] == WHY
+
+
+def test_a_changed_lone_grade_stays_hidden_in_the_export(session: Session):
+    [sample] = audited(session, DOUBLE, count=1)
+    grade(session, DOUBLE, sample, NURSE, "pass")
+    grade(session, DOUBLE, sample, NURSE, "major")  # the first reviewer changes their mind
+    [row] = _export(session)
+    assert (row["grade"], row["double_review"]) == ("", AWAITING)
+
+
+def _escalated(session: Session) -> Escalation:
+    outcome = check_trainer(session, DOUBLE, trainer=TRAINER1, task_type="clinical", now=NOW)
+    session.commit()
+    escalation = session.get(Escalation, outcome.opened)
+    assert escalation is not None
+    return escalation
+
+
+def _notice_text(session: Session, escalation: Escalation) -> str:
+    card = escalation_card(session, DOUBLE, escalation, now=NOW, permalink=lambda c, t: None)
+    return str(escalation_notice(card)[1])
+
+
+def test_escalation_worst_samples_do_not_quote_a_lone_first_grade(session: Session):
+    samples = audited(session, DOUBLE, count=5)
+    for sample in samples:  # five Majors in one week: a severe drop escalates at once
+        grade(session, DOUBLE, sample, NURSE, "major")
+    escalation = _escalated(session)
+    shown = _notice_text(session, escalation)
+    assert "Worst samples" not in shown and WHY not in shown and NURSE not in shown
+    assert "5 graded samples" in shown  # the lone grades do count towards the score
+
+    revealed, *blind = samples
+    grade(session, DOUBLE, revealed, DOCTOR, "major", category="Factual error")
+    shown = _notice_text(session, escalation)
+    assert "Worst samples" in shown and WHY in shown and DOCTOR in shown
+    assert f"Sample {revealed.position + 1} of 5" in shown
+    assert not any(f"Sample {s.position + 1} of 5" in shown for s in blind)
+
+
+def test_a_lone_first_grade_counts_towards_the_score_but_not_the_trainers_report(
+        session: Session):
+    first, second = audited(session, DOUBLE, count=2)
+    grade(session, DOUBLE, first, NURSE, "major", category="Factual error")
+    grade(session, DOUBLE, second, NURSE, "minor", category="Factual error")
+    current, _ = trainer_standing(session, DOUBLE, trainer=TRAINER1, task_type="clinical",
+                                  now=NOW)
+    assert (current.graded, current.score) == (2, 0.25)
+    [task] = trainer_report(session, DOUBLE, trainer=TRAINER1, viewer=MANAGER,
+                            now=NOW).tasks
+    assert (task.worst, task.categories) == ((), ())  # neither worst nor recurring
+
+    grade(session, DOUBLE, first, DOCTOR, "major", category="Factual error")
+    grade(session, DOUBLE, second, DOCTOR, "minor", category="Factual error")
+    [task] = trainer_report(session, DOUBLE, trainer=TRAINER1, viewer=MANAGER,
+                            now=NOW).tasks
+    assert [r.sample_id for r in task.worst] == [first.id, second.id]
+    assert task.categories == (("Factual error", 4),)
