@@ -30,6 +30,7 @@ from bot.services.commands import (
     no_args,
     one_user,
     optional_user,
+    some_words,
     split_command,
 )
 from bot.services.escalation_view import escalation_overview
@@ -37,12 +38,14 @@ from bot.services.export import export_grades
 from bot.services.outbox import failed_deliveries
 from bot.services.pending import pending_for
 from bot.services.people import check_known, clear_away, roles_of, set_away, set_paused
+from bot.services.precedents import find_precedents
 from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
 from bot.slack.files import send_to_dm
 from bot.slack.ids import Action
 from bot.slack.links import permalinks_for
 from bot.slack.payloads import parse_click
+from bot.slack.precedents_blocks import precedents_message
 from bot.slack.status_blocks import (
     escalations_message,
     pending_message,
@@ -156,6 +159,16 @@ def _pending(call: Call) -> None:
     call.answer(*pending_message(waiting, task_names=names, links=links, now=now))
 
 
+def _precedents(call: Call) -> None:
+    ctx = call.ctx
+    with ctx.session() as session:
+        found = find_precedents(session, ctx.workspace, viewer=call.user, words=call.args)
+    links = permalinks_for(ctx.client).resolve((p.channel, p.message_ts)
+                                               for p in found.precedents)
+    names = {t.key: t.name for t in ctx.workspace.task_types}
+    call.answer(*precedents_message(found, task_names=names, links=links))
+
+
 def _escalations(call: Call) -> None:
     with call.ctx.session() as session:
         overview = escalation_overview(session, call.ctx.workspace, viewer=call.user)
@@ -234,6 +247,9 @@ for _subcommand in (
                      "onboarding"), optional_user("status"), _status),
     Subcommand(Usage("pending", ("pending",), "samples waiting for your grade, with links"),
                no_args("pending"), _pending),
+    Subcommand(Usage("precedents", ("precedents <words>",),
+                     "how earlier errors with these words were graded and settled"),
+               some_words("precedents"), _precedents),
     Subcommand(Usage("escalations", ("escalations",),
                      "open escalations and the last few closed"),
                no_args("escalations"), _escalations),

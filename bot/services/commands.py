@@ -3,6 +3,7 @@
     name, args = split_command("status <@U0TRAINER1|tara>")   # ("status", ("<@U0T…|tara>",))
     parse_user("<@U0TRAINER1|tara>")                          # "U0TRAINER1"
     away_args(("@U0NURSE01", "until", "2026-12-24"))          # AwayRequest("U0NURSE01", …)
+    some_words("precedents")(("ibuprofen", "&lt;5mg"))        # ("ibuprofen", "<5mg")
     help_text([Usage("status", ("status", "status @trainer"), "how each task type is doing")])
 
 Argument readers raise ``CommandProblem`` with what was not understood; the caller answers
@@ -17,6 +18,7 @@ from datetime import date
 
 USER_REFERENCE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MOST_WORDS = 8
 INTRO = "*auditbot* — weekly quality audits of trainers' work. Answers are only for you."
 ArgReader = Callable[[tuple[str, ...]], object]
 OUTRO = "Samples appear as threads in each task type's review channel; grade them with the buttons."
@@ -107,6 +109,20 @@ def optional_user(name: str) -> ArgReader:
         if len(args) > 1:
             raise CommandProblem(f"`/audit {name}` takes at most one person.")
         return user_arg(args[0]) if args else None
+    return read
+
+
+def some_words(name: str, *, example: str = "ibuprofen kidney") -> ArgReader:
+    """One to ``MOST_WORDS`` words, as typed (Slack's ``&amp;``, ``&lt;``, ``&gt;`` undone)."""
+    def read(args: tuple[str, ...]) -> tuple[str, ...]:
+        if not args:
+            raise CommandProblem(f"`/audit {name}` needs words to look for: "
+                                 f"`/audit {name} {example}`.")
+        if len(args) > MOST_WORDS:
+            raise CommandProblem(f"`/audit {name}` takes at most {MOST_WORDS} words "
+                                 f"(I got {len(args)}).")
+        return tuple(w.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                     for w in args)
     return read
 
 

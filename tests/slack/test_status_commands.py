@@ -56,16 +56,16 @@ def test_the_help_lists_the_table_in_the_ack(bot: RunningBot):
 
 
 def test_a_subcommand_added_to_the_table_appears_in_the_help(bot: RunningBot):
-    extra = Subcommand(Usage("precedents", ("precedents <words>",), "earlier rulings"),
-                       no_args("precedents"), lambda call: call.answer("none yet"))
-    assert "precedents" not in bot.driver.slash_command(NURSE, "help").json()["text"]
+    extra = Subcommand(Usage("glossary", ("glossary <word>",), "what a category means"),
+                       no_args("glossary"), lambda call: call.answer("none yet"))
+    assert "glossary" not in bot.driver.slash_command(NURSE, "help").json()["text"]
     add_subcommand(extra)
     try:
-        assert "`/audit precedents <words>`" in bot.driver.slash_command(
+        assert "`/audit glossary <word>`" in bot.driver.slash_command(
             NURSE, "help").json()["text"]
-        assert ask(bot, NURSE, "precedents").text == "none yet"
+        assert ask(bot, NURSE, "glossary").text == "none yet"
     finally:
-        del SUBCOMMANDS["precedents"]
+        del SUBCOMMANDS["glossary"]
 
 
 @pytest.mark.parametrize(("text", "says"), [

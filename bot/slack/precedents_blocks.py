@@ -1,0 +1,58 @@
+"""Block Kit for `/audit precedents <words>` (pure): earlier rulings, newest first.
+
+    text, blocks = precedents_message(found, task_names={"clinical": "Clinical NLP"},
+                                      links={(channel, ts): "https://…"})
+
+One section per sample: where it is (linked), whose output, each reviewer's grade with
+category and explanation (cut), and a manager's settlement, the ruling that counts. At most
+``MOST`` precedents reach the builder, so the message stays far inside 50 blocks; every
+section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
+"""
+
+from collections.abc import Mapping
+
+from bot.services.precedents import Precedent, Precedents
+from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
+from bot.slack.dispute_blocks import review_line
+from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
+
+NOTE_SHOWN = 600  # as much as ``review_line`` shows of an explanation
+REVIEWS_SHOWN = 3  # a double review has two; the section stays under 3,000 characters
+WHAT_MATCHES = ("Minor issue and Major error grades whose explanation or category has every "
+                "word, and managers' settlement notes")
+
+
+def quoted(words: tuple[str, ...]) -> str:
+    return "“" + escape(cut(" ".join(words), 200)) + "”"
+
+
+def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
+    label = f"{p.week} · sample {p.position + 1} of {p.count}"
+    lines = [f"*{escape(task_name)}* · {linked(label, link)} · output of <@{p.trainer}>"]
+    lines += [review_line(r) for r in p.reviews[:REVIEWS_SHOWN]]
+    if p.settlement is not None:
+        s = p.settlement
+        lines.append(f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
+                     f"{escape(cut(s.note, NOTE_SHOWN))}")
+    elif p.disputed:
+        lines.append("⚖️ _Disputed: the reviewers disagree and no manager has settled it yet._")
+    return cut("\n".join(lines), SECTION)
+
+
+def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
+                       links: Links) -> tuple[str, list[dict]]:
+    where = ", ".join(escape(task_names.get(k, k)) for k in found.task_types)
+    if not found.precedents:
+        text = f"No precedents for {quoted(found.words)}."
+        return text, [{"type": "section", "text": mrkdwn(
+            f"🔎 *{text}*\nI looked in {where} for {WHAT_MATCHES}. Try fewer or other words.")}]
+    text = f"Precedents for {quoted(found.words)}"
+    blocks: list[dict] = [{"type": "header", "text": plain(cut(f"🔎 {text}", 150))}]
+    for p in found.precedents:
+        link = links.get((p.channel, p.message_ts)) if p.message_ts else None
+        blocks.append({"type": "section", "text": mrkdwn(precedent_text(
+            p, task_name=task_names.get(p.task_type, p.task_type), link=link))})
+    more = ("More match than these: add a word to narrow it. " if found.more else "")
+    blocks.append(context(f"{more}Newest first, from {where}: {WHAT_MATCHES} (a settlement "
+                          "is the ruling that counts)."))
+    return text, fit(blocks, MESSAGE_BLOCKS, note="Cut to fit one message.")

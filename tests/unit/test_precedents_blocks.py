@@ -1,0 +1,59 @@
+"""The `/audit precedents` answer against Slack's limits (the sandbox's validator)."""
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.sandbox.blockkit import validate_message_blocks
+from bot.services.disputes import Review, Settlement
+from bot.services.precedents import MOST, Precedent, Precedents
+from bot.slack.precedents_blocks import precedents_message
+
+WHEN = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+NAMES = {"clinical": "Clinical NLP"}
+
+
+def _precedent(n: int, *, text: str, settled: bool = False) -> Precedent:
+    reviews = (Review("U0NURSE01", "major", "Unsafe advice", text),
+               Review("U0MDOCTOR", "pass", None, None))
+    return Precedent(
+        sample_id=n, task_type="clinical", trainer="U0TRAINER1", week="2026-W48",
+        position=n % 5, count=5, channel="C0CLINICAL", message_ts=f"1796014396.{n:06d}",
+        ruled_at=WHEN, reviews=reviews,
+        settlement=Settlement("U0MANAGER1", "minor", text, WHEN) if settled else None)
+
+
+def _found(*precedents: Precedent, words: tuple[str, ...] = ("dose",),
+           more: bool = False) -> Precedents:
+    return Precedents(words=words, task_types=("clinical",), precedents=precedents, more=more)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=6000), st.booleans())
+def test_the_most_precedents_with_long_texts_stay_within_a_messages_limits(text, settled):
+    found = _found(*(_precedent(n, text=text, settled=settled) for n in range(MOST)),
+                   words=(text[:300],) * 3, more=True)
+    _, blocks = precedents_message(found, task_names=NAMES, links={})
+    assert validate_message_blocks(blocks) == []
+    assert len(blocks) <= 50
+
+
+def test_a_precedent_links_its_sample_and_shows_the_ruling_and_open_disputes():
+    settled = _precedent(1, text="Kidney function was normal: a minor slip.", settled=True)
+    disputed = _precedent(2, text="Ibuprofen with CKD <stage 3> & more.")
+    links = {("C0CLINICAL", settled.message_ts or ""): "https://slack.test/p1"}
+    text, blocks = precedents_message(_found(settled, disputed, more=True), task_names=NAMES,
+                                      links=links)
+    body = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert text == "Precedents for “dose”"
+    assert "<https://slack.test/p1|2026-W48 · sample 2 of 5>" in body
+    assert "⚖️ *Settled* by <@U0MANAGER1>: 🟡 Minor issue — Kidney function" in body
+    assert "⚖️ _Disputed" in body and "&lt;stage 3&gt; &amp; more" in body
+    assert "add a word to narrow it" in blocks[-1]["elements"][0]["text"]
+
+
+def test_no_precedents_says_what_was_searched_where():
+    text, blocks = precedents_message(_found(words=("50%", "<b>")), task_names=NAMES, links={})
+    assert text == "No precedents for “50% &lt;b&gt;”."
+    assert "Clinical NLP" in blocks[0]["text"]["text"]
