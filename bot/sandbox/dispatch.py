@@ -18,6 +18,7 @@ from bot.sandbox.faults import Faults
 from bot.sandbox.params import Params, parse_body, redacted
 from bot.sandbox.records import Call
 from bot.sandbox.responses import post_to_response_url
+from bot.sandbox.socket_mode import SocketModeHub
 from bot.sandbox.state import ApiError, RateLimited, Workspace
 
 Method = Callable[[Workspace, Params], dict[str, Any]]
@@ -27,6 +28,8 @@ METHODS: dict[str, Method] = {
     **api_views.METHODS,
     **api_files.METHODS,
 }
+# Methods that take the app-level token (xapp-…) and no other; every other method refuses it.
+APP_TOKEN_METHODS = {"apps.connections.open"}
 JSON_TYPE = "application/json; charset=utf-8"
 log = logging.getLogger("bot.sandbox")
 
@@ -47,11 +50,14 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 class Dispatcher:
     """Serves Web API calls and response_url posts against one workspace."""
 
-    def __init__(self, *, ws: Workspace, lock: threading.RLock, faults: Faults, token: str) -> None:
+    def __init__(self, *, ws: Workspace, lock: threading.RLock, faults: Faults, token: str,
+                 app_token: str, socket_mode: SocketModeHub) -> None:
         self.ws = ws
         self.lock = lock
         self.faults = faults
         self.token = token
+        self.app_token = app_token
+        self.socket_mode = socket_mode
         self.calls: list[Call] = []
 
     def web_api(
@@ -75,15 +81,18 @@ class Dispatcher:
     def _run(
         self, method: str, values: dict[str, Any], authorization: str
     ) -> tuple[Outcome, str | None]:
+        app_level = method in APP_TOKEN_METHODS
         handler = METHODS.get(method)
-        if handler is None:
+        if handler is None and not app_level:
             raise ApiError("unknown_method")
         token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
         token = token or str(values.get("token") or "")
         if not token:
             raise ApiError("not_authed")
-        if token != self.token:
+        if token not in (self.token, self.app_token):
             raise ApiError("invalid_auth")
+        if (token == self.app_token) != app_level:
+            raise ApiError("not_allowed_token_type")
         channels = self._channels_of(values)
         fault = self.faults.take(method, channels, kinds=("fail", "ratelimit"))
         if fault is not None and fault.kind == "ratelimit":
@@ -91,6 +100,9 @@ class Dispatcher:
             return _json(429, {"ok": False, "error": "ratelimited"}, retry), "ratelimit"
         if fault is not None:
             return _json(fault.status, {"ok": False, "error": fault.error}), "fail"
+        if app_level:  # apps.connections.open: the one app-level method
+            return _json(200, {"ok": True, "url": self.socket_mode.open_url()}), None
+        assert handler is not None
         with self.lock:
             try:
                 answer = handler(self.ws, Params(values))

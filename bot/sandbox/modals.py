@@ -23,14 +23,19 @@ class ModalActions(SlackTransport):
     def __init__(
         self,
         *,
-        app_url: str,
-        signing_secret: str,
         sandbox: SlackSandbox,
+        app_url: str = "",
+        signing_secret: str = "",
+        socket_mode: bool = False,
         team_id: str = TEAM_ID,
         api_app_id: str = APP_ID,
         verification_token: str = "sandbox-verification-token",
         timeout: float = 10.0,
     ) -> None:
+        """Over HTTP to `app_url` signed with `signing_secret`; or, with `socket_mode`, as
+        envelopes over the app's Socket Mode connections to `sandbox`."""
+        if not socket_mode and not (app_url and signing_secret):
+            raise ValueError("app_url and signing_secret are needed unless socket_mode=True")
         super().__init__(
             app_url=app_url,
             signing_secret=signing_secret,
@@ -39,6 +44,7 @@ class ModalActions(SlackTransport):
             verification_token=verification_token,
             bot_user_id=sandbox.bot_user_id,
             timeout=timeout,
+            socket=sandbox.socket_mode if socket_mode else None,
         )
         self.sandbox = sandbox
 

@@ -9,7 +9,10 @@ It validates what Slack validates (auth, channels, threads, Block Kit limits, tr
 view hashes), rate-limits chat.postMessage per channel, can inject faults (`fail_next`,
 `ratelimit_next`, `accept_then_fail`, `set_latency`) and records everything: `calls`,
 `messages`, `thread`, `ephemerals`, `dms`, `views`, `home`, `responses`. Record getters
-return copies. Interaction payloads are sent by `bot.sandbox.driver.SlackDriver`.
+return copies. Interaction payloads are sent by `bot.sandbox.driver.SlackDriver`, as signed
+HTTP requests or, for an app in Socket Mode (`app_token`, ``apps.connections.open``), as
+envelopes over the app's WebSocket connections (`socket_mode`, see
+`bot.sandbox.socket_mode`).
 """
 
 import threading
@@ -24,7 +27,8 @@ from bot.sandbox.faults import Fault, Faults
 from bot.sandbox.httpd import SandboxHTTPServer
 from bot.sandbox.queries import Queries
 from bot.sandbox.ratelimit import Buckets
-from bot.sandbox.records import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
+from bot.sandbox.records import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
+from bot.sandbox.socket_mode import SocketModeHub
 from bot.sandbox.state import Workspace
 
 
@@ -45,6 +49,7 @@ class SlackSandbox(Queries):
         self,
         *,
         bot_token: str = "xoxb-sandbox",
+        app_token: str = "xapp-sandbox",
         users: dict[str, str] | None = None,
         channels: dict[str, str] | None = None,
         post_rate_per_sec: float = 1.0,
@@ -53,12 +58,15 @@ class SlackSandbox(Queries):
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket_mode = SocketModeHub(app_id=APP_ID)
         self._lock = threading.RLock()
         limiter = Buckets(rate_per_sec=post_rate_per_sec, burst=post_burst, clock=clock)
         self._ws = Workspace(clock=clock, wall_clock=wall_clock, post_limiter=limiter)
         self._faults = Faults()
         self._dispatcher = Dispatcher(
-            ws=self._ws, lock=self._lock, faults=self._faults, token=bot_token
+            ws=self._ws, lock=self._lock, faults=self._faults, token=bot_token,
+            app_token=app_token, socket_mode=self.socket_mode,
         )
         self._server: SandboxHTTPServer | None = None
         for user_id, name in (users or {}).items():
@@ -77,6 +85,7 @@ class SlackSandbox(Queries):
         return self
 
     def stop(self) -> None:
+        self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

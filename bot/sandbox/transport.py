@@ -1,12 +1,17 @@
-"""Signed HTTP requests to a Slack app, as Slack sends them (base of `SlackDriver`).
+"""What Slack sends a Slack app, as Slack sends it (base of `SlackDriver`).
 
     transport = SlackTransport(app_url=url, signing_secret=secret)
     transport.event({"type": "app_mention", ...}, retry_num=1)
     transport.send(body, content_type="application/json", signature="wrong")
 
-Signing is Slack's v0 scheme: ``X-Slack-Request-Timestamp`` and
+Over HTTP, signing is Slack's v0 scheme: ``X-Slack-Request-Timestamp`` and
 ``X-Slack-Signature: v0=HMAC_SHA256(secret, "v0:{ts}:{body}")``. `signature` may be "valid",
 "missing" or "wrong"; `timestamp_offset` shifts the timestamp (e.g. -400 is stale).
+
+With `socket` (a `SocketModeHub`), slash commands, interactions and events go out as Socket
+Mode envelopes instead, and the app's ack (its `payload`, where the envelope accepts one)
+comes back as the response body. Socket Mode has no signatures: the app-level token that
+opened the connection is the proof, so `signature` and `timestamp_offset` do not apply.
 """
 
 import json
@@ -20,6 +25,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.records import APP_ID, BOT_USER_ID, TEAM_ID
+from bot.sandbox.socket_mode import EnvelopeType, NoConnection, SocketModeHub
 
 Signature = Literal["valid", "missing", "wrong"]
 ACK_DEADLINE_SECONDS = 3.0
@@ -57,8 +63,12 @@ class SlackTransport:
         verification_token: str = "sandbox-verification-token",
         bot_user_id: str = BOT_USER_ID,
         timeout: float = 10.0,
+        socket: SocketModeHub | None = None,
     ) -> None:
         self.app_url = app_url
+        self.socket = socket
+        # How long an envelope waits for the app to (re)connect before Slack gives up.
+        self.socket_connect_wait = 10.0
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.api_app_id = api_app_id
@@ -108,12 +118,46 @@ class SlackTransport:
         return DriverResponse(status, text, got, time.monotonic() - started)
 
     def send_form(self, fields: dict[str, str], **opts: Any) -> DriverResponse:
+        """A slash command: form fields over HTTP, a ``slash_commands`` envelope in Socket
+        Mode (whose ack payload is the answer, as the HTTP body would be)."""
+        if self.socket is not None:
+            return self.send_envelope("slash_commands", dict(fields), accepts_response=True)
         form = urlencode(fields)
         return self.send(form, content_type="application/x-www-form-urlencoded", **opts)
 
     def send_payload(self, payload: dict[str, Any], **opts: Any) -> DriverResponse:
-        """An interactivity request: form field ``payload`` holding the JSON."""
+        """An interactivity request: form field ``payload`` holding the JSON over HTTP, an
+        ``interactive`` envelope in Socket Mode (view submissions may answer in the ack)."""
+        if self.socket is not None:
+            accepts = payload.get("type") in ("view_submission", "block_suggestion")
+            return self.send_envelope("interactive", payload, accepts_response=accepts)
         return self.send_form({"payload": json.dumps(payload)}, **opts)
+
+    def send_envelope(
+        self,
+        kind: EnvelopeType,
+        payload: dict[str, Any],
+        *,
+        accepts_response: bool,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> DriverResponse:
+        """Sends one Socket Mode envelope and waits for its ack (up to `timeout`).
+
+        Status 200 when acked, with the ack's payload as the body where the envelope accepts
+        one; 0 when nothing acked in time; 503 when the app has no connection open.
+        """
+        if self.socket is None:
+            raise RuntimeError("this transport speaks HTTP; pass socket= for Socket Mode")
+        try:
+            ack = self.socket.send(kind, payload, accepts_response_payload=accepts_response,
+                                   retry_attempt=retry_attempt, retry_reason=retry_reason,
+                                   wait=self.timeout, connect_wait=self.socket_connect_wait)
+        except NoConnection as error:
+            return DriverResponse(503, str(error), {}, 0.0)
+        body = json.dumps(ack.payload) if ack.payload else ""
+        headers = {"X-Envelope-Id": ack.envelope.envelope_id}
+        return DriverResponse(200 if ack.acked else 0, body, headers, ack.elapsed)
 
     def event(
         self,
@@ -146,6 +190,10 @@ class SlackTransport:
             "is_ext_shared_channel": False,
             "authorizations": [authorization],
         }
+        if self.socket is not None:
+            return self.send_envelope("events_api", envelope, accepts_response=False,
+                                      retry_attempt=retry_num or 0,
+                                      retry_reason=retry_reason if retry_num else "")
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}

@@ -1,4 +1,6 @@
-"""A real Bolt app behind WSGI, driven by SlackDriver and talking to the sandbox.
+"""A real Bolt app, driven by SlackDriver and talking to the sandbox, both ways Slack reaches
+an app: behind WSGI (signed HTTP requests) and behind Bolt's SocketModeHandler (envelopes over
+the sandbox's Socket Mode WebSocket).
 
 Proves the driver's requests pass Bolt's signature check and parse as Slack's do, and that
 Bolt's client calls (WebClient, respond) land in the sandbox.
@@ -10,6 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
@@ -54,8 +57,15 @@ def build_app(sandbox: SlackSandbox, grade_modal: dict) -> App:
     return app
 
 
-@pytest.fixture
-def driver(sandbox: SlackSandbox, grade_modal: dict) -> Iterator[SlackDriver]:
+@pytest.fixture(params=["http", "socket_mode"])
+def driver(request: pytest.FixtureRequest, sandbox: SlackSandbox,
+           grade_modal: dict) -> Iterator[SlackDriver]:
+    if request.param == "socket_mode":
+        socket = SocketModeHandler(build_app(sandbox, grade_modal), sandbox.app_token)
+        socket.connect()
+        yield SlackDriver(sandbox=sandbox, socket_mode=True)
+        socket.close()
+        return
     handler = SlackRequestHandler(build_app(sandbox, grade_modal))
     server: WSGIServer = make_server("127.0.0.1", 0, handler, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
@@ -66,6 +76,8 @@ def driver(sandbox: SlackSandbox, grade_modal: dict) -> Iterator[SlackDriver]:
 
 
 def test_bolt_refuses_bad_signatures(driver: SlackDriver, sandbox: SlackSandbox) -> None:
+    if driver.socket is not None:
+        pytest.skip("Socket Mode has no signatures: the app-level token opened the socket")
     assert driver.slash_command("U0NURSE1", "status", signature="wrong").status == 401
     assert driver.slash_command("U0NURSE1", "status", timestamp_offset=-400).status == 401
     assert sandbox.responses() == []
