@@ -5,6 +5,8 @@ Usage::
     ctx = AppContext.build(settings, workspace, clock=SystemClock())
     bolt = create_app(ctx)
     web = create_web_app(bolt, ctx)   # bot.web: /slack/events, /healthz
+
+    bolt = create_app(ctx, socket_mode=True)   # envelopes come through bot.socket_front
 """
 
 from slack_bolt import App
@@ -14,11 +16,15 @@ from bot.context import AppContext
 from bot.logs import ContextExecutor
 
 
-def create_app(ctx: AppContext) -> App:
+def create_app(ctx: AppContext, *, socket_mode: bool = False) -> App:
     settings = ctx.settings
-    settings.require("slack_bot_token", "slack_signing_secret")
+    settings.require("slack_bot_token")
+    if not socket_mode:
+        settings.require("slack_signing_secret")
     app = App(
-        signing_secret=settings.slack_signing_secret,
+        signing_secret=settings.slack_signing_secret or None,
+        # Socket Mode has no signatures: the app-level token that opened the socket is the proof.
+        request_verification_enabled=not socket_mode,
         client=ctx.client,
         # Listeners ack first and keep working after the HTTP response has gone out.
         process_before_response=False,

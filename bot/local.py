@@ -8,7 +8,8 @@ Usage::
     local.stop()
 
 The app is the real one (signed HTTP in through waitress, Web API calls out through
-slack_sdk to the sandbox's URL); only the URLs are local.
+slack_sdk to the sandbox's URL); only the URLs are local. With ``socket_mode=True`` it opens a
+Socket Mode connection to the sandbox instead, and the driver sends envelopes over it.
 """
 
 import threading
@@ -30,6 +31,7 @@ from bot.sandbox.server import SlackSandbox
 from bot.services.audit import AuditSummary
 from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
 from bot.slack.pacing import Pace
+from bot.socket_front import SocketModeFront, connect_socket_mode
 from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
 from bot.workspace import Workspace
 from schedules.weekly_audit import run_weekly_audit
@@ -46,6 +48,7 @@ class LocalBot:
     url: str
     server: Any
     thread: threading.Thread
+    front: SocketModeFront | None = None
 
     def ingest(self, records: Iterable[dict[str, Any]]) -> IngestReport:
         trainers, task_types = roster_from_workspace(self.ctx.workspace)
@@ -71,6 +74,11 @@ class LocalBot:
         return [m for m in self.sandbox.messages(channel) if m.thread_ts]
 
     def stop(self, *, keep_sandbox: bool = False) -> None:
+        if self.front is not None:
+            # The socket closes at once; slack_sdk then joins its reader threads, which can
+            # take seconds: nothing is left for them to do, so don't wait.
+            threading.Thread(target=self.front.close, name="socket-mode-close",
+                             daemon=True).start()
         self.ctx.outbox.stop()
         stop_server(self.server)
         self.thread.join(5)
@@ -81,9 +89,10 @@ class LocalBot:
 
 def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
                     sandbox: SlackSandbox, worker: bool = True,
-                    outbox_backoff: float = 0.05) -> LocalBot:
+                    outbox_backoff: float = 0.05, socket_mode: bool = False) -> LocalBot:
     settings = load_settings({
         "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": sandbox.app_token,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": sandbox.url,
         "DATABASE_URL": str(engine.url),
@@ -93,13 +102,19 @@ def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
     pace = Pace(per_second=sandbox.post_rate_per_sec, burst=sandbox.post_burst)
     ctx = AppContext.build(settings, workspace, clock=clock, engine=engine,
                            outbox_backoff=outbox_backoff, pace=pace)
-    server = make_server(create_web_app(create_app(ctx), ctx), host="127.0.0.1", port=0)
+    bolt = create_app(ctx, socket_mode=socket_mode)
+    front = connect_socket_mode(bolt, sandbox.app_token) if socket_mode else None
+    server = make_server(create_web_app(None if socket_mode else bolt, ctx), host="127.0.0.1",
+                         port=0)
     thread = threading.Thread(target=server.run, name="auditbot-http", daemon=True)
     thread.start()
     if worker:
         ctx.outbox.start(interval=0.05)
     url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    driver = SlackDriver(app_url=url + EVENTS_PATH, signing_secret=SIGNING_SECRET,
-                         sandbox=sandbox)
+    if socket_mode:
+        driver = SlackDriver(sandbox=sandbox, socket_mode=True)
+    else:
+        driver = SlackDriver(app_url=url + EVENTS_PATH, signing_secret=SIGNING_SECRET,
+                             sandbox=sandbox)
     return LocalBot(ctx=ctx, sandbox=sandbox, driver=driver, url=url, server=server,
-                    thread=thread)
+                    thread=thread, front=front)

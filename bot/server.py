@@ -5,6 +5,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 from typing import Any
 
@@ -14,12 +15,16 @@ from bot import metrics
 from bot.app import create_app
 from bot.context import AppContext
 from bot.logs import log_context
-from bot.web import create_web_app, make_server, stop_server
+from bot.socket_front import connect_socket_mode
+from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
 
 log = logging.getLogger(__name__)
 
 
 def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
+    """Runs until SIGTERM/SIGINT. Over HTTP, Slack reaches ``/slack/events`` on PORT; in
+    Socket Mode the bot connects out to Slack and PORT serves only health, metrics and the
+    ingest API (so probes and the pipeline work the same either way)."""
     try:
         identity = ctx.client.auth_test()
     except SlackApiError as error:
@@ -27,7 +32,18 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
                   error.response.get("error"))
         return 2
     log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
-    bolt = create_app(ctx) if not socket_mode else _socket_app(ctx)
+    bolt = create_app(ctx, socket_mode=socket_mode)
+    front = None
+    if socket_mode:
+        try:
+            front = connect_socket_mode(bolt, ctx.settings.slack_app_token or "")
+        except SlackApiError as error:
+            log.error("SLACK_APP_TOKEN was refused by %s: %s (it needs an app-level token "
+                      "with connections:write)", ctx.settings.slack_api_url,
+                      error.response.get("error"))
+            return 2
+        log.info("Socket Mode connected; port %s serves /healthz, /metrics and the ingest "
+                 "API", ctx.settings.port)
     ctx.outbox.start()
     log.info("outbox worker %s started", ctx.outbox.owner)
     jobs = None
@@ -38,26 +54,34 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
             jobs = start_scheduler(ctx)
         _observe_jobs(jobs)
     stopping = threading.Event()
-    try:
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+    server = make_server(create_web_app(None if socket_mode else bolt, ctx), host="0.0.0.0",
+                         port=ctx.settings.port)
 
-            handler = SocketModeHandler(bolt, ctx.settings.slack_app_token)
-            _on_sigterm(lambda: (stopping.set(), handler.close()))
-            handler.start()
-        else:
-            server = make_server(create_web_app(bolt, ctx), host="0.0.0.0",
-                                 port=ctx.settings.port)
-            _on_sigterm(lambda: (stopping.set(), stop_server(server)))
-            log.info("listening on port %s at /slack/events", ctx.settings.port)
-            try:
-                server.run()
-            except OSError:
-                if not stopping.is_set():
-                    raise
-            server.task_dispatcher.shutdown(timeout=10)  # let requests in flight finish
+    def stop() -> None:
+        stopping.set()
+        if front is not None:
+            front.close()  # no new envelopes; Slack sends them to another connection
+        stop_server(server)
+
+    _on_sigterm(stop)
+    try:
+        if not socket_mode:
+            log.info("listening on port %s at %s", ctx.settings.port, EVENTS_PATH)
+        try:
+            server.run()
+        except OSError:
+            if not stopping.is_set():
+                raise
+        server.task_dispatcher.shutdown(timeout=10)  # let requests in flight finish
     finally:
         # Stop taking work, then let the outbox finish what it holds (leases hand back the rest).
+        if front is not None and not stopping.is_set():
+            front.close()
+        # Listeners still working after their ack (a grade being saved, a modal opening)
+        # finish before the process goes.
+        executor = bolt.listener_runner.listener_executor
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.shutdown(wait=True)
         if jobs is not None:
             jobs.shutdown(wait=True)
         ctx.outbox.stop()
@@ -84,17 +108,6 @@ def _observed(job_id: str, func: Callable[..., None]) -> Callable[..., None]:
                 raise
             metrics.JOB_RUNS.labels(job=job_id, outcome="ok").inc()
     return run
-
-
-def _socket_app(ctx: AppContext):  # type: ignore[no-untyped-def]
-    from slack_bolt import App
-
-    import handlers
-
-    app = App(client=ctx.client,
-              process_before_response=False, token_verification_enabled=False)
-    handlers.register(app, ctx)
-    return app
 
 
 def _on_sigterm(stop) -> None:  # type: ignore[no-untyped-def]

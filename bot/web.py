@@ -26,24 +26,11 @@ EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
 
-def create_web_app(bolt: App, ctx: AppContext) -> Flask:
+def create_web_app(bolt: App | None, ctx: AppContext) -> Flask:
+    """`bolt` None: no Slack route (Socket Mode), only health, metrics and ingest."""
     web = Flask("auditbot")
-    slack = SlackRequestHandler(bolt)
-
-    @web.post(EVENTS_PATH)
-    def slack_events() -> Response:
-        # Every line logged for this request, here and in the listener after the ack,
-        # carries its id; Slack's own retry headers say when it is a redelivery.
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
-        started = time.perf_counter()
-        with log_context(request_id=request_id):
-            response = slack.handle(request)
-            # With process_before_response=False the response is the ack.
-            elapsed = time.perf_counter() - started
-            log.info("slack request answered %s in %.0f ms", response.status_code,
-                     elapsed * 1000)
-        metrics.ACK_SECONDS.observe(elapsed)
-        return response
+    if bolt is not None:
+        _add_slack_route(web, SlackRequestHandler(bolt))
 
     @web.get("/metrics")
     def prometheus_metrics() -> Response:
@@ -61,6 +48,23 @@ def create_web_app(bolt: App, ctx: AppContext) -> Flask:
 
     register_ingest(web, ctx)
     return web
+
+
+def _add_slack_route(web: Flask, slack: SlackRequestHandler) -> None:
+    @web.post(EVENTS_PATH)
+    def slack_events() -> Response:
+        # Every line logged for this request, here and in the listener after the ack,
+        # carries its id; Slack's own retry headers say when it is a redelivery.
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+        started = time.perf_counter()
+        with log_context(request_id=request_id):
+            response = slack.handle(request)
+            # With process_before_response=False the response is the ack.
+            elapsed = time.perf_counter() - started
+            log.info("slack request answered %s in %.0f ms", response.status_code,
+                     elapsed * 1000)
+        metrics.ACK_SECONDS.observe(elapsed)
+        return response
 
 
 def make_server(web: Flask, *, host: str, port: int,

@@ -64,8 +64,17 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def bot(engine: Engine, workspace: Workspace, clock: FixedClock) -> Iterator[RunningBot]:
-    running = start_bot(engine=engine, workspace=workspace, clock=clock)
+def transport() -> str:
+    """How Slack reaches the bot: "http" (signed requests); a module may override this
+    fixture with params ["http", "socket_mode"] to run its tests both ways."""
+    return "http"
+
+
+@pytest.fixture
+def bot(engine: Engine, workspace: Workspace, clock: FixedClock,
+        transport: str) -> Iterator[RunningBot]:
+    running = start_bot(engine=engine, workspace=workspace, clock=clock,
+                        socket_mode=transport == "socket_mode")
     try:
         yield running
         rejected = [c for c in running.sandbox.calls()

@@ -12,9 +12,10 @@ RunningBot = LocalBot
 
 
 def start_bot(*, engine: Engine, workspace: Workspace, clock: FixedClock,
-              sandbox: SlackSandbox | None = None, worker: bool = True) -> LocalBot:
+              sandbox: SlackSandbox | None = None, worker: bool = True,
+              socket_mode: bool = False) -> LocalBot:
     if sandbox is None:
         sandbox = SlackSandbox(bot_token=BOT_TOKEN, users=dict(USERS), channels=dict(CHANNELS))
         sandbox.start()
     return start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox,
-                           worker=worker)
+                           worker=worker, socket_mode=socket_mode)

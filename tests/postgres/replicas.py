@@ -42,18 +42,24 @@ class Replica:
             raise AssertionError(f"{self.name} ignored SIGTERM\n{self.log()}") from None
 
 
-def start_replica(cwd: Path, name: str, *, sandbox: SlackSandbox, signing_secret: str,
-                  scheduler: bool = True) -> Replica:
-    """`auditbot serve` in ``cwd`` (its .env names the database and the sandbox)."""
+def start_replica(cwd: Path, name: str, *, sandbox: SlackSandbox, signing_secret: str = "",
+                  scheduler: bool = True, socket_mode: bool = False) -> Replica:
+    """`auditbot serve` in ``cwd`` (its .env names the database and the sandbox); with
+    `socket_mode`, ``serve --socket-mode`` and a driver that sends envelopes."""
     port = free_port()
     log_path = cwd / f"{name}.log"
     args = ["serve"] if scheduler else ["serve", "--no-scheduler"]
+    if socket_mode:
+        args.append("--socket-mode")
     with log_path.open("wb") as log:
         process = subprocess.Popen(command(*args), cwd=cwd, env=child_env(PORT=str(port)),
                                    stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    driver = SlackDriver(app_url=f"{url}/slack/events", signing_secret=signing_secret,
-                         sandbox=sandbox)
+    if socket_mode:
+        driver = SlackDriver(sandbox=sandbox, socket_mode=True)
+    else:
+        driver = SlackDriver(app_url=f"{url}/slack/events", signing_secret=signing_secret,
+                             sandbox=sandbox)
     return Replica(name, process, url, driver, log_path)
 
 

@@ -1,4 +1,5 @@
-"""Reviewers grading in the thread, as Slack delivers it: signed clicks and modal submissions."""
+"""Reviewers grading in the thread, as Slack delivers it: clicks and modal submissions as
+signed HTTP requests and, for a bot in Socket Mode, as envelopes over its WebSocket."""
 
 import time
 from datetime import timedelta
@@ -21,6 +22,12 @@ from tests.factories import (
     week_of_records,
 )
 from tests.harness import RunningBot
+
+
+@pytest.fixture(params=["http", "socket_mode"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return request.param
+
 
 EXPLANATION = "Recommends ibuprofen although the patient has stated CKD stage 3."
 
@@ -152,7 +159,9 @@ def test_managers_may_grade(bot, replies):
     assert _grades(bot)[0].reviewer == MANAGER
 
 
-def test_a_forged_submission_is_refused_with_401_and_changes_nothing(bot, replies):
+def test_a_forged_submission_is_refused_with_401_and_changes_nothing(bot, replies, transport):
+    if transport == "socket_mode":
+        pytest.skip("Socket Mode has no signatures: the app-level token opened the socket")
     sample = _trainer_replies(bot, TRAINER1)[0]
     for signature, offset in (("missing", 0), ("wrong", 0), ("valid", -400)):
         response = bot.driver.click(NURSE, sample, "Pass", channel=CLINICAL_CHANNEL,

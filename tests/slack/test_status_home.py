@@ -1,5 +1,6 @@
 """The App Home per viewer, within Slack's 100 blocks however large the team, and refreshed
-after changes once per viewer (coalesced), as Slack shows it."""
+after changes once per viewer (coalesced), as Slack shows it. Every test runs with the
+app_home_opened event sent over HTTP and as a Socket Mode envelope."""
 
 import time
 
@@ -28,6 +29,11 @@ from tests.factories import (
 )
 from tests.harness import RunningBot
 from tests.status_support import buttons, shown
+
+
+@pytest.fixture(params=["http", "socket_mode"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 def _home(bot: RunningBot, user: str) -> dict:
