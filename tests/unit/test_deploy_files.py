@@ -27,3 +27,23 @@ def test_the_image_serves_as_the_auditbot_command_and_checks_health():
     assert 'ENTRYPOINT ["auditbot"]' in dockerfile and 'CMD ["serve"]' in dockerfile
     assert "/healthz" in dockerfile
     assert "USER auditbot" in dockerfile
+
+
+def test_the_two_manifests_differ_only_in_how_slack_reaches_the_bot():
+    http = yaml.safe_load((REPO / "manifest.yml").read_text(encoding="utf-8"))
+    socket = yaml.safe_load((REPO / "manifest.socket-mode.yml").read_text(encoding="utf-8"))
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert socket["settings"]["socket_mode_enabled"] is True
+    url = "https://auditbot.example.com/slack/events"
+    assert http["settings"]["event_subscriptions"]["request_url"] == url
+    assert http["settings"]["interactivity"]["request_url"] == url
+    assert all(command["url"] == url for command in http["features"]["slash_commands"])
+    # In Socket Mode nothing names a URL; everything else is the same app.
+    assert "request_url" not in socket["settings"]["event_subscriptions"]
+    assert "request_url" not in socket["settings"]["interactivity"]
+    for command in http["features"]["slash_commands"]:
+        del command["url"]
+    del http["settings"]["event_subscriptions"]["request_url"]
+    del http["settings"]["interactivity"]["request_url"]
+    http["settings"]["socket_mode_enabled"] = True
+    assert socket == http
