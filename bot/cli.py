@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="a full audit week in a local Slack sandbox")
     demo.add_argument("--keep", action="store_true", help="keep the demo's database")
+    demo.add_argument("--socket-mode", action="store_true",
+                      help="Slack reaches the bot over Socket Mode, not signed HTTP")
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -225,7 +227,7 @@ def _policy_simulate(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(args: argparse.Namespace, _settings: Settings) -> int:
     from bot.demo import run_demo
 
-    return run_demo(keep=args.keep)
+    return run_demo(keep=args.keep, socket_mode=args.socket_mode)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """`auditbot demo`: a full audit week in the local Slack sandbox, printed as people saw it.
 
-It runs the real bot (HTTP in, Web API out) against ``bot.sandbox`` on a fresh SQLite
-database: loads ``examples/auditbot.toml`` and generated outputs, runs the weekly audit,
-lets simulated reviewers click and type, and prints the channel threads, the modal, the
-refusals and the week's tallies.
+It runs the real bot (signed HTTP in, or Socket Mode envelopes with ``--socket-mode``; Web
+API out) against ``bot.sandbox`` on a fresh SQLite database: loads
+``examples/auditbot.toml`` and generated outputs, runs the weekly audit, lets simulated
+reviewers click and type, and prints the channel threads, the modal, the refusals and the
+week's tallies.
 """
 
 import logging
@@ -45,7 +46,7 @@ OUTPUT_ID = re.compile(r"`(out-[^`]+)`")
 WIDTH = 96
 
 
-def run_demo(*, keep: bool = False) -> int:
+def run_demo(*, keep: bool = False, socket_mode: bool = False) -> int:
     started = time.monotonic()
     # The demo prints what people see; the bot's own INFO logs would drown it.
     logging.getLogger().setLevel(logging.WARNING)
@@ -56,9 +57,11 @@ def run_demo(*, keep: bool = False) -> int:
     upgrade(engine)
     sandbox = SlackSandbox(bot_token=BOT_TOKEN, users=_people(workspace),
                            channels=_channels(workspace)).start()
-    local = start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox)
+    local = start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox,
+                            socket_mode=socket_mode)
     try:
-        _title("auditbot demo: an audit week in a local Slack sandbox")
+        _title("auditbot demo: an audit week in a local Slack sandbox"
+               + (" (Socket Mode)" if socket_mode else ""))
         _history(local, workspace, workdir)
         records = _ingest(local, workspace, workdir)
         _audit(local, workspace)
@@ -197,8 +200,10 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
     driver.wait_for(lambda: _graded(local) >= before + expected, timeout=30)
     local.deliver()
     if verbose:
-        print(f"\n{expected} samples graded through signed button clicks and modal "
-              "submissions; every sample message was updated to show its grade.")
+        how = ("button clicks and modal submissions sent as Socket Mode envelopes"
+               if driver.socket is not None else "signed button clicks and modal submissions")
+        print(f"\n{expected} samples graded through {how}; every sample message was updated "
+              "to show its grade.")
     return expected
 
 
@@ -218,6 +223,11 @@ def _refusals(local: LocalBot, workspace: Workspace) -> None:
         seen = local.driver.wait_for(
             lambda: local.sandbox.ephemerals(user=reviewer)[before:])
         print(f"{NAMES.get(reviewer, reviewer)} grades their own output  →  “{seen[-1].text}”")
+    if local.driver.socket is not None:
+        opened = len(local.sandbox.calls("apps.connections.open"))
+        print(f"Socket Mode: no request signatures; the bot opened its {opened} connection(s) "
+              "with its app-level token")
+        return
     forged = local.driver.click("U0NURSE01", reply, "Pass", channel=task_type.channel,
                                 signature="wrong")
     print(f"A request with a forged signature  →  HTTP {forged.status}, nothing changes")

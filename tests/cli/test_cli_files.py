@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.db import head_revisions
 from tests.cli.helpers import EXAMPLE_CONFIG, auditbot, to_toml, write_env, write_jsonl
 from tests.factories import TRAINER1, TRAINER2, output_record, workspace_data
@@ -276,13 +278,19 @@ def test_ingest_of_a_file_it_cannot_read_is_a_clear_error_and_exits_2(upgraded: 
 # demo ---------------------------------------------------------------------------------------
 
 
-def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", [(), ("--socket-mode",)], ids=["http", "socket_mode"])
+def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(
+        tmp_path: Path, transport: tuple[str, ...]) -> None:
     # A user's .env pointing at a real Slack and a real database must not matter to the demo.
     write_env(tmp_path, DATABASE_URL="sqlite:///mine.db", SLACK_BOT_TOKEN="xoxb-real",
               SLACK_API_URL="http://127.0.0.1:9/api/")
-    run = auditbot(tmp_path, "demo", timeout=60)
+    run = auditbot(tmp_path, "demo", *transport, timeout=90)
     assert run.returncode == 0, run.log
     out = run.stdout
+    if transport:
+        assert "sent as Socket Mode envelopes" in out and "(Socket Mode)" in out, run.log
+    else:
+        assert "A request with a forged signature  →  HTTP 401" in out, run.log
     for header in ("1. This week's trainer outputs arrive", "2. The weekly audit runs",
                    "4. Reviewers grade in the threads", "7. The week in numbers",
                    "8. The weak trainer's quality fell"):
