@@ -7,7 +7,7 @@ unique constraint on its natural key; services insert and treat ``IntegrityError
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -66,10 +66,16 @@ class Sample(SQLModel, table=True):
 
 
 class Grade(SQLModel, table=True):
-    """A reviewer's current grade of a sample: one row per reviewer and sample, latest wins."""
+    """A reviewer's current grade of a sample: one row per reviewer and sample, latest wins.
+
+    On a double review each reviewer takes a ``slot`` (1 or 2, unique per sample), so two
+    people grading at once cannot both become the second reviewer; ``None`` elsewhere.
+    """
 
     __tablename__ = "grade"
-    __table_args__ = (UniqueConstraint("sample_id", "reviewer", name="uq_grade_reviewer"),)
+    __table_args__ = (UniqueConstraint("sample_id", "reviewer", name="uq_grade_reviewer"),
+                      UniqueConstraint("sample_id", "slot", name="uq_grade_slot"),
+                      CheckConstraint("slot IN (1, 2)", name="ck_grade_slot"))
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)
@@ -79,6 +85,7 @@ class Grade(SQLModel, table=True):
     explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
     updated_at: datetime
+    slot: int | None = None  # double review: which of its two reviews this is
 
 
 class GradeEvent(SQLModel, table=True):

@@ -9,7 +9,9 @@ Usage (the caller commits)::
 
 A grade is one row per reviewer and sample (unique), so a retried or doubled submission
 updates that row to the same content and changes nothing; every real change is appended
-to ``grade_event``.
+to ``grade_event``. A double review has two slots (``Grade.slot``, unique per sample): a
+new reviewer takes a free one, so of two people grading the second review at the same
+moment one gets it and the other is refused like any third reviewer.
 """
 
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from bot.workspace import Workspace
 
 GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
 MIN_EXPLANATION = 20
+DOUBLE_REVIEW_SLOTS = (1, 2)
 
 
 class ConflictOfInterest(AuditbotError):
@@ -82,9 +85,13 @@ def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) ->
     # next click changes their own grade; a third person is refused once both are in.
     if (record.sample.needs_double_review and len(record.graders) >= 2
             and user not in record.graders):
-        raise ConflictOfInterest(
-            "This sample already has its two reviews. If they disagree, a manager settles "
-            "it (`/audit disputes`).")
+        raise _both_reviews_in()
+
+
+def _both_reviews_in() -> ConflictOfInterest:
+    return ConflictOfInterest(
+        "This sample already has its two reviews. If they disagree, a manager settles "
+        "it (`/audit disputes`).")
 
 
 def grade_problems(grade: str, *, category: str | None, explanation: str | None,
@@ -123,7 +130,8 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
     changed = _upsert(session, sample_id=sample_id, reviewer=reviewer, grade=grade,
-                      category=category, explanation=explanation, now=now)
+                      category=category, explanation=explanation, now=now,
+                      double_review=record.sample.needs_double_review)
     if changed:
         session.add(GradeEvent(sample_id=sample_id, reviewer=reviewer, grade=grade,
                                category=category, explanation=explanation, recorded_at=now))
@@ -135,9 +143,12 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
 
 
 def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
-            category: str | None, explanation: str | None, now: datetime) -> bool:
+            category: str | None, explanation: str | None, now: datetime,
+            double_review: bool) -> bool:
     """Make the reviewer's current grade this one; True if anything changed."""
-    for _ in range(2):
+    # Each failed insert means someone else's row is now there to see: the same click
+    # delivered twice (their own row), or another reviewer taking slot 1, then slot 2.
+    for _ in range(len(DOUBLE_REVIEW_SLOTS) + 2):
         # Locked on PostgreSQL, so two replicas handling the same resubmitted click cannot
         # both see the old grade and both append a history event (SQLite serialises anyway).
         current = session.exec(
@@ -153,15 +164,26 @@ def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
             current.updated_at = now
             session.add(current)
             return True
+        slot = _free_slot(session, sample_id=sample_id) if double_review else None
         try:
             with session.begin_nested():
                 session.add(Grade(sample_id=sample_id, reviewer=reviewer, grade=grade,
                                   category=category, explanation=explanation,
-                                  created_at=now, updated_at=now))
+                                  created_at=now, updated_at=now, slot=slot))
             return True
         except IntegrityError:
-            continue  # a concurrent delivery of the same click inserted first: compare again
+            continue  # a concurrent grade took the row or the slot first: look again
     raise RuntimeError("grade upsert did not settle")  # pragma: no cover
+
+
+def _free_slot(session: Session, *, sample_id: int) -> int:
+    """The first double-review slot nobody holds; refused when both are taken (someone
+    else became the second reviewer since this reviewer's click was checked)."""
+    taken = set(session.exec(select(Grade.slot).where(Grade.sample_id == sample_id)).all())
+    free = [slot for slot in DOUBLE_REVIEW_SLOTS if slot not in taken]
+    if not free:
+        raise _both_reviews_in()
+    return free[0]
 
 
 def sample_grades(session: Session, sample_id: int) -> list[Grade]:

@@ -1,5 +1,6 @@
 """Double review, disputes, calibration and the managers' alerts, end to end through Slack."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlmodel import Session, select
 from bot.models import Grade
 from bot.sandbox.blockkit import validate_message_blocks
 from bot.sandbox.records import Message
+from bot.services.grading import record_grade
 from bot.services.standings import trainer_standing
 from bot.workspace import Workspace
 from handlers.disputes import disputes_answer
@@ -117,6 +119,21 @@ def test_the_first_reviewer_cannot_fill_the_second_slot(bot):
         if len(bot.sandbox.ephemerals(user=MANAGER)) >= 2 else None)
     assert len(refusals) == 2 and bot.sandbox.views(MANAGER) == []
     assert len(_grades(bot)) == 2
+
+
+def test_a_click_racing_another_second_review_is_refused_with_the_reason(bot):
+    sample = _replies(bot)[0]
+    bot.driver.click(NURSE, sample, "Pass", channel=CLINICAL_CHANNEL)
+    [first] = bot.driver.wait_for(lambda: _grades(bot))
+    with Session(bot.ctx.engine) as rival:  # another replica, mid-way through its grade
+        record_grade(rival, bot.ctx.workspace, sample_id=first.sample_id, reviewer=MANAGER,
+                     grade="pass", category=None, explanation=None, now=NOW)
+        bot.driver.click(DOCTOR, sample, "Pass", channel=CLINICAL_CHANNEL)
+        time.sleep(1)  # the doctor's grade gets as far as the store, and waits there
+        rival.commit()
+    refusal = _ephemeral(bot, DOCTOR, "two reviews")
+    assert refusal.thread_ts == sample.thread_ts
+    assert [g.reviewer for g in _grades(bot)] == [NURSE, MANAGER]
 
 
 def test_a_reviewer_never_grades_a_trainer_they_lead(bot):
