@@ -10,8 +10,8 @@ Usage::
 
 How it scales: a dispatcher hands the head of every channel with due work to a small thread
 pool, one item per channel at a time, so channels proceed in parallel while each keeps its
-order. Posts to one channel are paced (``Pace``: about one a second, as Slack allows), so a
-big audit spreads out instead of collecting 429s.
+order. Posts to one channel are paced (``Pace``: about one a second, as Slack allows, kept in
+the store so replicas share it), so a big audit spreads out instead of collecting 429s.
 
 How "exactly once" holds:
 - only the worker that wins ``claim`` sends an item; a lease returns it if that worker dies;
@@ -98,7 +98,7 @@ class OutboxWorker:
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         # 5xx and network errors: 2 s, 4 s, 8 s … (factor 1.0), capped at MAX_BACKOFF.
         self._backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
-        self._pacer = ChannelPacer(pace)
+        self._pacer = ChannelPacer(engine, pace)
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
         # Channels with an item being delivered by this process, and per channel the last
@@ -196,6 +196,8 @@ class OutboxWorker:
             read_at = self._finishes
         with Session(self._engine, expire_on_commit=False) as session:
             heads = store.channel_heads(session, now=self._clock.now())
+        post_channels = [h.channel for h in heads if h.kind in POST_KINDS]
+        waits = self._pacer.ready_in(post_channels) if post_channels else {}
         paced: float | None = None
         with self._lock:
             for head in heads:
@@ -205,7 +207,9 @@ class OutboxWorker:
                 if channel in self._in_flight or self._stale(channel, item_id, read_at):
                     continue
                 if head.kind in POST_KINDS:
-                    wait = self._pacer.ready_in(channel)
+                    # The slot is taken here, for every replica at once (a post that turns
+                    # out to be another worker's, or already posted, wastes one: safe side).
+                    wait = waits.get(channel, 0.0) or self._pacer.take(channel)
                     if wait > 0:
                         paced = wait if paced is None else min(paced, wait)
                         continue
@@ -284,8 +288,6 @@ class OutboxWorker:
                 self._retry(item, after=0.0, error="lease too short to send",
                             in_doubt=was_in_doubt)
                 return "deferred"
-            if write.is_post:
-                self._pacer.take(item.channel)
             response = self._client.api_call(write.method, json=write.args)
             posted_in = response.get("channel") or write.args.get("channel")
         except NotReady as waiting:

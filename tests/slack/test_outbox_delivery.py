@@ -12,6 +12,8 @@ from bot.db import session_scope
 from bot.models import OutboxItem
 from bot.sandbox import SlackSandbox
 from bot.services.outbox import FailedDelivery, failed_deliveries, retry_failed
+from bot.slack.delivery import OutboxWorker, outbox_client
+from bot.slack.pacing import Pace
 from bot.workspace import Workspace
 from tests.factories import (
     CHANNELS,
@@ -65,6 +67,39 @@ def test_channels_are_delivered_side_by_side_each_in_order(paced_bot: RunningBot
     for channel in (CLINICAL_CHANNEL, LEGAL_CHANNEL):
         for numbers in _sample_numbers(paced_bot, channel).values():
             assert numbers == [f"Sample {i} of 5" for i in range(1, 6)]
+
+
+def test_two_replicas_draining_together_keep_to_one_channel_pace(
+        engine: Engine, workspace: Workspace, clock: FixedClock):
+    # Slack's limit, sped up x10: posts beyond it are answered 429. The bot paces itself one
+    # post of burst inside it (a slot is taken a moment before the request reaches Slack).
+    pace = Pace(per_second=10, burst=2)
+    sandbox = SlackSandbox(bot_token="xoxb-sandbox", users=dict(USERS), channels=dict(CHANNELS),
+                           post_rate_per_sec=pace.per_second, post_burst=pace.burst + 1).start()
+    bot = start_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox,
+                    worker=False)
+    replicas = [OutboxWorker(engine=engine, client=outbox_client("xoxb-sandbox", sandbox.url),
+                             workspace=workspace, clock=clock, backoff_factor=0.05, pace=pace)
+                for _ in range(2)]
+    try:
+        now = clock.now()
+        bot.ingest(week_of_records(now, count=8))
+        bot.ingest(week_of_records(now, trainer=NURSE, count=6))
+        bot.run_audit(deliver=False)
+        for replica in replicas:
+            replica.start(interval=0.02)
+        bot.driver.wait_for(lambda: len(bot.thread_replies(CLINICAL_CHANNEL)) == 10, timeout=30)
+    finally:
+        for replica in replicas:
+            replica.stop()
+        bot.stop()
+    posts = sandbox.calls("chat.postMessage")
+    assert sum(1 for c in posts if c.ok) == 2 + 10
+    # Both replicas posted, and together they never went past the channel's pace.
+    with Session(engine) as session:
+        owners = {i.lease_owner for i in session.exec(select(OutboxItem)).all()}
+    assert owners == {r.owner for r in replicas}
+    assert [c for c in posts if c.status == 429] == []
 
 
 @pytest.mark.parametrize("setup, error", [

@@ -1,0 +1,62 @@
+"""The pace in the store: replicas taking slots for one channel share one pace."""
+
+import threading
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.db import session_scope
+from bot.services.channel_pace import Pace, ready_in, try_take
+
+PACE = Pace(per_second=2.0, burst=3)
+
+
+def _take(engine: Engine, channel: str, now: float) -> float:
+    with session_scope(engine) as session:
+        return try_take(session, channel, now=now, pace=PACE)
+
+
+def test_two_replicas_taking_in_turn_get_one_burst_between_them(engine):
+    # Each "replica" is its own session; they alternate, as two dispatchers would.
+    granted = [_take(engine, "C1", 100.0) == 0.0 for _ in range(6)]
+    assert granted == [True, True, True, False, False, False]
+    assert _take(engine, "C1", 100.5) == 0.0
+    assert _take(engine, "C1", 100.5) > 0
+
+
+def test_a_refused_take_changes_nothing_and_names_the_wait(engine):
+    for _ in range(3):
+        _take(engine, "C1", 100.0)
+    with Session(engine) as session:
+        assert ready_in(session, ["C1", "C2"], now=100.0, pace=PACE) == {"C1": 0.5, "C2": 0.0}
+    assert _take(engine, "C1", 100.25) == 0.25
+    assert _take(engine, "C1", 100.25) == 0.25  # the refusal did not move the arrival time
+
+
+def test_channels_are_paced_independently(engine):
+    for _ in range(3):
+        _take(engine, "C1", 100.0)
+    assert _take(engine, "C2", 100.0) == 0.0
+    with Session(engine) as session:
+        assert ready_in(session, [], now=100.0, pace=PACE) == {}
+
+
+def test_replicas_racing_for_one_channel_take_exactly_a_burst(engine):
+    # Eight dispatchers ask at the same instant; the conditional UPDATE lets three through.
+    start = threading.Barrier(8)
+    results: list[float] = []
+    lock = threading.Lock()
+
+    def replica() -> None:
+        start.wait()
+        wait = _take(engine, "C0RACE", 500.0)
+        with lock:
+            results.append(wait)
+
+    threads = [threading.Thread(target=replica) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(results) == 8
+    assert results.count(0.0) == PACE.burst
