@@ -4,7 +4,7 @@ It runs the real bot (signed HTTP in, or Socket Mode envelopes with ``--socket-m
 API out) against ``bot.sandbox`` on a fresh SQLite database: loads
 ``examples/auditbot.toml`` and generated outputs, runs the weekly audit, lets simulated
 reviewers click and type, and prints the channel threads, the modal, the refusals and the
-week's tallies.
+week's numbers per trainer (from ``bot.services.standings``).
 """
 
 import logging
@@ -29,7 +29,7 @@ from bot.sandbox.render import render_message, render_view
 from bot.sandbox.server import SlackSandbox
 from bot.services.audit import audit_week
 from bot.services.ingest import ingest, read_records, roster_from_workspace
-from bot.services.tally import week_tallies
+from bot.services.standings import week_standings
 from bot.workspace import Workspace, load_workspace
 from schedules.escalation_check import run_escalation_check
 
@@ -246,15 +246,16 @@ def _tallies(local: LocalBot, workspace: Workspace) -> None:
     week = audit_week(workspace, local.ctx.clock.now())
     _section(f"7. The week in numbers ({week})")
     with Session(local.ctx.engine) as session:
-        tallies = week_tallies(session, workspace, iso_week=week)
+        standings = week_standings(session, workspace, iso_week=week)
     print(f"{'trainer':<10}{'task type':<11}{'graded':>7}{'pass':>6}{'minor':>6}{'major':>6}"
           f"{'score':>7}{'threshold':>11}")
-    for t in tallies:
-        flag = "  ⚠ below threshold" if t.below_threshold else ""
-        score = f"{t.score:.2f}" if t.score is not None else "–"
-        print(f"{NAMES.get(t.trainer, t.trainer):<10}{t.task_type:<11}{t.graded:>7}"
-              f"{t.counts['pass']:>6}{t.counts['minor']:>6}{t.counts['major']:>6}"
-              f"{score:>7}{t.threshold:>11.2f}{flag}")
+    for (trainer, task_type), s in standings.items():
+        below = s.score is not None and s.score < s.threshold
+        flag = "  ⚠ below threshold" if below else ""
+        score = f"{s.score:.2f}" if s.score is not None else "–"
+        print(f"{NAMES.get(trainer, trainer):<10}{task_type:<11}{s.graded:>7}"
+              f"{s.counts['pass']:>6}{s.counts['minor']:>6}{s.counts['major']:>6}"
+              f"{score:>7}{s.threshold:>11.2f}{flag}")
 
 
 def _escalation(local: LocalBot, workspace: Workspace) -> None:

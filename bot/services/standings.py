@@ -4,6 +4,7 @@ Usage::
 
     current = trainer_standing(session, workspace, trainer="U0T1", task_type="clinical", now=now)
     current.state   # "ok" | "watch" | "escalate" | "insufficient"
+    week = week_standings(session, workspace, iso_week="2026-W48")   # one week alone
 """
 
 from collections import defaultdict
@@ -103,6 +104,22 @@ def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, ta
     samples, records = window_samples(session, workspace, trainer=trainer,
                                       task_type=task_type, weeks=weeks)
     return standing(samples, policy, weeks=weeks), records
+
+
+def week_standings(session: Session, workspace: Workspace, *,
+                   iso_week: str) -> dict[tuple[str, str], Standing]:
+    """Each trainer audited in ``iso_week``: the standing over that week alone, by
+    (trainer, task type) in that order. The samples count as in the window (no calibration
+    items, no open disputes, a settled one with its settled grade)."""
+    pairs = session.exec(select(AuditThread.trainer, AuditThread.task_type)
+                         .where(AuditThread.iso_week == iso_week).distinct()).all()
+    result = {}
+    for trainer, task_type in sorted(pairs):
+        samples, _ = window_samples(session, workspace, trainer=trainer, task_type=task_type,
+                                    weeks=[iso_week])
+        result[(trainer, task_type)] = standing(samples, workspace.task_type(task_type).policy,
+                                                weeks=[iso_week])
+    return result
 
 
 def worst(records: list[GradedRecord], limit: int = 3) -> list[GradedRecord]:
