@@ -25,20 +25,21 @@ with the settled grade.
 """
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.models import AuditThread, Grade, Sample
 from bot.models_consistency import DisputeSettlement
 from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
+from bot.services.reviews import Review, samples_with_reviews
 from bot.workspace import Workspace
 
 WHOLE_STEP = 2  # rank distance: Pass vs Major error
@@ -50,14 +51,6 @@ class AlreadySettled(AuditbotError):
 
 class NotDisputed(AuditbotError):
     pass
-
-
-@dataclass(frozen=True)
-class Review:
-    reviewer: str
-    grade: str
-    category: str | None
-    explanation: str | None
 
 
 @dataclass(frozen=True)
@@ -227,31 +220,17 @@ def _already(settlement: Settlement) -> AlreadySettled:
                           f"{GRADE_LABELS[settlement.grade]}.")
 
 
-def _views(session: Session, *where: object) -> list[DisputeView]:
-    rows = session.exec(
-        select(Sample, AuditThread, TrainerOutput.id, Grade)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .join(Grade, col(Grade.sample_id) == Sample.id)
-        .where(*where)  # type: ignore[arg-type]
-        .order_by(col(AuditThread.iso_week), col(Sample.id), col(Grade.created_at),
-                  col(Grade.id))
-    ).all()
-    meta: dict[int, tuple[Sample, AuditThread, str]] = {}
-    reviews: dict[int, list[Review]] = defaultdict(list)
-    for sample, thread, output_id, grade in rows:
-        meta[sample.id or 0] = (sample, thread, output_id)
-        reviews[sample.id or 0].append(
-            Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
-    settled = settlements(session, meta)
+def _views(session: Session, *where: ColumnElement[bool]) -> list[DisputeView]:
+    found = samples_with_reviews(session, *where)
+    settled = settlements(session, found)
     views = []
-    for sample_id, (sample, thread, output_id) in meta.items():
-        given = reviews[sample_id]
-        if sample_id not in settled and not is_disagreement(r.grade for r in given):
+    for sample_id, s in found.items():
+        if sample_id not in settled and not is_disagreement(r.grade for r in s.reviews):
             continue
         views.append(DisputeView(
-            sample_id=sample_id, task_type=thread.task_type, trainer=thread.trainer,
-            week=thread.iso_week, position=sample.position, count=thread.sample_count,
-            output_id=output_id, channel=thread.channel, message_ts=sample.message_ts,
-            reviews=tuple(given), settlement=settled.get(sample_id)))
+            sample_id=sample_id, task_type=s.thread.task_type, trainer=s.thread.trainer,
+            week=s.thread.iso_week, position=s.sample.position, count=s.thread.sample_count,
+            output_id=s.sample.output_id, channel=s.thread.channel,
+            message_ts=s.sample.message_ts, reviews=s.reviews,
+            settlement=settled.get(sample_id)))
     return views

@@ -12,17 +12,18 @@ know gets a paragraph on what it does and whom to ask. Long lists come a page at
 the team.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.blind import revealed
 from bot.services.disputes import list_disputes
 from bot.services.escalation_view import EscalationOverview, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import Roles, roles_of
+from bot.services.reviews import samples_with_reviews
 from bot.services.scoring import Standing, standing
 from bot.services.standings import window_samples, window_weeks
 from bot.services.status import TeamStatus, team_status
@@ -163,39 +164,28 @@ def recent_graded(session: Session, workspace: Workspace, *, trainer: str,
     """The trainer's most recently graded samples (not calibration items, and not a double
     review still waiting for its second grade: that one stays blind)."""
     newest = func.max(Grade.updated_at).label("newest")
-    reviewers = func.count(func.distinct(Grade.reviewer))
     latest = session.exec(
         select(Sample.id, newest)
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .join(Grade, col(Grade.sample_id) == Sample.id)
-        .where(AuditThread.trainer == trainer, col(TrainerOutput.gold_grade).is_(None))
-        .group_by(col(Sample.id), col(Sample.needs_double_review))
-        .having((reviewers >= 2) | (col(Sample.needs_double_review) == False))  # noqa: E712
+        .where(AuditThread.trainer == trainer, col(TrainerOutput.gold_grade).is_(None),
+               revealed())
+        .group_by(col(Sample.id))
         .order_by(newest.desc()).limit(limit)
     ).all()
     ids = [sid for sid, _ in latest if sid is not None]
     if not ids:
         return ()
-    rows = session.exec(
-        select(Sample, AuditThread, Grade)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(Sample.id).in_(ids)).order_by(col(Grade.created_at))
-    ).all()
-    grades: dict[int, list[tuple[str, str, str | None, str | None]]] = defaultdict(list)
-    where: dict[int, tuple[Sample, AuditThread]] = {}
-    for sample, thread, grade in rows:
-        where[sample.id or 0] = (sample, thread)
-        grades[sample.id or 0].append((grade.reviewer, grade.grade, grade.category,
-                                       grade.explanation))
+    reviewed = samples_with_reviews(session, col(Sample.id).in_(ids))
     recent = []
     for sid in ids:
-        sample, thread = where[sid]
+        s = reviewed[sid]
         recent.append(RecentSample(
-            task_name=_name(workspace, thread.task_type), week=thread.iso_week,
-            position=sample.position, count=thread.sample_count, channel=thread.channel,
-            message_ts=sample.message_ts, grades=tuple(grades[sid])))
+            task_name=_name(workspace, s.thread.task_type), week=s.thread.iso_week,
+            position=s.sample.position, count=s.thread.sample_count, channel=s.thread.channel,
+            message_ts=s.sample.message_ts,
+            grades=tuple((r.reviewer, r.grade, r.category, r.explanation) for r in s.reviews)))
     return tuple(recent)
 
 

@@ -23,7 +23,6 @@ Words are matched with SQL ``LIKE`` (SQLAlchemy's ``icontains`` with ``autoescap
 only; PostgreSQL (``ILIKE``) folds every letter.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,14 +34,9 @@ from bot.clock import as_utc
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.services.blind import revealed
-from bot.services.disputes import (
-    Review,
-    Settlement,
-    is_disagreement,
-    settlements,
-    visible_task_types,
-)
+from bot.services.disputes import Settlement, is_disagreement, settlements, visible_task_types
 from bot.services.people import NotAllowed
+from bot.services.reviews import Review, samples_with_reviews
 from bot.workspace import Workspace
 
 SHOWN = 10
@@ -151,28 +145,16 @@ def _load(session: Session, ids: Sequence[int],
           when: dict[int, datetime]) -> tuple[Precedent, ...]:
     if not ids:
         return ()
-    rows = session.exec(
-        select(Sample, AuditThread, Grade)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(Sample.id).in_(ids))
-        .order_by(col(Grade.created_at), col(Grade.id))
-    ).all()
-    where: dict[int, tuple[Sample, AuditThread]] = {}
-    reviews: dict[int, list[Review]] = defaultdict(list)
-    for sample, thread, grade in rows:
-        where[sample.id or 0] = (sample, thread)
-        reviews[sample.id or 0].append(
-            Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
+    reviewed = samples_with_reviews(session, col(Sample.id).in_(ids))
     settled = settlements(session, ids)
     found = []
     for sid in ids:
-        if sid not in where:  # settled samples always have their grades; be safe anyway
+        if sid not in reviewed:  # settled samples always have their grades; be safe anyway
             continue
-        sample, thread = where[sid]
+        s = reviewed[sid]
         found.append(Precedent(
-            sample_id=sid, task_type=thread.task_type, trainer=thread.trainer,
-            week=thread.iso_week, position=sample.position, count=thread.sample_count,
-            channel=thread.channel, message_ts=sample.message_ts, ruled_at=when[sid],
-            reviews=tuple(reviews[sid]), settlement=settled.get(sid)))
+            sample_id=sid, task_type=s.thread.task_type, trainer=s.thread.trainer,
+            week=s.thread.iso_week, position=s.sample.position, count=s.thread.sample_count,
+            channel=s.thread.channel, message_ts=s.sample.message_ts, ruled_at=when[sid],
+            reviews=s.reviews, settlement=settled.get(sid)))
     return tuple(found)

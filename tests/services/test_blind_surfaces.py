@@ -4,12 +4,14 @@ the score; only its content stays hidden until the second review is in."""
 
 import csv
 import io
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from bot.models import Escalation
 from bot.services.escalation import check_trainer
 from bot.services.export import AWAITING, export_grades
+from bot.services.home import recent_graded
 from bot.services.standings import trainer_standing
 from bot.services.trainer_report import trainer_report
 from bot.slack.cards import escalation_card
@@ -107,3 +109,15 @@ def test_a_lone_first_grade_counts_towards_the_score_but_not_the_trainers_report
                             now=NOW).tasks
     assert [r.sample_id for r in task.worst] == [first.id, second.id]
     assert task.categories == (("Factual error", 4),)
+
+
+def test_newer_lone_first_grades_do_not_crowd_the_home_s_recent_samples(session: Session):
+    revealed, *blind = audited(session, DOUBLE, count=3)
+    earlier = NOW - timedelta(hours=2)
+    grade(session, DOUBLE, revealed, NURSE, "minor", now=earlier)
+    grade(session, DOUBLE, revealed, DOCTOR, "pass", now=earlier)
+    for sample in blind:  # graded since, once each: still blind
+        grade(session, DOUBLE, sample, NURSE, "major")
+    [recent] = recent_graded(session, DOUBLE, trainer=TRAINER1, limit=1)
+    assert (recent.position, [g[:2] for g in recent.grades]) == (
+        revealed.position, [(NURSE, "minor"), (DOCTOR, "pass")])
