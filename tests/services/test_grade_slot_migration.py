@@ -39,6 +39,6 @@ def test_existing_grades_get_their_slots_in_the_order_they_came_in(engine: Engin
         connection.execute(INSERT, {"sample": single.id, "reviewer": NURSE, "at": NOW})
 
     upgrade(engine)
-    assert current_revisions(engine) == head_revisions() == {"0007"}
+    assert current_revisions(engine) == head_revisions()
     assert _slots(engine, double.id or 0) == [(DOCTOR, 1), (NURSE, 2), (MANAGER, None)]
     assert _slots(engine, single.id or 0) == [(NURSE, None)]
