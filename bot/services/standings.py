@@ -16,16 +16,9 @@ from sqlmodel import Session, col, select
 from bot.clock import iso_week
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.disputes import dispute_outcomes
+from bot.services.reviews import Review
 from bot.services.scoring import GradedSample, Standing, standing
 from bot.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class ReviewerGrade:
-    reviewer: str
-    grade: str
-    category: str | None
-    explanation: str | None
 
 
 @dataclass(frozen=True)
@@ -39,7 +32,7 @@ class GradedRecord:
     channel: str
     message_ts: str | None
     output_id: str
-    grades: tuple[ReviewerGrade, ...]
+    grades: tuple[Review, ...]
     weight: float
 
 
@@ -67,19 +60,19 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
         .order_by(col(Sample.id), col(Grade.created_at))
     ).all()
     policy = workspace.task_type(task_type).policy
-    by_sample: dict[int, list[ReviewerGrade]] = defaultdict(list)
+    by_sample: dict[int, list[Review]] = defaultdict(list)
     meta: dict[int, tuple[Sample, AuditThread, str]] = {}
     for sample, thread, output_id, grade in rows:
         meta[sample.id or 0] = (sample, thread, output_id)
         if grade is not None:
             by_sample[sample.id or 0].append(
-                ReviewerGrade(grade.reviewer, grade.grade, grade.category, grade.explanation))
+                Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
     given = {sid: [g.grade for g in grades] for sid, grades in by_sample.items()}
     for sample_id, settled in dispute_outcomes(session, given).items():
         if settled is None:  # disputed: left out until a manager settles it
             del meta[sample_id], by_sample[sample_id]
         else:
-            by_sample[sample_id] = [ReviewerGrade(settled.manager, settled.grade, None,
+            by_sample[sample_id] = [Review(settled.manager, settled.grade, None,
                                                   settled.note)]
     samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
                             grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
