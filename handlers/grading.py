@@ -5,7 +5,13 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.context import AppContext
-from bot.services.grading import check_may_grade, grade_problems, load_sample, record_grade
+from bot.services.grading import (
+    GradeOutcome,
+    check_may_grade,
+    grade_problems,
+    load_sample,
+    record_grade,
+)
 from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
@@ -26,12 +32,8 @@ def register(app: App, ctx: AppContext) -> None:
             outcome = record_grade(session, ctx.workspace, sample_id=click.sample_id,
                                    reviewer=click.user, grade="pass", category=None,
                                    explanation=None, now=ctx.clock.now())
-        ctx.outbox.wake()
-        if outcome.changed:
-            check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-            after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type,
-                        user=click.user, channel=click.channel,
-                        thread_ts=click.thread_ts or click.message_ts)
+        _follow_up(ctx, outcome, user=click.user, channel=click.channel,
+                   thread_ts=click.thread_ts or click.message_ts)
 
     @after_ack
     def error_clicked(ack: Ack, body: dict[str, Any]) -> None:
@@ -73,12 +75,8 @@ def register(app: App, ctx: AppContext) -> None:
                                    reviewer=submission.user, grade=submission.grade,
                                    category=submission.category,
                                    explanation=submission.explanation, now=ctx.clock.now())
-        ctx.outbox.wake()
-        if outcome.changed:
-            check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-            after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type,
-                        user=submission.user, channel=submission.channel,
-                        thread_ts=submission.thread_ts)
+        _follow_up(ctx, outcome, user=submission.user, channel=submission.channel,
+                   thread_ts=submission.thread_ts)
 
     @app.action(Action.SHOW_FULL)
     @after_ack
@@ -90,3 +88,14 @@ def register(app: App, ctx: AppContext) -> None:
         ctx.client.views_open(trigger_id=click.trigger_id, view=full_output_modal(
             output_id=record.output.id, prompt=record.output.prompt,
             output=record.output.output))
+
+
+def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
+               thread_ts: str | None) -> None:
+    """What every recorded grade is followed by: its Slack writes go out and, if it changed
+    anything, the threshold check and the grader's note, disputes and alerts."""
+    ctx.outbox.wake()
+    if outcome.changed:
+        check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
+        after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
+                    channel=channel, thread_ts=thread_ts)
