@@ -2,10 +2,10 @@
 
 Usage::
 
-    wait = try_take(session, "C0CLINICAL", now=time.time(), pace=SLACK_PACE)
-    if wait == 0.0:
+    slot = try_take(session, "C0CLINICAL", now=time.time(), pace=SLACK_PACE)
+    if slot.wait == 0.0:
         ...                     # this replica may post to the channel now
-    waits = ready_in(session, ["C0CLINICAL", "C0LEGAL"], now=time.time(), pace=SLACK_PACE)
+    gcra(slot.tat, later, SLACK_PACE).wait   # what the channel's next post must wait, locally
 
 The rule is the generic cell rate algorithm (GCRA), a token bucket kept as one timestamp per
 channel: with ``interval = 1 / per_second`` and ``tolerance = (burst - 1) * interval``, a post
@@ -15,10 +15,9 @@ replicas cannot both take the last slot. ``now`` is wall-clock time (``time.time
 replica must read the same clock.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import Update, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -64,38 +63,47 @@ def gcra(tat: float | None, now: float, pace: Pace) -> Decision:
     return Decision(False, current, current - pace.tolerance - now)
 
 
-def try_take(session: Session, channel: str, *, now: float, pace: Pace) -> float:
-    """Takes a slot for one post to ``channel`` if the pace allows: 0.0, or the seconds to
-    wait (nothing taken). Commits nothing; the caller's transaction does."""
-    _ensure_row(session, channel, now)
+@dataclass(frozen=True)
+class Slot:
+    """The answer to one ask: ``wait`` 0.0 when the post may go (the slot is taken), else the
+    seconds until one may; ``tat`` the channel's arrival time after the ask."""
+
+    wait: float
+    tat: float
+
+
+def try_take(session: Session, channel: str, *, now: float, pace: Pace) -> Slot:
+    """Takes a slot for one post to ``channel`` if the pace allows (see `Slot`). One
+    conditional UPDATE in the common case; commits nothing (the caller's transaction does)."""
     row = col(ChannelPace.tat)
-    taken = session.execute(
-        update(ChannelPace)
-        .where(col(ChannelPace.channel) == channel, row <= now + pace.tolerance)
-        .values(tat=case((row > now, row), else_=now) + pace.interval))
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
-        return 0.0
-    tat = session.exec(select(ChannelPace.tat).where(ChannelPace.channel == channel)).one()
-    return gcra(tat, now, pace).wait
+    take = (update(ChannelPace)
+            .where(col(ChannelPace.channel) == channel, row <= now + pace.tolerance)
+            .values(tat=case((row > now, row), else_=now) + pace.interval))
+    tat: float | None = None
+    for _ in range(3):
+        taken = _taken_tat(session, take, channel)
+        if taken is not None:
+            return Slot(0.0, taken)
+        tat = session.exec(select(ChannelPace.tat).where(ChannelPace.channel == channel)).first()
+        if tat is not None:
+            decision = gcra(tat, now, pace)
+            if not decision.allowed:
+                return Slot(decision.wait, tat)
+            continue  # the row was committed after the UPDATE looked: take from it now
+        try:  # the channel's first post: another replica may be inserting it right now
+            with session.begin_nested():
+                session.execute(insert(ChannelPace).values(channel=channel,
+                                                           tat=now + pace.interval))
+            return Slot(0.0, now + pace.interval)
+        except IntegrityError:
+            continue  # it was: take from its row
+    # Replicas kept racing for this very slot: let them have it and come back after a beat.
+    return Slot(pace.interval, now if tat is None else tat)
 
 
-def ready_in(session: Session, channels: Iterable[str], *, now: float,
-             pace: Pace) -> dict[str, float]:
-    """Seconds until each channel may take a post (0.0: now), in one read."""
-    wanted = set(channels)
-    if not wanted:
-        return {}
-    rows = session.exec(select(ChannelPace.channel, ChannelPace.tat)
-                        .where(col(ChannelPace.channel).in_(wanted))).all()
-    tats = dict(rows)
-    return {channel: gcra(tats.get(channel), now, pace).wait for channel in wanted}
-
-
-def _ensure_row(session: Session, channel: str, now: float) -> None:
-    if session.get(ChannelPace, channel) is not None:
-        return
-    try:
-        with session.begin_nested():  # another replica may insert it at the same moment
-            session.execute(insert(ChannelPace).values(channel=channel, tat=now))
-    except IntegrityError:
-        pass
+def _taken_tat(session: Session, take: Update, channel: str) -> float | None:
+    if session.get_bind().dialect.update_returning:
+        return session.execute(take.returning(ChannelPace.tat)).scalar_one_or_none()
+    if session.execute(take).rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.exec(select(ChannelPace.tat).where(ChannelPace.channel == channel)).one()

@@ -57,6 +57,7 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
                               "request_timeout", "ratelimited"})
 MAX_BACKOFF = 300.0
 CLIENT_TIMEOUT = 15  # seconds; a send starts only with this much lease (and margin) left
+MAX_SLOT_WAIT = 5.0  # seconds a delivery thread waits for its channel's pace before deferring
 
 
 @dataclass
@@ -196,8 +197,6 @@ class OutboxWorker:
             read_at = self._finishes
         with Session(self._engine, expire_on_commit=False) as session:
             heads = store.channel_heads(session, now=self._clock.now())
-        post_channels = [h.channel for h in heads if h.kind in POST_KINDS]
-        waits = self._pacer.ready_in(post_channels) if post_channels else {}
         paced: float | None = None
         with self._lock:
             for head in heads:
@@ -207,9 +206,9 @@ class OutboxWorker:
                 if channel in self._in_flight or self._stale(channel, item_id, read_at):
                     continue
                 if head.kind in POST_KINDS:
-                    # The slot is taken here, for every replica at once (a post that turns
-                    # out to be another worker's, or already posted, wastes one: safe side).
-                    wait = waits.get(channel, 0.0) or self._pacer.take(channel)
+                    # Only a look here: the slot itself is taken just before the request
+                    # goes out (taken now, it could reach Slack late and bunch up).
+                    wait = self._pacer.ready_in(channel)
                     if wait > 0:
                         paced = wait if paced is None else min(paced, wait)
                         continue
@@ -282,6 +281,10 @@ class OutboxWorker:
                     log.info("outbox item %s was already posted (ts %s)", item.dedupe_key, found)
                     self._record_sent(item, found, write.args.get("channel"))
                     return "sent"
+            if write.is_post and not self._slot_for(item.channel):
+                self._retry(item, after=MAX_SLOT_WAIT, error="waiting for the channel's pace",
+                            in_doubt=was_in_doubt)
+                return "deferred"
             if leased_until - time.monotonic() < self._send_timeout + 1:
                 # Reconciling took most of the lease: sending now could outlive it and race
                 # the next worker. Hand it back; the doubt stays as it was.
@@ -331,6 +334,18 @@ class OutboxWorker:
         return "failed"
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _slot_for(self, channel: str) -> bool:
+        """Takes the channel's next post slot (shared with every replica), waiting for it up
+        to MAX_SLOT_WAIT seconds; False if other replicas keep it busy longer than that."""
+        deadline = time.monotonic() + MAX_SLOT_WAIT
+        while True:
+            wait = self._pacer.take(channel)
+            if wait == 0.0:
+                return True
+            if time.monotonic() + wait > deadline:
+                return False
+            time.sleep(wait)
 
     def _record_sent(self, item: OutboxItem, ts: str | None, channel: str | None) -> None:
         now = self._clock.now()

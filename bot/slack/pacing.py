@@ -3,9 +3,9 @@
 Usage::
 
     pacer = ChannelPacer(engine, Pace(per_second=1.0, burst=3))
-    waits = pacer.ready_in(["C0CLINICAL", "C0LEGAL"])  # seconds until each may post (0: now)
-    if pacer.take("C0CLINICAL") == 0.0:                # a slot is ours: post now
-        client.chat_postMessage(...)
+    if pacer.ready_in("C0CLINICAL") == 0.0:      # worth trying? (no store read)
+        if pacer.take("C0CLINICAL") == 0.0:      # a slot is ours, for every replica: post now
+            client.chat_postMessage(...)
 
 Slack allows about one ``chat.postMessage`` per second per channel *per app*, with short
 bursts, and answers 429 with ``Retry-After`` beyond that. The pace lives in the store
@@ -13,11 +13,11 @@ bursts, and answers 429 with ``Retry-After`` beyond that. The pace lives in the 
 to a channel no faster than one process would. A 429 still holds the channel in the store.
 """
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.db import session_scope
 from bot.services import channel_pace
@@ -32,13 +32,25 @@ class ChannelPacer:
         self.pace = pace
         self._engine = engine
         self._clock = clock  # wall-clock seconds: every replica must read the same time
+        self._known: dict[str, float] = {}  # channel -> arrival time as last seen in the store
+        self._lock = threading.Lock()
 
-    def ready_in(self, channels: Iterable[str]) -> dict[str, float]:
-        """Seconds until a post to each channel may go out (0.0: now)."""
-        with Session(self._engine) as session:
-            return channel_pace.ready_in(session, channels, now=self._clock(), pace=self.pace)
+    def ready_in(self, channel: str) -> float:
+        """Seconds until a post to ``channel`` may go out (0.0: now), as far as this process
+        knows without asking the store: other replicas can only make the real wait longer,
+        which `take` then finds out."""
+        with self._lock:
+            tat = self._known.get(channel)
+        return channel_pace.gcra(tat, self._clock(), self.pace).wait
 
     def take(self, channel: str) -> float:
-        """Claims a post to ``channel``: 0.0 if it may go now, else the seconds to wait."""
+        """Claims a post to ``channel`` in the store: 0.0 if it may go now, else the seconds
+        to wait (nothing claimed)."""
         with session_scope(self._engine) as session:
-            return channel_pace.try_take(session, channel, now=self._clock(), pace=self.pace)
+            # Begin first (on SQLite that waits for the write lock), then read the time: a
+            # slot stamped before a wait would let posts bunch up at Slack.
+            session.connection()
+            slot = channel_pace.try_take(session, channel, now=self._clock(), pace=self.pace)
+        with self._lock:
+            self._known[channel] = slot.tat
+        return slot.wait

@@ -3,17 +3,16 @@
 import threading
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.db import session_scope
-from bot.services.channel_pace import Pace, ready_in, try_take
+from bot.services.channel_pace import Pace, try_take
 
 PACE = Pace(per_second=2.0, burst=3)
 
 
 def _take(engine: Engine, channel: str, now: float) -> float:
     with session_scope(engine) as session:
-        return try_take(session, channel, now=now, pace=PACE)
+        return try_take(session, channel, now=now, pace=PACE).wait
 
 
 def test_two_replicas_taking_in_turn_get_one_burst_between_them(engine):
@@ -27,8 +26,7 @@ def test_two_replicas_taking_in_turn_get_one_burst_between_them(engine):
 def test_a_refused_take_changes_nothing_and_names_the_wait(engine):
     for _ in range(3):
         _take(engine, "C1", 100.0)
-    with Session(engine) as session:
-        assert ready_in(session, ["C1", "C2"], now=100.0, pace=PACE) == {"C1": 0.5, "C2": 0.0}
+    assert _take(engine, "C1", 100.0) == 0.5
     assert _take(engine, "C1", 100.25) == 0.25
     assert _take(engine, "C1", 100.25) == 0.25  # the refusal did not move the arrival time
 
@@ -37,8 +35,14 @@ def test_channels_are_paced_independently(engine):
     for _ in range(3):
         _take(engine, "C1", 100.0)
     assert _take(engine, "C2", 100.0) == 0.0
-    with Session(engine) as session:
-        assert ready_in(session, [], now=100.0, pace=PACE) == {}
+
+
+def test_a_slot_says_where_the_channel_stands(engine):
+    with session_scope(engine) as session:
+        first = try_take(session, "C1", now=100.0, pace=PACE)
+        second = try_take(session, "C1", now=100.0, pace=PACE)
+    assert (first.wait, first.tat) == (0.0, 100.5)
+    assert (second.wait, second.tat) == (0.0, 101.0)
 
 
 def test_replicas_racing_for_one_channel_take_exactly_a_burst(engine):
