@@ -54,8 +54,9 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
             jobs = start_scheduler(ctx)
         _observe_jobs(jobs)
     stopping = threading.Event()
-    server = make_server(create_web_app(None if socket_mode else bolt, ctx), host="0.0.0.0",
-                         port=ctx.settings.port)
+    web = (create_web_app(None, ctx, socket_connected=front.client.is_connected)
+           if front is not None else create_web_app(bolt, ctx))
+    server = make_server(web, host="0.0.0.0", port=ctx.settings.port)
 
     def stop() -> None:
         stopping.set()

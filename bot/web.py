@@ -10,6 +10,7 @@ Usage::
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from flask import Flask, Response, request
 from slack_bolt import App
@@ -26,8 +27,10 @@ EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)
 
 
-def create_web_app(bolt: App | None, ctx: AppContext) -> Flask:
-    """`bolt` None: no Slack route (Socket Mode), only health, metrics and ingest."""
+def create_web_app(bolt: App | None, ctx: AppContext, *,
+                   socket_connected: Callable[[], bool] | None = None) -> Flask:
+    """`bolt` None: no Slack route (Socket Mode), only health, metrics and ingest; then
+    `socket_connected` tells /healthz whether the Socket Mode link to Slack is up."""
     web = Flask("auditbot")
     if bolt is not None:
         _add_slack_route(web, SlackRequestHandler(bolt))
@@ -44,6 +47,10 @@ def create_web_app(bolt: App | None, ctx: AppContext) -> Flask:
                 connection.execute(text("SELECT 1"))
         except Exception as error:  # the process is up but cannot reach its store
             return {"ok": False, "error": f"database: {error.__class__.__name__}"}, 503
+        if socket_connected is not None and not socket_connected():
+            # Nothing reaches the bot while its link is down (a refresh takes under a second;
+            # a link that stays down, e.g. a revoked SLACK_APP_TOKEN, needs a person).
+            return {"ok": False, "error": "slack: no Socket Mode connection"}, 503
         return {"ok": True}, 200
 
     register_ingest(web, ctx)

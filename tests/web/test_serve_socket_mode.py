@@ -110,6 +110,17 @@ def test_serve_in_socket_mode_audits_and_takes_grades_over_the_socket(tmp_path, 
         assert all(e.acked and e.ack_seconds is not None and e.ack_seconds < 3
                    for e in sandbox.socket_mode.envelopes())
 
+        # The app token is revoked while the bot runs: the link drops and cannot come back,
+        # and /healthz says so until the token works again.
+        sandbox.fail_next("apps.connections.open", times=1000, status=200, error="invalid_auth")
+        sandbox.socket_mode.drop_connections()
+        health = f"{replica.url}/healthz"
+        down = driver.wait_for(lambda: (r := http_get(health))[0] == 503 and r, timeout=30)
+        assert "no Socket Mode connection" in down[1]
+        sandbox.clear_faults()
+        driver.wait_for(lambda: http_get(health)[0] == 200, timeout=40)
+        sandbox.socket_mode.wait_for_connections(1)
+
         replica.process.send_signal(signal.SIGTERM)
         assert replica.process.wait(timeout=20) == 0, replica.log()
         assert sandbox.socket_mode.connection_count() == 0
