@@ -3,6 +3,7 @@
 import time
 from datetime import timedelta
 
+import krippendorff
 import pytest
 from sqlmodel import Session, select
 
@@ -27,6 +28,7 @@ from tests.factories import (
     week_of_records,
 )
 from tests.harness import RunningBot
+from tests.status_support import ask, shown
 
 SETTLE_NOTE = "Ibuprofen with CKD stage 3 is unsafe: the doctor is right, a major error."
 
@@ -226,6 +228,11 @@ def test_managers_hear_once_a_week_that_reviewers_do_not_share_a_standard(bot):
     _submit_error(bot, DOCTOR, sample)  # the fourth double review: alpha is now known
     alert = _dm(bot, MANAGER, "do not share a standard")
     assert "cannot be trusted" in str(alert.blocks) and "4 double-reviewed" in str(alert.blocks)
+    # /audit status shows the same agreement: ordinal alpha over the four pairs (reviewers'
+    # grades pass=0, minor=1, major=2), computed here by the library from the raw pairs.
+    expected = krippendorff.alpha(reliability_data=[[0, 2, 0, 0], [2, 0, 1, 2]],
+                                  value_domain=[0, 1, 2], level_of_measurement="ordinal")
+    assert f"reviewer agreement {expected:.2f}" in shown(ask(bot, MANAGER, "status"))
     second = _replies(bot)[1]
     bot.driver.click(NURSE, second, "Pass", channel=CLINICAL_CHANNEL)
     _submit_error(bot, DOCTOR, second)

@@ -97,6 +97,7 @@ def test_status_shows_each_task_type(team: RunningBot):
     assert "Graded this week 5/5 · window 10/10" in text
     assert "Graded this week 0/3" in text and "Backlog 3" in text
     assert f"Watch: <@{TRAINER1}>" in text
+    assert text.count("reviewer agreement –") == 2  # no double reviews yet, so no alpha
     assert "failed for good" not in text
     assert len(answer.blocks) <= 50
 
@@ -184,6 +185,7 @@ def test_escalations_show_level_age_notified_and_acknowledged(team: RunningBot):
     audited_weeks(team, [["major"] * 5, ["major"] * 5])
     run_escalation_check(team.ctx, now=team.ctx.clock.now())
     team.deliver()
+    assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, DOCTOR, "status"))
     team.ctx.clock.advance(timedelta(hours=2))
     text = shown(ask(team, LEAD, "escalations"))
     assert f"*<@{TRAINER1}>* · Clinical NLP — level 1 of 2 · open 2h" in text
