@@ -1,5 +1,5 @@
-"""`auditbot jobs run weekly-audit` and `auditbot serve` as subprocesses, against a
-`SlackSandbox` started by the test (SLACK_API_URL points the child at it)."""
+"""`auditbot jobs run weekly-audit` / `escalation-check` and `auditbot serve` as subprocesses,
+against a `SlackSandbox` started by the test (SLACK_API_URL points the child at it)."""
 
 import json
 import signal
@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
+from bot.db import make_engine, session_scope
+from bot.models import Sample
 from bot.sandbox import Message, SlackDriver, SlackSandbox
+from bot.services.grading import record_grade
+from bot.workspace import load_workspace
 from tests.cli.conftest import BOT_TOKEN
 from tests.cli.helpers import (
     auditbot,
@@ -23,6 +29,8 @@ from tests.cli.helpers import (
 )
 from tests.factories import (
     CLINICAL_CHANNEL,
+    DOCTOR,
+    LEAD,
     LEGAL_CHANNEL,
     MANAGER,
     TRAINER1,
@@ -110,6 +118,39 @@ def test_jobs_run_refuses_an_out_of_date_schema_and_posts_nothing(
     assert "auditbot db upgrade" in run.stderr, run.log
     assert "Traceback" not in run.stderr, run.log
     assert sandbox.calls() == []
+
+
+# jobs run escalation-check ---------------------------------------------------------------------
+
+
+def test_jobs_run_escalation_check_notifies_the_lead_once(
+    upgraded: Path, sandbox: SlackSandbox
+) -> None:
+    slack_env(upgraded, sandbox)
+    write_jsonl(upgraded / "outputs.jsonl", week_of_records(datetime.now(UTC), count=4))
+    for args in (("ingest", "outputs.jsonl"), ("jobs", "run", "weekly-audit")):
+        assert (run := auditbot(upgraded, *args)).returncode == 0, run.log
+    # Reviewers grade the week in Slack; here their four Major errors go straight to the store.
+    engine = make_engine(f"sqlite:///{upgraded / 'auditbot.db'}")
+    workspace = load_workspace(upgraded / "auditbot.toml")
+    with session_scope(engine) as session:
+        for sample in session.exec(select(Sample)).all():
+            record_grade(session, workspace, sample_id=sample.id or 0, reviewer=DOCTOR,
+                         grade="major", category="Unsafe advice",
+                         explanation="Recommends ibuprofen despite CKD stage 3.",
+                         now=datetime.now(UTC))
+    engine.dispose()
+
+    run = auditbot(upgraded, "jobs", "run", "escalation-check")
+    assert run.returncode == 0, run.log
+    assert f"opened: {TRAINER1} · clinical" in run.stdout, run.log
+    assert "delivered; 0 still pending, 0 failed" in run.stdout, run.log
+    [notice] = [m for m in sandbox.dms(LEAD) if "Quality escalation" in m.text]
+    assert f"<@{TRAINER1}>" in shown(notice)
+
+    again = auditbot(upgraded, "jobs", "run", "escalation-check")
+    assert again.returncode == 0 and "opened:" not in again.stdout, again.log
+    assert len([m for m in sandbox.dms(LEAD) if "Quality escalation" in m.text]) == 1
 
 
 # serve --------------------------------------------------------------------------------------

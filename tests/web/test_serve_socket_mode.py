@@ -7,6 +7,7 @@ asks it to reconnect it does, and SIGTERM closes the socket and exits 0.
 """
 
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.db import make_engine
-from bot.models import Grade
+from bot.models import Grade, JobRun
 from bot.sandbox import Message, SlackDriver, SlackSandbox
 from tests.cli.helpers import auditbot, http_get, to_toml, write_env, write_jsonl
 from tests.conftest import POSTGRES_URL
@@ -161,6 +162,26 @@ def test_two_socket_mode_replicas_share_the_envelopes_and_grade_once(tmp_path, s
         assert len(sandbox.messages(CLINICAL_CHANNEL)) == 1 + 3
         clicks = [e for e in sandbox.socket_mode.envelopes() if e.type == "interactive"]
         assert {e.connection for e in clicks} == {1, 2} and all(e.acked for e in clicks)
+
+
+def test_serve_without_its_scheduler_runs_no_job_but_takes_commands(tmp_path, sandbox):
+    # The week's audit is due (a minute ago): a scheduler would catch it up at start.
+    _prepare(tmp_path, sandbox)
+    replica = start_replica(tmp_path, "front-only", sandbox=sandbox, socket_mode=True,
+                            scheduler=False)
+    try:
+        wait_healthy(replica)
+        answer = replica.driver.slash_command(NURSE, "help")
+        assert answer.status == 200 and "/audit status" in answer.body
+        time.sleep(2)  # what a scheduler would have done by now, had there been one
+        assert sandbox.calls("chat.postMessage") == []
+        engine = make_engine(f"sqlite:///{tmp_path / 'auditbot.db'}")
+        with Session(engine) as session:
+            assert session.exec(select(JobRun)).all() == []
+        engine.dispose()
+        assert replica.stop() == 0, replica.log()
+    finally:
+        _kill(replica)
 
 
 def _connection_opens(sandbox: SlackSandbox) -> int:
