@@ -103,7 +103,7 @@ def try_take(session: Session, channel: str, *, now: float, pace: Pace) -> Slot:
 
 def _taken_tat(session: Session, take: Update, channel: str) -> float | None:
     if session.get_bind().dialect.update_returning:
-        return session.execute(take.returning(ChannelPace.tat)).scalar_one_or_none()
+        return session.execute(take.returning(col(ChannelPace.tat))).scalar_one_or_none()
     if session.execute(take).rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.exec(select(ChannelPace.tat).where(ChannelPace.channel == channel)).one()

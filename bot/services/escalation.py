@@ -162,7 +162,7 @@ def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, u
     check_may_act(workspace, session, escalation, user)
     changed = session.execute(
         update(Escalation)
-        .where(col(Escalation.id) == escalation_id, Escalation.status == "open",
+        .where(col(Escalation.id) == escalation_id, col(Escalation.status) == "open",
                col(Escalation.acknowledged_at).is_(None))
         .values(acknowledged_by=user, acknowledged_at=now)
         .execution_options(synchronize_session=False)
@@ -254,7 +254,7 @@ def _close(session: Session, escalation: Escalation, *, status: str, by: str | N
            note: str, now: datetime) -> bool:
     changed = session.execute(
         update(Escalation)
-        .where(col(Escalation.id) == escalation.id, Escalation.status == "open")
+        .where(col(Escalation.id) == escalation.id, col(Escalation.status) == "open")
         .values(status=status, open_key=None, closed_by=by, closed_at=now, close_note=note)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
@@ -278,8 +278,9 @@ def _claim(session: Session, escalation: Escalation, **values: object) -> bool:
     """Move the escalation only if nobody else moved it since we read it."""
     changed = session.execute(
         update(Escalation)
-        .where(col(Escalation.id) == escalation.id, Escalation.level == escalation.level,
-               Escalation.reminders == escalation.reminders, Escalation.status == "open")
+        .where(col(Escalation.id) == escalation.id, col(Escalation.level) == escalation.level,
+               col(Escalation.reminders) == escalation.reminders,
+               col(Escalation.status) == "open")
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]

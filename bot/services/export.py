@@ -20,7 +20,8 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import blind_samples
@@ -47,8 +48,9 @@ def export_grades(session: Session, workspace: Workspace, *, weeks: int,
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS} (got {weeks})")
     window = window_weeks(workspace, now, weeks)
-    rows = session.exec(
-        select(AuditThread, Sample, TrainerOutput.id, TrainerOutput.gold_grade, Grade)
+    # SQLAlchemy's select(): SQLModel's is typed for at most four columns.
+    rows = session.execute(
+        select(AuditThread, Sample, col(TrainerOutput.id), col(TrainerOutput.gold_grade), Grade)
         .join(Sample, col(Sample.thread_id) == AuditThread.id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .join(Grade, col(Grade.sample_id) == Sample.id)

@@ -96,7 +96,7 @@ def mark_published(session: Session, *, user: str, seen: datetime | None,
     session.execute(update(HomeViewer).where(mine).values(published_at=now)
                     .execution_options(synchronize_session=False))
     if seen is not None:
-        session.execute(update(HomeViewer).where(mine, HomeViewer.dirty_since == seen)
+        session.execute(update(HomeViewer).where(mine, col(HomeViewer.dirty_since) == seen)
                         .values(dirty_since=None).execution_options(synchronize_session=False))
 
 
@@ -110,7 +110,8 @@ def take_feed(session: Session, workspace: Workspace, *, limit: int = FEED_BATCH
     if not items:
         return set()
     claimed = session.execute(
-        update(HomeFeed).where(col(HomeFeed.id) == feed.id, HomeFeed.last_outbox_id == start)
+        update(HomeFeed).where(col(HomeFeed.id) == feed.id,
+                               col(HomeFeed.last_outbox_id) == start)
         .values(last_outbox_id=max(i or 0 for i, _, _ in items))
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]

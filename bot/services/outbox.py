@@ -112,7 +112,7 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
         .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
         # A new item is due at once (it was owed at business time, which tests and the demo
         # may fix in the past or future); a retried one at its next attempt, in real time.
-        .where(or_(OutboxItem.attempts == 0, OutboxItem.next_attempt_at <= now))
+        .where(or_(col(OutboxItem.attempts) == 0, col(OutboxItem.next_attempt_at) <= now))
         .where(or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now))
         .order_by(col(OutboxItem.id))
     ).all()
@@ -123,7 +123,7 @@ def next_in_channel(session: Session, *, channel: str, after_id: int) -> OutboxI
     return session.exec(
         select(OutboxItem)
         .where(OutboxItem.channel == channel, OutboxItem.status == PENDING)
-        .where(OutboxItem.id > after_id)
+        .where(col(OutboxItem.id) > after_id)
         .order_by(col(OutboxItem.id))
         .limit(1)
     ).first()
@@ -143,8 +143,8 @@ def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,
     """
     claimable = and_(
         col(OutboxItem.id) == item.id,
-        OutboxItem.status == PENDING,
-        OutboxItem.in_doubt == item.in_doubt,
+        col(OutboxItem.status) == PENDING,
+        col(OutboxItem.in_doubt) == item.in_doubt,
         or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now),
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -284,7 +284,7 @@ def failed_deliveries(session: Session) -> list[FailedDelivery]:
     rows = session.exec(
         select(OutboxItem.channel, OutboxItem.last_error, func.count())
         .where(OutboxItem.status == FAILED)
-        .group_by(OutboxItem.channel, OutboxItem.last_error)
+        .group_by(col(OutboxItem.channel), col(OutboxItem.last_error))
     ).all()
     failures = [FailedDelivery(channel=channel, error=error or "unknown",
                                fix=fix_for(error or "unknown"), count=count)
@@ -298,9 +298,9 @@ def retry_failed(session: Session, *, channel: str | None = None) -> int:
     They keep their place (their ids), so a thread's parent still goes before its replies,
     and are due at once. Returns how many were put back; the caller commits.
     """
-    query = update(OutboxItem).where(OutboxItem.status == FAILED)
+    query = update(OutboxItem).where(col(OutboxItem.status) == FAILED)
     if channel is not None:
-        query = query.where(OutboxItem.channel == channel)
+        query = query.where(col(OutboxItem.channel) == channel)
     result = session.execute(
         query.values(status=PENDING, attempts=0, in_doubt=False, lease_until=None,
                      lease_owner=None)

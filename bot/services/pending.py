@@ -13,8 +13,8 @@ nobody graded it yet, or it is marked for double review and only someone else di
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case
-from sqlmodel import Session, col, func, select
+from sqlalchemy import case, select
+from sqlmodel import Session, col, func
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.workspace import Workspace
@@ -49,16 +49,18 @@ def pending_for(session: Session, workspace: Workspace, *, user: str, limit: int
     if not task_types:
         return PendingList(user=user, task_types=(), total=0, samples=())
     reviewers = func.count(func.distinct(Grade.reviewer))
-    mine = func.sum(case((Grade.reviewer == user, 1), else_=0))
+    mine = func.sum(case((col(Grade.reviewer) == user, 1), else_=0))
     needed = case((col(Sample.needs_double_review), 2), else_=1)
+    # SQLAlchemy's select(): SQLModel's is typed for at most four columns.
     query = (
-        select(Sample.id, AuditThread.task_type, AuditThread.trainer, AuditThread.iso_week,
-               Sample.position, AuditThread.sample_count, AuditThread.channel,
-               Sample.message_ts, AuditThread.created_at, reviewers)
+        select(col(Sample.id), col(AuditThread.task_type), col(AuditThread.trainer),
+               col(AuditThread.iso_week), col(Sample.position), col(AuditThread.sample_count),
+               col(AuditThread.channel), col(Sample.message_ts), col(AuditThread.created_at),
+               reviewers)
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(AuditThread.task_type).in_(task_types), TrainerOutput.trainer != user)
+        .where(col(AuditThread.task_type).in_(task_types), col(TrainerOutput.trainer) != user)
         .group_by(col(Sample.id), col(AuditThread.task_type), col(AuditThread.trainer),
                   col(AuditThread.iso_week), col(Sample.position), col(AuditThread.sample_count),
                   col(AuditThread.channel), col(Sample.message_ts), col(AuditThread.created_at),
@@ -67,11 +69,11 @@ def pending_for(session: Session, workspace: Workspace, *, user: str, limit: int
         .order_by(col(AuditThread.created_at), col(AuditThread.id), col(Sample.position))
     )
     if audited_before is not None:
-        query = query.where(AuditThread.created_at < audited_before)
+        query = query.where(col(AuditThread.created_at) < audited_before)
     led = [t.user for t in workspace.trainers if t.lead == user]
     if led:  # a lead never grades the trainers they lead (grading refuses it)
         query = query.where(col(AuditThread.trainer).not_in(led))
-    rows = session.exec(query).all()
+    rows = session.execute(query).all()
     samples = tuple(
         PendingSample(sample_id=sid, task_type=task_type, trainer=trainer, week=week,
                       position=position, count=count, channel=channel, message_ts=ts,
