@@ -3,8 +3,9 @@
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from dotenv import load_dotenv
 
@@ -13,9 +14,16 @@ from bot.db import SchemaOutOfDate, make_engine, require_current_schema, upgrade
 from bot.logs import configure_logging
 from bot.workspace import Workspace, WorkspaceError, describe_workspace, load_workspace
 
+if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
+    from bot.context import AppContext
+
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback, exit code 2."""
+
+
+class _JobSummary(Protocol):
+    def describe(self) -> str: ...
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +146,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
+def _context(settings: Settings) -> "AppContext":
     from bot.clock import SystemClock
     from bot.context import AppContext
 
@@ -155,10 +163,10 @@ def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from schedules.weekly_audit import run_weekly_audit
 
     ctx = _context(settings)
-    job = {"weekly-audit": run_weekly_audit, "escalation-check": run_escalation_check,
-           "reviewer-reminder": run_reviewer_reminders,
-           "weekly-digest": run_weekly_digest}[args.job]
-    summary = job(ctx, now=ctx.clock.now())
+    jobs: dict[str, Callable[..., _JobSummary]] = {
+        "weekly-audit": run_weekly_audit, "escalation-check": run_escalation_check,
+        "reviewer-reminder": run_reviewer_reminders, "weekly-digest": run_weekly_digest}
+    summary = jobs[args.job](ctx, now=ctx.clock.now())
     print(summary.describe())
     due = ctx.outbox.run_until_idle(timeout=600)
     print(f"delivered; {due.pending} still pending, {due.failed} failed")

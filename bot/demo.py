@@ -15,6 +15,7 @@ import tempfile
 import textwrap
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -183,7 +184,7 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
                 continue
             label = "Minor issue" if grade == "minor" else "Major error"
             driver.click(reviewer, reply, label, channel=task_type.channel)
-            modal = driver.wait_for(lambda r=reviewer: driver.open_modal(r))
+            modal = driver.wait_for(partial(driver.open_modal, reviewer))
             if not shown_modal:
                 print(f"{NAMES.get(reviewer, reviewer)} clicks [{label}] and gets a modal:")
                 _box(_shorten(render_view(modal, names=NAMES), lines=20))
@@ -268,7 +269,10 @@ def _escalation(local: LocalBot, workspace: Workspace) -> None:
         print("No trainer is confidently below the threshold this time.")
         return
     escalation = escalations[0]
-    lead = workspace.trainer(escalation.trainer).lead  # type: ignore[union-attr]
+    trainer = workspace.trainer(escalation.trainer)
+    if trainer is None or trainer.lead is None:
+        raise RuntimeError(f"the demo workspace gives {escalation.trainer} no lead to notify")
+    lead = trainer.lead
     manager = workspace.managers[0]
     notice = next(m for m in local.sandbox.dms(lead) if "Quality escalation" in m.text)
     told = [m for m in local.sandbox.dms(manager) if "Quality escalation" in m.text]
@@ -283,6 +287,8 @@ def _escalation(local: LocalBot, workspace: Workspace) -> None:
     local.driver.wait_for(lambda: "Acknowledged by" in render_message(
         local.sandbox.message(notice.channel, notice.ts) or notice))
     updated = local.sandbox.message(notice.channel, notice.ts)
+    if updated is None:
+        raise RuntimeError(f"the escalation notice {notice.ts} left {notice.channel}")
     status = [row for row in render_message(updated, names=NAMES).splitlines()
               if "notified" in row or "Escalated" in row or "Acknowledged" in row]
     print(f"\n{NAMES.get(manager, manager)} clicks [Acknowledge]; every message about it now "

@@ -219,9 +219,9 @@ def _drafts_for(
     plan = _quality_plan(per_trainer, weak=weak, rng=rng)
     chosen: list[tuple[Template, int, str, Calibration | None]] = []
     if per_trainer >= 2:
-        for item in calibration[: per_trainer // 2]:
-            _take(plan, item.quality)
-            chosen.append((_TEMPLATES_BY_KEY[item.template], item.slot, item.quality, item))
+        for gold in calibration[: per_trainer // 2]:
+            _take(plan, gold.quality)
+            chosen.append((_TEMPLATES_BY_KEY[gold.template], gold.slot, gold.quality, gold))
     used = {template.key for template, *_ in chosen}
     pool = TEMPLATES[task_type]
     templates = [template for template in pool if template.key not in used] or list(pool)

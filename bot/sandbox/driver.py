@@ -133,8 +133,10 @@ class SlackDriver(ModalActions):
         return self.event(event, signature=signature, timestamp_offset=timestamp_offset)
 
     @staticmethod
-    def wait_for(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
-        """Polls until `predicate()` is truthy and returns it; TimeoutError after `timeout`."""
+    def wait_for(predicate: Callable[[], T | None], timeout: float = 15.0,
+                 interval: float = 0.02) -> T:
+        """Polls until `predicate()` is truthy and returns it (so never None); TimeoutError
+        after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()

@@ -179,8 +179,8 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
         try:
             row = next(reader, None)
             error = None
-        except csv.Error as problem:
-            row, error = [], f"unreadable CSV row: {problem}"
+        except csv.Error as csv_error:
+            row, error = [], f"unreadable CSV row: {csv_error}"
         start, last_line = last_line + 1, reader.line_num
         if row is None:
             return

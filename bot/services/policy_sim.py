@@ -43,11 +43,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.services.scoring import sample_sizes, wilson_bounds, z_value
+from bot.services.scoring import Sampling, sample_sizes, wilson_bounds, z_value
 from bot.workspace.model import GRADES, Policy, Workspace
 
 QUARTER_WEEKS = 13
-MODES = ("reduced", "normal", "tightened")
+MODES: tuple[Sampling, ...] = ("reduced", "normal", "tightened")
 DEFAULT_OFFSETS = (0.20, 0.10, 0.05, 0.03, 0.0, -0.03, -0.05, -0.10, -0.20)
 DEFAULT_MAJOR_SHARE = 1 / 3  # one Major error for every two Minor ones
 # The acceptance targets the defaults are held to (tests/unit/test_policy_sim.py).
@@ -185,7 +185,7 @@ class _Rule:
         self.z = z_value(policy.escalation_confidence)
 
     def check(self, *, total: np.ndarray, n: np.ndarray, majors: np.ndarray,
-              worst_week: np.ndarray, every_week: np.ndarray) -> _Verdict:
+              worst_week: np.ndarray, every_week: np.ndarray | np.bool) -> _Verdict:
         """``total``/``n``: the window's score sum and graded samples; ``majors``: its
         samples counting as Major, ``worst_week`` the most in one week; ``every_week``:
         each week of the window has graded samples."""

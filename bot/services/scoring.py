@@ -86,7 +86,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal, TypeVar
+from typing import Literal, TypedDict, TypeVar
 
 from bot.workspace.model import GRADES, FrozenMap, Policy
 from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
@@ -162,7 +162,7 @@ def wilson_bounds(total: Number, n: Number, z: float) -> tuple[Number, Number]:
     z2n = z * z / n  # type: ignore[operator]
     centre = (p + z2n / 2) / (1 + z2n)
     half = z / (1 + z2n) * (p * (1 - p) / n + z2n / (4 * n)) ** 0.5  # type: ignore[operator]
-    return centre - half, centre + half  # type: ignore[return-value]
+    return centre - half, centre + half
 
 
 def bounds(total: float, n: int, z: float) -> tuple[float, float]:
@@ -227,6 +227,18 @@ class _Tally:
         self.majors += counts_as_major(grades)
 
 
+class _Window(TypedDict):
+    """The fields of a ``Standing`` that ``standing`` sets the same way in every state."""
+
+    graded: int
+    weekly: tuple[WeekScore, ...]
+    threshold: float
+    confidence: float
+    settled: bool
+    severe_week: str | None
+    counts: FrozenMap
+
+
 def standing(samples: Iterable[GradedSample], policy: Policy, *,
              weeks: Sequence[str]) -> Standing:
     """The trainer's standing over ``weeks`` (the window's ISO weeks, oldest first).
@@ -261,7 +273,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     settled = newest.audited > 0 and newest.graded == newest.audited
     severe_week = next((w for w in weeks if policy.severe_majors
                         and by_week[w].majors >= policy.severe_majors), None)
-    common = {
+    common: _Window = {
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
         "confidence": policy.escalation_confidence, "settled": settled,
         "severe_week": severe_week,

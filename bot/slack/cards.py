@@ -79,7 +79,10 @@ def escalation_card(session: Session, workspace: Workspace, escalation: Escalati
         confidence=task_type.policy.escalation_confidence,
         graded=current.graded,
         weekly=[(w.week, w.score, w.graded) for w in current.weekly],
-        reason=escalation.close_note if escalation.status == "recovered" else escalation.reason,
+        # A recovered escalation's note says why it closed; a row without one (the column is
+        # nullable) shows why it opened rather than breaking the message.
+        reason=(escalation.close_note or escalation.reason) if escalation.status == "recovered"
+        else escalation.reason,
         worst=worst_lines,
         level=escalation.level,
         levels=len(workspace.escalation.levels),

@@ -34,6 +34,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -218,8 +219,8 @@ class OutboxWorker:
                 self._in_flight[channel] = item_id
                 result.submitted += 1
                 future = pool.submit(self._deliver, head)
-                future.add_done_callback(
-                    lambda done, c=channel, i=item_id: self._done(done, c, i, result))
+                future.add_done_callback(partial(self._done, channel=channel, item_id=item_id,
+                                                 result=result))
                 if budget is not None:
                     budget -= 1
         return paced

@@ -13,6 +13,7 @@ latest state. An item that depends on another one not yet delivered raises ``Not
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -94,7 +95,8 @@ class OutboxRenderer:
             else:
                 page = self._client.conversations_history(
                     channel=channel, include_all_metadata=True, limit=200, cursor=cursor)
-            for message in page.get("messages", []):
+            messages: list[dict[str, Any]] = page.get("messages", [])
+            for message in messages:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("key") == item.dedupe_key:
                     return message.get("ts")
