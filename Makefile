@@ -22,6 +22,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schedules tests
+	$(BIN)/mypy bot handlers schedules
 
 clean:
 	rm -rf $(VENV) .pytest_cache

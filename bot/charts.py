@@ -8,6 +8,7 @@ canvas, never through pyplot's global state, so listeners can draw at the same t
 
 import io
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -38,20 +39,23 @@ def trainer_chart(report: TrainerReport, *, title: str | None = None) -> bytes:
     return out.getvalue()
 
 
-def _scores(axes, task: TaskReport) -> None:  # type: ignore[no-untyped-def]
+def _scores(axes: Axes, task: TaskReport) -> None:
     weeks = [w.week[-3:] for w in task.history]
     x = list(range(len(weeks)))
     axes.axhspan(0, task.threshold, color=BELOW, alpha=0.45, label="below the threshold")
     axes.axhline(task.threshold, color="#b71c1c", linestyle="--", linewidth=1,
                  label=f"threshold {task.threshold:.2f}")
-    shown = [(i, w) for i, w in zip(x, task.history, strict=True) if w.score is not None]
+    # A week has its bounds exactly when it has a score (``WeekScore``).
+    shown = [(i, w.score, w.lower, w.upper) for i, w in zip(x, task.history, strict=True)
+             if w.score is not None and w.lower is not None and w.upper is not None]
     if shown:
-        xs = [i for i, _ in shown]
-        axes.fill_between(xs, [w.lower for _, w in shown], [w.upper for _, w in shown],
+        xs = [i for i, *_ in shown]
+        axes.fill_between(xs, [lower for _, _, lower, _ in shown],
+                          [upper for _, _, _, upper in shown],
                           color=SCORE, alpha=0.15, linewidth=0,
                           label=f"{2 * task.current.confidence - 1:.0%} interval")
-        axes.plot(xs, [w.score for _, w in shown], color=SCORE, marker="o", linewidth=2,
-                  label="score")
+        axes.plot(xs, [score for _, score, _, _ in shown], color=SCORE, marker="o",
+                  linewidth=2, label="score")
     else:
         axes.text(0.5, 0.5, "no graded samples yet", transform=axes.transAxes, ha="center",
                   color="#555555")
@@ -63,7 +67,7 @@ def _scores(axes, task: TaskReport) -> None:  # type: ignore[no-untyped-def]
     axes.legend(loc="lower left", fontsize=8, ncols=4)
 
 
-def _mix(axes, task: TaskReport) -> None:  # type: ignore[no-untyped-def]
+def _mix(axes: Axes, task: TaskReport) -> None:
     x = list(range(len(task.history)))
     bottom = [0.0] * len(x)
     for grade in ("pass", "minor", "major"):

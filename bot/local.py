@@ -110,7 +110,7 @@ def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
     thread.start()
     if worker:
         ctx.outbox.start(interval=0.05)
-    url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{server.effective_port}"
     if socket_mode:
         driver = SlackDriver(sandbox=sandbox, socket_mode=True)
     else:

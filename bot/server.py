@@ -111,7 +111,7 @@ def _observed(job_id: str, func: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _on_sigterm(stop) -> None:  # type: ignore[no-untyped-def]
+def _on_sigterm(stop: Callable[[], None]) -> None:
     def handle(_signum: int, _frame: FrameType | None) -> None:
         log.info("SIGTERM: stopping")
         stop()

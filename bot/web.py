@@ -86,4 +86,4 @@ def stop_server(server: BaseWSGIServer | MultiSocketServer) -> None:
     """Make ``server.run()`` return: the listening socket closes in the server's own loop
     (woken now, not at its next 1 s timeout). Requests in flight finish; call
     ``server.task_dispatcher.shutdown()`` after ``run()`` returns to wait for them."""
-    server.trigger.pull_trigger(server.close)  # type: ignore[union-attr]
+    server.trigger.pull_trigger(server.close)

@@ -37,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from scipy.stats import fisher_exact  # type: ignore[import-untyped]
+from scipy.stats import fisher_exact
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, GradeEvent, Sample

@@ -104,7 +104,7 @@ def normalized(words: Iterable[str]) -> tuple[str, ...]:
 
 def matches(words: Sequence[str], *fields: object) -> ColumnElement[bool]:
     """SQL: every word is in one of ``fields`` (case-insensitive, ``%``/``_`` literal)."""
-    return and_(*(or_(*(col(f).icontains(w, autoescape=True) for f in fields))  # type: ignore[arg-type]
+    return and_(*(or_(*(col(f).icontains(w, autoescape=True) for f in fields))
                   for w in words))
 
 
