@@ -29,7 +29,7 @@ def register(app: App, ctx: AppContext) -> None:
         click = parse_click(body)
         with ctx.session() as session:
             acknowledge(session, ctx.workspace, escalation_id=_escalation_id(click.value),
-                        user=click.user, now=ctx.clock.now())
+                        user=click.user, now=ctx.clock.now(), channel=click.channel)
         ctx.outbox.wake()
 
     @app.action(Action.ESCALATION_RESOLVE)
@@ -40,7 +40,7 @@ def register(app: App, ctx: AppContext) -> None:
         escalation_id = _escalation_id(click.value)
         with ctx.session() as session:
             escalation = load_escalation(session, escalation_id)
-            check_may_act(ctx.workspace, session, escalation, click.user)
+            check_may_act(ctx.workspace, session, escalation, click.user, channel=click.channel)
         metadata = json.dumps({"escalation_id": escalation_id, "channel": click.channel,
                                "thread_ts": None})
         ctx.client.views_open(trigger_id=click.trigger_id, view=resolve_modal(
@@ -58,12 +58,16 @@ def register(app: App, ctx: AppContext) -> None:
             return
         ack()
         try:
-            escalation_id = int(json.loads(view.get("private_metadata") or "{}")["escalation_id"])
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            escalation_id, channel = int(metadata["escalation_id"]), metadata.get("channel")
         except (ValueError, KeyError, TypeError):
             raise BadPayload("the resolve form's metadata is damaged") from None
         with ctx.session() as session:
+            # The channel the form was opened from: private_metadata is set by us when the
+            # signed click was checked, and Slack keeps it out of the user's reach.
             resolve(session, ctx.workspace, escalation_id=escalation_id,
-                    user=body["user"]["id"], note=note or "", now=ctx.clock.now())
+                    user=body["user"]["id"], note=note or "", now=ctx.clock.now(),
+                    channel=channel if isinstance(channel, str) else None)
         ctx.outbox.wake()
 
 

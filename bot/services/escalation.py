@@ -129,13 +129,17 @@ def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> l
     return moved
 
 
-def may_act(workspace: Workspace, session: Session, escalation: Escalation, user: str) -> bool:
-    """People notified, the trainer's lead and managers may acknowledge or resolve."""
+def may_act(workspace: Workspace, session: Session, escalation: Escalation, user: str, *,
+            channel: str | None = None) -> bool:
+    """People notified, the trainer's lead and managers may acknowledge or resolve; so may
+    anyone acting on the notice in a channel it was posted to (``channel``: where the click
+    came from, as Slack signed it; being able to see the notice there is being notified)."""
     if workspace.is_manager(user) or _lead(workspace, escalation.trainer) == user:
         return True
+    targets = [user] if channel is None else [user, channel]
     notified = session.exec(
         select(EscalationNotice.id).where(EscalationNotice.escalation_id == escalation.id,
-                                          EscalationNotice.target == user)
+                                          col(EscalationNotice.target).in_(targets))
     ).first()
     return notified is not None
 
@@ -148,18 +152,18 @@ def load_escalation(session: Session, escalation_id: int) -> Escalation:
 
 
 def check_may_act(workspace: Workspace, session: Session, escalation: Escalation,
-                  user: str) -> None:
-    if not may_act(workspace, session, escalation, user):
+                  user: str, *, channel: str | None = None) -> None:
+    if not may_act(workspace, session, escalation, user, channel=channel):
         raise NotAllowedToAct(
             "Only the people this escalation was sent to, the trainer's lead and managers "
             "can acknowledge or resolve it.")
 
 
 def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, user: str,
-                now: datetime) -> bool:
+                now: datetime, channel: str | None = None) -> bool:
     """Stop the climb. False when it was already acknowledged or is closed (no change)."""
     escalation = load_escalation(session, escalation_id)
-    check_may_act(workspace, session, escalation, user)
+    check_may_act(workspace, session, escalation, user, channel=channel)
     changed = session.execute(
         update(Escalation)
         .where(col(Escalation.id) == escalation_id, col(Escalation.status) == "open",
@@ -182,9 +186,9 @@ def resolve_note_problem(note: str | None) -> str | None:
 
 
 def resolve(session: Session, workspace: Workspace, *, escalation_id: int, user: str,
-            note: str, now: datetime) -> bool:
+            note: str, now: datetime, channel: str | None = None) -> bool:
     escalation = load_escalation(session, escalation_id)
-    check_may_act(workspace, session, escalation, user)
+    check_may_act(workspace, session, escalation, user, channel=channel)
     problem = resolve_note_problem(note)
     if problem:
         raise AuditbotError(problem)
