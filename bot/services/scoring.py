@@ -48,27 +48,31 @@ In this order, over the window's graded samples (``graded``) and ``pass_threshol
 2. a *severe drop*: some ISO week of the window has ``severe_majors`` or more samples that
    count as Major (``severe_majors = 0`` turns this off): **escalate** at once, even below
    ``min_graded``. (This is the only way to escalate on fewer than ``min_graded``.)
-3. the newest week is *settled* (see below), ``graded >= min_graded`` and
-   ``upper < pass_threshold`` (confidently below): **escalate**.
+3. the confidence test (see "Settled weeks" below), over the window up to its newest fully
+   graded week, has ``graded >= min_graded`` and ``upper < pass_threshold`` (confidently
+   below): **escalate**.
 4. ``score < pass_threshold`` (below, but not confidently, too few graded, or the newest
    week is still being graded): **watch**. The lead gets a quiet FYI and sampling is
    tightened, which gathers the evidence fast.
 5. ``graded < min_graded``: **insufficient** (at or above the threshold on little data).
 6. otherwise **ok**.
 
-``recovered`` is the same rule reversed: the newest week settled, ``graded >= min_graded``,
-``lower >= pass_threshold`` (confidently at or above) and no severe week in the window. An
+``recovered`` is the same rule reversed: the test taken, ``graded >= min_graded`` in it,
+``lower >= pass_threshold`` (confidently at or above), no severe week in the window, and the
+score with the weeks still being graded not below the threshold. An
 open escalation closes itself when a check finds ``recovered``; between the two bounds it
 stays open (hysteresis: an escalation does not flap open and shut around the threshold).
 
 Settled weeks. The threshold is checked after every grade, but the confidence test is
-taken once per week: when the newest week of the window has audited samples and every one
-of them has a grade. Testing after each grade would test every partial week as well, and
-each extra look is another chance of a false alarm (with 5 samples a week, checking after
-every grade roughly triples the false alarms of a quarter). So pass the window's
-*ungraded* samples too (``grades=()``): they are how the rule knows the week is not done.
-While it is not, the state is at most "watch" (the severe-drop rule still applies at once)
-and ``recovered`` is false; the bounds are still reported.
+taken once per week: over the window's weeks up to its newest *fully graded* one (every
+audited sample has a grade). Testing after each grade would test every partial week as
+well, and each extra look is another chance of a false alarm (with 5 samples a week,
+checking after every grade roughly triples the false alarms of a quarter). So pass the
+window's *ungraded* samples too (``grades=()``): they are how the rule knows a week is not
+done. Weeks after the newest fully graded one (still being graded, or without samples yet)
+count for the score and "watch" but not for the test; so a test, once taken, stands until
+the next week is done, and reviewers who grade a week late still get one. ``settled`` says
+whether the newest week itself is done; ``tested_through`` names the week the test ran to.
 
 Sampling (acceptance-sampling style, like ISO 2859's normal / tightened / reduced):
 **tightened** (``samples_per_trainer * tightened_factor``) on watch or escalate, and while an
@@ -143,8 +147,13 @@ class Standing:
     threshold: float
     confidence: float  # escalation_confidence, of each bound: [lower, upper] is a
     #                    (2 * confidence - 1) two-sided interval
-    settled: bool  # the newest week is fully graded: the confidence test was taken
+    settled: bool  # the newest week is fully graded
     severe_week: str | None = None  # a week with ``severe_majors`` Major samples, if any
+    # The confidence test, over the window up to its newest fully graded week (None: not
+    # taken, no week fully graded or too few graded up to it); escalate/recover follow it.
+    tested_through: str | None = None
+    tested_upper: float | None = None
+    tested_lower: float | None = None
 
 
 def z_value(confidence: float) -> float:
@@ -270,7 +279,14 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     graded = sum(t.graded for t in by_week.values())
     total = sum(t.total for t in by_week.values())
     newest = by_week[weeks[-1]]
-    settled = newest.audited > 0 and newest.graded == newest.audited
+    # The confidence test covers the window up to its newest fully graded week: weeks after
+    # it (still being graded, or with no samples yet) wait until they are done, so the test
+    # is taken once per week, never on a partial week, and reviewers a week behind still
+    # get one (the newest week need not be the one that finished).
+    tested = next((i for i in range(len(weeks) - 1, -1, -1)
+                   if by_week[weeks[i]].audited
+                   and by_week[weeks[i]].graded == by_week[weeks[i]].audited), None)
+    settled = tested == len(weeks) - 1
     severe_week = next((w for w in weeks if policy.severe_majors
                         and by_week[w].majors >= policy.severe_majors), None)
     common: _Window = {
@@ -289,9 +305,12 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     lower, upper = bounds(total, graded, z)
     threshold = policy.pass_threshold
     enough = graded >= policy.min_graded
-    recovered = settled and enough and lower >= threshold and severe_week is None
+    test = _confidence_test(by_week, weeks, tested, policy, z)
+    # Recovered on the weeks that are done, and not below on a week still being graded.
+    recovered = (test is not None and test.lower >= threshold and severe_week is None
+                 and score >= threshold)
     state: State
-    if severe_week is not None or (settled and enough and upper < threshold):
+    if severe_week is not None or (test is not None and test.upper < threshold):
         state = "escalate"
     elif score < threshold:
         state = "watch"
@@ -309,10 +328,37 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
         sampling = "normal"
     reason = _reason(state, policy, score=score, lower=lower, upper=upper, graded=graded,
                      recovered=recovered, week=weeks[-1], pending=newest.audited - newest.graded,
-                     severe=(severe_week, by_week[severe_week].majors) if severe_week else None)
+                     severe=(severe_week, by_week[severe_week].majors) if severe_week else None,
+                     test=test)
     return Standing(state=state, score=score, lower=lower, upper=upper,
                     pass_rate=sum(t.passes for t in by_week.values()) / graded,
-                    sampling=sampling, recovered=recovered, reason=reason, **common)
+                    sampling=sampling, recovered=recovered, reason=reason,
+                    tested_through=test.through if test else None,
+                    tested_upper=test.upper if test else None,
+                    tested_lower=test.lower if test else None, **common)
+
+
+@dataclass(frozen=True)
+class _Test:
+    """The confidence test over the window's weeks up to ``through`` (fully graded)."""
+
+    through: str
+    graded: int
+    lower: float
+    upper: float
+
+
+def _confidence_test(by_week: dict[str, "_Tally"], weeks: Sequence[str], tested: int | None,
+                     policy: Policy, z: float) -> _Test | None:
+    """None when no week is fully graded yet or too few samples are graded up to it."""
+    if tested is None:
+        return None
+    upto = [by_week[w] for w in weeks[:tested + 1]]
+    graded = sum(t.graded for t in upto)
+    if graded == 0 or graded < policy.min_graded:
+        return None
+    lower, upper = bounds(sum(t.total for t in upto), graded, z)
+    return _Test(weeks[tested], graded, lower, upper)
 
 
 def _week_score(week: str, tally: _Tally, counts: Counter[str], z: float) -> WeekScore:
@@ -337,7 +383,7 @@ def _num(value: float, threshold: float) -> str:
 
 def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: float,
             graded: int, recovered: bool, week: str, pending: int,
-            severe: tuple[str, int] | None) -> str:
+            severe: tuple[str, int] | None, test: _Test | None) -> str:
     t = policy.pass_threshold
     pct = f"{policy.escalation_confidence:.0%}"
     base = f"score {_num(score, t)} over {graded} graded sample{'s' if graded != 1 else ''}"
@@ -345,9 +391,13 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
         severe_week, majors = severe
         return (f"{majors} samples graded Major in {severe_week} (a severe drop: "
                 f"{policy.severe_majors} in one week escalate at once); {base}")
-    if state == "escalate":
-        return (f"{base}; even its upper {pct} bound {_num(upper, t)} is below the "
-                f"threshold {t:g}")
+    if state == "escalate" and test is not None:
+        if test.through == week:
+            return (f"{base}; even its upper {pct} bound {_num(test.upper, t)} is below the "
+                    f"threshold {t:g}")
+        return (f"{base}; through {test.through} (fully graded; {week} is still being "
+                f"graded) even the upper {pct} bound {_num(test.upper, t)} over "
+                f"{test.graded} graded is below the threshold {t:g}")
     if state == "watch":
         if graded < policy.min_graded:
             why = f"only {graded} graded, escalation needs {policy.min_graded}"
@@ -362,8 +412,9 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
     if state == "insufficient":
         return (f"{base}, at or above the threshold {t:g}, but too few to judge "
                 f"({policy.min_graded} needed)")
-    if recovered:
-        return (f"{base}; its lower {pct} bound {_num(lower, t)} is at or above the threshold "
-                f"{t:g}")
+    if recovered and test is not None:
+        return (f"{base}; its lower {pct} bound {_num(test.lower, t)} is at or above the "
+                f"threshold {t:g}" + (f" (through {test.through}, fully graded)"
+                                      if test.through != week else ""))
     return (f"{base} is at or above the threshold {t:g} (not confidently: lower {pct} bound "
             f"{_num(lower, t)})")

@@ -180,20 +180,33 @@ def test_below_but_not_confidently_is_watch():
     assert "on watch" in s.reason
 
 
-def test_the_newest_week_must_be_fully_graded_before_escalating():
-    bad = ["major", "major", "minor", "pass", "minor"]
-    pending = at(window(bad, bad, bad, ["major", "major", "minor", (), ()]))
-    assert pending.upper is not None and pending.upper < 0.85
+def test_a_week_being_graded_waits_for_its_last_grade():
+    # The earlier weeks alone are not confidently below; with the newest week they are.
+    fine = ["pass", "pass", "pass", "minor", "minor"]
+    pending = at(window(fine, fine, fine, ["major", "major", "major", (), ()]))
     assert pending.state == "watch" and not pending.settled
+    assert pending.tested_through == "2026-W47" and pending.tested_upper is not None
+    assert pending.tested_upper >= 0.85
     assert "escalation is decided once 2026-W48 is fully graded, 2 samples left" in (
         pending.reason)
-    done = at(window(bad, bad, bad, ["major", "major", "minor", "pass", "pass"]))
-    assert done.state == "escalate" and done.settled
+    done = at(window(fine, fine, fine, ["major", "major", "major", "minor", "minor"]))
+    assert done.state == "escalate" and done.severe_week is None
+    assert done.settled and done.tested_through == "2026-W48"
 
 
-def test_a_newest_week_without_samples_is_not_settled():
+def test_reviewers_a_week_behind_still_get_the_test_on_the_weeks_that_are_done():
+    bad = ["major", "major", "minor", "pass", "minor"]
+    late = at(window(bad, bad, bad, ["pass", (), (), (), ()]))
+    assert late.state == "escalate" and not late.settled
+    assert late.tested_through == "2026-W47"
+    assert "through 2026-W47 (fully graded; 2026-W48 is still being graded)" in late.reason
+
+
+def test_a_newest_week_without_samples_leaves_the_test_on_the_weeks_before():
     s = at(window(["major"] * 3, ["major", "pass", "pass"], ["major"] * 3, []))
-    assert not s.settled and s.state == "watch" and "no samples yet" in s.reason
+    assert not s.settled and s.tested_through == "2026-W47" and s.state == "escalate"
+    few = at(window([], [], ["major", "pass", "pass"], []))  # 3 graded: no test yet
+    assert few.tested_through is None and few.state == "watch"
 
 
 def test_fewer_than_min_graded_never_escalates_on_the_bound():
@@ -340,11 +353,16 @@ def test_fewer_than_min_graded_never_escalates_unless_a_week_is_severe(weeks, po
 
 
 @given(WINDOWS, POLICIES)
-def test_an_unsettled_week_decides_nothing_but_a_severe_drop(weeks, policy):
+def test_only_fully_graded_weeks_decide_but_a_severe_drop(weeks, policy):
     s = at(build(weeks), policy)
-    if not s.settled:
+    if s.tested_through is None:
         assert s.state != "escalate" or s.severe_week is not None
         assert not s.recovered
+    else:
+        done = next(w for w in s.weekly if w.week == s.tested_through)
+        assert done.audited and done.graded == done.audited
+        later = [w for w in s.weekly if w.week > s.tested_through]
+        assert all(not w.audited or w.graded < w.audited for w in later)
 
 
 @given(WINDOWS, POLICIES)
@@ -355,7 +373,7 @@ def test_states_are_consistent(weeks, policy):
     if s.sampling == "reduced":
         assert s.recovered and all(w.graded and not w.majors for w in s.weekly)
     if s.state == "escalate" and s.severe_week is None:
-        assert s.settled and s.upper is not None and s.upper < policy.pass_threshold
+        assert s.tested_upper is not None and s.tested_upper < policy.pass_threshold
     if s.state == "watch":
         assert s.score is not None and s.score < policy.pass_threshold
 
