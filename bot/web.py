@@ -86,4 +86,9 @@ def stop_server(server: BaseWSGIServer | MultiSocketServer) -> None:
     """Make ``server.run()`` return: the listening socket closes in the server's own loop
     (woken now, not at its next 1 s timeout). Requests in flight finish; call
     ``server.task_dispatcher.shutdown()`` after ``run()`` returns to wait for them."""
-    server.trigger.pull_trigger(server.close)
+    try:
+        server.trigger.pull_trigger(server.close)
+    except OSError as error:
+        # The trigger's pipe is already closed: the server closed itself (its loop saw the
+        # pipe fail). There is nothing left to wake; stopping twice must not fail either.
+        log.warning("stopping the HTTP server: its wake-up pipe is gone (%s)", error)
