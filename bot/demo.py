@@ -18,13 +18,13 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.clock import FixedClock, SystemClock
 from bot.db import make_engine, session_scope, upgrade
 from bot.demo_data import WEAK_TRAINER, generate_outputs, simulated_grade, write_jsonl
 from bot.local import BOT_TOKEN, LocalBot, start_local_bot
-from bot.models import Escalation
+from bot.models import AuditThread, Escalation, Grade, Sample
 from bot.sandbox.records import Message
 from bot.sandbox.render import render_message, render_view
 from bot.sandbox.server import SlackSandbox
@@ -387,6 +387,27 @@ def _status(local: LocalBot, workspace: Workspace, workdir: Path) -> None:
     path.write_bytes(chart.data or b"")
     print(f"\n[Show chart] uploads a PNG to {NAMES.get(manager, manager)}'s DM (Slack's "
           f"files upload flow). Open it: {path}")
+    _precedents(local, workspace)
+
+
+def _precedents(local: LocalBot, workspace: Workspace) -> None:
+    """A reviewer about to grade looks up how the same kind of error was judged before."""
+    task_type = workspace.task_types[0]
+    reviewer = task_type.reviewers[0]
+    with Session(local.ctx.engine) as session:
+        category = session.exec(
+            select(Grade.category).join(Sample, col(Sample.id) == col(Grade.sample_id))
+            .join(AuditThread, col(AuditThread.id) == col(Sample.thread_id))
+            .where(AuditThread.task_type == task_type.key, col(Grade.category).is_not(None))
+        ).first()
+    if category is None:
+        return
+    before = len(local.sandbox.ephemerals(user=reviewer))
+    local.driver.slash_command(reviewer, f"precedents {category}")
+    answer = local.driver.wait_for(lambda: local.sandbox.ephemerals(user=reviewer)[before:])[-1]
+    print(f"\n{NAMES.get(reviewer, reviewer)} checks how earlier errors were judged: "
+          f"`/audit precedents {category}`")
+    _box(_shorten(render_message(answer, names=NAMES), lines=14, keep_tail=2))
 
 
 def _consistency(local: LocalBot, workspace: Workspace) -> None:

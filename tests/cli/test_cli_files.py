@@ -287,6 +287,8 @@ def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(
     run = auditbot(tmp_path, "demo", *transport, timeout=90)
     assert run.returncode == 0, run.log
     out = run.stdout
+    assert "checks how earlier errors were judged: `/audit precedents" in out, run.log
+    assert "# 🔎 Precedents for “" in out, run.log  # found some: the demo's own grades
     if transport:
         assert "sent as Socket Mode envelopes" in out and "(Socket Mode)" in out, run.log
     else:
