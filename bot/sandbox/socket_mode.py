@@ -37,7 +37,6 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 EnvelopeType = Literal["events_api", "interactive", "slash_commands"]
 DisconnectReason = Literal["refresh_requested", "warning", "link_disabled"]
-ACK_DEADLINE_SECONDS = 3.0
 # After a disconnect message Slack closes the old link shortly, whether or not the app left.
 DISCONNECT_GRACE_SECONDS = 1.0
 log = logging.getLogger("bot.sandbox.socket_mode")
