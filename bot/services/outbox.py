@@ -77,22 +77,48 @@ def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: 
                    now: datetime) -> bool:
     """Owe a message update unless one is already waiting: it renders the latest state anyway.
 
-    Only an update nobody has picked up yet counts as waiting: one in flight may have been
-    rendered before this change committed, so the change needs an update of its own.
+    Only an update nobody has picked up yet counts as waiting, and it is held (row-locked)
+    until this transaction ends: a worker rendering it before this change commits would
+    show the old state, and this change would have no update of its own. Once a worker has
+    claimed it, the change gets a new update.
     """
-    waiting = session.exec(
-        select(OutboxItem.id).where(
-            OutboxItem.kind == kind, OutboxItem.ref_id == ref_id, OutboxItem.status == PENDING,
-            col(OutboxItem.lease_until).is_(None),
-        )
-    ).first()
-    if waiting is not None:
-        return False
-    count = session.exec(
-        select(func.count()).where(OutboxItem.kind == kind, OutboxItem.ref_id == ref_id)
-    ).one()
-    return enqueue(session, kind=kind, ref_id=ref_id, channel=channel,
-                   dedupe_key=f"{kind}:{ref_id}:{count + 1}", now=now)
+    for _ in range(UPDATE_ATTEMPTS):
+        waiting = session.exec(
+            select(OutboxItem.id).where(
+                OutboxItem.kind == kind, OutboxItem.ref_id == ref_id,
+                OutboxItem.status == PENDING, col(OutboxItem.lease_until).is_(None),
+            )
+        ).first()
+        if waiting is not None and _hold_unclaimed(session, waiting):
+            return False
+        count = session.exec(
+            select(func.count()).where(OutboxItem.kind == kind, OutboxItem.ref_id == ref_id)
+        ).one()
+        if enqueue(session, kind=kind, ref_id=ref_id, channel=channel,
+                   dedupe_key=f"{kind}:{ref_id}:{count + 1}", now=now):
+            return True
+        # A concurrent change took the same key first: fold into its update, or follow it.
+    raise RuntimeError(f"could not owe an update of {kind} {ref_id}: the key kept colliding")
+
+
+UPDATE_ATTEMPTS = 5
+
+
+def _hold_unclaimed(session: Session, item_id: int) -> bool:
+    """Lock a waiting item for the rest of this transaction if no worker has claimed it.
+
+    The UPDATE changes nothing; it takes the row lock, so on PostgreSQL a claim skips the
+    row (or, already under way, makes this wait and then find it claimed). SQLite's writers
+    hold the database lock for the whole transaction, which gives the same order.
+    """
+    held = session.execute(
+        update(OutboxItem)
+        .where(col(OutboxItem.id) == item_id, col(OutboxItem.status) == PENDING,
+               col(OutboxItem.lease_until).is_(None))
+        .values(lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return held.rowcount == 1  # type: ignore[attr-defined]
 
 
 def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
