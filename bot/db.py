@@ -65,8 +65,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def _alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config_without_engine()
     config.attributes["engine"] = engine
     return config
 
@@ -74,6 +73,11 @@ def _alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
     command.upgrade(_alembic_config(engine), "heads")
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (for testing a migration on old rows)."""
+    command.downgrade(_alembic_config(engine), revision)
 
 
 def head_revisions() -> set[str]:

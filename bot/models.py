@@ -124,7 +124,8 @@ class OutboxItem(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "id"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "channel", "id"),
+                      Index("ix_outbox_home_feed", "home_feed_read", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True, max_length=200)
@@ -145,6 +146,8 @@ class OutboxItem(SQLModel, table=True):
     payload_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
     sent_at: datetime | None = None
+    # Whether the App Home refresher has read this row (``bot.services.home_feed``).
+    home_feed_read: bool = False
 
 
 class TrainerState(SQLModel, table=True):

@@ -7,7 +7,7 @@ refresh.
 * ``home_viewer`` — one row per person who opened the bot's Home (unique): only they need
   a refresh, and ``dirty_since`` marks whose Home is out of date (coalesced: one mark per
   person, however many changes). ``pages_json`` keeps the pages they browsed to.
-* ``home_feed`` — how far the Home refresher has read the outbox (the feed of changes).
+  Which changes the refresher has read is a flag on each outbox row (``home_feed_read``).
 """
 
 from datetime import date, datetime
@@ -52,12 +52,3 @@ class HomeViewer(SQLModel, table=True):
     published_at: datetime | None = None
     dirty_since: datetime | None = None
     pages_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-
-
-class HomeFeed(SQLModel, table=True):
-    """The outbox id up to which changes were turned into Home refreshes (one row)."""
-
-    __tablename__ = "home_feed"
-
-    id: int | None = Field(default=None, primary_key=True)
-    last_outbox_id: int = 0

@@ -13,9 +13,9 @@ refresher publishes each dirty Home once per pass, never once per change.
 
 The feed is the outbox: every change another part of the bot reports to Slack (a post, a
 grade's update, an escalation notice) is an outbox row written in the same transaction, so
-reading the rows added since the last pass tells whose Home changed, without those parts
-knowing about the Home. The read position is advanced by a conditional update, so of
-several replicas only one turns a stretch of the feed into marks.
+reading the rows not read yet tells whose Home changed, without those parts knowing about
+the Home. Each row is flagged as read in the transaction that reads it, so of several
+replicas only one turns a row into marks.
 """
 
 import json
@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
-from bot.models_people import HomeFeed, HomeViewer
+from bot.models_people import HomeViewer
 from bot.services.outbox import OutboxKind
 from bot.workspace import Workspace
 
@@ -101,23 +101,24 @@ def mark_published(session: Session, *, user: str, seen: datetime | None,
 
 
 def take_feed(session: Session, workspace: Workspace, *, limit: int = FEED_BATCH) -> set[str]:
-    """The people whose Home the outbox rows added since the last call touch."""
-    feed = _feed_row(session)
-    start = feed.last_outbox_id
-    items = session.exec(select(OutboxItem.id, OutboxItem.kind, OutboxItem.ref_id)
-                         .where(col(OutboxItem.id) > start)
-                         .order_by(col(OutboxItem.id)).limit(limit)).all()
-    if not items:
-        return set()
-    claimed = session.execute(
-        update(HomeFeed).where(col(HomeFeed.id) == feed.id,
-                               col(HomeFeed.last_outbox_id) == start)
-        .values(last_outbox_id=max(i or 0 for i, _, _ in items))
+    """The people whose Home the outbox rows not read yet touch; each row is read once.
+
+    Rows are flagged as read in the caller's transaction. A flag, not a read position: on
+    PostgreSQL ids are handed out before commit, so a row can commit after a newer one was
+    read, and a position past it would skip it for good. Rows another replica is reading
+    are locked and skipped.
+    """
+    unread = (select(OutboxItem.id).where(col(OutboxItem.home_feed_read).is_(False))
+              .order_by(col(OutboxItem.id)).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        unread = unread.with_for_update(skip_locked=True)
+    items = session.execute(
+        update(OutboxItem).where(col(OutboxItem.id).in_(unread.scalar_subquery()))
+        .values(home_feed_read=True)
+        .returning(col(OutboxItem.kind), col(OutboxItem.ref_id))
         .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not claimed:
-        return set()  # another replica read this stretch
-    return _affected(session, workspace, [(kind, ref) for _, kind, ref in items])
+    ).all()
+    return _affected(session, workspace, [(kind, ref) for kind, ref in items])
 
 
 def _affected(session: Session, workspace: Workspace,
@@ -161,20 +162,6 @@ def _people_of(workspace: Workspace, *, trainer: str, task_type: str) -> set[str
     except KeyError:
         reviewers = set()
     return {trainer, *lead, *reviewers, *workspace.managers}
-
-
-def _feed_row(session: Session) -> HomeFeed:
-    row = session.get(HomeFeed, 1)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            session.add(HomeFeed(id=1, last_outbox_id=0))
-    except IntegrityError:
-        pass
-    row = session.get(HomeFeed, 1)
-    assert row is not None
-    return row
 
 
 def _pages(raw: str | None) -> dict[str, int]:

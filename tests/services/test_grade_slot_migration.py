@@ -1,11 +1,9 @@
 """Migration 0007 gives the grades already stored their double-review slots."""
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.db import MIGRATIONS, current_revisions, head_revisions, upgrade
+from bot.db import current_revisions, downgrade, head_revisions, upgrade
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace
 from tests.factories import DOCTOR, MANAGER, NURSE
@@ -27,10 +25,7 @@ def test_existing_grades_get_their_slots_in_the_order_they_came_in(engine: Engin
         double, *_ = audited(session, double_review_workspace(), count=1)
         single, *_ = audited(session, double_review_workspace(double_review_fraction=0.0),
                              count=1, now=NOW.replace(year=2025))
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
-    command.downgrade(config, "0006")  # back to the 0005 and 0006 branches
+    downgrade(engine, "0006")  # back to the 0005 and 0006 branches
     assert current_revisions(engine) == {"0005", "0006"}
     with engine.begin() as connection:
         # A race before the constraint left three reviews on the double review.

@@ -1,0 +1,73 @@
+"""The App Home's change feed: every change committed is read once, whatever the order of
+commits."""
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from bot.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
+from bot.services.home_feed import take_feed
+from bot.services.outbox import OutboxKind, enqueue
+from bot.workspace import Workspace
+from tests.conftest import NOW
+from tests.consistency_setup import audited
+from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, TRAINER1, TRAINER2
+
+
+def _owe_sample_update(session: Session, sample_id: int, channel: str) -> None:
+    enqueue(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id, channel=channel,
+            dedupe_key=f"{OutboxKind.SAMPLE_UPDATE}:{sample_id}:test", now=NOW)
+
+
+def _read(engine: Engine, workspace: Workspace) -> set[str]:
+    with session_scope(engine) as session:
+        return take_feed(session, workspace)
+
+
+def test_a_change_committed_after_a_newer_one_was_read_is_still_read(
+        engine: Engine, workspace: Workspace):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers take the database lock at BEGIN: ids commit in order")
+    with Session(engine, expire_on_commit=False) as session:
+        clinical = audited(session, workspace)
+        legal = audited(session, workspace, trainer=TRAINER2, task_type="legal")
+    _read(engine, workspace)  # the audit's own posts
+    with Session(engine) as slow:
+        _owe_sample_update(slow, clinical[0].id or 0, CLINICAL_CHANNEL)  # has its id, open
+        with session_scope(engine) as fast:
+            _owe_sample_update(fast, legal[0].id or 0, LEGAL_CHANNEL)  # a newer id, committed
+        first = _read(engine, workspace)
+        slow.commit()
+    second = _read(engine, workspace)
+    assert TRAINER2 in first and TRAINER1 not in first
+    assert TRAINER1 in second and TRAINER2 not in second
+    assert _read(engine, workspace) == set()
+
+
+def test_two_readers_at_once_split_the_changes(engine: Engine, workspace: Workspace):
+    with Session(engine, expire_on_commit=False) as session:
+        audited(session, workspace)
+    with session_scope(engine) as first_reader:
+        first = take_feed(first_reader, workspace)
+        if engine.dialect.name == "postgresql":  # SQLite's second reader would wait
+            with session_scope(engine) as second_reader:
+                assert take_feed(second_reader, workspace) == set()  # rows locked: skipped
+    assert TRAINER1 in first
+    assert _read(engine, workspace) == set()
+
+
+def test_the_upgrade_keeps_the_old_read_position(engine: Engine, workspace: Workspace):
+    """Migration 0009: rows up to the old position stay read, the rest are read next."""
+    with Session(engine, expire_on_commit=False) as session:
+        audited(session, workspace)
+        legal = audited(session, workspace, trainer=TRAINER2, task_type="legal")
+    downgrade(engine, "0008")
+    with engine.begin() as connection:
+        read_up_to = connection.execute(text(
+            "SELECT MIN(id) - 1 FROM outbox WHERE ref_id = :thread AND kind = 'audit_parent'"),
+            {"thread": legal[0].thread_id}).scalar_one()
+        connection.execute(text("UPDATE home_feed SET last_outbox_id = :id"), {"id": read_up_to})
+    upgrade(engine)
+    assert current_revisions(engine) == head_revisions()
+    unread = _read(engine, workspace)
+    assert TRAINER2 in unread and TRAINER1 not in unread
