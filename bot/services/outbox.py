@@ -145,16 +145,6 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     return list(rows)
 
 
-def next_in_channel(session: Session, *, channel: str, after_id: int) -> OutboxItem | None:
-    return session.exec(
-        select(OutboxItem)
-        .where(OutboxItem.channel == channel, OutboxItem.status == PENDING)
-        .where(col(OutboxItem.id) > after_id)
-        .order_by(col(OutboxItem.id))
-        .limit(1)
-    ).first()
-
-
 def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,
           lease: timedelta) -> bool:
     """Take ``item`` for delivery; of several workers (threads, replicas) only one wins.
