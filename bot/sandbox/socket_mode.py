@@ -97,6 +97,7 @@ class SocketModeHub:
         self._tickets: set[str] = set()
         self._links: list[_Link] = []
         self._envelopes: list[Envelope] = []
+        self._by_id: dict[str, Envelope] = {}
         self._waiting: dict[str, threading.Event] = {}
         self._numbers = itertools.count(1)
         self._turn = itertools.count()
@@ -178,7 +179,7 @@ class SocketModeHub:
             return
         envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
         with self._lock:
-            record = next((e for e in self._envelopes if e.envelope_id == envelope_id), None)
+            record = self._by_id.get(envelope_id) if isinstance(envelope_id, str) else None
             if record is None or record.acked:
                 log.warning("ack for unknown or already acked envelope %r", envelope_id)
                 return
@@ -217,6 +218,7 @@ class SocketModeHub:
         acked = threading.Event()
         with self._lock:
             self._envelopes.append(envelope)
+            self._by_id[envelope.envelope_id] = envelope
             self._waiting[envelope.envelope_id] = acked
         message: dict[str, Any] = {
             "envelope_id": envelope.envelope_id,
