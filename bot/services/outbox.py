@@ -107,15 +107,17 @@ UPDATE_ATTEMPTS = 5
 def _hold_unclaimed(session: Session, item_id: int) -> bool:
     """Lock a waiting item for the rest of this transaction if no worker has claimed it.
 
-    The UPDATE changes nothing; it takes the row lock, so on PostgreSQL a claim skips the
-    row (or, already under way, makes this wait and then find it claimed). SQLite's writers
-    hold the database lock for the whole transaction, which gives the same order.
+    The UPDATE takes the row lock, so on PostgreSQL a claim skips the row (or, already under
+    way, makes this wait and then find it claimed). SQLite's writers hold the database lock
+    for the whole transaction, which gives the same order. It also hands the row back to the
+    App Home feed (``bot.services.home_feed``), which may have read it before this change:
+    the Homes this change concerns are then marked again.
     """
     held = session.execute(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id, col(OutboxItem.status) == PENDING,
                col(OutboxItem.lease_until).is_(None))
-        .values(lease_until=None)
+        .values(home_feed_read=False)
         .execution_options(synchronize_session=False)
     )
     return held.rowcount == 1  # type: ignore[attr-defined]
@@ -202,12 +204,16 @@ def retry_later(session: Session, *, item_id: int, at: datetime, error: str,
     )
 
 
-def mark_failed(session: Session, *, item_id: int, error: str) -> None:
-    """A permanent failure: kept (never dropped) with the reason, for someone to fix."""
+def mark_failed(session: Session, *, item_id: int, error: str, in_doubt: bool) -> None:
+    """A permanent failure: kept (never dropped) with the reason, for someone to fix.
+
+    ``in_doubt`` stays as it was: an earlier attempt may have reached Slack, and a retry
+    once the cause is fixed must look for that message before posting again.
+    """
     session.execute(
         update(OutboxItem)
         .where(col(OutboxItem.id) == item_id)
-        .values(status=FAILED, last_error=error, in_doubt=False, lease_until=None)
+        .values(status=FAILED, last_error=error, in_doubt=in_doubt, lease_until=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -312,14 +318,14 @@ def retry_failed(session: Session, *, channel: str | None = None) -> int:
     """Put failed writes (of one channel, or all) back to pending, once the cause is fixed.
 
     They keep their place (their ids), so a thread's parent still goes before its replies,
-    and are due at once. Returns how many were put back; the caller commits.
+    and are due at once. One in doubt stays so: it is looked for in Slack before it is posted.
+    Returns how many were put back; the caller commits.
     """
     query = update(OutboxItem).where(col(OutboxItem.status) == FAILED)
     if channel is not None:
         query = query.where(col(OutboxItem.channel) == channel)
     result = session.execute(
-        query.values(status=PENDING, attempts=0, in_doubt=False, lease_until=None,
-                     lease_owner=None)
+        query.values(status=PENDING, attempts=0, lease_until=None, lease_owner=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -301,7 +301,8 @@ class OutboxWorker:
                 with session_scope(self._engine) as session:
                     store.mark_failed(
                         session, item_id=item.id,
-                        error=f"{store.PARENT_FAILED}{waiting.failed_error}")
+                        error=f"{store.PARENT_FAILED}{waiting.failed_error}",
+                        in_doubt=was_in_doubt)
                 return "failed"
             self._retry(item, after=0.5, error="waiting for the parent message",
                         in_doubt=was_in_doubt)
@@ -331,7 +332,8 @@ class OutboxWorker:
             return "deferred"
         log.error("outbox item %s failed for good: %s", item.dedupe_key, code)
         with session_scope(self._engine) as session:
-            store.mark_failed(session, item_id=item.id or 0, error=str(code or status))
+            store.mark_failed(session, item_id=item.id or 0, error=str(code or status),
+                              in_doubt=was_in_doubt)
         return "failed"
 
     # --- helpers ---------------------------------------------------------------------------

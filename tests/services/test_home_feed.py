@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from bot.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
 from bot.services.home_feed import take_feed
-from bot.services.outbox import OutboxKind, enqueue
+from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited
@@ -17,6 +17,12 @@ from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, TRAINER1, TRAINER2
 def _owe_sample_update(session: Session, sample_id: int, channel: str) -> None:
     enqueue(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id, channel=channel,
             dedupe_key=f"{OutboxKind.SAMPLE_UPDATE}:{sample_id}:test", now=NOW)
+
+
+def _owe_update(engine: Engine, sample_id: int) -> bool:
+    with session_scope(engine) as session:
+        return enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id,
+                              channel=CLINICAL_CHANNEL, now=NOW)
 
 
 def _read(engine: Engine, workspace: Workspace) -> set[str]:
@@ -41,6 +47,20 @@ def test_a_change_committed_after_a_newer_one_was_read_is_still_read(
     second = _read(engine, workspace)
     assert TRAINER2 in first and TRAINER1 not in first
     assert TRAINER1 in second and TRAINER2 not in second
+    assert _read(engine, workspace) == set()
+
+
+def test_a_change_folded_into_an_update_already_read_is_read_again(
+        engine: Engine, workspace: Workspace):
+    """A second grade shares the first one's waiting update (a busy channel), after the
+    refresher read that update: the Homes must still learn of the second grade."""
+    with Session(engine, expire_on_commit=False) as session:
+        clinical = audited(session, workspace)
+    _read(engine, workspace)
+    assert _owe_update(engine, clinical[0].id or 0) is True  # the first grade's
+    assert TRAINER1 in _read(engine, workspace)
+    assert _owe_update(engine, clinical[0].id or 0) is False  # the second folds in
+    assert TRAINER1 in _read(engine, workspace)
     assert _read(engine, workspace) == set()
 
 

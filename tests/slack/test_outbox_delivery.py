@@ -147,3 +147,23 @@ def test_a_revoked_token_fails_every_write_for_good_naming_the_token(bot: Runnin
     assert [(f.error, f.count) for f in failures] == [
         ("invalid_auth", 1), ("parent message failed: invalid_auth", 1)]
     assert all("SLACK_BOT_TOKEN" in f.fix for f in failures)
+
+
+def test_a_post_in_doubt_that_then_fails_for_good_is_looked_for_again_after_the_fix(
+        bot: RunningBot):
+    """The parent post lands but its answer is lost (in doubt); looking for it then fails
+    for good (the token was revoked). Once the token works again and the failures are
+    retried, the post is found in Slack, not posted a second time."""
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=1))
+    bot.sandbox.accept_then_fail("chat.postMessage", status=0, channel=CLINICAL_CHANNEL)
+    bot.sandbox.fail_next("conversations.history", status=200, error="invalid_auth")
+    bot.run_audit()
+    with Session(bot.ctx.engine) as session:
+        assert [f.error for f in failed_deliveries(session)] == [
+            "invalid_auth", "parent message failed: invalid_auth"]
+    with session_scope(bot.ctx.engine) as session:
+        assert retry_failed(session) == 2
+    bot.deliver()
+    [parent] = bot.parents(CLINICAL_CHANNEL)
+    assert len(bot.thread_replies(CLINICAL_CHANNEL)) == 1
+    assert [r.thread_ts for r in bot.thread_replies(CLINICAL_CHANNEL)] == [parent.ts]
