@@ -42,7 +42,12 @@ class TrainerPause(SQLModel, table=True):
 
 
 class HomeViewer(SQLModel, table=True):
-    """Someone who opened the App Home; ``dirty_since`` set when it needs a refresh."""
+    """Someone who opened the App Home; ``dirty_since`` set when it needs a refresh.
+
+    ``dirty_marks`` counts the marks: the refresher clears the mark only if no new one came
+    while it was building and publishing (then that change may be missing from what it
+    published).
+    """
 
     __tablename__ = "home_viewer"
 
@@ -51,4 +56,5 @@ class HomeViewer(SQLModel, table=True):
     opened_at: datetime
     published_at: datetime | None = None
     dirty_since: datetime | None = None
+    dirty_marks: int = 0
     pages_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

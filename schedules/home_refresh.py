@@ -3,7 +3,7 @@
     publish_home(ctx, user="U0NURSE01", now=now)     # build and views.publish one Home
     refresh_homes(ctx, now=now)                       # the refresher's pass (every few s)
 
-A pass turns the outbox rows added since the last pass into "dirty" marks for the people
+A pass turns the outbox rows not read yet into "dirty" marks for the people
 they concern (``bot.services.home_feed``), then publishes each marked Home once. However
 many grades land between two passes, a viewer gets one ``views.publish``; people who never
 opened the Home get none (theirs is built when they open it).
@@ -60,7 +60,8 @@ def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:
     with ctx.session() as session:
         dirty = dirty_viewers(session)[:MAX_PER_PASS]
     published, failed = [], []
-    for user, since in dirty:
+    for home in dirty:
+        user = home.user
         try:
             publish_home(ctx, user=user, now=now)
         except SlackApiError as error:
@@ -72,5 +73,5 @@ def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:
             published.append(user)
         # Published, or refused for good (the next open builds it afresh): not marked again.
         with ctx.session() as session:
-            mark_published(session, user=user, seen=since, now=now)
+            mark_published(session, user=user, seen=home, now=now)
     return HomeRefreshSummary(tuple(published), tuple(failed))

@@ -5,7 +5,7 @@ Usage (the caller commits)::
     record_viewer(session, user="U0NURSE01", now=now)          # on app_home_opened
     mark_homes_dirty(session, users={"U0LEAD0001"}, now=now)    # after a change to them
     affected = take_feed(session, workspace)   # users touched by outbox items since last time
-    for user, since in dirty_viewers(session): ... publish ...; mark_published(...)
+    for home in dirty_viewers(session): ... publish ...; mark_published(..., seen=home)
 
 Only people who opened the Home are tracked (everyone else gets a fresh one when they open
 it), and a mark is one column per person, set once however many changes pile up: the
@@ -20,11 +20,12 @@ replicas only one turns a row into marks.
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
 from bot.models_people import HomeViewer
@@ -72,31 +73,42 @@ def set_viewer_pages(session: Session, *, user: str, pages: dict[str, int]) -> N
 
 
 def mark_homes_dirty(session: Session, *, users: Iterable[str], now: datetime) -> None:
-    """Flag these people's Homes for the next refresh (viewers only; the first mark stays)."""
+    """Flag these people's Homes for the next refresh (viewers only; the first mark's time
+    stays, for the order of refreshes, and every mark is counted)."""
     wanted = sorted(set(users))
     if not wanted:
         return
     session.execute(update(HomeViewer)
-                    .where(col(HomeViewer.user).in_(wanted), col(HomeViewer.dirty_since).is_(None))
-                    .values(dirty_since=now)
+                    .where(col(HomeViewer.user).in_(wanted))
+                    .values(dirty_since=func.coalesce(col(HomeViewer.dirty_since), now),
+                            dirty_marks=col(HomeViewer.dirty_marks) + 1)
                     .execution_options(synchronize_session=False))
 
 
-def dirty_viewers(session: Session) -> list[tuple[str, datetime]]:
-    rows = session.exec(select(HomeViewer.user, HomeViewer.dirty_since)
+@dataclass(frozen=True)
+class DirtyHome:
+    user: str
+    since: datetime  # the first mark not yet published
+    marks: int  # how many marks so far: `mark_published` clears only if none came since
+
+
+def dirty_viewers(session: Session) -> list[DirtyHome]:
+    rows = session.exec(select(HomeViewer.user, HomeViewer.dirty_since, HomeViewer.dirty_marks)
                         .where(col(HomeViewer.dirty_since).is_not(None))
                         .order_by(col(HomeViewer.dirty_since), col(HomeViewer.id))).all()
-    return [(user, since) for user, since in rows if since is not None]
+    return [DirtyHome(user, since, marks) for user, since, marks in rows if since is not None]
 
 
-def mark_published(session: Session, *, user: str, seen: datetime | None,
+def mark_published(session: Session, *, user: str, seen: DirtyHome | None,
                    now: datetime) -> None:
-    """Clear the mark that was ``seen`` before publishing; a newer mark stays for next time."""
+    """Clear the mark that was ``seen`` before publishing, unless a change marked the Home
+    again meanwhile (what was published may lack it): that mark stays for next time."""
     mine = col(HomeViewer.user) == user
     session.execute(update(HomeViewer).where(mine).values(published_at=now)
                     .execution_options(synchronize_session=False))
     if seen is not None:
-        session.execute(update(HomeViewer).where(mine, col(HomeViewer.dirty_since) == seen)
+        session.execute(update(HomeViewer)
+                        .where(mine, col(HomeViewer.dirty_marks) == seen.marks)
                         .values(dirty_since=None).execution_options(synchronize_session=False))
 
 

@@ -1,17 +1,25 @@
-"""The App Home's change feed: every change committed is read once, whatever the order of
-commits."""
+"""The App Home's change feed and marks: every change committed is read once, whatever the
+order of commits, and a Home marked while it is being published is published again."""
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bot.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
-from bot.services.home_feed import take_feed
+from bot.services.home_feed import (
+    dirty_viewers,
+    mark_homes_dirty,
+    mark_published,
+    record_viewer,
+    take_feed,
+)
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited
-from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, TRAINER1, TRAINER2
+from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, MANAGER, TRAINER1, TRAINER2
 
 
 def _owe_sample_update(session: Session, sample_id: int, channel: str) -> None:
@@ -91,3 +99,22 @@ def test_the_upgrade_keeps_the_old_read_position(engine: Engine, workspace: Work
     assert current_revisions(engine) == head_revisions()
     unread = _read(engine, workspace)
     assert TRAINER2 in unread and TRAINER1 not in unread
+
+
+def test_a_home_marked_again_while_it_was_published_stays_marked(engine: Engine):
+    with session_scope(engine) as session:
+        record_viewer(session, user=MANAGER, now=NOW)
+        mark_homes_dirty(session, users={MANAGER}, now=NOW)
+    with Session(engine) as session:
+        [seen] = dirty_viewers(session)  # the refresher takes the Home and builds it...
+    with session_scope(engine) as session:  # ...while /audit away changes what it shows
+        mark_homes_dirty(session, users={MANAGER}, now=NOW + timedelta(seconds=1))
+    with session_scope(engine) as session:
+        mark_published(session, user=MANAGER, seen=seen, now=NOW + timedelta(seconds=2))
+    with Session(engine) as session:
+        [again] = dirty_viewers(session)
+    assert (again.user, again.since) == (MANAGER, NOW)  # still due, and first in line
+    with session_scope(engine) as session:
+        mark_published(session, user=MANAGER, seen=again, now=NOW + timedelta(seconds=3))
+    with Session(engine) as session:
+        assert dirty_viewers(session) == []

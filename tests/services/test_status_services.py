@@ -150,7 +150,7 @@ def test_home_marks_are_coalesced_and_only_for_viewers(session: Session):
     for minutes in range(5):
         mark_homes_dirty(session, users={NURSE, LAWYER}, now=NOW + timedelta(minutes=minutes))
     session.commit()
-    assert dirty_viewers(session) == [(NURSE, NOW)]
+    assert [(home.user, home.since) for home in dirty_viewers(session)] == [(NURSE, NOW)]
 
 
 # --- export -------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""home feed read flags: each outbox row is read once by the App Home refresher
+"""App Home refresh: a read flag per outbox row, and a count of each viewer's marks
 
 The refresher used to keep one read position (the last outbox id read). On PostgreSQL ids are
 handed out before commit, so a row committed after a newer one had been read fell behind the
 position and its Home was never refreshed. Now each row carries its own flag.
+
+A Home marked again while the refresher was publishing it lost that mark (the first mark's
+time was the only record). ``home_viewer.dirty_marks`` counts marks, and the refresher
+clears only the mark it saw.
 
 Revision ID: 0009
 Revises: 0008
@@ -28,9 +32,14 @@ def upgrade() -> None:
                "COALESCE((SELECT MAX(last_outbox_id) FROM home_feed), 0)")
     op.create_index("ix_outbox_home_feed", "outbox", ["home_feed_read", "id"])
     op.drop_table("home_feed")
+    with op.batch_alter_table("home_viewer") as batch:
+        batch.add_column(sa.Column("dirty_marks", sa.Integer(), nullable=False,
+                                   server_default="0"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("home_viewer") as batch:
+        batch.drop_column("dirty_marks")
     op.create_table(
         "home_feed",
         sa.Column("id", sa.Integer(), primary_key=True),
