@@ -57,9 +57,14 @@ def open_escalation(session: Session, *, trainer: str, task_type: str) -> Escala
 def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
                   now: datetime) -> CheckOutcome:
     """Apply the threshold rule to one trainer: open, update or close their escalation."""
+    # Lock first, then read the grades: concurrent checks of this trainer (replicas, each
+    # grade's check, the schedule) take turns, and each computes from what is committed
+    # when its turn comes. Computed before the lock, a check could store a standing older
+    # than the one the check before it stored, FYI the lead again, or reopen what it closed.
+    state, previous = _lock_state(session, trainer=trainer, task_type=task_type, now=now)
     current, _ = trainer_standing(session, workspace, trainer=trainer, task_type=task_type,
                                   now=now)
-    previous = _remember(session, trainer=trainer, task_type=task_type, current=current, now=now)
+    _remember(session, state, current=current, now=now)
     existing = open_escalation(session, trainer=trainer, task_type=task_type)
     outcome = CheckOutcome(trainer, task_type, current.state)
     if current.state == "escalate":
@@ -81,9 +86,8 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
         _refresh(session, existing, current)
         _update_notices(session, existing, now=now)
     if current.state == "watch" and previous not in ("watch", "escalate") and existing is None:
-        state = _state_row(session, trainer=trainer, task_type=task_type)
         lead = _lead(workspace, trainer)
-        if lead and state is not None and state.id is not None:
+        if lead and state.id is not None:
             enqueue(session, kind=OutboxKind.WATCH_FYI, ref_id=state.id, channel=lead,
                     dedupe_key=f"{OutboxKind.WATCH_FYI}:{state.id}:{now.isoformat()}", now=now)
         return CheckOutcome(trainer, task_type, current.state, watch_started=True)
@@ -119,8 +123,8 @@ def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> l
             continue
         level = _next_level_with_targets(workspace, escalation, escalation.level + 1,
                                          away=away)
-        if level is None or not _claim(session, escalation, level=level,
-                                       level_notified_at=now):
+        if level is None or not _claim(session, escalation, unacknowledged=True,
+                                       level=level, level_notified_at=now):
             continue
         _notify_level(session, workspace, escalation, level=level, round_=0, now=now,
                       away=away)
@@ -278,14 +282,23 @@ def _close(session: Session, escalation: Escalation, *, status: str, by: str | N
     return True
 
 
-def _claim(session: Session, escalation: Escalation, **values: object) -> bool:
-    """Move the escalation only if nobody else moved it since we read it."""
-    changed = session.execute(
+def _claim(session: Session, escalation: Escalation, *, unacknowledged: bool = False,
+           **values: object) -> bool:
+    """Move the escalation only if nobody else moved it since we read it.
+
+    ``unacknowledged``: and only if still nobody acknowledged it (the climb read it so, but
+    an acknowledgement may have committed since; the next level must not hear of it then).
+    """
+    query = (
         update(Escalation)
         .where(col(Escalation.id) == escalation.id, col(Escalation.level) == escalation.level,
                col(Escalation.reminders) == escalation.reminders,
                col(Escalation.status) == "open")
-        .values(**values)
+    )
+    if unacknowledged:
+        query = query.where(col(Escalation.acknowledged_at).is_(None))
+    changed = session.execute(
+        query.values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if changed:
@@ -354,30 +367,41 @@ def _state_row(session: Session, *, trainer: str, task_type: str,
     return session.exec(query).first()
 
 
-def _remember(session: Session, *, trainer: str, task_type: str, current: Standing,
-              now: datetime) -> str | None:
-    """Store the new standing; return the previous state.
+def _lock_state(session: Session, *, trainer: str, task_type: str,
+                now: datetime) -> tuple[TrainerState, str | None]:
+    """Lock the trainer's state row, inserting it on their first check; return it and the
+    previous state (None on the first check).
 
-    The row is read locked: two checks at once (replicas, a grade and the schedule) then
-    take turns, and the second sees the first's state, so "became watch" happens once.
+    Two checks at once (replicas, a grade and the schedule) then take turns, and the second
+    sees the first's state, so "became watch" happens once. A first check has no row to
+    lock: it inserts one, and a concurrent first check's insert waits on the unique key
+    until this one commits, then fails and locks the committed row instead.
     """
     row = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
-    previous = row.state if row else None
-    if row is None:
-        row = TrainerState(trainer=trainer, task_type=task_type, state=current.state,
-                           since=now, updated_at=now)
+    if row is not None:
+        return row, row.state
+    row = TrainerState(trainer=trainer, task_type=task_type,
+                       state="insufficient",  # a placeholder: _remember sets it before commit
+                       since=now, updated_at=now)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return row, None
+    except IntegrityError:
+        pass  # another check inserted it and has committed: lock theirs
+    stored = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
+    assert stored is not None  # rows are never deleted
+    return stored, stored.state
+
+
+def _remember(session: Session, row: TrainerState, *, current: Standing,
+              now: datetime) -> None:
+    """Store the new standing in the (locked) state row."""
     if row.state != current.state:
         row.since = now
     row.state, row.sampling = current.state, current.sampling
     row.score, row.lower, row.upper, row.graded = (
         current.score, current.lower, current.upper, current.graded)
     row.updated_at = now
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        # A concurrent check stored the first row a moment ago: its state is the previous.
-        stored = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
-        return stored.state if stored else previous
-    return previous
+    session.add(row)
