@@ -1,10 +1,15 @@
-"""The escalation check: the threshold rule for everyone, then climb what is overdue."""
+"""The escalation check: the threshold rule for everyone, then climb what is overdue (and
+catch up on consistency notices a crash may have lost)."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.context import AppContext
 from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+from bot.slack.consistency_notices import owe_consistency_messages
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,14 +34,24 @@ def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSu
         outcomes = check_all(session, ctx.workspace, now=now)
     with ctx.session() as session:
         climbed = climb_overdue(session, ctx.workspace, now=now)
+    with ctx.session() as session:
+        # What each grade's follow-up owes (dispute notices, consistency alerts) is owed
+        # after the grade commits; a crash in between would lose it. Owed once per key.
+        owe_consistency_messages(session, ctx.workspace, now=now)
     ctx.outbox.wake()
     return EscalationCheckSummary(outcomes, climbed)
 
 
-def check_after_grade(ctx: AppContext, *, trainer: str, task_type: str) -> CheckOutcome:
-    """The threshold check that follows every recorded grade (after the ack)."""
-    with ctx.session() as session:
-        outcome = check_trainer(session, ctx.workspace, trainer=trainer, task_type=task_type,
-                                now=ctx.clock.now())
+def check_after_grade(ctx: AppContext, *, trainer: str, task_type: str) -> CheckOutcome | None:
+    """The threshold check that follows every recorded grade (after the ack). It never
+    raises: the grade is recorded whatever happens here, and the scheduled check
+    (`run_escalation_check`) checks everyone again."""
+    try:
+        with ctx.session() as session:
+            outcome = check_trainer(session, ctx.workspace, trainer=trainer,
+                                    task_type=task_type, now=ctx.clock.now())
+    except Exception:
+        log.exception("the check after a grade of %s in %s failed", trainer, task_type)
+        return None
     ctx.outbox.wake()
     return outcome

@@ -7,13 +7,14 @@ import krippendorff
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Grade
+from bot.models import Grade, Sample
 from bot.sandbox.blockkit import validate_message_blocks
 from bot.sandbox.records import Message
 from bot.services.grading import record_grade
 from bot.services.standings import trainer_standing
 from bot.workspace import Workspace
 from handlers.disputes import disputes_answer
+from schedules.escalation_check import run_escalation_check
 from tests.conftest import NOW
 from tests.consistency_setup import GOLD_NOTE, WHY, audited, double_review_workspace, grade
 from tests.factories import (
@@ -182,6 +183,27 @@ def test_a_dispute_is_settled_by_a_manager_and_both_reviewers_are_told(bot):
         current, _ = trainer_standing(session, bot.ctx.workspace, trainer=TRAINER1,
                                       task_type="clinical", now=NOW)
     assert (current.graded, current.score) == (1, 0.0)
+
+
+def test_a_dispute_notice_lost_to_a_crash_is_owed_by_the_next_scheduled_check(bot):
+    """Both grades commit, then the process dies before the follow-up owes the managers'
+    notice (here the grades go straight to the store, and nothing follows them)."""
+    _replies(bot)
+    with Session(bot.ctx.engine) as session:
+        sample = session.exec(select(Sample).order_by(Sample.id)).first()
+        for reviewer, value, category, why in ((NURSE, "pass", None, None),
+                                               (DOCTOR, "major", "Unsafe advice", WHY)):
+            record_grade(session, bot.ctx.workspace, sample_id=sample.id, reviewer=reviewer,
+                         grade=value, category=category, explanation=why, now=NOW)
+        session.commit()
+    bot.deliver()
+    assert not [m for m in bot.sandbox.dms(MANAGER) if "disagree" in m.text]
+    run_escalation_check(bot.ctx, now=NOW)
+    bot.deliver()
+    assert len([m for m in bot.sandbox.dms(MANAGER) if "disagree" in m.text]) == 1
+    run_escalation_check(bot.ctx, now=NOW + timedelta(minutes=5))  # owed once, not per run
+    bot.deliver()
+    assert len([m for m in bot.sandbox.dms(MANAGER) if "disagree" in m.text]) == 1
 
 
 def test_only_managers_may_settle(bot):
