@@ -138,6 +138,9 @@ def insert_new_outputs(session: Session, rows: Sequence[Mapping[str, Any]]) -> d
     """
     if not rows:
         return {}
+    # In id order: two ingests of overlapping batches then wait for each other on the first
+    # shared id instead of each holding one the other needs (a deadlock on PostgreSQL).
+    rows = sorted(rows, key=lambda row: str(row["id"]))
     try:
         with session.begin_nested():
             session.execute(insert(TrainerOutput), [dict(row) for row in rows])
