@@ -181,6 +181,8 @@ class Checker:
             self.select(element, ptr, overflow=kind == "overflow")
         elif kind == "plain_text_input":
             self.plain_text_input(element, ptr)
+        elif kind in ("radio_buttons", "checkboxes"):
+            self.choices(element, ptr, multiple=kind == "checkboxes")
         else:
             self.text(element, "placeholder", ptr, max_len=150, plain=True, required=False)
         if "confirm" in element:
@@ -215,14 +217,29 @@ class Checker:
         if isinstance(initial, dict) and initial.get("value") not in values:
             self.err(f"{ptr}/initial_option", "must match one of the provided options")
 
-    def options(self, holder: dict[str, Any], ptr: str, *, max_items: int) -> list[str]:
+    def choices(self, element: dict[str, Any], ptr: str, *, multiple: bool) -> None:
+        """Radio buttons and checkboxes: 1 to 10 options (their text may be mrkdwn), and the
+        initially chosen ones among them."""
+        values = self.options(element, ptr, max_items=10, plain=False)
+        key = "initial_options" if multiple else "initial_option"
+        initial = element.get(key)
+        if initial is None:
+            return
+        chosen = initial if multiple and isinstance(initial, list) else [initial]
+        for c, option in enumerate(chosen):
+            if not isinstance(option, dict) or option.get("value") not in values:
+                where = f"{ptr}/{key}/{c}" if multiple else f"{ptr}/{key}"
+                self.err(where, "must match one of the provided options")
+
+    def options(self, holder: dict[str, Any], ptr: str, *, max_items: int,
+                plain: bool = True) -> list[str]:
         values: list[str] = []
         for o, option in enumerate(self.items(holder, "options", ptr, max_items=max_items)):
             optr = f"{ptr}/options/{o}"
             if not self.is_obj(option, optr):
                 continue
-            self.text(option, "text", optr, max_len=75, plain=True)
-            self.text(option, "description", optr, max_len=75, plain=True, required=False)
+            self.text(option, "text", optr, max_len=75, plain=plain)
+            self.text(option, "description", optr, max_len=75, plain=plain, required=False)
             value = self.string(option, "value", optr, max_len=150, required=True)
             if value is not None:
                 values.append(value)

@@ -222,3 +222,38 @@ def test_generated_ids_fill_gaps_and_keep_explicit_ones() -> None:
     assert "block_id" not in blocks[0], "the input is not modified"
     assert with_generated_ids(blocks) == filled, "stable for the same content"
     assert validate_message_blocks(filled) == []
+
+
+def choice_input(kind: str = "radio_buttons", options: int = 3, *, text: str = "opt",
+                 value: str = "v", **extra: Any) -> dict[str, Any]:
+    element = {"type": kind, "action_id": "pick",
+               "options": [{"text": mrkdwn(f"*{text}{i}*"), "value": f"{value}{i}"}
+                           for i in range(options)], **extra}
+    return {"type": "input", "label": plain("Decision"), "element": element}
+
+
+def test_radio_buttons_and_checkboxes_may_use_mrkdwn_options_and_preselect_one() -> None:
+    chosen = {"text": mrkdwn("*opt1*"), "value": "v1"}
+    assert validate_view(modal(choice_input(initial_option=chosen))) == []
+    assert validate_view(modal(choice_input("checkboxes", initial_options=[chosen]))) == []
+
+
+@pytest.mark.parametrize(
+    ("block", "pointer", "message"),
+    [
+        (choice_input(options=11), "/view/blocks/0/element/options", "no more than 10"),
+        (choice_input("checkboxes", options=0), "/view/blocks/0/element/options",
+         "at least 1"),
+        (choice_input(text="t" * 80), "/view/blocks/0/element/options/0/text/text",
+         "less than 76"),
+        (choice_input(value="v" * 151), "/view/blocks/0/element/options/0/value",
+         "less than 151"),
+        (choice_input(initial_option={"text": plain("x"), "value": "nope"}),
+         "/view/blocks/0/element/initial_option", "must match one of the provided options"),
+        (choice_input("checkboxes", initial_options=[{"text": plain("x"), "value": "nope"}]),
+         "/view/blocks/0/element/initial_options/0", "must match one of the provided options"),
+    ],
+)
+def test_radio_buttons_and_checkboxes_limits(block: dict, pointer: str, message: str) -> None:
+    errors = validate_view(modal(block))
+    assert any(message in e and f"[json-pointer:{pointer}]" in e for e in errors), errors
