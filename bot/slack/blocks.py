@@ -13,7 +13,10 @@ from bot.slack.ids import Action, Block, Callback
 SECTION_LIMIT = 3000
 PROMPT_SHOWN = 1200
 OUTPUT_SHOWN = 2800
+PROJECT_SHOWN = 200
+REVIEWERS_NAMED = 20  # in a thread's parent; the rest are counted
 MODAL_BLOCK_LIMIT = 100
+PROMPT_SECTIONS_SHOWN = 30  # of a full view's 100 blocks; the output gets the rest
 GRADE_BADGES = {"pass": "✅ Pass", "minor": "🟡 Minor issue", "major": "🔴 Major error"}
 
 
@@ -47,13 +50,14 @@ class SampleCard:
 def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: int,
                  reviewers: Sequence[str]) -> tuple[str, list[dict]]:
     """The thread's parent message: returns (notification text, blocks)."""
-    text = f"Weekly audit {iso_week} · {task_name} · <@{trainer}> · {sample_count} samples"
+    text = (f"Weekly audit {iso_week} · {escape(task_name)} · <@{trainer}> · "
+            f"{sample_count} samples")
     noun = "sample" if sample_count == 1 else "samples"
-    who = ", ".join(f"<@{r}>" for r in reviewers) or "the task type's reviewers"
+    who = people(reviewers, limit=REVIEWERS_NAMED) or "the task type's reviewers"
     return text, [
         {"type": "header", "text": plain(f"Weekly audit · {iso_week}"[:150])},
         {"type": "section", "text": mrkdwn(
-            f"*Trainer:* <@{trainer}>\n*Task type:* {task_name}\n"
+            f"*Trainer:* <@{trainer}>\n*Task type:* {escape(task_name)}\n"
             f"*Samples:* {sample_count} {noun}, one per reply in this thread"
         )},
         {"type": "context", "elements": [mrkdwn(
@@ -65,11 +69,15 @@ def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: i
 
 def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
     """One sample in the audit thread, with its grading buttons and the grades so far."""
-    text = f"Sample {card.position + 1} of {card.count} for <@{card.trainer}> ({card.task_name})"
-    details = [f"*Sample {card.position + 1} of {card.count}*", f"`{card.output_id}`",
+    text = (f"Sample {card.position + 1} of {card.count} for <@{card.trainer}> "
+            f"({escape(card.task_name)})")
+    # Ids and projects come from the labelling pipeline: escaped, and without backticks
+    # (one would end the code span and let the rest be read as mrkdwn).
+    details = [f"*Sample {card.position + 1} of {card.count}*",
+               f"`{escape(card.output_id).replace('`', chr(39))}`",
                f"created {card.created_at}"]
     if card.project:
-        details.append(f"project {escape(card.project)}")
+        details.append(f"project {escape_cut(card.project, PROJECT_SHOWN)}")
     blocks: list[dict] = [
         {"type": "section", "text": mrkdwn(" · ".join(details))},
         {"type": "context", "elements": [mrkdwn("*Prompt*")]},
@@ -157,7 +165,13 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
 def full_output_modal(*, output_id: str, prompt: str, output: str) -> dict:
     """The whole prompt and output, split over as many sections as Slack allows."""
     blocks: list[dict] = [{"type": "header", "text": plain("Prompt")}]
-    blocks += [{"type": "section", "text": plain(part)} for part in split_text(prompt)]
+    # The output is what is graded: the prompt may not take more than its share of the view.
+    prompt_parts = split_text(prompt)
+    blocks += [{"type": "section", "text": plain(part)}
+               for part in prompt_parts[:PROMPT_SECTIONS_SHOWN]]
+    if len(prompt_parts) > PROMPT_SECTIONS_SHOWN:
+        blocks.append({"type": "context", "elements": [mrkdwn(
+            "Prompt cut here: the rest is longer than a Slack view holds.")]})
     blocks.append({"type": "header", "text": plain("Trainer's output")})
     room = MODAL_BLOCK_LIMIT - len(blocks) - 1
     parts = split_text(output)
@@ -207,6 +221,25 @@ def cut(text: str, limit: int) -> str:
 def escape(text: str) -> str:
     """Slack's mrkdwn escaping: the three characters that start links and mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def people(users: Sequence[str], *, limit: int = 6) -> str:
+    """Mentions of the first ``limit`` users, then how many more."""
+    shown = ", ".join(f"<@{u}>" for u in users[:limit])
+    return shown + (f" and {len(users) - limit} more" if len(users) > limit else "")
+
+
+def escape_cut(text: str, limit: int) -> str:
+    """``text`` escaped, then cut to ``limit`` characters (never inside an ``&…;``): cut
+    first, the escaping could make it longer than Slack allows."""
+    escaped = escape(text if text.strip() else "(empty)")
+    if len(escaped) <= limit:
+        return escaped
+    head = escaped[: limit - 1]
+    entity = head.rfind("&")
+    if entity != -1 and ";" not in head[entity:]:
+        head = head[:entity]
+    return head.rstrip() + "…"
 
 
 def plain(text: str) -> dict:

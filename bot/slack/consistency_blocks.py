@@ -9,6 +9,8 @@ from bot.services.calibration import GraderFeedback, ReviewerCalibration
 from bot.services.consistency import TaskAgreement
 from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn
 
+REVIEWERS_LISTED = 25  # in an agreement alert; the rest are counted
+
 VERDICTS = {
     "match": "✅ You matched the known answer",
     "caught": "🟡 You caught the error; the known answer has another severity",
@@ -48,10 +50,12 @@ def agreement_alert(agreement: TaskAgreement) -> tuple[str, list[dict]]:
     """To managers: a task type's reviewers do not share a standard."""
     alpha = agreement.alpha if agreement.alpha is not None else 0.0
     percent = agreement.percent if agreement.percent is not None else 0.0
-    text = (f"{agreement.task_name}: reviewers do not share a standard yet "
+    text = (f"{escape(agreement.task_name)}: reviewers do not share a standard yet "
             f"(Krippendorff's alpha {alpha:.2f})")
     who = ", ".join(f"<@{r.reviewer}> {r.percent or 0:.0%} of {r.shared}"
-                    for r in agreement.reviewers) or "none"
+                    for r in agreement.reviewers[:REVIEWERS_LISTED]) or "none"
+    if len(agreement.reviewers) > REVIEWERS_LISTED:
+        who += f" and {len(agreement.reviewers) - REVIEWERS_LISTED} more"
     body = (
         f"⚠️ *{escape(agreement.task_name)}: the reviewers do not share a standard.* Over "
         f"{agreement.weeks[0]}–{agreement.weeks[-1]}, {agreement.double_reviewed} "
@@ -71,7 +75,7 @@ def calibration_alert(calibration: ReviewerCalibration, *,
                       task_name: str) -> tuple[str, list[dict]]:
     """To managers: a reviewer catches too few planted errors."""
     rate = calibration.catch_rate or 0.0
-    text = (f"<@{calibration.reviewer}> caught {rate:.0%} of planted errors in {task_name}")
+    text = (f"<@{calibration.reviewer}> caught {rate:.0%} of planted errors in {escape(task_name)}")
     false_alarms = (f"{calibration.false_alarm_rate:.0%} false alarms on "
                     f"{calibration.passes} known-good items"
                     if calibration.false_alarm_rate is not None else "no known-good items")

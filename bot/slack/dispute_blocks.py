@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.services.disputes import DisputeView, Review
-from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
+from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.payloads import BadPayload
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -115,7 +115,8 @@ def disputes_list(views: Sequence[DisputeView], *, task_names: Mapping[str, str]
 
 def dispute_opened(view: DisputeView, *, task_name: str) -> tuple[str, list[dict]]:
     """The DM to managers when two reviewers disagree by a whole step."""
-    text = f"Reviewers disagree on a {task_name} sample of <@{view.trainer}>: please settle it"
+    text = (f"Reviewers disagree on a {escape(task_name)} sample of <@{view.trainer}>: "
+            "please settle it")
     _, blocks = disputes_list([view], task_names={view.task_type: task_name}, can_settle=True)
     blocks[0] = {"type": "section", "text": mrkdwn(
         f"⚖️ *Reviewers disagree by a whole step* on a {escape(task_name)} sample. It does "
@@ -156,12 +157,12 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     s = view.settlement
     assert s is not None, "only a settled dispute is announced"
     label = GRADE_BADGES.get(s.grade, s.grade)
-    text = f"<@{s.manager}> settled your disagreement on a {task_name} sample: {label}"
+    text = f"<@{s.manager}> settled your disagreement on a {escape(task_name)} sample: {label}"
     yours = next((r for r in view.reviews if r.reviewer == reviewer), None)
     blocks: list[dict] = [
         {"type": "section", "text": mrkdwn(
             f"⚖️ <@{s.manager}> settled the disagreement on *{escape(task_name)}* · "
-            f"{sample_label(view)}\n*Decision:* {label}\n*Note:* {escape(cut(s.note, 2000))}")},
+            f"{sample_label(view)}\n*Decision:* {label}\n*Note:* {escape_cut(s.note, 2000)}")},
         {"type": "context", "elements": [mrkdwn(review_line(r)) for r in view.reviews[:10]]},
     ]
     if yours is not None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, plain
+from bot.slack.blocks import GRADE_BADGES, button, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.ids import Action, Callback
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -51,7 +51,7 @@ def escalation_notice(card: EscalationCard) -> tuple[str, list[dict]]:
     closed = card.status != "open"
     state = {"open": "⚠️ Quality escalation", "resolved": "✅ Escalation resolved",
              "recovered": "✅ Escalation closed: quality recovered"}[card.status]
-    text = f"{state}: <@{card.trainer}> in {card.task_name}"
+    text = f"{state}: <@{card.trainer}> in {escape(card.task_name)}"
     blocks: list[dict] = [
         {"type": "header", "text": plain(cut(f"{state}: {card.task_name}", 150))},
         {"type": "section", "text": mrkdwn(cut(
@@ -79,18 +79,18 @@ def escalation_notice(card: EscalationCard) -> tuple[str, list[dict]]:
 def escalation_closed(card: EscalationCard) -> tuple[str, list[dict]]:
     """The message that tells everyone notified that it is over."""
     if card.status == "recovered":
-        text = (f"✅ The escalation for <@{card.trainer}> in {card.task_name} closed itself: "
-                f"quality recovered ({_score(card)} against {card.threshold:.2f}).")
+        text = (f"✅ The escalation for <@{card.trainer}> in {escape(card.task_name)} "
+                f"closed itself: quality recovered ({_score(card)} against {card.threshold:.2f}).")
     else:
         text = (f"✅ <@{card.closed_by}> resolved the escalation for <@{card.trainer}> in "
-                f"{card.task_name}: “{escape(cut(card.close_note or '', 2000))}”")
+                f"{escape(card.task_name)}: “{escape_cut(card.close_note or '', 2000)}”")
     return text, [{"type": "section", "text": mrkdwn(text)}]
 
 
 def watch_fyi(*, trainer: str, task_name: str, score: float | None, threshold: float,
               graded: int) -> tuple[str, list[dict]]:
     shown = f"{score:.2f}" if score is not None else "–"
-    text = (f"FYI: <@{trainer}> is on *watch* in {task_name}: their score {shown} over "
+    text = (f"FYI: <@{trainer}> is on *watch* in {escape(task_name)}: their score {shown} over "
             f"{graded} graded samples is below the threshold {threshold:.2f}, though not "
             "confidently yet. Their next audits sample twice as many outputs; no action is "
             "needed unless it becomes an escalation.")
@@ -133,7 +133,7 @@ def _trend(card: EscalationCard) -> str:
 
 
 def _worst(line: WorstLine) -> str:
-    label = f"<{line.link}|{line.label}>" if line.link else line.label
+    label = f"<{line.link}|{escape(line.label)}>" if line.link else escape(line.label)
     parts = [label]
     for reviewer, grade, category, why in line.grades[:2]:
         detail = f"{GRADE_BADGES.get(grade, grade)} by <@{reviewer}>"

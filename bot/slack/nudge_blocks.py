@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.services.nudges import Digest, DigestTaskType, Mover, Reminder
-from bot.slack.blocks import escape, plain
+from bot.slack.blocks import escape, people, plain
 from bot.slack.status_blocks import (
     MESSAGE_BLOCKS,
     Links,
@@ -12,7 +12,6 @@ from bot.slack.status_blocks import (
     context,
     fit,
     pending_line,
-    people,
     score_text,
     sections,
 )

@@ -12,7 +12,7 @@ from bot.services.escalation_view import EscalationLine, EscalationOverview
 from bot.services.pending import PendingList, PendingSample
 from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
-from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, plain
+from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, people, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
 
@@ -44,11 +44,6 @@ def ago(delta: timedelta) -> str:
     if days:
         return f"{days}d {hours}h" if hours and days < 3 else f"{days}d"
     return f"{hours}h" if hours else f"{minutes}m"
-
-
-def people(users: Sequence[str], *, limit: int = 6) -> str:
-    shown = ", ".join(f"<@{u}>" for u in users[:limit])
-    return shown + (f" and {len(users) - limit} more" if len(users) > limit else "")
 
 
 def target(user_or_channel: str) -> str:
