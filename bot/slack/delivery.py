@@ -54,8 +54,11 @@ from bot.workspace import Workspace
 log = logging.getLogger(__name__)
 
 # Slack answers these with ok:false when the fault is on its side; worth another try.
+# Errors Slack documents as passing: "update_failed" (chat.update's internal failure) and
+# "team_added_to_org" (a workspace migrating into an org) are retried like a 5xx.
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable",
-                              "request_timeout", "ratelimited"})
+                              "request_timeout", "ratelimited", "update_failed",
+                              "team_added_to_org"})
 MAX_BACKOFF = 300.0
 CLIENT_TIMEOUT = 15  # seconds; a send starts only with this much lease (and margin) left
 MAX_SLOT_WAIT = 5.0  # seconds a delivery thread waits for its channel's pace before deferring

@@ -33,7 +33,9 @@ class Permalinks:
                 found[(channel, ts)] = link
         return found
 
-    def of(self, channel: str, ts: str) -> str | None:
+    def of(self, channel: str, ts: str, *, raise_when_busy: bool = False) -> str | None:
+        """The message's permalink, or None if Slack cannot link it. ``raise_when_busy``:
+        a 429 or 5xx raises (the caller tries again later) instead of giving None."""
         key = (channel, ts)
         with self._lock:
             if key in self._known:
@@ -41,7 +43,10 @@ class Permalinks:
                 return self._known[key]
         try:
             link = self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-        except SlackApiError:
+        except SlackApiError as error:
+            status = error.response.status_code
+            if raise_when_busy and (status == 429 or status >= 500):
+                raise
             return None
         if isinstance(link, str):
             with self._lock:

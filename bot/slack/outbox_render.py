@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.clock import Clock
@@ -26,6 +25,7 @@ from bot.services.outbox import OutboxKind
 from bot.slack.cards import escalation_card, parent_message, sample_message
 from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
 from bot.slack.ids import OUTBOX_EVENT_TYPE
+from bot.slack.links import permalinks_for
 from bot.workspace import Workspace
 
 # How far back to look for a post in doubt: it was sent moments ago, so the newest pages.
@@ -152,10 +152,9 @@ class OutboxRenderer:
         return str(self._client.conversations_open(users=target)["channel"]["id"])
 
     def _permalink(self, channel: str, ts: str) -> str | None:
-        try:
-            return self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-        except SlackApiError:
-            return None
+        # A message is posted once: a link left out because Slack was busy (429, 5xx) would
+        # be missing for good, so the write waits (Retry-After, backoff) and renders again.
+        return permalinks_for(self._client).of(channel, ts, raise_when_busy=True)
 
 
 def _post(channel: str, text: str, blocks: list[dict], metadata: dict, *,

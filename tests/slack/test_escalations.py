@@ -1,5 +1,6 @@
 """The escalation path as the people on it see it: DMs, buttons, the climb, the close."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -63,6 +64,19 @@ def test_a_confident_drop_notifies_the_lead_with_score_trend_and_worst_samples(b
               for e in b["elements"]]
     assert labels == ["Acknowledge", "Resolve"]
     assert bot.sandbox.dms(MANAGER) == []
+
+
+def test_a_busy_slack_delays_the_notice_rather_than_sending_it_without_links(bot):
+    """Permalinks are looked up when the notice is rendered; a 429 on that look-up makes
+    the notice wait for Retry-After (a DM is posted once: links left out stay out)."""
+    audited_weeks(bot, BAD_WEEKS)
+    bot.sandbox.ratelimit_next("chat.getPermalink", retry_after=1)
+    _check(bot)
+    [notice] = _notices(bot, LEAD)
+    samples = re.findall(r"Sample \d+ of \d+", _text(notice))
+    linked = re.findall(r"<https?://[^|>]*archives[^|>]*\|Sample \d+ of \d+", _text(notice))
+    assert samples and len(linked) == len(samples)  # every worst sample links to its post
+    assert bot.sandbox.calls("chat.getPermalink")[0].status == 429
 
 
 def test_a_second_check_while_open_pings_nobody_again(bot, opened):

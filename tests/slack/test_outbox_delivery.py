@@ -167,3 +167,18 @@ def test_a_post_in_doubt_that_then_fails_for_good_is_looked_for_again_after_the_
     [parent] = bot.parents(CLINICAL_CHANNEL)
     assert len(bot.thread_replies(CLINICAL_CHANNEL)) == 1
     assert [r.thread_ts for r in bot.thread_replies(CLINICAL_CHANNEL)] == [parent.ts]
+
+
+def test_an_update_slack_failed_internally_is_tried_again(bot: RunningBot):
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=1))
+    bot.run_audit()
+    [sample] = bot.thread_replies(CLINICAL_CHANNEL)
+    bot.sandbox.fail_next("chat.update", status=200, error="update_failed")
+    bot.driver.click(NURSE, sample, "Pass", channel=CLINICAL_CHANNEL)
+    graded = bot.driver.wait_for(lambda: (m := bot.sandbox.message(CLINICAL_CHANNEL, sample.ts))
+                                 and f"<@{NURSE}>" in str(m.blocks) and m, timeout=30)
+    assert graded.edited
+    updates = [c.response.get("error") for c in bot.sandbox.calls("chat.update")]
+    assert updates[0] == "update_failed" and updates[-1] is None
+    with Session(bot.ctx.engine) as session:
+        assert failed_deliveries(session) == []
