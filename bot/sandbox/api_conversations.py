@@ -6,6 +6,7 @@ ApiError); the caller holds the sandbox lock. History and replies page with an o
 """
 
 import base64
+import binascii
 from typing import Any
 
 from bot.sandbox.params import Params
@@ -84,19 +85,28 @@ def _readable(ws: Workspace, p: Params) -> Channel:
     return channel
 
 
-def _page(messages: list[Message], p: Params, key: str) -> dict[str, Any]:
+def _page(messages: list[Message], p: Params, key: str, *, newest_first: bool) -> dict[str, Any]:
+    """One page of ``messages``. The cursor names the ts the next page starts at (Slack's
+    ``next_ts:…``), so messages deleted or posted between two pages shift nothing."""
     limit = max(1, min(p.number("limit", 100), 999))
     cursor = p.text("cursor")
     start = 0
     if cursor:
         try:
-            start = int(base64.b64decode(cursor).decode().split(":", 1)[1])
-        except (ValueError, IndexError) as exc:
+            kind, value = base64.b64decode(cursor, validate=True).decode().split(":", 1)
+            if kind != "next_ts":
+                raise ValueError(kind)
+            anchor = float(value)
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise ApiError("invalid_cursor") from exc
+        start = next((i for i, m in enumerate(messages)
+                      if (float(m.ts) <= anchor if newest_first else float(m.ts) >= anchor)),
+                     len(messages))
     chunk = messages[start : start + limit]
     include = p.flag("include_all_metadata")
     more = start + limit < len(messages)
-    next_cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+    next_cursor = (base64.b64encode(f"next_ts:{messages[start + limit].ts}".encode()).decode()
+                   if more else "")
     return {
         "ok": True,
         key: [m.to_slack(include_metadata=include) for m in chunk],
@@ -106,23 +116,34 @@ def _page(messages: list[Message], p: Params, key: str) -> dict[str, Any]:
 
 
 def _window(messages: list[Message], p: Params) -> list[Message]:
-    oldest, latest = p.text("oldest"), p.text("latest")
+    oldest = _ts_param(p, "oldest")
+    latest = _ts_param(p, "latest")
     inclusive = p.flag("inclusive")
 
     def inside(m: Message) -> bool:
         ts = float(m.ts)
-        if oldest is not None and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+        if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):
             return False
-        return latest is None or ts < float(latest) or (ts == float(latest) and inclusive)
+        return latest is None or ts < latest or (ts == latest and inclusive)
 
     return [m for m in messages if inside(m)]
+
+
+def _ts_param(p: Params, name: str) -> float | None:
+    raw = p.text(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ApiError(f"invalid_ts_{name}") from exc
 
 
 def conversations_history(ws: Workspace, p: Params) -> dict[str, Any]:
     channel = _readable(ws, p)
     top = [m for m in ws.visible(channel.id) if m.thread_ts is None]
     newest_first = list(reversed(_window(top, p)))
-    body = _page(newest_first, p, "messages")
+    body = _page(newest_first, p, "messages", newest_first=True)
     body["pin_count"] = 0
     return body
 
@@ -134,7 +155,7 @@ def conversations_replies(ws: Workspace, p: Params) -> dict[str, Any]:
         raise ApiError("thread_not_found")
     root = message.thread_ts or message.ts
     thread = [m for m in ws.visible(channel.id) if root in (m.ts, m.thread_ts)]
-    return _page(_window(thread, p), p, "messages")
+    return _page(_window(thread, p), p, "messages", newest_first=False)
 
 
 METHODS = {

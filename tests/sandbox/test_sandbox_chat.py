@@ -233,6 +233,36 @@ def test_history_pages_newest_first(client: WebClient) -> None:
     assert [m["text"] for m in second["messages"]] == ["2", "1", "0"] and not second["has_more"]
 
 
+def test_paging_resumes_at_a_ts_so_deletes_and_new_posts_shift_nothing(
+        client: WebClient) -> None:
+    posted = [client.chat_postMessage(channel="C0GENERAL", text=str(n))["ts"]
+              for n in range(5)]
+    first = client.conversations_history(channel="C0GENERAL", limit=2)
+    assert [m["text"] for m in first["messages"]] == ["4", "3"]
+    client.chat_delete(channel="C0GENERAL", ts=posted[4])  # seen on page one
+    client.chat_postMessage(channel="C0GENERAL", text="new")
+    cursor = first["response_metadata"]["next_cursor"]
+    second = client.conversations_history(channel="C0GENERAL", limit=10, cursor=cursor)
+    assert [m["text"] for m in second["messages"]] == ["2", "1", "0"]
+
+    thread = [client.chat_postMessage(channel="C0GENERAL", text=f"r{n}",
+                                      thread_ts=posted[0])["ts"] for n in range(3)]
+    top = client.conversations_replies(channel="C0GENERAL", ts=posted[0], limit=2)
+    assert [m["text"] for m in top["messages"]] == ["0", "r0"]
+    client.chat_delete(channel="C0GENERAL", ts=thread[0])
+    rest = client.conversations_replies(channel="C0GENERAL", ts=posted[0], limit=10,
+                                        cursor=top["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == ["r1", "r2"]
+
+
+def test_bad_cursors_and_timestamps_are_named(client: WebClient) -> None:
+    client.chat_postMessage(channel="C0GENERAL", text="x")
+    history = client.conversations_history
+    assert error_of(lambda: history(channel="C0GENERAL", cursor="bm9wZQ==")) == "invalid_cursor"
+    assert error_of(lambda: history(channel="C0GENERAL", oldest="soon")) == "invalid_ts_oldest"
+    assert error_of(lambda: history(channel="C0GENERAL", latest="later")) == "invalid_ts_latest"
+
+
 def test_history_of_unknown_channel(client: WebClient) -> None:
     assert error_of(lambda: client.conversations_history(channel="C0NOPE")) == "channel_not_found"
     missing = lambda: client.conversations_replies(channel="C0GENERAL", ts="1.1")  # noqa: E731
