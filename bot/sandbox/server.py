@@ -121,9 +121,9 @@ class SlackSandbox(Queries):
         return f"{self.base_url}/api/"
 
     # workspace set-up -----------------------------------------------------------
-    def add_user(self, user_id: str, name: str) -> None:
+    def add_user(self, user_id: str, name: str, *, is_bot: bool = False) -> None:
         with self._lock:
-            self._ws.add_user(user_id, name)
+            self._ws.add_user(user_id, name, is_bot=is_bot)
 
     def add_channel(
         self,

@@ -107,8 +107,8 @@ class Workspace:
         return f"{int(self.wall_clock())}.{secrets.token_hex(4)}"
 
     # people and conversations -------------------------------------------
-    def add_user(self, user_id: str, name: str) -> None:
-        self.users[user_id] = User(user_id, name)
+    def add_user(self, user_id: str, name: str, *, is_bot: bool = False) -> None:
+        self.users[user_id] = User(user_id, name, is_bot=is_bot)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.id] = channel
@@ -118,6 +118,8 @@ class Workspace:
         """The (stable) DM between the bot and `user_id`, created on first use."""
         if user_id not in self.users:
             raise ApiError("user_not_found")
+        if self.users[user_id].is_bot:
+            raise ApiError("cannot_dm_bot")  # bots (this one too) have no DM to open
         dm_id = "D" + user_id[1:]
         if dm_id not in self.channels or self.channels[dm_id].dm_user != user_id:
             self.add_channel(Channel(dm_id, user_id, dm_user=user_id))

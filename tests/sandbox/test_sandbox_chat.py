@@ -263,6 +263,15 @@ def test_bad_cursors_and_timestamps_are_named(client: WebClient) -> None:
     assert error_of(lambda: history(channel="C0GENERAL", latest="later")) == "invalid_ts_latest"
 
 
+def test_a_bot_cannot_be_sent_a_dm(client: WebClient, sandbox: SlackSandbox) -> None:
+    sandbox.add_user("U0OTHERBOT", "otherbot", is_bot=True)
+    own = client.auth_test()["user_id"]
+    for bot in ("U0OTHERBOT", own):
+        assert error_of(lambda bot=bot: client.conversations_open(users=bot)) == "cannot_dm_bot"
+        assert error_of(lambda bot=bot: client.chat_postMessage(channel=bot, text="hi")) == \
+            "cannot_dm_bot"
+
+
 def test_history_of_unknown_channel(client: WebClient) -> None:
     assert error_of(lambda: client.conversations_history(channel="C0NOPE")) == "channel_not_found"
     missing = lambda: client.conversations_replies(channel="C0GENERAL", ts="1.1")  # noqa: E731
