@@ -5,12 +5,18 @@ these listeners only answer the person in front of the Home.
 """
 
 import re
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.context import AppContext
-from bot.services.home_feed import record_viewer, set_viewer_pages, viewer_pages
+from bot.services.home_feed import (
+    mark_homes_dirty,
+    record_viewer,
+    set_viewer_pages,
+    viewer_pages,
+)
 from bot.slack.ids import Action
 from bot.slack.payloads import BadPayload, parse_click
 from handlers.errors import guarded
@@ -28,7 +34,7 @@ def register(app: App, ctx: AppContext) -> None:
         now = ctx.clock.now()
         with ctx.session() as session:
             pages = record_viewer(session, user=user, now=now)
-        publish_home(ctx, user=user, now=now, pages=pages)
+        _publish(ctx, user=user, now=now, pages=pages)
 
     @app.action(PAGER)
     @guarded(ctx)
@@ -41,7 +47,15 @@ def register(app: App, ctx: AppContext) -> None:
             record_viewer(session, user=click.user, now=now)
             pages = {**viewer_pages(session, user=click.user), part: page}
             set_viewer_pages(session, user=click.user, pages=pages)
-        publish_home(ctx, user=click.user, now=now, pages=pages)
+        _publish(ctx, user=click.user, now=now, pages=pages)
+
+
+def _publish(ctx: AppContext, *, user: str, now: datetime, pages: dict[str, int]) -> None:
+    """Publish at once; if Slack was too busy to link everything, the refresher publishes
+    it again (with the links) on its next pass."""
+    if not publish_home(ctx, user=user, now=now, pages=pages):
+        with ctx.session() as session:
+            mark_homes_dirty(session, users={user}, now=now)
 
 
 def _page(value: str) -> tuple[str, int]:

@@ -25,7 +25,7 @@ from bot.services.home_feed import (
     viewer_pages,
 )
 from bot.slack.home_blocks import home_view, messages_to_link
-from bot.slack.links import permalinks_for
+from bot.slack.links import busy, permalinks_for
 
 log = logging.getLogger(__name__)
 MAX_PER_PASS = 200  # Homes published in one pass; the rest stay marked for the next
@@ -42,16 +42,18 @@ class HomeRefreshSummary:
 
 
 def publish_home(ctx: AppContext, *, user: str, now: datetime,
-                 pages: dict[str, int] | None = None) -> None:
-    """Build ``user``'s Home from the store as it is now and publish it."""
+                 pages: dict[str, int] | None = None) -> bool:
+    """Build ``user``'s Home from the store as it is now and publish it. Returns False if
+    some links are missing because Slack was busy: the Home is worth publishing again."""
     with ctx.session() as session:
         if pages is None:
             pages = viewer_pages(session, user=user)
         data = home_data(session, ctx.workspace, user=user, now=now, pages=pages)
-    links = permalinks_for(ctx.client).resolve(messages_to_link(data))
+    lookup = permalinks_for(ctx.client).lookup(messages_to_link(data))
     names = {t.key: t.name for t in ctx.workspace.task_types}
-    ctx.client.views_publish(user_id=user, view=home_view(data, links=links, now=now,
+    ctx.client.views_publish(user_id=user, view=home_view(data, links=lookup.links, now=now,
                                                           task_names=names))
+    return lookup.complete
 
 
 def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:
@@ -63,14 +65,18 @@ def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:
     for home in dirty:
         user = home.user
         try:
-            publish_home(ctx, user=user, now=now)
+            complete = publish_home(ctx, user=user, now=now)
         except SlackApiError as error:
             log.warning("could not publish %s's Home: %s", user, error.response.get("error"))
             failed.append(user)
             if error.response.status_code == 429:
                 break  # rate limited: everyone left stays marked for the next pass
+            if busy(error):
+                continue  # Slack is failing for now: stays marked for the next pass
         else:
             published.append(user)
+            if not complete:
+                continue  # links missing while Slack was busy: published again next pass
         # Published, or refused for good (the next open builds it afresh): not marked again.
         with ctx.session() as session:
             mark_published(session, user=user, seen=home, now=now)

@@ -2,6 +2,8 @@
 
     links = Permalinks(client)
     found = links.resolve([(channel, ts), ...])     # {(channel, ts): "https://…"}
+    lookup = links.lookup([(channel, ts), ...])     # .links, and .complete: False if Slack
+                                                    # was busy (429, 5xx) for some of them
 
 A permalink never changes, so a process keeps them (up to ``size``); a message Slack cannot
 link (deleted, or an error) is simply left out and shown without a link.
@@ -11,6 +13,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,14 +27,22 @@ class Permalinks:
         self._lock = threading.Lock()
 
     def resolve(self, messages: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+        return self.lookup(messages).links
+
+    def lookup(self, messages: Iterable[tuple[str, str | None]]) -> "Lookup":
         found: dict[tuple[str, str], str] = {}
+        complete = True
         for channel, ts in messages:
             if not ts:
                 continue
-            link = self.of(channel, ts)
+            try:
+                link = self.of(channel, ts, raise_when_busy=True)
+            except SlackApiError:
+                complete = False
+                continue
             if link:
                 found[(channel, ts)] = link
-        return found
+        return Lookup(found, complete)
 
     def of(self, channel: str, ts: str, *, raise_when_busy: bool = False) -> str | None:
         """The message's permalink, or None if Slack cannot link it. ``raise_when_busy``:
@@ -44,8 +55,7 @@ class Permalinks:
         try:
             link = self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
         except SlackApiError as error:
-            status = error.response.status_code
-            if raise_when_busy and (status == 429 or status >= 500):
+            if raise_when_busy and busy(error):
                 raise
             return None
         if isinstance(link, str):
@@ -55,6 +65,18 @@ class Permalinks:
                     self._known.popitem(last=False)
             return link
         return None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    links: dict[tuple[str, str], str]
+    complete: bool  # False: Slack was busy for some messages; asking again later may link them
+
+
+def busy(error: SlackApiError) -> bool:
+    """Slack is rate limiting or failing for now (not refusing for good)."""
+    status = error.response.status_code
+    return status == 429 or status >= 500
 
 
 _BY_CLIENT: "weakref.WeakKeyDictionary[WebClient, Permalinks]" = weakref.WeakKeyDictionary()

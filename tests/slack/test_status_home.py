@@ -69,6 +69,19 @@ def test_a_reviewer_sees_their_queue_and_grading_stats(team: RunningBot):
     assert "You graded 3 this week, 6 in the last 4 weeks · 83% not Pass" in nurse
 
 
+def test_a_home_opened_while_slack_was_too_busy_to_link_it_is_published_again(
+        team: RunningBot):
+    queue_link = "https://sandbox.slack.test/archives/C0LEGAL/"
+    refresh_homes(team.ctx, now=team.ctx.clock.now())  # the audit's changes are read
+    # One look-up answered 429 twice: the client waits out the first itself.
+    team.sandbox.ratelimit_next("chat.getPermalink", times=2)
+    assert shown(_home(team, LAWYER)).count(queue_link) == 2
+    summary = refresh_homes(team.ctx, now=team.ctx.clock.now())
+    assert LAWYER in summary.published
+    assert shown(team.sandbox.home(LAWYER)).count(queue_link) == 3
+    assert refresh_homes(team.ctx, now=team.ctx.clock.now()).published == ()
+
+
 def test_a_lead_sees_their_trainers(team: RunningBot):
     text = shown(_home(team, LEAD))
     assert "Your trainers" in text
