@@ -52,7 +52,7 @@ from bot.slack.status_blocks import (
     team_status_message,
     trainer_report_message,
 )
-from handlers.errors import guarded
+from handlers.errors import check_answer, guarded
 from schedules.weekly_audit import run_weekly_audit
 
 PENDING_SHOWN = 20
@@ -68,8 +68,8 @@ class Call:
     respond: Respond
 
     def answer(self, text: str, blocks: list[dict] | None = None) -> None:
-        self.respond(response_type="ephemeral", replace_original=False, text=text,
-                     blocks=blocks)
+        check_answer(self.respond(response_type="ephemeral", replace_original=False, text=text,
+                                  blocks=blocks), user=self.user)
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,8 @@ def register(app: App, ctx: AppContext) -> None:
         send_to_dm(ctx.client, user=click.user, filename=f"audit-{report.trainer}-{week}.png",
                    content=trainer_chart(report), title=f"Audit results, {week}",
                    comment=f"📈 <@{report.trainer}>'s weekly scores and grade mix ({week}).")
-        respond(response_type="ephemeral", replace_original=False,
-                text="📈 The chart is in your DM with auditbot.")
+        check_answer(respond(response_type="ephemeral", replace_original=False,
+                             text="📈 The chart is in your DM with auditbot."), user=click.user)
 
 
 # --- runners ----------------------------------------------------------------------------------

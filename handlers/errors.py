@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.context import AppContext
 from bot.errors import AuditbotError
@@ -61,6 +61,15 @@ def report(ctx: AppContext, body: dict[str, Any], error: Exception) -> None:
              "Nothing was recorded; please try again.")
 
 
+def check_answer(sent: WebhookResponse, *, user: str) -> None:
+    """Log an answer through a response_url that did not arrive. Bolt's ``respond`` and
+    ``WebhookClient.send`` do not raise: a response_url used up (5 answers) or expired
+    (30 minutes) answers 404, and the person saw nothing."""
+    if sent.status_code != 200:
+        log.warning("an answer to %s did not arrive: the response_url answered %s %s",
+                    user, sent.status_code, sent.body)
+
+
 def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
     """An ephemeral answer to whoever sent ``body``, where they are looking."""
     user = (body.get("user") or {}).get("id") or body.get("user_id")
@@ -69,7 +78,8 @@ def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
     channel, thread_ts = _where(body)
     try:
         if body.get("command") and body.get("response_url"):
-            WebhookClient(body["response_url"]).send(text=text, response_type="ephemeral")
+            check_answer(WebhookClient(body["response_url"]).send(
+                text=text, response_type="ephemeral"), user=user)
             return
         if channel and not channel.startswith("D"):
             client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)

@@ -55,3 +55,14 @@ def test_disputes_is_a_subcommand_listed_in_the_help(bot: RunningBot):
     bot.driver.slash_command(MANAGER, "disputes")
     assert bot.driver.wait_for(lambda: [e for e in bot.sandbox.ephemerals(user=MANAGER)
                                         if "ispute" in (e.text or "")])
+
+
+def test_an_answer_the_response_url_refused_is_logged(bot: RunningBot, caplog):
+    """respond() does not raise: a response_url used up or expired answers 404 and the
+    person sees nothing, so at least the operator is told."""
+    bot.sandbox.fail_next("response_url", status=404, error="used_url")
+    assert bot.driver.slash_command(MANAGER, "disputes").status == 200
+    warned = bot.driver.wait_for(lambda: [r for r in caplog.records
+                                          if "did not arrive" in r.getMessage()])
+    assert MANAGER in warned[0].getMessage() and "404" in warned[0].getMessage()
+    assert bot.sandbox.ephemerals(user=MANAGER) == []
