@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from dotenv import load_dotenv
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.db import SchemaOutOfDate, make_engine, require_current_schema, upgrade
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings) or 0)
     except (CliError, SettingsError, WorkspaceError, SchemaOutOfDate) as error:
         print(f"auditbot: {error}", file=sys.stderr)
+        return 2
+    except OperationalError as error:  # the store is down, or refuses us
+        print(f"auditbot: cannot use the database at DATABASE_URL: {error.orig}",
+              file=sys.stderr)
         return 2
 
 

@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from bot.workspace.timing import parse_duration
 
 DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///auditbot.db"
+SUPPORTED_STORES = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}  # (backend, driver)
 
 
 class SettingsError(ValueError):
@@ -51,6 +56,8 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
     if not 0 <= port <= 65535:
         raise SettingsError(f"PORT must be between 0 and 65535 (got {port})")
     api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
+    if not api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"SLACK_API_URL must start with https:// (got {api_url!r})")
     if not api_url.endswith("/"):
         api_url += "/"
     log_format = env.get("LOG_FORMAT", "text")
@@ -68,13 +75,34 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
-        database_url=resolve_database_url(env.get("DATABASE_URL", "sqlite:///auditbot.db"), cwd),
+        database_url=check_database_url(
+            resolve_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL, cwd)),
         config_path=cwd / env.get("AUDITBOT_CONFIG", "auditbot.toml"),
         port=port,
         ingest_token=env.get("INGEST_TOKEN") or None,
         log_format=log_format,
         outbox_lease=outbox_lease,
     )
+
+
+def check_database_url(url: str) -> str:
+    """A URL SQLAlchemy can use with the installed drivers, or a SettingsError naming
+    DATABASE_URL. Hosting platforms hand out ``postgres://…``: that means PostgreSQL
+    through psycopg 3, the driver auditbot ships with."""
+    for short in ("postgres://", "postgresql://"):
+        if url.startswith(short):
+            url = "postgresql+psycopg://" + url[len(short):]
+    try:
+        parsed = make_url(url)
+        store = (parsed.get_backend_name(), parsed.get_driver_name())
+        problem = None if store in SUPPORTED_STORES else f"{parsed.drivername} is not supported"
+    except ArgumentError as error:
+        problem = str(error)
+    if problem:
+        raise SettingsError(
+            f"DATABASE_URL is not a database URL auditbot can use ({problem}); use "
+            "sqlite:///auditbot.db or postgresql+psycopg://user:password@host/db")
+    return url
 
 
 def resolve_database_url(url: str, cwd: Path) -> str:

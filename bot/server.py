@@ -31,6 +31,10 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
         log.error("SLACK_BOT_TOKEN was refused by %s: %s", ctx.settings.slack_api_url,
                   error.response.get("error"))
         return 2
+    except OSError as error:  # URLError and connection failures
+        log.error("cannot reach Slack at SLACK_API_URL %s: %s", ctx.settings.slack_api_url,
+                  error)
+        return 2
     log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
     bolt = create_app(ctx, socket_mode=socket_mode)
     front = None

@@ -275,6 +275,26 @@ def test_ingest_of_a_file_it_cannot_read_is_a_clear_error_and_exits_2(upgraded: 
         assert "stored" not in run.stdout, run.log
 
 
+# settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("DATABASE_URL", "notaurl", "Could not parse"),
+    ("DATABASE_URL", "mysql://user@host/db", "mysql is not supported"),
+    ("DATABASE_URL", "postgresql+psycopg2://user@host/db", "postgresql+psycopg2 is not"),
+    # Hosting platforms' postgres:// means psycopg 3; nothing listens on port 1.
+    ("DATABASE_URL", "postgres://user@127.0.0.1:1/db", "cannot use the database"),
+    ("SLACK_API_URL", "slack.com/api", "must start with https://"),
+])
+def test_a_bad_store_or_slack_url_is_named_without_a_traceback(
+        tmp_path: Path, name: str, value: str, says: str) -> None:
+    write_env(tmp_path, **{name: value})
+    run = auditbot(tmp_path, "db", "upgrade")
+    assert run.returncode == 2, run.log
+    assert says in run.stderr and "Traceback" not in run.stderr, run.log
+    assert name in run.stderr, run.log
+
+
 # demo ---------------------------------------------------------------------------------------
 
 

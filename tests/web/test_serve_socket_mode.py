@@ -208,6 +208,16 @@ def test_socket_mode_without_an_app_token_names_the_variable(tmp_path, sandbox):
     assert run.returncode != 0 and "SLACK_APP_TOKEN" in run.stderr
 
 
+def test_serve_that_cannot_reach_slack_names_the_url_and_exits_2(tmp_path, sandbox):
+    _prepare(tmp_path, sandbox, steps=(("db", "upgrade"),))
+    down = "http://127.0.0.1:1/api/"  # nothing listens there
+    run = auditbot(tmp_path, "serve", "--socket-mode", "--no-scheduler",
+                   env={"SLACK_API_URL": down})
+    assert run.returncode == 2, run.log
+    assert "SLACK_API_URL" in run.stderr and down in run.stderr, run.log
+    assert "Traceback" not in run.stderr, run.log
+
+
 def _kill(replica: Replica) -> None:
     if replica.process.poll() is None:
         replica.process.kill()
