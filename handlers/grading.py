@@ -5,12 +5,14 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.context import AppContext
+from bot.errors import NotFound
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
     grade_problems,
     load_sample,
     record_grade,
+    task_type_of,
 )
 from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
@@ -43,7 +45,7 @@ def register(app: App, ctx: AppContext) -> None:
         with ctx.session() as session:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
-        task_type = ctx.workspace.task_type(record.thread.task_type)
+        task_type = task_type_of(ctx.workspace, record.thread.task_type)
         ctx.client.views_open(trigger_id=click.trigger_id, view=grade_modal(
             grade=grade,
             categories=task_type.error_categories,
@@ -61,7 +63,11 @@ def register(app: App, ctx: AppContext) -> None:
     @after_ack
     def grade_submitted(ack: Ack, body: dict[str, Any]) -> None:
         submission = parse_grade_submission(body)
-        categories = ctx.workspace.task_type(submission.task_type).error_categories
+        try:
+            categories = task_type_of(ctx.workspace, submission.task_type).error_categories
+        except NotFound as gone:  # the config changed while the modal was open
+            ack(response_action="errors", errors={Block.CATEGORY: gone.user_message})
+            return
         problems = grade_problems(submission.grade, category=submission.category,
                                   explanation=submission.explanation, categories=categories)
         if problems:

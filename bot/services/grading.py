@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
-from bot.workspace import Workspace
+from bot.workspace import TaskType, Workspace
 
 GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
 MIN_EXPLANATION = 20
@@ -66,9 +66,21 @@ def load_sample(session: Session, sample_id: int) -> SampleRecord:
     return SampleRecord(*row, graders=tuple(graders))
 
 
+def task_type_of(workspace: Workspace, key: str) -> TaskType:
+    """The sample's task type, or the refusal to read when the config no longer has it
+    (renamed or removed since the audit was posted)."""
+    try:
+        return workspace.task_type(key)
+    except KeyError:
+        raise NotFound(
+            f"This sample's task type `{key}` is no longer in auditbot's config, so it "
+            "cannot be graded any more. If it was renamed, ask a manager: the new name "
+            "starts with the next weekly audit.") from None
+
+
 def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) -> None:
     """Raise the refusal a user would read, or return when ``user`` may grade this sample."""
-    task_type = workspace.task_type(record.thread.task_type)
+    task_type = task_type_of(workspace, record.thread.task_type)
     if not workspace.may_grade(user, task_type.key):
         raise NotAReviewer(
             f"Only {task_type.name} reviewers and managers can grade these samples. "
@@ -120,7 +132,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                  now: datetime) -> GradeOutcome:
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
-    task_type = workspace.task_type(record.thread.task_type)
+    task_type = task_type_of(workspace, record.thread.task_type)
     if grade == "pass":
         category = explanation = None
     else:
