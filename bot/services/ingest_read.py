@@ -58,6 +58,23 @@ def read_records(path: Path) -> Iterator[RawRecord]:
     raise UnsupportedFormat(f"cannot tell the format of {path.name}: use one of {known}")
 
 
+ARRAY_FILE = ("the file is a JSON array spread over several lines: ingest reads JSON Lines, one "
+              "object per line (convert it with `jq -c '.[]'`, or POST the array to "
+              "/api/outputs)")
+
+
+def _is_a_spread_array(path: Path, first_line: str) -> bool:
+    """Whether the file is one JSON array over several lines. (An array on one line is a
+    record like any other, refused as not an object.)"""
+    if _parse_json(first_line)[1] is None:
+        return False
+    try:
+        value, problem = _parse_json(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return problem is None and isinstance(value, list)
+
+
 def records_from_json_array(items: list[Any]) -> Iterator[RawRecord]:
     """Records of an already parsed JSON array (the HTTP ingest); ``number`` is the index."""
     for index, item in enumerate(items):
@@ -91,7 +108,9 @@ def _parse_json(text: str) -> tuple[Any, str | None]:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
     except json.JSONDecodeError as error:
-        return None, f"{error.msg} at column {error.colno}"
+        where = f"line {error.lineno}, column {error.colno}" if error.lineno > 1 \
+            else f"column {error.colno}"
+        return None, f"{error.msg} at {where}"
     except RecursionError:
         return None, "nested too deeply"
     except ValueError as error:  # ours, or an integer with more digits than Python converts
@@ -149,12 +168,19 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, str, int | None]]:
 
 
 def _read_json_lines(path: Path) -> Iterator[RawRecord]:
+    first = True
     for number, text, bad_byte in _decoded_lines(path):
         if bad_byte is not None:
             yield RawRecord(number, None, f"invalid UTF-8 at byte {bad_byte}")
             continue
         if not text.strip():
             continue
+        if first and text.lstrip().startswith("[") and _is_a_spread_array(path, text):
+            # A pretty-printed JSON array (the body /api/outputs takes): one clear answer
+            # instead of a JSON error on every line.
+            yield RawRecord(number, None, ARRAY_FILE)
+            return
+        first = False
         parsed = parse_json_object(text.rstrip("\r\n"))
         if isinstance(parsed, str):
             yield RawRecord(number, None, parsed)

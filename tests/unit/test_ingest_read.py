@@ -92,6 +92,22 @@ def test_hostile_json_becomes_an_error_not_a_crash() -> None:
     assert parse_json_object('{"n": ' + "9" * 5000 + "}").startswith("invalid JSON: Exceeds")
 
 
+def test_a_pretty_printed_json_array_file_gets_one_answer_saying_what_it_is(
+        tmp_path: Path) -> None:
+    records = [{"id": "a"}, {"id": "b"}]
+    path = write(tmp_path, "outputs.json", json.dumps(records, indent=2))
+    [(number, error)] = outcomes(path)
+    assert number == 1 and "JSON array" in error and "/api/outputs" in error
+    # A JSON Lines file that merely starts with a broken line is still read line by line.
+    broken = write(tmp_path, "broken.jsonl", '[1, 2\n{"id": "x"}\n')
+    assert [n for n, _ in outcomes(broken)] == [1, 2]
+
+
+def test_an_error_in_a_multi_line_document_names_its_line() -> None:
+    assert parse_json_object('{\n  "id": "a"\n  "trainer": "U1"\n}') == \
+        "invalid JSON: Expecting ',' delimiter at line 3, column 3"
+
+
 def test_unknown_extension_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedFormat, match=r"a\.txt.*\.jsonl"):
         read_records(write(tmp_path, "a.txt", "{}"))
