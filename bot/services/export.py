@@ -27,10 +27,11 @@ from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import blind_samples
 from bot.services.standings import window_weeks
 from bot.workspace import Workspace
+from bot.workspace.policy import MAX_WINDOW_WEEKS
 
 COLUMNS = ("iso_week", "task_type", "trainer", "sample", "output_id", "reviewer", "grade",
            "category", "explanation", "graded_at", "double_review", "calibration")
-MAX_WEEKS = 520
+MAX_WEEKS = MAX_WINDOW_WEEKS
 AWAITING = "awaiting second review"
 
 

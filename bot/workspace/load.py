@@ -23,7 +23,8 @@ def load_workspace(path: str | os.PathLike[str]) -> Workspace:
     source = os.fspath(path)
     try:
         with open(path, "rb") as file:
-            data = tomllib.load(file)
+            # Editors on Windows may save a byte order mark, which TOML does not allow.
+            data = tomllib.loads(file.read().decode("utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise _error(source, "file not found (copy examples/auditbot.toml to start, "
                      "or set AUDITBOT_CONFIG)") from None

@@ -12,6 +12,7 @@ from bot.workspace.model import GRADES, FrozenMap, Policy
 from bot.workspace.reader import Table, describe
 
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
+MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
 MAX_SAMPLING_FACTOR = 10  # tightened sampling; the sample count is capped at the maximum above
 
 
@@ -23,7 +24,8 @@ def read_policy(table: Table, base: Policy) -> Policy:
             high=MAX_SAMPLES_PER_TRAINER),
         double_review_fraction=table.fraction(
             "double_review_fraction", default=base.double_review_fraction),
-        window_weeks=table.integer("window_weeks", default=base.window_weeks, low=1),
+        window_weeks=table.integer("window_weeks", default=base.window_weeks, low=1,
+                                   high=MAX_WINDOW_WEEKS),
         pass_threshold=table.fraction("pass_threshold", default=base.pass_threshold),
         min_graded=table.integer("min_graded", default=base.min_graded, low=0),
         grade_weights=_grade_weights(table, base),

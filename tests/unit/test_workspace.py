@@ -81,6 +81,12 @@ def only_problem(data: Any) -> Problem:
 # --- the example and the defaults ------------------------------------------------------
 
 
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    saved = tmp_path / "auditbot.toml"
+    saved.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    assert load_workspace(saved) == load_workspace(EXAMPLE)
+
+
 def test_example_config_loads_as_documented() -> None:
     ws = load_workspace(EXAMPLE)
 
@@ -439,7 +445,8 @@ def test_longest_allowed_category_and_hundred_categories_are_fine() -> None:
      "must be between 1 and 50 (got 0)"),
     ({"samples_per_trainer": 51}, "policy.samples_per_trainer",
      "must be between 1 and 50 (got 51)"),
-    ({"window_weeks": 0}, "policy.window_weeks", "must be at least 1 (got 0)"),
+    ({"window_weeks": 0}, "policy.window_weeks", "must be between 1 and 520 (got 0)"),
+    ({"window_weeks": 600}, "policy.window_weeks", "must be between 1 and 520 (got 600)"),
     ({"min_graded": -1}, "policy.min_graded", "must be at least 0 (got -1)"),
     ({"grade_weights": {"pass": 1.0, "minor": 0.5}}, "policy.grade_weights.major",
      "missing required key"),
