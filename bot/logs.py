@@ -66,9 +66,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+HANDLER_NAME = "auditbot"  # the root handler configure_logging installs
+
+
 def configure_logging(log_format: str = "text", *, level: int = logging.INFO) -> None:
     """Replace the root handlers with one on stderr in ``log_format`` ("text" or "json")."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(_ContextFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else
                          logging.Formatter(TEXT_FORMAT))

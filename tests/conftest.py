@@ -4,6 +4,7 @@ Every test gets its own database (a SQLite file in tmp_path; PostgreSQL when
 AUDITBOT_TEST_POSTGRES_URL is set, see tests/postgres) and its own sandbox.
 """
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from bot.clock import FixedClock
 from bot.db import make_engine, upgrade
+from bot.logs import HANDLER_NAME
 from bot.workspace import Workspace
 from tests.factories import make_workspace
 from tests.harness import RunningBot, start_bot
@@ -27,6 +29,19 @@ REJECTED_PAYLOAD_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long"
 
 # Monday 2026-11-23 14:00 UTC, 09:00 in New York: ISO week 2026-W48.
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_cli_log_handler_left() -> Iterator[None]:
+    """`main([...])` run in-process points the root logger at this test's captured stderr,
+    which pytest closes afterwards: later tests' threads would log into a closed file and
+    print a traceback per line. On Python 3.11 those tracebacks parse source with `ast`,
+    and `ast` in two threads at once (Flask compiling its routes in the next test) fails
+    with "SystemError: AST constructor recursion depth mismatch"; CI hit it once."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
 
 
 @pytest.fixture
