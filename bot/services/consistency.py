@@ -24,7 +24,8 @@ Outliers
 --------
 A trainer is an outlier when their pass rate over the window is significantly below that of
 the other trainers of the task type pooled: a one-sided Fisher exact test at
-``OUTLIER_ALPHA`` = 0.05 (``scipy.stats.fisher_exact``, alternative "less"). A sample
+``OUTLIER_ALPHA`` = 0.05 (what ``scipy.stats.fisher_exact(..., alternative="less")`` returns,
+computed exactly here in whole numbers: ``hypergeometric_cdf``). A sample
 *passed* when every grade that counts is Pass (the settled grade for a settled dispute);
 samples that count are the score's (no calibration items, no open disputes). So a trainer
 exactly as good as the rest is flagged at most 5% of the time (Fisher's test is
@@ -32,12 +33,12 @@ conservative: less in practice); with k such trainers expect at most 0.05·k fal
 per look. It needs no minimum count: on few samples the test simply cannot reject.
 """
 
+import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from scipy.stats import fisher_exact
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, GradeEvent, Sample
@@ -186,8 +187,34 @@ def pass_rate_below_rest(passed: int, graded: int, *, rest_passed: int,
                          rest_graded: int) -> float:
     """One-sided Fisher exact p-value that a pass rate of ``passed / graded`` is below the
     rest's ``rest_passed / rest_graded`` (small: significantly below)."""
-    table = [[passed, graded - passed], [rest_passed, rest_graded - rest_passed]]
-    return float(fisher_exact(table, alternative="less").pvalue)
+    # Given every sample's outcome, the trainer's graded samples are a draw of ``graded``
+    # from all of them: the p-value is the chance of ``passed`` passes or fewer.
+    return hypergeometric_cdf(passed, total=graded + rest_graded,
+                              successes=passed + rest_passed, draws=graded)
+
+
+def hypergeometric_cdf(k: int, *, total: int, successes: int, draws: int) -> float:
+    """P(X <= k) for X the successes among ``draws`` taken without replacement from
+    ``total`` items of which ``successes`` are successes (``scipy.stats.hypergeom.cdf(k,
+    total, successes, draws)``).
+
+    Exact: the tail's count of draws over all draws, in whole numbers, rounded once when
+    divided. The terms C(successes, x) * C(total - successes, draws - x) follow each other
+    by a whole-number ratio, so there are ``k`` multiplications, however large ``total``.
+    """
+    if not 0 <= successes <= total or not 0 <= draws <= total:
+        raise ValueError(f"no such draw: {draws} of {total} with {successes} successes")
+    failures = total - successes
+    low = max(0, draws - failures)  # fewer successes than this cannot be drawn
+    high = min(k, successes, draws)
+    if high < low:
+        return 0.0
+    term = math.comb(successes, low) * math.comb(failures, draws - low)
+    tail = term
+    for x in range(low, high):
+        term = term * (successes - x) * (draws - x) // ((x + 1) * (failures - draws + x + 1))
+        tail += term
+    return tail / math.comb(total, draws)
 
 
 def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,
