@@ -4,15 +4,17 @@
 
 Pure (a report in, bytes out) and thread-safe: it draws on its own ``Figure`` with the Agg
 canvas, never through pyplot's global state, so listeners can draw at the same time.
+matplotlib (and numpy under it) is imported by the first chart drawn, not with this module:
+``auditbot serve`` starts without it and holds it only once someone asks for a chart.
 """
 
 import io
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.services.trainer_report import TaskReport, TrainerReport
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 COLOURS = {"pass": "#2e7d32", "minor": "#f9a825", "major": "#c62828"}
 BELOW = "#ffcdd2"
@@ -21,6 +23,9 @@ SCORE = "#1565c0"
 
 def trainer_chart(report: TrainerReport, *, title: str | None = None) -> bytes:
     """One pair of panels per task type: score (with its interval) and grade counts."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     tasks = report.tasks or ()
     rows = max(1, len(tasks))
     figure = Figure(figsize=(9, 4.8 * rows), dpi=100, layout="constrained")
@@ -39,7 +44,7 @@ def trainer_chart(report: TrainerReport, *, title: str | None = None) -> bytes:
     return out.getvalue()
 
 
-def _scores(axes: Axes, task: TaskReport) -> None:
+def _scores(axes: "Axes", task: TaskReport) -> None:
     weeks = [w.week[-3:] for w in task.history]
     x = list(range(len(weeks)))
     axes.axhspan(0, task.threshold, color=BELOW, alpha=0.45, label="below the threshold")
@@ -67,7 +72,7 @@ def _scores(axes: Axes, task: TaskReport) -> None:
     axes.legend(loc="lower left", fontsize=8, ncols=4)
 
 
-def _mix(axes: Axes, task: TaskReport) -> None:
+def _mix(axes: "Axes", task: TaskReport) -> None:
     x = list(range(len(task.history)))
     bottom = [0.0] * len(x)
     for grade in ("pass", "minor", "major"):

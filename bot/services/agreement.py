@@ -9,14 +9,12 @@ major = 2. Alpha comes from the ``krippendorff`` package (Krippendorff's ordinal
 which weighs a disagreement by how many of all the pairable grades lie between the two);
 1 is perfect agreement, 0 is what graders grading at random with the same overall mix would
 reach, below 0 is systematic disagreement. Krippendorff's own bar: alpha >= 0.8 to rely on
-the data, >= 0.667 for tentative conclusions, below that not at all.
+the data, >= 0.667 for tentative conclusions, below that not at all. ``krippendorff`` and
+numpy are imported by the first alpha computed, so ``auditbot serve`` starts without them.
 """
 
 import math
 from collections.abc import Iterable, Sequence
-
-import krippendorff
-import numpy as np
 
 SCALE = ("pass", "minor", "major")  # the ordinal order of grades (best to worst)
 RANK = {grade: rank for rank, grade in enumerate(SCALE)}
@@ -56,9 +54,12 @@ def ordinal_alpha(units: Iterable[Sequence[str]], *,
             counts.append(row)
     if not counts:
         return None
-    matrix = np.array(counts, dtype=float)
-    if np.count_nonzero(matrix.sum(axis=0)) < 2:
+    if sum(any(column) for column in zip(*counts, strict=True)) < 2:
         return None  # every pairable value the same: expected disagreement is zero
+    import krippendorff
+    import numpy as np
+
+    matrix = np.array(counts, dtype=float)
     alpha = float(krippendorff.alpha(value_counts=matrix,
                                      value_domain=list(range(len(scale))),
                                      level_of_measurement="ordinal"))
