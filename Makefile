@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench start-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/outbox_bench.py
 
+start-bench: $(STAMP)
+	$(BIN)/python bench/start_bench.py
+
+# ruff and mypy, beside the tests (not inside them): .ci/run calls both.
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers schedules tests
-	$(BIN)/mypy bot handlers schedules
+	$(BIN)/ruff check bot handlers schedules tests bench
+	$(BIN)/mypy bot handlers schedules bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache
