@@ -10,6 +10,8 @@ once beforehand, the example workspace, its scheduler on) and measures:
 * start: from just before the process is spawned until ``/healthz`` first answers 200;
 * idle RSS: ``VmRSS`` from ``/proc/PID/status`` once ``--settle`` seconds have passed after
   that (start-up work done, nothing asked of it);
+* heavy packages: which of scipy, matplotlib, numpy... have compiled modules mapped in the
+  idle process (``/proc/PID/maps``), so a lazy import pulled in at start-up shows too;
 * import: a fresh interpreter importing the serve path (``bot.cli``, ``bot.app``,
   ``bot.server``, ``handlers``, ``schedules.runner``; for the floor ``slack_bolt`` and
   ``waitress``), and which heavy packages that loads.
@@ -63,8 +65,14 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def mapped_heavy(pid: int) -> set[str]:
+    """Heavy packages whose compiled modules the running process has loaded."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in HEAVY if f"/site-packages/{name}/" in maps}
+
+
 def one_run(argv: list[str], cwd: Path, env: dict[str, str], *,
-            settle: float, timeout: float = 60) -> tuple[float, float]:
+            settle: float, timeout: float = 60) -> tuple[float, float, set[str]]:
     port = free_port()
     env = {**env, "PORT": str(port)}
     url = f"http://127.0.0.1:{port}/healthz"
@@ -80,7 +88,7 @@ def one_run(argv: list[str], cwd: Path, env: dict[str, str], *,
             time.sleep(0.01)
         started = time.perf_counter() - start
         time.sleep(settle)
-        return started, rss_mb(process.pid)
+        return started, rss_mb(process.pid), mapped_heavy(process.pid)
     finally:
         process.terminate()
         try:
@@ -133,8 +141,8 @@ def main() -> int:
         serve_imports = [import_run(SERVE_IMPORTS) for _ in range(args.runs)]
         floor_imports = [import_run(FLOOR_IMPORTS) for _ in range(args.runs)]
     rows = [
-        ("start to /healthz 200 (s)", [s for s, _ in serve], [s for s, _ in floor]),
-        ("idle RSS (MB)", [m for _, m in serve], [m for _, m in floor]),
+        ("start to /healthz 200 (s)", [s for s, _, _ in serve], [s for s, _, _ in floor]),
+        ("idle RSS (MB)", [m for _, m, _ in serve], [m for _, m, _ in floor]),
         ("import of the serve path (s)", [t for t, _ in serve_imports],
          [t for t, _ in floor_imports]),
     ]
@@ -145,8 +153,9 @@ def main() -> int:
     for name, ours, base in rows:
         ratio = statistics.median(ours) / statistics.median(base)
         print(f"| {name:<30} | {summary(ours):<22} | {summary(base):<22} | {ratio:5.2f} |")
-    print(f"heavy packages loaded by the serve path: "
-          f"{', '.join(serve_imports[0][1]) or 'none'}")
+    print(f"heavy packages imported by the serve path: "
+          f"{', '.join(serve_imports[0][1]) or 'none'}; with native code mapped in the idle "
+          f"serve process: {', '.join(sorted(set().union(*(h for *_, h in serve)))) or 'none'}")
     return 0
 
 
