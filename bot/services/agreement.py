@@ -5,18 +5,16 @@
     rank_distance("pass", "major")                                             # 2
 
 The scale is ordinal: Pass > Minor issue > Major error, ranked pass = 0, minor = 1,
-major = 2. Alpha is Krippendorff's, with his ordinal metric (a disagreement weighs by how
-many of all the pairable grades lie between the two), computed here exactly in fractions:
-what the ``krippendorff`` package returns for ``level_of_measurement="ordinal"`` (the tests
-check it against that package), without numpy on the way of a status answer.
+major = 2. Alpha comes from the ``krippendorff`` package (Krippendorff's ordinal metric,
+which weighs a disagreement by how many of all the pairable grades lie between the two);
 1 is perfect agreement, 0 is what graders grading at random with the same overall mix would
 reach, below 0 is systematic disagreement. Krippendorff's own bar: alpha >= 0.8 to rely on
-the data, >= 0.667 for tentative conclusions, below that not at all.
+the data, >= 0.667 for tentative conclusions, below that not at all. ``krippendorff`` and
+numpy are imported by the first alpha computed, so ``auditbot serve`` starts without them.
 """
 
-from collections import Counter
+import math
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 
 SCALE = ("pass", "minor", "major")  # the ordinal order of grades (best to worst)
 RANK = {grade: rank for rank, grade in enumerate(SCALE)}
@@ -45,7 +43,7 @@ def ordinal_alpha(units: Iterable[Sequence[str]], *,
     ``ValueError`` on a value outside ``scale``.
     """
     index = {value: i for i, value in enumerate(scale)}
-    counts: Counter[tuple[int, ...]] = Counter()  # each distinct unit, and how many there are
+    counts = []
     for unit in units:
         row = [0] * len(scale)
         for value in unit:
@@ -53,32 +51,19 @@ def ordinal_alpha(units: Iterable[Sequence[str]], *,
                 raise ValueError(f"{value!r} is not on the scale {list(scale)}")
             row[index[value]] += 1
         if sum(row) >= 2:
-            counts[tuple(row)] += 1
+            counts.append(row)
     if not counts:
         return None
-    size = len(scale)
-    # The coincidence matrix: each unit's ordered pairs of values from different graders,
-    # a unit of m values weighing 1 / (m - 1).
-    coincidences = [[Fraction(0)] * size for _ in range(size)]
-    for values, times in counts.items():
-        weight = Fraction(times, sum(values) - 1)
-        for c in range(size):
-            for k in range(size):
-                coincidences[c][k] += weight * (values[c] * values[k]
-                                                - (values[c] if c == k else 0))
-    totals = [sum(line, Fraction(0)) for line in coincidences]  # pairable values of each
-    if sum(1 for n in totals if n) < 2:
+    if sum(any(column) for column in zip(*counts, strict=True)) < 2:
         return None  # every pairable value the same: expected disagreement is zero
+    import krippendorff
+    import numpy as np
 
-    def distance(c: int, k: int) -> Fraction:  # Krippendorff's ordinal metric, squared
-        low, high = min(c, k), max(c, k)
-        return (sum(totals[low:high + 1], Fraction(0)) - (totals[low] + totals[high]) / 2) ** 2
-
-    pairs = [(c, k) for c in range(size) for k in range(size) if c != k]
-    observed = sum((coincidences[c][k] * distance(c, k) for c, k in pairs), Fraction(0))
-    expected = sum((totals[c] * totals[k] * distance(c, k) for c, k in pairs), Fraction(0)) \
-        / (sum(totals, Fraction(0)) - 1)
-    return float(1 - observed / expected)
+    matrix = np.array(counts, dtype=float)
+    alpha = float(krippendorff.alpha(value_counts=matrix,
+                                     value_domain=list(range(len(scale))),
+                                     level_of_measurement="ordinal"))
+    return None if math.isnan(alpha) else alpha
 
 
 Graded = tuple[str, str]  # (reviewer, grade)
