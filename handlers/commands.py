@@ -155,7 +155,7 @@ def _status(call: Call) -> None:
                                     viewer=call.user, now=now)
         else:
             roles = check_known(ctx.workspace, call.user)
-            team = team_status(session, ctx.workspace, now=now)
+            team = team_status(session, ctx.workspace, now=now, viewer=call.user)
             failures = failed_deliveries(session) if roles.manager else []
     if call.args is not None:
         links = permalinks_for(ctx.client).resolve(

@@ -102,6 +102,24 @@ def test_status_shows_each_task_type(team: RunningBot):
     assert len(answer.blocks) <= 50
 
 
+def test_a_trainer_s_status_names_no_peer_on_watch_or_escalated(team: RunningBot):
+    """`/audit status @peer` is refused to a trainer, so `/audit status` names no peer
+    either: the peer is an aggregate (a count); the people allowed still see the name."""
+    peer = shown(ask(team, TRAINER2, "status"))
+    assert "👀 Watch: 1 trainer" in peer and TRAINER1 not in peer, peer
+    assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, TRAINER1, "status"))  # themself
+    for allowed in (LEAD, NURSE, MANAGER):  # their lead; a clinical reviewer; a manager
+        assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, allowed, "status"))
+    assert TRAINER1 not in shown(ask(team, LAWYER, "status"))  # reviews legal only
+
+    audited_weeks(team, [["major"] * 5, ["major"] * 5])
+    run_escalation_check(team.ctx, now=team.ctx.clock.now())
+    team.deliver()
+    peer = shown(ask(team, TRAINER2, "status"))
+    assert "⚠️ Escalated: 1 trainer" in peer and TRAINER1 not in peer, peer
+    assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, LEAD, "status"))
+
+
 def test_someone_not_in_the_config_is_refused(team: RunningBot):
     assert "ask <@U0MANAGER1>" in ask(team, OUTSIDER, "status").text
 
