@@ -208,7 +208,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     with session_scope(engine) as session:
         export = export_grades(session, workspace, weeks=args.weeks, now=SystemClock().now())
     try:
-        args.out.write_text(export.csv, encoding="utf-8")
+        args.out.write_text(export.csv, encoding="utf-8", newline="")
     except OSError as error:
         raise CliError(f"{args.out}: cannot write: {error.strerror or error}") from None
     print(f"{args.out}: {export.rows} grades, {export.weeks[0]} to {export.weeks[-1]}")

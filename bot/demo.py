@@ -199,6 +199,7 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
             driver.submit_view(reviewer, modal, {"category": category,
                                                  "explanation": explanation})
     driver.wait_for(lambda: _graded(local) >= before + expected, timeout=30)
+    _second_reviews(local, workspace, records, keep_one=verbose)
     local.deliver()
     if verbose:
         how = ("button clicks and modal submissions sent as Socket Mode envelopes"
@@ -206,6 +207,38 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
         print(f"\n{expected} samples graded through {how}; every sample message was updated "
               "to show its grade.")
     return expected
+
+
+def _second_reviews(local: LocalBot, workspace: Workspace, records: dict[str, dict], *,
+                    keep_one: bool) -> None:
+    """Second reviewers grade the double reviews of ``records`` (in brief, through the
+    grading service): a double review counts only once both grades are in. With
+    ``keep_one``, one (not the weak trainer's) still waits, for step 10 to show. Then the
+    escalation check runs, as its schedule would a few minutes later."""
+    from bot.services.grading import record_grade, sample_grades
+
+    rng = random.Random(7)
+    now = local.ctx.clock.now()
+    kept = not keep_one
+    with session_scope(local.ctx.engine) as session:
+        rows = session.exec(select(Sample, AuditThread).join(AuditThread).where(
+            col(Sample.output_id).in_(list(records)),
+            Sample.needs_double_review == True)  # noqa: E712
+            .order_by(col(Sample.id))).all()
+        for sample, thread in rows:
+            given = sample_grades(session, sample.id or 0)
+            others = [r for r in workspace.task_type(thread.task_type).reviewers
+                      if given and r not in (given[0].reviewer, thread.trainer)]
+            if len(given) != 1 or not others:
+                continue
+            if not kept and thread.trainer != WEAK_TRAINER and given[0].grade != "minor":
+                kept = True
+                continue
+            grade, category, why = simulated_grade(records[sample.output_id],
+                                                   reviewer=others[0], rng=rng)
+            record_grade(session, workspace, sample_id=sample.id or 0, reviewer=others[0],
+                         grade=grade, category=category, explanation=why, now=now)
+    run_escalation_check(local.ctx, now=now)  # as the scheduled check would, minutes later
 
 
 def _refusals(local: LocalBot, workspace: Workspace) -> None:

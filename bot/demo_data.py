@@ -34,6 +34,8 @@ from typing import Any
 
 from bot.clock import as_utc
 from bot.demo_texts import ERROR_CATEGORIES, TEMPLATES, Flaw, Template, fill
+from bot.services.grading import MIN_EXPLANATION
+from bot.text import visible_length
 
 __all__ = [
     "CALIBRATION",
@@ -281,6 +283,6 @@ def _grade_from_gold(record: Mapping[str, Any]) -> tuple[str, str | None, str | 
     if grade not in ("minor", "major"):
         return "pass", None, None
     note = str(gold.get("note") or "").strip()
-    if len(note) < 20:
+    if visible_length(note) < MIN_EXPLANATION:
         note = f"Planted error in this calibration item: {note or 'see the reference answer'}"
     return grade, "Other", note

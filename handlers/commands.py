@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.charts import trainer_chart
 from bot.context import AppContext
-from bot.errors import NotAManager
+from bot.errors import AuditbotError
 from bot.services.audit import audit_week
 from bot.services.commands import (
     ArgReader,
@@ -37,7 +37,14 @@ from bot.services.escalation_view import escalation_overview
 from bot.services.export import export_grades
 from bot.services.outbox import failed_deliveries
 from bot.services.pending import pending_for
-from bot.services.people import check_known, clear_away, roles_of, set_away, set_paused
+from bot.services.people import (
+    check_known,
+    check_manager,
+    clear_away,
+    roles_of,
+    set_away,
+    set_paused,
+)
 from bot.services.precedents import find_precedents
 from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
@@ -78,6 +85,9 @@ class Subcommand:
     read: ArgReader
     run: Callable[[Call], None]
     ack_text: str | None = None  # shown at once while a slow answer is made
+    # Who may ask, checked before the ack: a refusal is the ack itself, so nobody is told
+    # "Posting…" and then refused.
+    check: Callable[[AppContext, str], None] | None = None
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
@@ -106,6 +116,12 @@ def register(app: App, ctx: AppContext) -> None:
         except CommandProblem as problem:
             ack(response_type="ephemeral", text=help_for(str(problem)))
             return
+        if subcommand.check is not None:
+            try:
+                subcommand.check(ctx, body["user_id"])
+            except AuditbotError as refusal:
+                ack(response_type="ephemeral", text=refusal.user_message)
+                return
         if subcommand.ack_text:
             ack(response_type="ephemeral", text=subcommand.ack_text)
         else:
@@ -139,7 +155,7 @@ def _status(call: Call) -> None:
                                     viewer=call.user, now=now)
         else:
             roles = check_known(ctx.workspace, call.user)
-            team = team_status(session, ctx.workspace, now=now)
+            team = team_status(session, ctx.workspace, now=now, viewer=call.user)
             failures = failed_deliveries(session) if roles.manager else []
     if call.args is not None:
         links = permalinks_for(ctx.client).resolve(
@@ -216,10 +232,14 @@ def _pause(paused: bool) -> Callable[[Call], None]:
     return run
 
 
+def _managers_only(to: str) -> Callable[[AppContext, str], None]:
+    def check(ctx: AppContext, user: str) -> None:
+        check_manager(ctx.workspace, user, to=to)
+    return check
+
+
 def _export(call: Call) -> None:
     ctx = call.ctx
-    if not ctx.workspace.is_manager(call.user):
-        raise NotAManager("Only managers can export the grades.")
     weeks = max(t.policy.window_weeks for t in ctx.workspace.task_types)
     with ctx.session() as session:
         export = export_grades(session, ctx.workspace, weeks=weeks, now=ctx.clock.now())
@@ -231,8 +251,6 @@ def _export(call: Call) -> None:
 
 
 def _run(call: Call) -> None:
-    if not call.ctx.workspace.is_manager(call.user):
-        raise NotAManager("Only managers can run the audit by hand.")
     summary = run_weekly_audit(call.ctx, now=call.ctx.clock.now())
     call.answer(f"```{summary.describe()}```")
 
@@ -257,13 +275,15 @@ for _subcommand in (
                      "no audits, reminders or pings until then (`… back` ends it)"),
                away_args, _away),
     Subcommand(Usage("run", ("run",), "post this week's audit now", who="managers"),
-               no_args("run"), _run, ack_text="Posting this week's audit…"),
+               no_args("run"), _run, ack_text="Posting this week's audit…",
+               check=_managers_only("run the audit by hand")),
     Subcommand(Usage("pause", ("pause @trainer",), "the weekly audit skips them",
                      who="managers"), one_user("pause"), _pause(True)),
     Subcommand(Usage("resume", ("resume @trainer",), "audit them again", who="managers"),
                one_user("resume"), _pause(False)),
     Subcommand(Usage("export", ("export",), "the window's grades as CSV, to your DM",
-                     who="managers"), no_args("export"), _export),
+                     who="managers"), no_args("export"), _export,
+               check=_managers_only("export the grades")),
     Subcommand(Usage("help", ("help",), "this list"), no_args("help"), _never),
 ):
     add_subcommand(_subcommand)

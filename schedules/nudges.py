@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.context import AppContext
-from bot.services.nudges import digest_key, digest_recipients, reminders_due, weekly_digest
+from bot.services.nudges import (
+    digest_for,
+    digest_key,
+    digest_recipients,
+    reminders_due,
+    weekly_digest,
+)
 from bot.services.outbox import enqueue_message
 from bot.slack.links import permalinks_for
 from bot.slack.nudge_blocks import digest_message, reminder_message
@@ -52,8 +58,9 @@ def run_weekly_digest(ctx: AppContext, *, now: datetime) -> NudgeSummary:
         digest = weekly_digest(session, ctx.workspace, now=now) if managers else None
     sent = []
     if digest is not None:
-        text, blocks = digest_message(digest, now=now)
         for manager in managers:
+            text, blocks = digest_message(digest_for(digest, ctx.workspace, viewer=manager),
+                                          now=now)
             with ctx.session() as session:
                 if enqueue_message(session, to=manager, text=text, blocks=blocks, now=now,
                                    dedupe_key=digest_key(manager=manager, week=digest.sent_in)):

@@ -6,20 +6,28 @@ Usage::
     select(Sample.id).where(revealed())             # the same rule as a SQL condition
     shown = quotable(session, records)              # GradedRecords safe to quote
 
-Everything that shows reviewers' grades to people asks here: `/audit status @trainer`
-(worst samples, recurring categories), the escalation notice's worst samples, the CSV
-export. A lone first grade still counts towards the trainer's score and standing
-(``bot.services.standings``); only who gave it, the grade and its explanation stay hidden.
+``revealed()`` is the one rule for what a grade may count in and be shown by. Scores,
+counts of graded samples, intervals and the escalation rule take a double review's grades
+only once both are in (``bot.services.standings.window_samples``, the week counts of
+``bot.services.status``): until then the sample is simply not graded yet, for everyone,
+so no number anyone reads (`/audit status`, `/audit status @trainer`, the Home, the digest,
+an escalation notice) moves with a lone first grade. What shows grades themselves asks here
+too: the worst samples and recurring categories, the Home's recent samples, precedents,
+the CSV export (which lists such a sample as awaiting its second review). The first
+reviewer sees their own grade on the sample message; managers settle disputes.
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.models import Grade, Sample
-from bot.services.standings import GradedRecord
+
+if TYPE_CHECKING:  # standings asks ``revealed`` here; at run time the import goes that way
+    from bot.services.standings import GradedRecord
 
 
 def revealed() -> ColumnElement[bool]:
@@ -41,7 +49,7 @@ def blind_samples(session: Session, sample_ids: Iterable[int]) -> set[int]:
     return {sid for sid in rows if sid is not None}
 
 
-def quotable(session: Session, records: list[GradedRecord]) -> list[GradedRecord]:
+def quotable(session: Session, records: list["GradedRecord"]) -> list["GradedRecord"]:
     """``records`` without the double reviews still waiting for their second grade."""
     hidden = blind_samples(session, [r.sample_id for r in records])
     return [r for r in records if r.sample_id not in hidden]

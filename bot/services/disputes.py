@@ -40,6 +40,7 @@ from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
+from bot.text import visible_length
 from bot.workspace import Workspace
 
 WHOLE_STEP = 2  # rank distance: Pass vs Major error
@@ -166,10 +167,10 @@ def settle_problems(grade: str | None, note: str | None) -> dict[str, str]:
     problems: dict[str, str] = {}
     if grade not in GRADE_LABELS:
         problems["grade"] = "Choose the sample's grade."
-    text = (note or "").strip()
-    if len(text) < MIN_EXPLANATION:
+    seen = visible_length(note)
+    if seen < MIN_EXPLANATION:
         problems["note"] = (f"Explain the decision in at least {MIN_EXPLANATION} characters "
-                            f"(you wrote {len(text)}): both reviewers will read it.")
+                            f"(you wrote {seen}): both reviewers will read it.")
     return problems
 
 

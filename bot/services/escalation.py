@@ -25,6 +25,7 @@ from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.services.people import away_users
 from bot.services.scoring import Standing
 from bot.services.standings import trainer_standing
+from bot.text import visible_length
 from bot.workspace import Workspace
 
 MIN_RESOLVE_NOTE = 10
@@ -182,10 +183,10 @@ def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, u
 
 
 def resolve_note_problem(note: str | None) -> str | None:
-    text = (note or "").strip()
-    if len(text) < MIN_RESOLVE_NOTE:
+    seen = visible_length(note)
+    if seen < MIN_RESOLVE_NOTE:
         return (f"Say what was done in at least {MIN_RESOLVE_NOTE} characters "
-                f"(you wrote {len(text)}).")
+                f"(you wrote {seen}).")
     return None
 
 

@@ -12,17 +12,17 @@ marks planted items with a known answer (they never count towards a trainer's sc
 Double review is blind (``bot.services.blind``): a sample still waiting for its second
 review is one row whose ``double_review`` says ``awaiting second review``, with no reviewer,
 grade, category, explanation or time. ``rows`` counts the grades exported, ``awaiting``
-those samples.
+those samples. Cells a spreadsheet would run as a formula are neutralized
+(``bot.csv_safe``).
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from bot.csv_safe import csv_text
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import blind_samples
 from bot.services.standings import window_weeks
@@ -60,20 +60,19 @@ def export_grades(session: Session, workspace: Workspace, *, weeks: int,
                   col(AuditThread.trainer), col(Sample.position), col(Grade.created_at))
     ).all()
     blind = blind_samples(session, {sample.id or 0 for _, sample, _, _, _ in rows})
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    lines: list[list[str]] = []
     for thread, sample, output_id, gold, grade in rows:
         where = [thread.iso_week, thread.task_type, thread.trainer,
                  f"{sample.position + 1} of {thread.sample_count}", output_id]
         if sample.id in blind:  # a lone first grade: that it exists, nothing of it
-            writer.writerow([*where, "", "", "", "", "", AWAITING, "yes" if gold else "no"])
+            lines.append([*where, "", "", "", "", "", AWAITING, "yes" if gold else "no"])
             continue
-        writer.writerow([
+        lines.append([
             *where, grade.reviewer, grade.grade, grade.category or "",
             grade.explanation or "", grade.updated_at.isoformat(timespec="seconds"),
             "yes" if sample.needs_double_review else "no", "yes" if gold else "no",
         ])
     return GradesExport(filename=f"auditbot-grades-{window[0]}-to-{window[-1]}.csv",
-                        csv=out.getvalue(), rows=len(rows) - len(blind), weeks=tuple(window),
+                        csv=csv_text(COLUMNS, lines), rows=len(rows) - len(blind),
+                        weeks=tuple(window),
                         awaiting=len(blind))

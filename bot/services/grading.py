@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
+from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
 GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
@@ -118,11 +119,11 @@ def grade_problems(grade: str, *, category: str | None, explanation: str | None,
         problems["category"] = "Choose the error category."
     elif category not in categories:
         problems["category"] = f"{category!r} is not one of this task type's categories."
-    text = (explanation or "").strip()
-    if len(text) < MIN_EXPLANATION:
+    seen = visible_length(explanation)
+    if seen < MIN_EXPLANATION:
         problems["explanation"] = (
             f"Explain the error in at least {MIN_EXPLANATION} characters "
-            f"(you wrote {len(text)}): the trainer has to be able to act on it."
+            f"(you wrote {seen}): the trainer has to be able to act on it."
         )
     return problems
 

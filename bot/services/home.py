@@ -118,7 +118,8 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
         page = page_of(len(workspace.task_types), TASK_TYPES_PAGE, pages.get("team", 0))
         start = page.number * TASK_TYPES_PAGE
         chosen = workspace.task_types[start:start + TASK_TYPES_PAGE]
-        parts.update(team=team_status(session, workspace, now=now, task_types=chosen),
+        parts.update(team=team_status(session, workspace, now=now, viewer=user,
+                                         task_types=chosen),
                      team_page=page,
                      escalations=escalation_overview(session, workspace, viewer=user),
                      disputes=len(list_disputes(session, workspace, user=user)))

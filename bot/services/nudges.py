@@ -4,14 +4,15 @@ Usage (the job in ``schedules.nudges`` sends them through the outbox)::
 
     for reminder in reminders_due(session, workspace, now=now): ...
     digest = weekly_digest(session, workspace, now=now)
-    for manager in digest_recipients(session, workspace, now=now): ...
+    for manager in digest_recipients(session, workspace, now=now):
+        digest_for(digest, workspace, viewer=manager)    # only the names they may see
 
 Each message has a dedupe key (``reviewer-reminder:U0NURSE01:2026-11-25``,
 ``weekly-digest:U0MANAGER1:2026-W48``): the outbox sends a key once, so nobody is nudged
 twice the same day or sent two digests for one week, however often the job runs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -24,6 +25,7 @@ from bot.services.people import away_users, local_date
 from bot.services.scoring import standing
 from bot.services.standings import window_samples, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
+from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
 
 REMIND_AFTER = timedelta(days=1)
@@ -148,4 +150,20 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
         risers=tuple(m for m in reversed(ranked) if m.change > 0)[:MOVERS_SHOWN],
         fallers=tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN],
         open_escalations=escalation_overview(session, workspace, viewer=None).open,
+    )
+
+
+def digest_for(digest: Digest, workspace: Workspace, *, viewer: str) -> Digest:
+    """``digest`` with only the trainers ``viewer`` may see named (``bot.services.visibility``:
+    every one for a manager, the digest's recipients)."""
+    def seen(trainer: str) -> bool:
+        return may_see_trainer(workspace, viewer=viewer, trainer=trainer)
+
+    return replace(
+        digest,
+        task_types=tuple(replace(t, below=tuple(u for u in t.below if seen(u)))
+                         for t in digest.task_types),
+        risers=tuple(m for m in digest.risers if seen(m.trainer)),
+        fallers=tuple(m for m in digest.fallers if seen(m.trainer)),
+        open_escalations=tuple(e for e in digest.open_escalations if seen(e.trainer)),
     )

@@ -67,6 +67,13 @@ def check_known(workspace: Workspace, user: str) -> Roles:
     return roles
 
 
+def check_manager(workspace: Workspace, user: str, *, to: str) -> None:
+    """Refuse (``NotAManager``) anyone but a manager; ``to`` says what they asked for:
+    "run the audit by hand" reads "Only managers can run the audit by hand."."""
+    if not workspace.is_manager(user):
+        raise NotAManager(f"Only managers can {to}.")
+
+
 def local_date(workspace: Workspace, now: datetime) -> date:
     return now.astimezone(workspace.tz).date()
 

@@ -11,10 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from bot.clock import iso_week
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes
 from bot.services.reviews import Review
 from bot.services.scoring import GradedSample, Standing, standing
@@ -48,23 +50,27 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
 
     Ungraded samples matter: a week only counts as settled once all its samples are graded,
     so the rule is not tested again on every partial week. Calibration items never count,
-    nor do disputed samples until a manager settles them (then with the settled grade).
+    nor do disputed samples until a manager settles them (then with the settled grade). A
+    double review counts once both its grades are in (``bot.services.blind.revealed``):
+    until then it is an ungraded sample, in every score, count and interval and in the
+    escalation rule alike, and not among the graded records.
     """
-    rows = session.exec(
-        select(Sample, AuditThread, TrainerOutput.id, Grade)
+    shown = revealed().label("revealed")
+    rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
+        select_columns(Sample, AuditThread, col(TrainerOutput.id), Grade, shown)
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(AuditThread.trainer == trainer, AuditThread.task_type == task_type,
+        .where(col(AuditThread.trainer) == trainer, col(AuditThread.task_type) == task_type,
                col(AuditThread.iso_week).in_(weeks), col(TrainerOutput.gold_grade).is_(None))
         .order_by(col(Sample.id), col(Grade.created_at))
     ).all()
     policy = workspace.task_type(task_type).policy
     by_sample: dict[int, list[Review]] = defaultdict(list)
     meta: dict[int, tuple[Sample, AuditThread, str]] = {}
-    for sample, thread, output_id, grade in rows:
+    for sample, thread, output_id, grade, is_revealed in rows:
         meta[sample.id or 0] = (sample, thread, output_id)
-        if grade is not None:
+        if grade is not None and is_revealed:
             by_sample[sample.id or 0].append(
                 Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
     given = {sid: [g.grade for g in grades] for sid, grades in by_sample.items()}

@@ -2,13 +2,16 @@
 
 Usage::
 
-    team = team_status(session, workspace, now=now)
+    team = team_status(session, workspace, now=now, viewer="U0NURSE01")
     for t in team.task_types:
         t.name, t.score, t.lower, t.upper, t.graded_week, t.backlog, t.watch, t.escalated
+        t.watch_others, t.escalated_others   # on the lists, not named to this viewer
 
 Scores come from ``bot.services.standings`` (the same samples and rule as the escalation
 check); the counts of work (audited, graded, backlog) include calibration items, which
-reviewers grade like any other sample.
+reviewers grade like any other sample. Who is named on the watch and escalated lists
+follows ``bot.services.visibility`` for the ``viewer``: a trainer sees the aggregates and
+themself, never a peer's name (the others are a count).
 """
 
 from collections import defaultdict
@@ -16,15 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Escalation, Grade, Sample
 from bot.services.audit import audit_week
+from bot.services.blind import revealed
 from bot.services.consistency import task_agreement
 from bot.services.people import audit_exemptions
 from bot.services.scoring import GradedSample, Standing, standing
 from bot.services.standings import window_samples, window_weeks
+from bot.services.visibility import may_see_trainer, split_visible
 from bot.workspace import TaskType, Workspace
 
 
@@ -59,6 +64,8 @@ class TaskTypeStatus:
     watch: tuple[str, ...]  # trainers below the threshold, not (yet) escalated
     escalated: tuple[str, ...]  # trainers with an open escalation
     backlog: Backlog
+    watch_others: int = 0  # on watch, but not the viewer's to see named
+    escalated_others: int = 0
     # Krippendorff's alpha on the window's double-reviewed samples; None ("–") while
     # undefined (no pairs yet, or every grade the same).
     reviewer_agreement: float | None = None
@@ -71,8 +78,9 @@ class TeamStatus:
     standings: dict[tuple[str, str], Standing] = field(default_factory=dict, compare=False)
 
 
-def team_status(session: Session, workspace: Workspace, *, now: datetime,
+def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer: str | None,
                 task_types: Sequence[TaskType] | None = None) -> TeamStatus:
+    """Each task type as ``viewer`` may see it (None: no person, everyone named)."""
     week = audit_week(workspace, now)
     chosen = tuple(task_types if task_types is not None else workspace.task_types)
     exempt = audit_exemptions(session, workspace, now=now)
@@ -96,8 +104,15 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime,
                               backlog=backlogs.get(task_type.key, Backlog()),
                               escalated=escalated.get(task_type.key, ()))
         agreement = task_agreement(session, workspace, task_type=task_type, now=now)
-        result.append(replace(status, reviewer_agreement=agreement.alpha))
-    return TeamStatus(iso_week=week, task_types=tuple(result), standings=standings)
+        watch, watch_others = split_visible(workspace, viewer=viewer, trainers=status.watch)
+        escalated_named, escalated_others = split_visible(workspace, viewer=viewer,
+                                                          trainers=status.escalated)
+        result.append(replace(status, reviewer_agreement=agreement.alpha, watch=watch,
+                              watch_others=watch_others, escalated=escalated_named,
+                              escalated_others=escalated_others))
+    shown = {key: s for key, s in standings.items()
+             if may_see_trainer(workspace, viewer=viewer, trainer=key[0])}
+    return TeamStatus(iso_week=week, task_types=tuple(result), standings=shown)
 
 
 def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
@@ -128,11 +143,12 @@ def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
 
 
 def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[int, int]]]:
-    """task type → trainer → (samples, graded samples) of the week's audit threads."""
+    """task type → trainer → (samples, graded samples) of the week's audit threads; a
+    double review is graded once both its grades are in (``revealed``)."""
     graded = select(Grade.sample_id).distinct()
     rows = session.exec(
         select(AuditThread.task_type, AuditThread.trainer, func.count(col(Sample.id)),
-               func.sum(case((col(Sample.id).in_(graded), 1), else_=0)))
+               func.sum(case((and_(col(Sample.id).in_(graded), revealed()), 1), else_=0)))
         .join(Sample, col(Sample.thread_id) == AuditThread.id)
         .where(AuditThread.iso_week == week)
         .group_by(col(AuditThread.task_type), col(AuditThread.trainer))

@@ -21,13 +21,13 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from bot.errors import NotFound
 from bot.models import Escalation
 from bot.services.blind import quotable
 from bot.services.escalation import open_escalation
-from bot.services.people import NotAllowed, away_on, local_date, paused_trainers, roles_of
+from bot.services.people import away_on, local_date, paused_trainers
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
 from bot.services.standings import GradedRecord, window_samples, window_weeks, worst
+from bot.services.visibility import check_may_see_trainer
 from bot.workspace import TaskType, Trainer, Workspace
 
 HISTORY_WEEKS = 12
@@ -73,19 +73,6 @@ class TrainerReport:
     paused: bool
     away_until: date | None
     tasks: tuple[TaskReport, ...]
-
-
-def check_may_see_trainer(workspace: Workspace, *, viewer: str, trainer: str) -> Trainer:
-    """The trainer themself, their lead, managers and the reviewers of their task types."""
-    found = workspace.trainer(trainer)
-    if found is None:
-        raise NotFound(f"<@{trainer}> is not a trainer in auditbot's config.")
-    roles = roles_of(workspace, viewer)
-    if viewer == trainer or roles.manager or found.lead == viewer \
-            or set(roles.reviews) & set(found.task_types):
-        return found
-    raise NotAllowed(f"Only <@{trainer}>, their lead, the reviewers of their task types and "
-                     "managers can see their results.")
 
 
 def trainer_report(session: Session, workspace: Workspace, *, trainer: str, viewer: str,

@@ -82,6 +82,15 @@ def fit(blocks: list[dict], limit: int, *, note: str) -> list[dict]:
 
 # --- /audit status ----------------------------------------------------------------------------
 
+def named_and_others(named: Sequence[str], others: int) -> str:
+    """``@A, @B and 2 others``; ``3 trainers`` when nobody is named."""
+    if not named:
+        return f"{others} trainer{'s' if others != 1 else ''}"
+    if not others:
+        return people(named)
+    return f"{people(named)} and {others} other{'s' if others != 1 else ''}"
+
+
 def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
     span = f"{t.window[0]}–{t.window[-1][-3:]}" if len(t.window) > 1 else t.window[0]
     interval = interval_text(t.lower, t.upper, t.confidence)
@@ -101,10 +110,10 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
     lines.append(f"Graded this week {t.graded_week}/{t.samples_week} · "
                  f"window {t.graded_window}/{t.samples_window}")
     flags = []
-    if t.watch:
-        flags.append(f"👀 Watch: {people(t.watch)}")
-    if t.escalated:
-        flags.append(f"⚠️ Escalated: {people(t.escalated)}")
+    if t.watch or t.watch_others:
+        flags.append(f"👀 Watch: {named_and_others(t.watch, t.watch_others)}")
+    if t.escalated or t.escalated_others:
+        flags.append(f"⚠️ Escalated: {named_and_others(t.escalated, t.escalated_others)}")
     lines.append("   ".join(flags) or "No one on watch or escalated")
     agreement = "–" if t.reviewer_agreement is None else f"{t.reviewer_agreement:.2f}"
     backlog = f"Backlog {t.backlog.waiting}"

@@ -1,6 +1,6 @@
 """Double review stays blind wherever grades reach people: the CSV export, the escalation
-notice's worst samples and `/audit status @trainer`. A lone first grade still counts towards
-the score; only its content stays hidden until the second review is in."""
+notice's worst samples and `/audit status @trainer`. A lone first grade counts in no score,
+count or interval (nor the escalation rule) until the second review is in."""
 
 import csv
 import io
@@ -13,6 +13,7 @@ from bot.services.escalation import check_trainer
 from bot.services.export import AWAITING, export_grades
 from bot.services.home import recent_graded
 from bot.services.standings import trainer_standing
+from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
 from bot.slack.cards import escalation_card
 from bot.slack.escalation_blocks import escalation_notice
@@ -74,39 +75,46 @@ def _notice_text(session: Session, escalation: Escalation) -> str:
     return str(escalation_notice(card)[1])
 
 
-def test_escalation_worst_samples_do_not_quote_a_lone_first_grade(session: Session):
+def test_lone_first_grades_neither_escalate_nor_show_in_the_notice(session: Session):
     samples = audited(session, DOUBLE, count=5)
-    for sample in samples:  # five Majors in one week: a severe drop escalates at once
+    for sample in samples:  # five lone Majors: nothing counts until the second grades
         grade(session, DOUBLE, sample, NURSE, "major")
+    outcome = check_trainer(session, DOUBLE, trainer=TRAINER1, task_type="clinical", now=NOW)
+    assert outcome.opened is None
+    current, records = trainer_standing(session, DOUBLE, trainer=TRAINER1,
+                                        task_type="clinical", now=NOW)
+    assert (current.state, current.graded, records) == ("insufficient", 0, [])
+
+    *revealed, blind = samples
+    for sample in revealed:  # four Majors, both reviews in: a severe drop escalates at once
+        grade(session, DOUBLE, sample, DOCTOR, "major", category="Factual error")
     escalation = _escalated(session)
     shown = _notice_text(session, escalation)
-    assert "Worst samples" not in shown and WHY not in shown and NURSE not in shown
-    assert "5 graded samples" in shown  # the lone grades do count towards the score
-
-    revealed, *blind = samples
-    grade(session, DOUBLE, revealed, DOCTOR, "major", category="Factual error")
-    shown = _notice_text(session, escalation)
-    assert "Worst samples" in shown and WHY in shown and DOCTOR in shown
-    assert f"Sample {revealed.position + 1} of 5" in shown
-    assert not any(f"Sample {s.position + 1} of 5" in shown for s in blind)
+    assert "4 graded samples" in shown and "Worst samples" in shown and DOCTOR in shown
+    assert f"Sample {blind.position + 1} of 5" not in shown
 
 
-def test_a_lone_first_grade_counts_towards_the_score_but_not_the_trainers_report(
-        session: Session):
+def test_a_lone_first_grade_counts_nowhere_until_the_second_is_in(session: Session):
     first, second = audited(session, DOUBLE, count=2)
     grade(session, DOUBLE, first, NURSE, "major", category="Factual error")
     grade(session, DOUBLE, second, NURSE, "minor", category="Factual error")
+    grade(session, DOUBLE, second, DOCTOR, "minor", category="Factual error")
     current, _ = trainer_standing(session, DOUBLE, trainer=TRAINER1, task_type="clinical",
                                   now=NOW)
-    assert (current.graded, current.score) == (2, 0.25)
+    assert (current.graded, current.score, current.settled) == (1, 0.5, False)
+    assert current.counts["major"] == 0
     [task] = trainer_report(session, DOUBLE, trainer=TRAINER1, viewer=MANAGER,
                             now=NOW).tasks
-    assert (task.worst, task.categories) == ((), ())  # neither worst nor recurring
+    assert [r.sample_id for r in task.worst] == [second.id]
+    assert (task.current.graded, task.history[-1].graded) == (1, 1)
+    [clinical] = [t for t in team_status(session, DOUBLE, now=NOW, viewer=None).task_types
+                  if t.key == "clinical"]
+    assert (clinical.graded_week, clinical.graded_window, clinical.score) == (1, 1, 0.5)
 
     grade(session, DOUBLE, first, DOCTOR, "major", category="Factual error")
-    grade(session, DOUBLE, second, DOCTOR, "minor", category="Factual error")
     [task] = trainer_report(session, DOUBLE, trainer=TRAINER1, viewer=MANAGER,
                             now=NOW).tasks
+    assert (task.current.graded, task.current.score, task.current.settled) == (2, 0.25, True)
     assert [r.sample_id for r in task.worst] == [first.id, second.id]
     assert task.categories == (("Factual error", 4),)
 

@@ -62,6 +62,7 @@ def test_pass_against_major_is_disputed_and_left_out_of_the_score(session: Sessi
     samples = audited(session, WORKSPACE)
     for other in samples[1:]:
         grade(session, WORKSPACE, other, NURSE, "pass")
+        grade(session, WORKSPACE, other, DOCTOR, "pass")
     grade(session, WORKSPACE, samples[0], NURSE, "pass")
     grade(session, WORKSPACE, samples[0], DOCTOR, "major")
     [view] = list_disputes(session, WORKSPACE, user=MANAGER)

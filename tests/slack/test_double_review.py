@@ -274,3 +274,34 @@ def test_managers_hear_about_a_reviewer_who_misses_planted_errors(bot):
         bot.driver.click(NURSE, reply, "Pass", channel=CLINICAL_CHANNEL)
     flag = _dm(bot, MANAGER, "caught 0% of planted errors")
     assert f"<@{NURSE}>" in flag.text and "Clinical NLP" in flag.text
+
+
+def _home_text(bot: RunningBot, user: str) -> str:
+    published = len(bot.sandbox.calls("views.publish"))
+    assert bot.driver.app_home_opened(user).status == 200
+    bot.driver.wait_for(lambda: len(bot.sandbox.calls("views.publish")) > published)
+    return shown(bot.sandbox.home(user) or {})
+
+
+def test_a_lone_first_grade_moves_no_number_the_second_reviewer_can_read(bot: RunningBot):
+    """The issue's leak: after only the first reviewer's Major, the second reviewer read
+    "Score 0.00 … 1 graded" from `/audit status @trainer` and the count from `/audit status`."""
+    first, *_ = _replies(bot)
+    _submit_error(bot, NURSE, first)
+    _shown(bot, first, "1 of 2 reviews")
+    assert [g.grade for g in _grades(bot)] == ["major"]
+    for viewer in (DOCTOR, TRAINER1, LEAD):
+        report = shown(ask(bot, viewer, f"status <@{TRAINER1}>"))
+        assert "Score *–*" in report and ", 0 graded" in report, report
+        assert "0.00" not in report and "1 graded" not in report
+    team = shown(ask(bot, DOCTOR, "status"))
+    assert "Graded this week 0/3" in team and "window 0/3" in team, team
+    own = _home_text(bot, TRAINER1)
+    assert "score *–*" in own and "over 0 graded" in own and "Recently graded" not in own, own
+    assert "(0 graded)" in _home_text(bot, LEAD)
+
+    _submit_error(bot, DOCTOR, first, label="Minor issue")
+    bot.driver.wait_for(lambda: len(_grades(bot)) == 2)
+    report = shown(ask(bot, DOCTOR, f"status <@{TRAINER1}>"))
+    assert "Score *0.25*" in report and ", 1 graded" in report, report
+    assert "Graded this week 1/3" in shown(ask(bot, DOCTOR, "status"))

@@ -115,6 +115,20 @@ def test_a_short_explanation_is_shown_on_the_field_and_nothing_is_recorded(bot, 
     assert _grades(bot) == []
 
 
+def test_an_explanation_padded_with_zero_width_spaces_is_refused(bot, replies):
+    """Slack's own min_length counts the 35 code points and lets it through; auditbot
+    counts the five a reader sees."""
+    sample = _trainer_replies(bot, TRAINER1)[0]
+    bot.driver.click(NURSE, sample, "Major error", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(NURSE))
+    padded = "aaaaa" + "\u200b" * 30
+    answer = bot.driver.submit_view(NURSE, modal, {"category": "Other",
+                                                   "explanation": padded}).json()
+    assert answer["response_action"] == "errors"
+    assert "you wrote 5" in answer["errors"]["explanation"]
+    assert _grades(bot) == []
+
+
 def test_a_reviewer_may_change_their_grade_and_the_latest_counts(bot, replies):
     sample = _trainer_replies(bot, TRAINER1)[0]
     bot.driver.click(NURSE, sample, "Pass", channel=CLINICAL_CHANNEL)

