@@ -85,6 +85,22 @@ def configure_logging(log_format: str = "text", *, level: int = logging.INFO) ->
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+class ShortLines(logging.Filter):
+    """Cuts a record's message to ``limit`` characters: for loggers that quote what a request
+    held (Bolt's "Unhandled request ({body})"), so a sender cannot fill the log."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > self.limit:
+            record.msg = f"{message[:self.limit]}… ({len(message) - self.limit} characters cut)"
+            record.args = None
+        return True
+
+
 class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks run in the submitter's context (its log ids)."""
 
