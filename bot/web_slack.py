@@ -31,6 +31,7 @@ from bot.slack.verify import (
     VERIFIED,
     BadBody,
     parse_slack_body,
+    shape_problem,
     signature_problem,
     slack_response_url,
 )
@@ -77,12 +78,19 @@ def _answer(bolt: App, *, secret: str, api_url: str, now: float) -> Response:
         return _refuse(401, "invalid request", f"{problem}, {len(raw)} bytes")
     try:
         text, body = parse_slack_body(raw, request.headers.get("Content-Type"))
+        shape = shape_problem(body)
+        if shape:
+            raise BadBody(shape)
         if not all(slack_response_url(url, api_url=api_url) for url in _response_urls(body)):
             raise BadBody("a response_url that is not Slack's")
         bolt_request = _bolt_request(text, body)
     except BadBody as error:
         return _refuse(400, "bad request", f"signed, but {error}")
-    return to_flask_response(bolt.dispatch(bolt_request))
+    try:
+        return to_flask_response(bolt.dispatch(bolt_request))
+    except Exception as error:  # Bolt failed on a signed body, even in its error handler
+        return _refuse(400, "bad request", f"signed, but Bolt could not read it "
+                                           f"({error.__class__.__name__})")
 
 
 def _bolt_request(text: str, body: dict[str, Any]) -> BoltRequest:

@@ -111,3 +111,34 @@ def slack_response_url(url: Any, *, api_url: str) -> bool:
     except ValueError:  # an unreadable port or an odd IPv6 literal
         return False
     return (hooks or same_as_api) and not given.username and not given.password
+
+
+_OBJECTS = ("event", "view", "container", "message", "team", "enterprise", "state")
+_OBJECTS_OR_IDS = ("user", "channel")
+
+
+def shape_problem(body: dict[str, Any]) -> str | None:
+    """Why Bolt could not read ``body`` (it indexes these fields without checking them, in its
+    matchers and even on its way to the error handler), or None."""
+    if not isinstance(body.get("type", ""), str):
+        return "its type is not a string"
+    for key in _OBJECTS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return f"its {key} is not an object"
+    for key in _OBJECTS_OR_IDS:
+        if body.get(key) is not None and not isinstance(body[key], dict | str):
+            return f"its {key} is neither an object nor an id"
+    event, view = body.get("event") or {}, body.get("view") or {}
+    for holder, key in ((event, "type"), (view, "type"), (view, "callback_id")):
+        if not isinstance(holder.get(key, ""), str):
+            return f"its {key} is not a string"
+    if "actions" in body:
+        actions = body["actions"]
+        if not isinstance(actions, list) or not actions or \
+                not all(isinstance(a, dict) and isinstance(a.get("action_id", ""), str)
+                        and isinstance(a.get("block_id", ""), str) for a in actions):
+            return "its actions are not a list of actions"
+    for key in ("command", "callback_id", "action_id", "response_url", "trigger_id"):
+        if not isinstance(body.get(key, ""), str):
+            return f"its {key} is not a string"
+    return None
