@@ -136,16 +136,19 @@ def tell(client: WebClient, body: dict[str, Any], text: str, *, api_url: str) ->
     if not user:
         return
     channel, thread_ts = _where(body)
-    try:
-        if body.get("command") and slack_response_url(body.get("response_url"),
-                                                      api_url=api_url):
-            check_answer(WebhookClient(body["response_url"]).send(
-                text=text, response_type="ephemeral"), user=user)
-            return
-        if channel and not channel.startswith("D"):
+    if body.get("command") and slack_response_url(body.get("response_url"), api_url=api_url):
+        check_answer(WebhookClient(body["response_url"]).send(
+            text=text, response_type="ephemeral"), user=user)
+        return
+    if channel and not channel.startswith("D"):
+        try:
             client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-        else:
-            client.chat_postMessage(channel=user, text=text)
+            return
+        except SlackApiError as error:  # not in that channel, or the thread is not there
+            log.info("could not tell %s in %s (%s): by DM instead", user, channel,
+                     error.response.get("error"))
+    try:
+        client.chat_postMessage(channel=user, text=text)
     except SlackApiError as error:
         log.warning("could not tell %s: %s", user, error.response.get("error"))
 

@@ -197,3 +197,30 @@ def test_a_body_over_the_cap_gets_413_and_stays_out_of_the_log(
     watch.assert_no_outside_effect()
     assert len(watch.log_text()) < 2000
     watch.assert_no_traceback()
+
+
+FIELD_LIKE = st.sampled_from([
+    "payload", "payload=%7B%7D", 'payload={"type":"block_actions"}', "&command=/other",
+    "token=x&user_id=U0MANAGER1", '{"type": "event_callback"}', "{", "response_url=http://x",
+    "status payload", "precedents payload { [", "help&text=run", "status <@U0NOBODY|payload>",
+])
+SLASH_TEXTS = st.one_of(
+    FIELD_LIKE,
+    st.lists(st.one_of(FIELD_LIKE, st.text(min_size=1, max_size=30)), max_size=6).map(" ".join),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=4000),
+)
+
+
+@given(text=SLASH_TEXTS)
+@HOSTILE
+def test_whatever_a_slash_command_says_it_reaches_audit_and_gets_an_answer(
+        bot: RunningBot, caplog: pytest.LogCaptureFixture, text: str) -> None:
+    answers_before = len(bot.sandbox.responses())
+    response = bot.driver.slash_command(NURSE, text)
+    assert response.status == 200
+    assert response.delivery_error is None
+    if not response.body.strip():  # answered after the ack, through the response_url
+        bot.wait_listeners()
+        answers = bot.sandbox.responses()[answers_before:]
+        assert [a.status for a in answers] == [200]
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
