@@ -106,12 +106,15 @@ def test_an_unverified_request_gets_401_and_nothing_else(
     headers = data.draw(broken_signatures(body), label="headers")
     with Watch(bot, caplog, outbound) as watch:
         status, answer = post(bot, body, headers=headers, content_type=content_type)
-    assert (status, json.loads(answer)) == (401, REFUSED)
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    if status == 400:  # a header HTTP does not allow (a control character): waitress refused
+        assert refusals == []
+    else:
+        assert (status, json.loads(answer)) == (401, REFUSED)
+        assert len(refusals) == 1
     watch.assert_no_outside_effect()
     watch.assert_store_unchanged()
     watch.assert_no_traceback()
-    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
-    assert len(refusals) == 1
     assert all(len(r.getMessage()) < 200 for r in caplog.records)
 
 
