@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import CLINICAL_CHANNEL, NURSE, OUTSIDER
@@ -215,6 +215,9 @@ SLASH_TEXTS = st.one_of(
 
 
 @given(text=SLASH_TEXTS)
+@example(text="x" * 4000)
+@example(text="٣" * 4000)
+@example(text="status " + "<@U0TRAINER1|payload>" * 150)
 @HOSTILE
 def test_whatever_a_slash_command_says_it_reaches_audit_and_gets_an_answer(
         bot: RunningBot, caplog: pytest.LogCaptureFixture, text: str) -> None:
@@ -227,3 +230,16 @@ def test_whatever_a_slash_command_says_it_reaches_audit_and_gets_an_answer(
         answers = bot.sandbox.responses()[answers_before:]
         assert [a.status for a in answers] == [200]
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+def test_a_signed_request_nobody_handles_is_logged_in_one_short_line(
+        bot: RunningBot, outbound: Outbound, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    quiet_logs(caplog)
+    body = payload_form({"type": "block_actions", "user": {"id": NURSE},
+                         "actions": [{"action_id": "no_such_" + "A" * 200_000}]})
+    with Watch(bot, caplog, outbound) as watch:
+        status, _ = post(bot, body, headers=signed(body))
+    assert status == 404  # Bolt's answer when no listener matches: Slack shows nothing
+    watch.assert_store_unchanged()
+    assert max(len(r.getMessage()) for r in caplog.records) < 1200
