@@ -55,7 +55,13 @@ def add_slack_route(web: Flask, bolt: App, ctx: AppContext, *,
         request_id = _request_id(request.headers.get("X-Request-Id"))
         started = time.perf_counter()
         with log_context(request_id=request_id):
-            response = _answer(bolt, secret=secret, api_url=api_url, now=now())
+            try:
+                response = _answer(bolt, secret=secret, api_url=api_url, now=now())
+            except Refused as refused:
+                # One line, without the body (it is the sender's, and may be megabytes).
+                log.warning("slack request refused with %s: %s", refused.status, refused.why)
+                return to_flask_response(BoltResponse(status=refused.status,
+                                                      body={"error": refused.error}))
             # With process_before_response=False the response is the ack.
             elapsed = time.perf_counter() - started
             log.info("slack request answered %s in %.0f ms", response.status_code,
@@ -64,18 +70,27 @@ def add_slack_route(web: Flask, bolt: App, ctx: AppContext, *,
         return response
 
 
+class Refused(Exception):
+    """A request answered here, before Bolt: ``status`` with ``{"error": error}``."""
+
+    def __init__(self, status: int, error: str, why: str) -> None:
+        super().__init__(why)
+        self.status, self.error, self.why = status, error, why
+
+
 def _answer(bolt: App, *, secret: str, api_url: str, now: float) -> Response:
+    """Bolt's answer to a request Slack signed; raises Refused for any other."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _refuse(413, "request body too large", f"{request.content_length} bytes")
+        raise Refused(413, "request body too large", f"{request.content_length} bytes")
     # Content-Length may be absent (chunked) or wrong: read at most one byte past the limit.
     raw = request.stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
-        return _refuse(413, "request body too large", f"over {MAX_BODY_BYTES} bytes")
+        raise Refused(413, "request body too large", f"over {MAX_BODY_BYTES} bytes")
     problem = signature_problem(secret, body=raw, now=now,
                                 timestamp=request.headers.get("X-Slack-Request-Timestamp"),
                                 signature=request.headers.get("X-Slack-Signature"))
     if problem:
-        return _refuse(401, "invalid request", f"{problem}, {len(raw)} bytes")
+        raise Refused(401, "invalid request", f"{problem}, {len(raw)} bytes")
     try:
         text, body = parse_slack_body(raw, request.headers.get("Content-Type"))
         shape = shape_problem(body)
@@ -85,12 +100,12 @@ def _answer(bolt: App, *, secret: str, api_url: str, now: float) -> Response:
             raise BadBody("a response_url that is not Slack's")
         bolt_request = _bolt_request(text, body)
     except BadBody as error:
-        return _refuse(400, "bad request", f"signed, but {error}")
+        raise Refused(400, "bad request", f"signed, but {error}") from None
     try:
         return to_flask_response(bolt.dispatch(bolt_request))
     except Exception as error:  # Bolt failed on a signed body, even in its error handler
-        return _refuse(400, "bad request", f"signed, but Bolt could not read it "
-                                           f"({error.__class__.__name__})")
+        raise Refused(400, "bad request", f"signed, but Bolt could not read it "
+                                           f"({error.__class__.__name__})") from None
 
 
 def _bolt_request(text: str, body: dict[str, Any]) -> BoltRequest:
@@ -114,12 +129,6 @@ def _response_urls(body: dict[str, Any]) -> list[Any]:
     elif listed is not None:
         urls.append(listed)
     return urls
-
-
-def _refuse(status: int, error: str, why: str) -> Response:
-    # One line, without the body (it is the sender's, and may be megabytes).
-    log.warning("slack request refused with %s: %s", status, why)
-    return to_flask_response(BoltResponse(status=status, body={"error": error}))
 
 
 def _request_id(header: str | None) -> str:

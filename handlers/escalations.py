@@ -50,20 +50,22 @@ def register(app: App, ctx: AppContext) -> None:
     @after_ack
     def resolve_submitted(ack: Ack, body: dict[str, Any]) -> None:
         view = body.get("view")
+        # Read before the ack, so that damaged metadata is a field error on the open form.
+        metadata = form_metadata(view, "resolve form")
+        escalation_id = parse_id(metadata.get("escalation_id"), "an escalation id")
+        channel = metadata.get("channel")
         note = form_value(view, "note")
+        note = note if isinstance(note, str) else None
         problem = resolve_note_problem(note)
         if problem:
             ack(response_action="errors", errors={"note": problem})
             return
         ack()
-        metadata = form_metadata(view, "resolve form")
-        escalation_id = parse_id(metadata.get("escalation_id"), "an escalation id")
-        channel = metadata.get("channel")
         with ctx.session() as session:
             # The channel the form was opened from: private_metadata is set by us when the
             # signed click was checked, and Slack keeps it out of the user's reach.
             resolve(session, ctx.workspace, escalation_id=escalation_id,
-                    user=user_of(body), note=note if isinstance(note, str) else "",
+                    user=user_of(body), note=note or "",
                     now=ctx.clock.now(),
                     channel=channel if isinstance(channel, str) else None)
         ctx.outbox.wake()

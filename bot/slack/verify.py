@@ -98,14 +98,16 @@ SLACK_HOOKS_HOST = "hooks.slack.com"
 
 
 def slack_response_url(url: Any, *, api_url: str) -> bool:
-    """True for a response_url auditbot may POST to: Slack's hooks over https, or the host of
-    the configured Slack API (the sandbox's, in tests and the demo). Anything else could make
-    the server call an address of the sender's choosing."""
+    """True for a response_url auditbot may POST to: Slack's hooks over https (``hooks.`` and
+    the configured API's host too, e.g. GovSlack's), or the host of the configured Slack API
+    itself (the sandbox's, in tests and the demo). Anything else could make the server call
+    an address of the sender's choosing."""
     if not isinstance(url, str):
         return False
     try:
         given, api = urlsplit(url), urlsplit(api_url)
-        hooks = given.scheme == "https" and given.hostname == SLACK_HOOKS_HOST and \
+        hooks_hosts = {SLACK_HOOKS_HOST, f"hooks.{(api.hostname or '').removeprefix('api.')}"}
+        hooks = given.scheme == "https" and given.hostname in hooks_hosts and \
             given.port in (None, 443)
         same_as_api = (given.scheme, given.netloc.lower()) == (api.scheme, api.netloc.lower())
     except ValueError:  # an unreadable port or an odd IPv6 literal

@@ -86,10 +86,18 @@ def test_what_is_not_a_slack_body_is_bad(body: bytes, content_type: str | None) 
     ("http://127.0.0.1:6000/internal", False),
     ("http://169.254.169.254/latest/meta-data", False),
     ("https://hooks.slack.com:99999/x", False),
+    ("https://hooks.slack-gov.com/x", False),
     (None, False), (["https://hooks.slack.com/x"], False),
 ])
 def test_only_slacks_response_urls_are_used(url: object, ok: bool) -> None:
     assert slack_response_url(url, api_url="http://127.0.0.1:5000/api/") is ok
+
+
+def test_the_hooks_of_the_configured_slack_are_slacks() -> None:
+    assert slack_response_url("https://hooks.slack-gov.com/commands/T1/2/x",
+                              api_url="https://slack-gov.com/api/")
+    assert slack_response_url("https://hooks.slack.com/commands/T1/2/x",
+                              api_url="https://slack.com/api/")
 
 
 @pytest.mark.parametrize("value", [" 1", "1 ", "٣", "²", "+1", "-1", "1_0", "0x1", "",

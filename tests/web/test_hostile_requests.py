@@ -111,7 +111,7 @@ def test_an_unverified_request_gets_401_and_nothing_else(
         assert refusals == []
     else:
         assert (status, json.loads(answer)) == (401, REFUSED)
-        assert len(refusals) == 1
+        assert len(refusals) == len(caplog.records) == 1
     watch.assert_no_outside_effect()
     watch.assert_store_unchanged()
     watch.assert_no_traceback()
@@ -145,8 +145,12 @@ def signed_malformed_payloads(internal: str) -> st.SearchStrategy[tuple[bytes, s
             "callback_id": st.sampled_from(["grade_modal", "resolve_modal",
                                             "dispute_settle_modal"]),
             "private_metadata": metadata,
-            "state": st.one_of(junk, st.just({"values": {"explanation": {"explanation": {
-                "type": "plain_text_input", "value": "x" * 30}}}})),
+            "state": st.one_of(junk, st.builds(
+                lambda block, value: {"values": {block: {block: {
+                    "type": "plain_text_input", "value": value,
+                    "selected_option": value}}}},
+                st.sampled_from(["explanation", "note", "category", "settle_grade", "settle_note"]),
+                st.one_of(st.just("x" * 30), junk))),
             "blocks": st.just([{"type": "input", "block_id": "explanation",
                                 "element": {"type": "plain_text_input",
                                             "action_id": "explanation"},
