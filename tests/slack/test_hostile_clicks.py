@@ -14,12 +14,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from bot.models import Grade
+from bot.models import Escalation, Grade
 from bot.sandbox import payloads
 from bot.sandbox.records import Message
+from schedules.escalation_check import run_escalation_check
+from tests.escalation_setup import audited_weeks
 from tests.factories import (
     CLINICAL_CHANNEL,
     LAWYER,
+    LEAD,
     LEGAL_CHANNEL,
     NURSE,
     OUTSIDER,
@@ -34,7 +37,7 @@ HOSTILE = settings(max_examples=30, deadline=None,
                                           HealthCheck.too_slow])
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
-GRADE_BUTTONS = ("Pass", "Minor issue", "Major error")
+NO_SUCH_GRADE = "Superb"
 Tamper = Callable[[str, str], str]  # (the button's value, a sample id of another channel)
 TAMPERINGS: dict[str, Tamper] = {
     "as sent": lambda v, _: v,
@@ -80,7 +83,7 @@ def _click_with_value(bot: RunningBot, user: str, message: Message, button: str,
     """A signed click on ``message`` whose button carries ``value``; the message as Slack
     would send it back, but not stored in the sandbox (so the driver sends it as given)."""
     blocks = json.loads(json.dumps(message.blocks))
-    if button not in GRADE_BUTTONS:  # a grade that does not exist, on a button like Pass
+    if button == NO_SUCH_GRADE:  # a grade that does not exist, on a button like Pass
         _, element = payloads.find_button(blocks, "Pass")
         element.update(action_id=f"grade_{button.lower()}", text={"type": "plain_text",
                                                                    "text": button})
@@ -92,7 +95,7 @@ def _click_with_value(bot: RunningBot, user: str, message: Message, button: str,
 
 
 @given(user=st.sampled_from([NURSE, LAWYER, OUTSIDER, TRAINER1, "U0NOBODY"]),
-       button=st.sampled_from(["Pass", "Minor issue", "Major error", "Superb"]),
+       button=st.sampled_from(["Pass", "Minor issue", "Major error", NO_SUCH_GRADE]),
        tampering=st.sampled_from(sorted(TAMPERINGS)),
        channel=st.sampled_from([CLINICAL_CHANNEL, LEGAL_CHANNEL, "C0GENERAL"]))
 @example(user=NURSE, button="Pass", tampering="arabic-indic digits", channel=CLINICAL_CHANNEL)
@@ -116,7 +119,7 @@ def test_a_forged_or_foreign_click_records_nothing_and_is_answered(
     valid = (user, tampering) in ((NURSE, "as sent"), (LAWYER, "another channel's sample"))
     if not valid:
         assert _grades(bot) == grades
-    if button not in GRADE_BUTTONS:  # no such action: Slack is told, nobody else
+    if button == NO_SUCH_GRADE:  # no such action: Slack is told, nobody else
         assert response.status == 404
         assert _answers(bot, user) == answers
     else:
@@ -158,4 +161,43 @@ def test_a_grade_form_with_damaged_metadata_gets_a_field_error_and_records_nothi
     assert answer["response_action"] == "errors"
     assert answer["errors"] and all(answer["errors"].values())  # words on a field
     assert _grades(bot) == 0
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+@pytest.fixture
+def notice(bot: RunningBot) -> Message:
+    """An open escalation of TRAINER1, its notice in the lead's DM."""
+    audited_weeks(bot, [["major", "minor", "major", "pass", "major"], ["major"] * 5])
+    run_escalation_check(bot.ctx, now=bot.ctx.clock.now())
+    bot.deliver()
+    return next(m for m in bot.sandbox.dms(LEAD) if "scalation" in m.text)
+
+
+def _escalation_state(bot: RunningBot) -> list[tuple[Any, ...]]:
+    with Session(bot.ctx.engine) as session:
+        return [(e.id, e.status, e.acknowledged_by, e.acknowledged_at)
+                for e in session.exec(select(Escalation)).all()]
+
+
+@given(user=st.sampled_from([LEAD, NURSE, OUTSIDER, "U0NOBODY"]),
+       button=st.sampled_from(["Acknowledge", "Resolve"]),
+       tampering=st.sampled_from(sorted(set(TAMPERINGS) - {"another channel's sample"})))
+@example(user=NURSE, button="Acknowledge", tampering="as sent")  # another person's escalation
+@example(user=LEAD, button="Acknowledge", tampering="arabic-indic digits")
+@HOSTILE
+def test_a_forged_or_foreign_escalation_click_changes_nothing_and_is_answered(
+        bot: RunningBot, notice: Message, caplog: pytest.LogCaptureFixture,
+        user: str, button: str, tampering: str) -> None:
+    value = _button_value(notice, button)
+    bot.wait_listeners()
+    caplog.clear()
+    before, answers = _escalation_state(bot), _answers(bot, user)
+    response = _click_with_value(bot, user, notice, button, TAMPERINGS[tampering](value, ""),
+                                 notice.channel)
+    bot.wait_listeners()
+    assert response.status == 200
+    if not (user == LEAD and tampering == "as sent"):
+        assert _escalation_state(bot) == before
+        if user != "U0NOBODY":
+            assert _answers(bot, user) > answers
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
