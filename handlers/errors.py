@@ -54,11 +54,14 @@ def _status(response: BoltResponse | None, status: int) -> BoltResponse | None:
 
 
 def guarded(ctx: AppContext) -> Callable[[Listener], Listener]:
-    """Wrap a listener so that a failure after its ack reaches the user as an answer.
+    """Wrap a listener so that a failure reaches the user as an answer.
 
     Bolt hands exceptions raised after ``ack()`` to ``@app.error`` too, but on the way it
     resets the ack it already has, so a quick failure (a refusal found in a few ms) can
     leave the HTTP request unanswered for 3 seconds. Catching here keeps the ack intact.
+    A failure before the ack is acked here at once: a modal with the message as an error on
+    its first input (rather than Slack's "connection error"), anything else empty and then
+    told.
     """
 
     def wrap(listener: Listener) -> Listener:
@@ -92,21 +95,15 @@ def report(ctx: AppContext, body: dict[str, Any], error: Exception) -> None:
 
 
 def _message(error: Exception) -> str:
+    """What the person reads; an unexpected error is logged with the incident id they see."""
     if isinstance(error, AuditbotError):
         return error.user_message
     if isinstance(error, BadPayload):
         return f"That request could not be read: {error}"
-    return (f"Something went wrong on auditbot's side (incident `{_log(error)}`). "
-            "Nothing was recorded; please try again.")
-
-
-def _log(error: Exception) -> str | None:
-    """Logs an unexpected error with an incident id (returned); a user's error is not one."""
-    if isinstance(error, AuditbotError | BadPayload):
-        return None
     incident = uuid.uuid4().hex[:8]
     log.error("listener failed (incident %s)", incident, exc_info=error)
-    return incident
+    return (f"Something went wrong on auditbot's side (incident `{incident}`). "
+            "Nothing was recorded; please try again.")
 
 
 def _first_input(body: dict[str, Any]) -> str | None:
