@@ -118,6 +118,28 @@ def test_an_unverified_request_gets_401_and_nothing_else(
     assert all(len(r.getMessage()) < 200 for r in caplog.records)
 
 
+@pytest.mark.parametrize("content_type", [FORM, JSON])
+def test_a_non_numeric_timestamp_reaches_nobody(
+        bot: RunningBot, outbound: Outbound, caplog: pytest.LogCaptureFixture,  # noqa: F811
+        content_type: str) -> None:
+    """slack_sdk's verifier raises on it; the error path used to answer whoever the body
+    named: an ephemeral in the channel and a POST to its response_url."""
+    quiet_logs(caplog)
+    fields = {"command": "/audit", "text": "status", "user_id": NURSE,
+              "channel_id": CLINICAL_CHANNEL, "response_url": outbound.url}
+    interaction = {"type": "block_actions", "user": {"id": NURSE}, "trigger_id": "1.2",
+                   "channel": {"id": CLINICAL_CHANNEL}, "response_url": outbound.url,
+                   "actions": [{"action_id": "grade_pass", "value": "1"}]}
+    for body in (form(fields), payload_form(interaction), json.dumps(fields).encode()):
+        with Watch(bot, caplog, outbound) as watch:
+            status, _ = post(bot, body, headers={"X-Slack-Request-Timestamp": "now",
+                                                 "X-Slack-Signature": "v0=00"},
+                             content_type=content_type)
+        assert status == 401
+        watch.assert_no_outside_effect()
+        watch.assert_no_traceback()
+
+
 def signed_malformed_payloads(internal: str) -> st.SearchStrategy[tuple[bytes, str]]:
     """Signed (so from Slack, as far as anyone can tell) but not what auditbot sent out."""
     ids = st.one_of(st.sampled_from([" 1", "1 ", "٣", "١", "²", "+1", "-1", "1_0", "0x1",
