@@ -9,11 +9,13 @@ Usage::
     bolt = create_app(ctx, socket_mode=True)   # envelopes come through bot.socket_front
 """
 
+import logging
+
 from slack_bolt import App
 
 import handlers
 from bot.context import AppContext
-from bot.logs import ContextExecutor
+from bot.logs import ContextExecutor, ShortLines
 
 
 def create_app(ctx: AppContext, *, socket_mode: bool = False) -> App:
@@ -21,7 +23,13 @@ def create_app(ctx: AppContext, *, socket_mode: bool = False) -> App:
     settings.require("slack_bot_token")
     if not socket_mode:
         settings.require("slack_signing_secret")
+    # Bolt quotes request bodies in some of its lines: each line is cut short.
+    bolt_logger = logging.getLogger("slack_bolt.auditbot")
+    if not bolt_logger.filters:
+        bolt_logger.addFilter(ShortLines())
     app = App(
+        name="auditbot",
+        logger=bolt_logger,
         signing_secret=settings.slack_signing_secret or None,
         # Socket Mode has no signatures: the app-level token that opened the socket is the proof.
         request_verification_enabled=not socket_mode,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.app import create_app
@@ -25,6 +26,7 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.db import session_scope
+from bot.logs import ContextExecutor
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.records import Message
 from bot.sandbox.server import SlackSandbox
@@ -49,6 +51,14 @@ class LocalBot:
     server: Any
     thread: threading.Thread
     front: SocketModeFront | None = None
+    bolt: App | None = None  # the Bolt app (its listener executor tells when listeners are done)
+
+    def wait_listeners(self, timeout: float = 15.0) -> None:
+        """Returns once every listener started so far (after its ack) has finished."""
+        executor = getattr(self.bolt.listener_runner, "listener_executor", None) \
+            if self.bolt is not None else None
+        if isinstance(executor, ContextExecutor) and not executor.wait_idle(timeout):
+            raise TimeoutError(f"listeners still running after {timeout}s")
 
     def ingest(self, records: Iterable[dict[str, Any]]) -> IngestReport:
         trainers, task_types = roster_from_workspace(self.ctx.workspace)
@@ -117,4 +127,4 @@ def start_local_bot(*, engine: Engine, workspace: Workspace, clock: Clock,
         driver = SlackDriver(app_url=url + EVENTS_PATH, signing_secret=SIGNING_SECRET,
                              sandbox=sandbox)
     return LocalBot(ctx=ctx, sandbox=sandbox, driver=driver, url=url, server=server,
-                    thread=thread, front=front)
+                    thread=thread, front=front, bolt=bolt)

@@ -16,6 +16,7 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -85,9 +86,49 @@ def configure_logging(log_format: str = "text", *, level: int = logging.INFO) ->
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+class ShortLines(logging.Filter):
+    """Cuts a record's message to ``limit`` characters: for loggers that quote what a request
+    held (Bolt's "Unhandled request ({body})"), so a sender cannot fill the log."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > self.limit:
+            record.msg = f"{message[:self.limit]}… ({len(message) - self.limit} characters cut)"
+            record.args = None
+        return True
+
+
 class ContextExecutor(ThreadPoolExecutor):
-    """A thread pool whose tasks run in the submitter's context (its log ids)."""
+    """A thread pool whose tasks run in the submitter's context (its log ids);
+    ``wait_idle()`` returns once every task submitted so far has finished."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running = 0
+        self._idle = threading.Condition()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         context = contextvars.copy_context()
-        return super().submit(context.run, fn, *args, **kwargs)
+        with self._idle:
+            self._running += 1
+        try:
+            future = super().submit(context.run, fn, *args, **kwargs)
+        except BaseException:
+            self._done()
+            raise
+        future.add_done_callback(lambda _: self._done())
+        return future
+
+    def _done(self) -> None:
+        with self._idle:
+            self._running -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True when nothing is queued or running (False if ``timeout`` passed first)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)

@@ -16,7 +16,7 @@ HTTP request (request id = the envelope id).
 import logging
 import time
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.socket_mode.builtin import SocketModeClient
@@ -24,6 +24,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot import metrics
 from bot.logs import log_context
+from bot.slack.verify import shape_problem
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,30 @@ class SocketModeFront(SocketModeHandler):
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
-        with log_context(request_id=req.envelope_id[:12]):
+        with log_context(request_id=str(req.envelope_id)[:12]):
             # With process_before_response=False, dispatch returns at the ack and the
             # listener goes on on Bolt's executor (which keeps this context's ids).
-            response = run_bolt_app(self.app, req)
+            response = self._dispatch(req)
             send_response(client, req, response, started)
             elapsed = time.perf_counter() - started
             log.info("slack %s envelope acked (%s) in %.0f ms", req.type, response.status,
                      elapsed * 1000)
         metrics.ACK_SECONDS.observe(elapsed)
+
+
+    def _dispatch(self, req: SocketModeRequest) -> BoltResponse:
+        """Bolt's answer; an envelope whose payload Bolt cannot read is acked (so Slack does
+        not send it again) with one log line, never a traceback."""
+        payload = req.payload
+        problem = "its payload is not an object" if not isinstance(payload, dict) \
+            else shape_problem(payload)
+        if problem is None:
+            try:
+                return run_bolt_app(self.app, req)
+            except Exception as error:  # Bolt failed on it, even in its error handler
+                problem = f"Bolt could not read it ({error.__class__.__name__})"
+        log.warning("slack %s envelope dropped: %s", req.type, problem)
+        return BoltResponse(status=200, body="")
 
 
 def connect_socket_mode(bolt: App, app_token: str) -> SocketModeFront:

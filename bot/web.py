@@ -8,22 +8,20 @@ Usage::
 """
 
 import logging
-import time
-import uuid
 from collections.abc import Callable
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import text
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot import metrics
 from bot.context import AppContext
-from bot.logs import log_context
 from bot.web_ingest import MAX_BODY_BYTES, register_ingest
+from bot.web_slack import EVENTS_PATH, add_slack_route
 
-EVENTS_PATH = "/slack/events"
+__all__ = ["EVENTS_PATH", "create_web_app", "make_server", "stop_server"]
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +31,7 @@ def create_web_app(bolt: App | None, ctx: AppContext, *,
     `socket_connected` tells /healthz whether the Socket Mode link to Slack is up."""
     web = Flask("auditbot")
     if bolt is not None:
-        _add_slack_route(web, SlackRequestHandler(bolt))
+        add_slack_route(web, bolt, ctx)
 
     @web.get("/metrics")
     def prometheus_metrics() -> Response:
@@ -55,23 +53,6 @@ def create_web_app(bolt: App | None, ctx: AppContext, *,
 
     register_ingest(web, ctx)
     return web
-
-
-def _add_slack_route(web: Flask, slack: SlackRequestHandler) -> None:
-    @web.post(EVENTS_PATH)
-    def slack_events() -> Response:
-        # Every line logged for this request, here and in the listener after the ack,
-        # carries its id; Slack's own retry headers say when it is a redelivery.
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
-        started = time.perf_counter()
-        with log_context(request_id=request_id):
-            response = slack.handle(request)
-            # With process_before_response=False the response is the ack.
-            elapsed = time.perf_counter() - started
-            log.info("slack request answered %s in %.0f ms", response.status_code,
-                     elapsed * 1000)
-        metrics.ACK_SECONDS.observe(elapsed)
-        return response
 
 
 def make_server(web: Flask, *, host: str, port: int,

@@ -51,7 +51,7 @@ from bot.services.trainer_report import trainer_report
 from bot.slack.files import send_to_dm
 from bot.slack.ids import Action
 from bot.slack.links import permalinks_for
-from bot.slack.payloads import parse_click
+from bot.slack.payloads import command_user, parse_click
 from bot.slack.precedents_blocks import precedents_message
 from bot.slack.status_blocks import (
     escalations_message,
@@ -105,7 +105,8 @@ def register(app: App, ctx: AppContext) -> None:
     @app.command("/audit")
     @guarded(ctx)
     def audit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        name, words = split_command(body.get("text") or "")
+        text = body.get("text")
+        name, words = split_command(text if isinstance(text, str) else "")
         subcommand = SUBCOMMANDS.get(name)
         if subcommand is None or name == "help":
             problem = f"I don't know `{name}`." if name not in ("", "help") else None
@@ -126,7 +127,7 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_type="ephemeral", text=subcommand.ack_text)
         else:
             ack()
-        subcommand.run(Call(ctx=ctx, user=body["user_id"], args=args, respond=respond))
+        subcommand.run(Call(ctx=ctx, user=command_user(body), args=args, respond=respond))
 
     @app.action(Action.SHOW_CHART)
     @guarded(ctx)

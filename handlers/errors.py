@@ -1,4 +1,9 @@
-"""One place that turns failures after the ack into what the user reads."""
+"""One place that turns failures into what the user reads, for verified requests only.
+
+A request reaches a listener only after Bolt's signature check, but Bolt hands errors raised
+before that (in its own parsing or matching) to ``@app.error`` too: those are answered with a
+status and never with a message, a DM or a POST to whatever the body names.
+"""
 
 import functools
 import json
@@ -7,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient, WebhookResponse
@@ -15,6 +20,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 from bot.context import AppContext
 from bot.errors import AuditbotError
 from bot.slack.payloads import BadPayload
+from bot.slack.verify import VERIFIED, slack_response_url
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]
@@ -22,16 +28,40 @@ Listener = Callable[..., None]
 
 def register(app: App, ctx: AppContext) -> None:
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
+    def on_error(error: Exception, request: BoltRequest,
+                 response: BoltResponse | None) -> BoltResponse | None:
+        if not verified(request):
+            # Never a message, a DM or an outbound request for what nobody signed.
+            log.warning("unverified request failed in Bolt: %s", error.__class__.__name__)
+            return _status(response, 401)
+        body = request.body if isinstance(request.body, dict) else {}
         report(ctx, body, error)
+        # A signed request Bolt could not match or parse is the sender's problem, not a 5xx.
+        return _status(response, 400 if isinstance(error, (BadPayload, LookupError, TypeError,
+                                                           AttributeError, ValueError)) else 200)
+
+
+def verified(request: BoltRequest) -> bool:
+    """Came over Socket Mode (the app-level token is the proof) or through the HTTP route
+    that checked its signature."""
+    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
+
+
+def _status(response: BoltResponse | None, status: int) -> BoltResponse | None:
+    if response is None:  # acked already: the answer has gone out
+        return None
+    return BoltResponse(status=status, body="")
 
 
 def guarded(ctx: AppContext) -> Callable[[Listener], Listener]:
-    """Wrap a listener so that a failure after its ack reaches the user as an answer.
+    """Wrap a listener so that a failure reaches the user as an answer.
 
     Bolt hands exceptions raised after ``ack()`` to ``@app.error`` too, but on the way it
     resets the ack it already has, so a quick failure (a refusal found in a few ms) can
     leave the HTTP request unanswered for 3 seconds. Catching here keeps the ack intact.
+    A failure before the ack is acked here at once: a modal with the message as an error on
+    its first input (rather than Slack's "connection error"), anything else empty and then
+    told.
     """
 
     def wrap(listener: Listener) -> Listener:
@@ -40,7 +70,19 @@ def guarded(ctx: AppContext) -> Callable[[Listener], Listener]:
             try:
                 listener(*args, **kwargs)
             except Exception as error:
-                report(ctx, kwargs.get("body") or {}, error)
+                body = kwargs.get("body")
+                body = body if isinstance(body, dict) else {}
+                ack = kwargs.get("ack")
+                if isinstance(ack, Ack) and ack.response is None:
+                    # Failed before its ack: answer now, not after Slack gave up.
+                    field = _first_input(body) if body.get("type") == "view_submission" \
+                        else None
+                    if field is not None:
+                        # A person waits at a modal: a field error they can read.
+                        ack(response_action="errors", errors={field: _message(error)})
+                        return
+                    ack()
+                report(ctx, body, error)
 
         return guarded_listener
 
@@ -49,16 +91,30 @@ def guarded(ctx: AppContext) -> Callable[[Listener], Listener]:
 
 def report(ctx: AppContext, body: dict[str, Any], error: Exception) -> None:
     """The one translation of failures into what the user reads."""
+    tell(ctx.client, body, _message(error), api_url=ctx.settings.slack_api_url)
+
+
+def _message(error: Exception) -> str:
+    """What the person reads; an unexpected error is logged with the incident id they see."""
     if isinstance(error, AuditbotError):
-        tell(ctx.client, body, error.user_message)
-    elif isinstance(error, BadPayload):
-        tell(ctx.client, body, f"That request could not be read: {error}")
-    else:
-        incident = uuid.uuid4().hex[:8]
-        log.error("listener failed (incident %s)", incident, exc_info=error)
-        tell(ctx.client, body,
-             f"Something went wrong on auditbot's side (incident `{incident}`). "
-             "Nothing was recorded; please try again.")
+        return error.user_message
+    if isinstance(error, BadPayload):
+        return f"That request could not be read: {error}"
+    incident = uuid.uuid4().hex[:8]
+    log.error("listener failed (incident %s)", incident, exc_info=error)
+    return (f"Something went wrong on auditbot's side (incident `{incident}`). "
+            "Nothing was recorded; please try again.")
+
+
+def _first_input(body: dict[str, Any]) -> str | None:
+    """The block id of the modal's first input, where a field error can be shown."""
+    view = body.get("view")
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "input" and \
+                isinstance(block.get("block_id"), str):
+            return str(block["block_id"])
+    return None
 
 
 def check_answer(sent: WebhookResponse, *, user: str) -> None:
@@ -70,21 +126,26 @@ def check_answer(sent: WebhookResponse, *, user: str) -> None:
                     user, sent.status_code, sent.body)
 
 
-def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
-    """An ephemeral answer to whoever sent ``body``, where they are looking."""
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
+def tell(client: WebClient, body: dict[str, Any], text: str, *, api_url: str) -> None:
+    """An ephemeral answer to whoever sent ``body``, where they are looking; a response_url
+    is used only if it is Slack's (``api_url``: the Slack API the app talks to)."""
+    user = _string(body.get("user"), "id") or _string(body, "user_id")
     if not user:
         return
     channel, thread_ts = _where(body)
-    try:
-        if body.get("command") and body.get("response_url"):
-            check_answer(WebhookClient(body["response_url"]).send(
-                text=text, response_type="ephemeral"), user=user)
-            return
-        if channel and not channel.startswith("D"):
+    if body.get("command") and slack_response_url(body.get("response_url"), api_url=api_url):
+        check_answer(WebhookClient(body["response_url"]).send(
+            text=text, response_type="ephemeral"), user=user)
+        return
+    if channel and not channel.startswith("D"):
+        try:
             client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-        else:
-            client.chat_postMessage(channel=user, text=text)
+            return
+        except SlackApiError as error:  # not in that channel, or the thread is not there
+            log.info("could not tell %s in %s (%s): by DM instead", user, channel,
+                     error.response.get("error"))
+    try:
+        client.chat_postMessage(channel=user, text=text)
     except SlackApiError as error:
         log.warning("could not tell %s: %s", user, error.response.get("error"))
 
@@ -92,11 +153,16 @@ def tell(client: WebClient, body: dict[str, Any], text: str) -> None:
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     if body.get("type") == "view_submission":
         try:
-            meta = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
-        except ValueError:
+            meta = json.loads(_string(body.get("view"), "private_metadata") or "{}")
+        except (ValueError, RecursionError):
             meta = {}
-        return meta.get("channel"), meta.get("thread_ts")
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) \
-        else body.get("channel_id")
-    return channel or container.get("channel_id"), container.get("thread_ts")
+        return _string(meta, "channel"), _string(meta, "thread_ts")
+    container = body.get("container")
+    channel = _string(body.get("channel"), "id") or _string(body, "channel_id")
+    return channel or _string(container, "channel_id"), _string(container, "thread_ts")
+
+
+def _string(holder: Any, key: str) -> str | None:
+    """``holder[key]`` when ``holder`` is a dict and the value a non-empty string."""
+    value = holder.get(key) if isinstance(holder, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -15,7 +15,7 @@ from bot.services.escalation import (
 )
 from bot.slack.escalation_blocks import resolve_modal
 from bot.slack.ids import Action, Callback
-from bot.slack.payloads import BadPayload, parse_click
+from bot.slack.payloads import form_metadata, form_value, parse_click, parse_id, user_of
 from handlers.errors import guarded
 
 
@@ -49,30 +49,27 @@ def register(app: App, ctx: AppContext) -> None:
     @app.view(Callback.RESOLVE_MODAL)
     @after_ack
     def resolve_submitted(ack: Ack, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
-        note = (((view.get("state") or {}).get("values") or {}).get("note", {})
-                .get("note", {}).get("value"))
+        view = body.get("view")
+        # Read before the ack, so that damaged metadata is a field error on the open form.
+        metadata = form_metadata(view, "resolve form")
+        escalation_id = parse_id(metadata.get("escalation_id"), "an escalation id")
+        channel = metadata.get("channel")
+        note = form_value(view, "note")
+        note = note if isinstance(note, str) else None
         problem = resolve_note_problem(note)
         if problem:
             ack(response_action="errors", errors={"note": problem})
             return
         ack()
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            escalation_id, channel = int(metadata["escalation_id"]), metadata.get("channel")
-        except (ValueError, KeyError, TypeError):
-            raise BadPayload("the resolve form's metadata is damaged") from None
         with ctx.session() as session:
             # The channel the form was opened from: private_metadata is set by us when the
             # signed click was checked, and Slack keeps it out of the user's reach.
             resolve(session, ctx.workspace, escalation_id=escalation_id,
-                    user=body["user"]["id"], note=note or "", now=ctx.clock.now(),
+                    user=user_of(body), note=note or "",
+                    now=ctx.clock.now(),
                     channel=channel if isinstance(channel, str) else None)
         ctx.outbox.wake()
 
 
 def _escalation_id(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise BadPayload(f"button value {value!r} is not an escalation id") from None
+    return parse_id(value, "an escalation id")

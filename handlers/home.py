@@ -18,7 +18,7 @@ from bot.services.home_feed import (
     viewer_pages,
 )
 from bot.slack.ids import Action
-from bot.slack.payloads import BadPayload, parse_click
+from bot.slack.payloads import BadPayload, parse_click, parse_id
 from handlers.errors import guarded
 from schedules.home_refresh import publish_home
 
@@ -27,10 +27,11 @@ PAGER = re.compile(f"^{Action.HOME_PAGE}-")
 
 def register(app: App, ctx: AppContext) -> None:
     @app.event("app_home_opened")
+    @guarded(ctx)
     def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home" or not event.get("user"):
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
             return  # the Messages tab
-        user = str(event["user"])
         now = ctx.clock.now()
         with ctx.session() as session:
             pages = record_viewer(session, user=user, now=now)
@@ -60,6 +61,6 @@ def _publish(ctx: AppContext, *, user: str, now: datetime, pages: dict[str, int]
 
 def _page(value: str) -> tuple[str, int]:
     part, _, number = value.partition(":")
-    if not part or not number.isdigit():
-        raise BadPayload(f"pager value {value!r} is not part:page")
-    return part, int(number)
+    if not part:
+        raise BadPayload(f"pager value {value[:40]!r} is not part:page")
+    return part, parse_id(number, "a page number")

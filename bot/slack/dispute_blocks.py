@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.services.disputes import DisputeView, Review
 from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
-from bot.slack.payloads import BadPayload
+from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 
 MESSAGE_BLOCK_LIMIT = 50
 LIST_SHOWN = 8  # disputes per message: 5 blocks each stays well inside 50
@@ -178,15 +178,14 @@ def settle_metadata(*, sample_id: int, channel: str | None) -> str:
 
 
 def parse_settlement(body: dict[str, Any]) -> SettleSubmission:
-    view = body.get("view") or {}
-    try:
-        sample_id = int(json.loads(view.get("private_metadata") or "{}")["sample_id"])
-        channel = json.loads(view["private_metadata"]).get("channel")
-    except (ValueError, KeyError, TypeError):
-        raise BadPayload("the settle form's metadata is missing or damaged") from None
-    values = (view.get("state") or {}).get("values") or {}
-    chosen = (values.get(DisputeBlock.GRADE, {}).get(DisputeBlock.GRADE) or {}).get(
-        "selected_option")
-    note = (values.get(DisputeBlock.NOTE, {}).get(DisputeBlock.NOTE) or {}).get("value")
-    return SettleSubmission(user=body["user"]["id"], sample_id=sample_id,
-                            grade=(chosen or {}).get("value"), note=note, channel=channel)
+    view = body.get("view")
+    meta = form_metadata(view, "settle form")
+    sample_id = parse_id(meta.get("sample_id"), "a sample id")
+    channel = meta.get("channel")
+    chosen = form_value(view, DisputeBlock.GRADE, "selected_option")
+    grade = chosen.get("value") if isinstance(chosen, dict) else None
+    note = form_value(view, DisputeBlock.NOTE)
+    return SettleSubmission(user=user_of(body), sample_id=sample_id,
+                            grade=grade if isinstance(grade, str) else None,
+                            note=note if isinstance(note, str) else None,
+                            channel=channel if isinstance(channel, str) else None)

@@ -11,6 +11,60 @@ class BadPayload(ValueError):
     """The payload is not what auditbot sent out (tampered, or from an old message)."""
 
 
+MAX_ID_DIGITS = 18  # below 2**63: every id fits a BIGINT (and SQLite's INTEGER)
+
+
+def parse_id(value: Any, what: str) -> int:
+    """A row id from a button value or form metadata: 1 to 18 ASCII digits, nothing else
+    (``int`` would take " 1", "+1", "1_0" and "٣"; 10**30 overflows the store's integers)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_DIGITS or \
+            not all("0" <= c <= "9" for c in value):
+        raise BadPayload(f"{_shown(value)} is not {what}")
+    return int(value)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:40]}…"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def user_of(body: dict[str, Any]) -> str:
+    """The id of the person who sent ``body`` (an interaction)."""
+    user = _text(_dict(body.get("user")).get("id"))
+    if user is None:
+        raise BadPayload("the request names no user")
+    return user
+
+
+def command_user(body: dict[str, Any]) -> str:
+    """The id of the person who ran a slash command."""
+    user = _text(body.get("user_id"))
+    if user is None:
+        raise BadPayload("the command names no user")
+    return user
+
+
+def form_metadata(view: Any, what: str) -> dict[str, Any]:
+    """A modal's ``private_metadata`` as we wrote it (a JSON object), or BadPayload."""
+    try:
+        meta = json.loads(_dict(view).get("private_metadata") or "{}")
+    except (ValueError, TypeError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict):
+        raise BadPayload(f"the {what}'s metadata is missing or damaged")
+    return meta
+
+
 @dataclass(frozen=True)
 class Click:
     user: str
@@ -23,10 +77,7 @@ class Click:
 
     @property
     def sample_id(self) -> int:
-        try:
-            return int(self.value)
-        except ValueError:
-            raise BadPayload(f"button value {self.value!r} is not a sample id") from None
+        return parse_id(self.value, "a sample id")
 
 
 @dataclass(frozen=True)
@@ -42,17 +93,21 @@ class GradeSubmission:
 
 
 def parse_click(body: dict[str, Any]) -> Click:
-    action = (body.get("actions") or [{}])[0]
-    container = body.get("container") or {}
-    message = body.get("message") or {}
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise BadPayload("the click names no button")
+    action = actions[0]
+    container = _dict(body.get("container"))
+    message = _dict(body.get("message"))
+    value = action.get("value", "")
     return Click(
-        user=body["user"]["id"],
-        action_id=action.get("action_id", ""),
-        value=str(action.get("value", "")),
-        channel=(body.get("channel") or {}).get("id") or container.get("channel_id"),
-        message_ts=container.get("message_ts") or message.get("ts"),
-        thread_ts=container.get("thread_ts") or message.get("thread_ts"),
-        trigger_id=body.get("trigger_id"),
+        user=user_of(body),
+        action_id=str(action.get("action_id", "")),
+        value=value if isinstance(value, str) else "",
+        channel=_text(_dict(body.get("channel")).get("id")) or _text(container.get("channel_id")),
+        message_ts=_text(container.get("message_ts")) or _text(message.get("ts")),
+        thread_ts=_text(container.get("thread_ts")) or _text(message.get("thread_ts")),
+        trigger_id=_text(body.get("trigger_id")),
     )
 
 
@@ -62,23 +117,27 @@ def grade_modal_metadata(*, sample_id: int, grade: str, task_type: str, channel:
                        "channel": channel, "thread_ts": thread_ts})
 
 
+def form_value(view: Any, block: str, key: str = "value") -> Any:
+    """What the modal's input ``block`` (whose action id is the same) holds under ``key``."""
+    values = _dict(_dict(_dict(view).get("state")).get("values"))
+    return _dict(_dict(values.get(block)).get(block)).get(key)
+
+
 def parse_grade_submission(body: dict[str, Any]) -> GradeSubmission:
-    view = body.get("view") or {}
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        sample_id, grade, task_type = int(meta["sample_id"]), str(meta["grade"]), meta["task_type"]
-    except (ValueError, KeyError, TypeError):
-        raise BadPayload("the grade form's metadata is missing or damaged") from None
-    values = (view.get("state") or {}).get("values") or {}
-    selected = (values.get(Block.CATEGORY, {}).get(Block.CATEGORY) or {}).get("selected_option")
-    explanation = (values.get(Block.EXPLANATION, {}).get(Block.EXPLANATION) or {}).get("value")
+    view = body.get("view")
+    meta = form_metadata(view, "grade form")
+    grade, task_type = meta.get("grade"), meta.get("task_type")
+    if not isinstance(grade, str) or not isinstance(task_type, str):
+        raise BadPayload("the grade form's metadata is missing or damaged")
+    selected = _dict(form_value(view, Block.CATEGORY, "selected_option")).get("value")
+    explanation = form_value(view, Block.EXPLANATION)
     return GradeSubmission(
-        user=body["user"]["id"],
-        sample_id=sample_id,
+        user=user_of(body),
+        sample_id=parse_id(meta.get("sample_id"), "a sample id"),
         grade=grade,
-        task_type=str(task_type),
-        channel=meta.get("channel"),
-        thread_ts=meta.get("thread_ts"),
-        category=(selected or {}).get("value"),
-        explanation=explanation,
+        task_type=task_type,
+        channel=_text(meta.get("channel")),
+        thread_ts=_text(meta.get("thread_ts")),
+        category=selected if isinstance(selected, str) else None,
+        explanation=explanation if isinstance(explanation, str) else None,
     )
