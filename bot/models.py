@@ -216,6 +216,9 @@ class EscalationNotice(SQLModel, table=True):
     notified_at: datetime
     channel: str | None = Field(default=None, max_length=32)  # where it landed (DM id)
     message_ts: str | None = Field(default=None, max_length=32)
+    # A digest of what the message shows as last sent: an update that would show the same
+    # is not sent (every check re-owes an update; Slack rate-limits chat.update).
+    shown: str | None = Field(default=None, max_length=64)
 
 
 import bot.models_consistency  # noqa: E402
