@@ -49,7 +49,9 @@ def register_ingest(web: Flask, ctx: AppContext) -> None:
             return _error(problem or "the body must be a JSON array of records", 400)
         trainers, task_types = roster_from_workspace(ctx.workspace)
         with ctx.session() as session:
-            report = ingest(session, records_from_json_array(items), known_trainers=trainers,
+            records = records_from_json_array(
+                items, max_record_bytes=ctx.settings.ingest_max_record_bytes)
+            report = ingest(session, records, known_trainers=trainers,
                             known_task_types=task_types, now=ctx.clock.now())
         return jsonify(report_body(report)), 200 if report.ok else 422
 
