@@ -140,7 +140,7 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
-    from bot.db import session_scope
+    from bot.db import let_others_write, session_scope
     from bot.services.ingest import (
         IngestReport,
         UnsupportedFormat,
@@ -170,6 +170,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
             with session_scope(engine) as session:
                 report.add(ingest(session, batch, known_trainers=trainers,
                                   known_task_types=task_types, now=SystemClock().now()))
+            let_others_write(engine)
     except OSError as error:  # a directory, no permission
         kept = f" ({report.stored} records stored before it)" if report.stored else ""
         raise CliError(f"{args.file}: cannot read: {error.strerror or error}{kept}") from None

@@ -29,6 +29,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # what every connection waits for SQLite's write lock
+# SQLite's lock is not a queue: a waiting writer polls (every 100 ms at the slowest), and a
+# writer that commits and begins again at once keeps winning. A bulk writer pauses this long
+# between its transactions so that waiting ones get their turn.
+SQLITE_WRITER_PAUSE = 0.15
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -77,6 +81,13 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def let_others_write(engine: Engine) -> None:
+    """Between the transactions of a bulk write (ingest): give waiting writers their turn.
+    PostgreSQL has row locks and no such single writer, so nothing to do there."""
+    if engine.url.get_backend_name() == "sqlite":
+        time.sleep(SQLITE_WRITER_PAUSE)
 
 
 @contextmanager

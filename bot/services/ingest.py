@@ -62,7 +62,9 @@ __all__ = [
 ]
 
 BATCH_SIZE = 500
-BATCH_BYTES = 4 * 1024 * 1024  # about a second of writing on a slow disk, at most
+# What one transaction of a file's ingest holds at most: a few tenths of a second of writing.
+TRANSACTION_RECORDS = 2000
+TRANSACTION_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +251,8 @@ def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> dict[str, A
     }
 
 
-def batches(records: Iterable[RawRecord], size: int = BATCH_SIZE,
-            max_bytes: int = BATCH_BYTES) -> Iterator[list[RawRecord]]:
+def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
+            max_bytes: int = TRANSACTION_BYTES) -> Iterator[list[RawRecord]]:
     """``records`` read ``size`` (or about ``max_bytes`` of text) at a time: a caller that
     commits each batch in its own transaction reads the file outside them, and holds the
     store for one batch's worth of writing."""
