@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.models import Grade
 from bot.sandbox.records import Message
-from tests.factories import CLINICAL_CHANNEL, NURSE, TRAINER1, week_of_records
+from tests.factories import CLINICAL_CHANNEL, DOCTOR, NURSE, TRAINER1, week_of_records
 from tests.harness import RunningBot
 
 EXPLANATION = "Recommends ibuprofen although the patient has stated CKD stage 3."
@@ -139,3 +139,42 @@ def test_a_repeated_grade_click_that_finds_its_modal_open_tells_nobody_of_an_err
         None, "exchanged_trigger_id"]
     assert bot.sandbox.ephemerals(user=NURSE) == []
     assert bot.sandbox.dms(NURSE) == []
+
+
+def _sample_id(message: Message) -> int:
+    return next(int(b["block_id"].split("-")[1]) for b in message.blocks
+                if b["type"] == "actions" and str(b.get("block_id", "")).startswith("sample-"))
+
+
+def test_with_every_listener_busy_no_click_is_answered_against_what_was_kept(bot):
+    """More clicks than listener threads while the store is held past Slack's 3 seconds:
+    a click Slack saw fail (no 200 in time) has no grade, a click answered in time either
+    has its grade or its reviewer was told "not recorded" — never the other way round."""
+    samples = _samples(bot)
+    reviewers = (NURSE, DOCTOR)
+    clicks = [(reviewer, sample) for reviewer in reviewers for sample in samples[:4]]
+    answers: dict[tuple[str, int], Any] = {}
+
+    def click(reviewer: str, sample: Message) -> None:
+        answers[(reviewer, _sample_id(sample))] = bot.driver.click(
+            reviewer, sample, "Pass", channel=CLINICAL_CHANNEL)
+
+    with store_locked(bot.ctx.engine):
+        threads = [threading.Thread(target=click, args=pair) for pair in clicks]
+        for thread in threads:
+            thread.start()
+        time.sleep(3.5)  # the store stays held past the ack deadline of every click
+    for thread in threads:
+        thread.join()
+    # Whatever the listeners still do after their answers, let it finish.
+    bot.driver.wait_for(lambda: len(bot.sandbox.ephemerals()) + len(_grades(bot))
+                        >= len(clicks) or None, timeout=10)
+    with Session(bot.ctx.engine) as session:
+        kept = {(g.reviewer, g.sample_id) for g in session.exec(select(Grade)).all()}
+    for (reviewer, sample_id), answer in answers.items():
+        if answer.status != 200 or answer.timed_out:
+            assert (reviewer, sample_id) not in kept  # Slack showed an error: nothing kept
+    told = [e for e in bot.sandbox.ephemerals() if "not recorded" in e.text]
+    answered = [key for key, a in answers.items() if a.status == 200 and not a.timed_out]
+    assert len(told) == len(clicks) - len(kept)
+    assert set(kept) <= set(answered)
