@@ -167,6 +167,9 @@ class TrainerState(SQLModel, table=True):
     graded: int = 0
     since: datetime
     updated_at: datetime
+    # A digest of the standing as the last check saw it (score, weeks, worst samples): an
+    # open escalation's notices are updated only when it changes.
+    shown: str | None = Field(default=None, max_length=64)
 
 
 class Escalation(SQLModel, table=True):
