@@ -63,7 +63,7 @@ __all__ = [
 
 BATCH_SIZE = 500
 # What one transaction of a file's ingest holds at most: a few tenths of a second of writing.
-TRANSACTION_RECORDS = 2000
+TRANSACTION_RECORDS = 5000
 TRANSACTION_BYTES = 8 * 1024 * 1024
 
 
