@@ -165,13 +165,19 @@ def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: st
     anything, the threshold check and the grader's note, disputes and alerts. The check
     and the notes run on the follow-up pool, so the listener pool is free for acks."""
     ctx.outbox.wake()
-    if outcome.changed:
+    if not outcome.changed:
+        return
+    try:
         ctx.follow_up.submit(_after_change, ctx, outcome, user=user, channel=channel,
                              thread_ts=thread_ts)
+    except RuntimeError:  # the pool is shut down (the process is stopping): do it here
+        _after_change(ctx, outcome, user=user, channel=channel, thread_ts=thread_ts)
 
 
 def _after_change(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
                   thread_ts: str | None) -> None:
+    # Both never raise; the grade is recorded whatever happens here, and a failure only
+    # logs (a pool's future would swallow it silently).
     check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
     after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
                 channel=channel, thread_ts=thread_ts)
