@@ -2,55 +2,27 @@
 that cannot be used (issue 10)."""
 
 import logging
-import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from bot.db import is_busy, make_engine
+from bot.db import is_busy
 from schedules.escalation_check import run_escalation_check
 from schedules.retry import when_busy
+from tests.busy_store import impatient, store_locked
 from tests.harness import RunningBot
 
 
-def _impatient(engine: Engine) -> Engine:
-    """The same store with a 100 ms wait for SQLite's lock (30 s in production), and on
-    PostgreSQL a 100 ms lock timeout: a busy store answers at once."""
-    quick = make_engine(engine.url.render_as_string(hide_password=False))
-    if quick.url.get_backend_name() == "sqlite":
-        event.listen(quick, "connect",
-                     lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=100"))
-    else:
-        event.listen(quick, "connect", _pg_lock_timeout)
-    return quick
-
-
-def _pg_lock_timeout(dbapi: object, _record: object) -> None:
-    with dbapi.cursor() as cursor:  # type: ignore[attr-defined]
-        cursor.execute("SET lock_timeout = 100")
-    dbapi.commit()  # type: ignore[attr-defined]
-
-
 def _hold_lock(engine: Engine, released: threading.Event, held: threading.Event) -> None:
-    if engine.url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(str(engine.url.database), isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+    with store_locked(engine, table="trainer_state"):
         held.set()
         released.wait(30)
-        other.execute("ROLLBACK")
-        other.close()
-        return
-    with engine.connect() as other:
-        other.exec_driver_sql("LOCK TABLE trainer_state IN ACCESS EXCLUSIVE MODE")
-        held.set()
-        released.wait(30)
-        other.rollback()
 
 
 def test_a_store_held_by_another_writer_is_busy_not_broken(engine: Engine):
-    quick = _impatient(engine)
+    quick = impatient(engine)
     released, held = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_lock, args=(engine, released, held))
     holder.start()
@@ -69,7 +41,7 @@ def test_a_store_held_by_another_writer_is_busy_not_broken(engine: Engine):
 
 
 def test_a_job_that_finds_the_store_busy_retries_and_runs(bot: RunningBot, caplog):
-    bot.ctx.engine = _impatient(bot.ctx.engine)
+    bot.ctx.engine = impatient(bot.ctx.engine)
     released, held = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_lock, args=(bot.ctx.engine, released, held))
     holder.start()
@@ -89,7 +61,7 @@ def test_a_job_that_finds_the_store_busy_retries_and_runs(bot: RunningBot, caplo
 
 
 def test_a_job_gives_up_on_a_store_that_stays_busy_and_says_it_is_busy(bot: RunningBot):
-    bot.ctx.engine = _impatient(bot.ctx.engine)
+    bot.ctx.engine = impatient(bot.ctx.engine)
     released, held = threading.Event(), threading.Event()
     holder = threading.Thread(target=_hold_lock, args=(bot.ctx.engine, released, held))
     holder.start()

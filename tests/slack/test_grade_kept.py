@@ -3,43 +3,20 @@ cannot take it in time is answered "not recorded" with nothing stored (issue 10)
 
 import json
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.models import Grade
 from bot.sandbox.records import Message
+from tests.busy_store import store_locked
 from tests.factories import CLINICAL_CHANNEL, DOCTOR, NURSE, TRAINER1, week_of_records
 from tests.harness import RunningBot
 
 EXPLANATION = "Recommends ibuprofen although the patient has stated CKD stage 3."
-
-
-@contextmanager
-def store_locked(engine: Engine) -> Iterator[None]:
-    """Another writer holds the store: SQLite's write lock, or PostgreSQL's lock on the
-    grade table (what an ingest or a long job would hold)."""
-    if engine.url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(str(engine.url.database), isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
-        return
-    with engine.connect() as other:
-        other.exec_driver_sql("LOCK TABLE grade IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            other.rollback()
 
 
 def _samples(bot: RunningBot) -> list[Message]:
