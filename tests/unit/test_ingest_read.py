@@ -267,7 +267,8 @@ lines = st.one_of(
 ).map(lambda line: line.replace(b"\n", b" "))
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.lists(lines, max_size=8))
 def test_any_json_lines_file_reads_as_data_or_error(tmp_path: Path, content: list[bytes]) -> None:
     path = write(tmp_path, "p.jsonl", b"\n".join(content))
@@ -281,7 +282,8 @@ def test_any_json_lines_file_reads_as_data_or_error(tmp_path: Path, content: lis
             assert record.data == json.loads(content[record.number - 1])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.lists(st.binary() | st.text().map(str.encode), max_size=8))
 def test_any_csv_file_reads_as_data_or_error(tmp_path: Path, content: list[bytes]) -> None:
     path = write(tmp_path, "p.csv", f"{HEADER}\n".encode() + b"\n".join(content))
