@@ -11,7 +11,14 @@ from dotenv import load_dotenv
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.db import SchemaOutOfDate, make_engine, require_current_schema, upgrade
+from bot.db import (
+    SchemaOutOfDate,
+    StoreBusy,
+    is_busy,
+    make_engine,
+    require_current_schema,
+    upgrade,
+)
 from bot.logs import configure_logging
 from bot.workspace import Workspace, WorkspaceError, describe_workspace, load_workspace
 
@@ -40,10 +47,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, SettingsError, WorkspaceError, SchemaOutOfDate) as error:
         print(f"auditbot: {error}", file=sys.stderr)
         return 2
-    except OperationalError as error:  # the store is down, or refuses us
-        print(f"auditbot: cannot use the database at DATABASE_URL: {error.orig}",
-              file=sys.stderr)
+    except (OperationalError, StoreBusy) as error:
+        if is_busy(error):  # it is there and answers: the configuration is fine
+            print("auditbot: the database is busy (another process is writing to it) and "
+                  f"did not answer in time; try again in a moment ({_orig(error)})",
+                  file=sys.stderr)
+        else:  # the store is down, or refuses us
+            print(f"auditbot: cannot use the database at DATABASE_URL: {_orig(error)}",
+                  file=sys.stderr)
         return 2
+
+
+def _orig(error: Exception) -> object:
+    return getattr(error, "orig", None) or error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,25 +140,40 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
-    from bot.db import session_scope
-    from bot.services.ingest import UnsupportedFormat, ingest, read_records, roster_from_workspace
+    from bot.db import let_others_write, session_scope
+    from bot.services.ingest import (
+        IngestReport,
+        UnsupportedFormat,
+        batches,
+        ingest,
+        read_records,
+        roster_from_workspace,
+    )
 
     if not args.file.exists():
         raise CliError(f"{args.file}: no such file")
-    try:
-        records = read_records(args.file)  # lazy: the file is opened while ingesting
+    try:  # lazy: the file is opened while ingesting
+        records = read_records(args.file, max_record_bytes=settings.ingest_max_record_bytes)
     except UnsupportedFormat as error:
         raise CliError(str(error)) from None
     workspace = _workspace(settings)
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
     trainers, task_types = roster_from_workspace(workspace)
+    report = IngestReport()
     try:
-        with session_scope(engine) as session:
-            report = ingest(session, records, known_trainers=trainers,
-                            known_task_types=task_types, now=SystemClock().now())
-    except OSError as error:  # a directory, no permission: nothing was stored
-        raise CliError(f"{args.file}: cannot read: {error.strerror or error}") from None
+        # One transaction per batch, read from the file before it begins: SQLite has one
+        # writer at a time, and a whole file in one transaction would keep every other
+        # writer (the bot's grades, jobs) waiting past their timeouts. Ingest is idempotent,
+        # so a run stopped half-way is simply run again.
+        for batch in batches(records):
+            with session_scope(engine) as session:
+                report.add(ingest(session, batch, known_trainers=trainers,
+                                  known_task_types=task_types, now=SystemClock().now()))
+            let_others_write(engine)
+    except OSError as error:  # a directory, no permission
+        kept = f" ({report.stored} records stored before it)" if report.stored else ""
+        raise CliError(f"{args.file}: cannot read: {error.strerror or error}{kept}") from None
     for rejection in report.rejected:
         where = f"{args.file}:{rejection.number}"
         ident = f" ({rejection.id})" if rejection.id else ""
@@ -165,13 +196,14 @@ def _context(settings: Settings) -> "AppContext":
 def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from schedules.escalation_check import run_escalation_check
     from schedules.nudges import run_reviewer_reminders, run_weekly_digest
+    from schedules.retry import when_busy
     from schedules.weekly_audit import run_weekly_audit
 
     ctx = _context(settings)
     jobs: dict[str, Callable[..., _JobSummary]] = {
         "weekly-audit": run_weekly_audit, "escalation-check": run_escalation_check,
         "reviewer-reminder": run_reviewer_reminders, "weekly-digest": run_weekly_digest}
-    summary = jobs[args.job](ctx, now=ctx.clock.now())
+    summary = when_busy(lambda: jobs[args.job](ctx, now=ctx.clock.now()))
     print(summary.describe())
     due = ctx.outbox.run_until_idle(timeout=600)
     print(f"delivered; {due.pending} still pending, {due.failed} failed")

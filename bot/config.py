@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.services.ingest_read import DEFAULT_MAX_RECORD_BYTES
 from bot.workspace.timing import parse_duration
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -39,6 +40,9 @@ class Settings:
     # How long a replica holds an outbox item it is sending before others may take it over
     # (after a crash). Sends are timed out well inside it. OUTBOX_LEASE, e.g. "60s".
     outbox_lease: timedelta = timedelta(seconds=60)
+    # The largest record any ingest path takes (a JSONL line, a CSV row, an element of the
+    # HTTP body's array), in bytes. INGEST_MAX_RECORD_BYTES.
+    ingest_max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     def require(self, *names: str) -> None:
         """Fail with the variable's name when a command needs a setting that is unset."""
@@ -70,6 +74,7 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
         raise SettingsError(f"OUTBOX_LEASE: {error}") from None
     if outbox_lease < timedelta(seconds=3):
         raise SettingsError(f"OUTBOX_LEASE must be at least 3s (got {lease_text!r})")
+    max_record = _max_record_bytes(env.get("INGEST_MAX_RECORD_BYTES"))
     return Settings(
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -82,7 +87,21 @@ def load_settings(env: Mapping[str, str], *, cwd: Path) -> Settings:
         ingest_token=env.get("INGEST_TOKEN") or None,
         log_format=log_format,
         outbox_lease=outbox_lease,
+        ingest_max_record_bytes=max_record,
     )
+
+
+def _max_record_bytes(text: str | None) -> int:
+    if not text:
+        return DEFAULT_MAX_RECORD_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(
+            f"INGEST_MAX_RECORD_BYTES must be a number of bytes (got {text!r})") from None
+    if value < 1024:
+        raise SettingsError(f"INGEST_MAX_RECORD_BYTES must be at least 1024 (got {value})")
+    return value
 
 
 def check_database_url(url: str) -> str:

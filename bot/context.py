@@ -5,10 +5,11 @@ Usage::
     ctx = AppContext.build(settings, workspace, clock=SystemClock())
     with ctx.session() as session: ...      # commits on success
     ctx.outbox.wake()                        # after committing owed Slack writes
+    ctx.follow_up.submit(fn, ...)            # work after an ack, off the listener pool
 """
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -20,7 +21,8 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import make_engine, session_scope
+from bot.db import bounded_session, make_engine, session_scope
+from bot.logs import ContextExecutor
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace
@@ -34,6 +36,10 @@ class AppContext:
     clock: Clock
     client: WebClient
     outbox: OutboxWorker
+    # What follows an ack (message updates, the threshold check, notes) runs here, never on
+    # Bolt's listener pool: a listener waiting there for a thread would ack late.
+    follow_up: ContextExecutor = field(default_factory=lambda: ContextExecutor(
+        max_workers=2, thread_name_prefix="follow-up"))
 
     @classmethod
     def build(cls, settings: Settings, workspace: Workspace, *, clock: Clock,
@@ -58,4 +64,8 @@ class AppContext:
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.engine)
+
+    def bounded_session(self, *, deadline: float) -> AbstractContextManager[Session]:
+        """A session that commits by ``deadline`` or raises ``bot.db.StoreBusy``."""
+        return bounded_session(self.engine, deadline=deadline)
 

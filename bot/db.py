@@ -6,9 +6,12 @@ Usage::
     upgrade(engine)                      # what `auditbot db upgrade` does
     require_current_schema(engine)       # what serve, ingest and jobs do first
     with session_scope(engine) as session: ...
+    with bounded_session(engine, deadline=time.monotonic() + 2) as session: ...
+                                         # a request path: StoreBusy instead of waiting
 """
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,14 +20,42 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # what every connection waits for SQLite's write lock
+# SQLite's lock is not a queue: a waiting writer polls (every 100 ms at the slowest), and a
+# writer that commits and begins again at once keeps winning. A bulk writer pauses this long
+# between its transactions so that waiting ones get their turn.
+SQLITE_WRITER_PAUSE = 0.15
+
+
 class SchemaOutOfDate(RuntimeError):
     """The database is not at the schema this code needs."""
+
+
+class StoreBusy(RuntimeError):
+    """The store did not answer in time (a lock held elsewhere, a slow statement); nothing
+    of the transaction was kept."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """True for a store that is there but busy: SQLite's write lock held by another
+    writer past the busy timeout, or a PostgreSQL statement or lock timeout."""
+    if isinstance(error, StoreBusy):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    orig = error.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    # PostgreSQL: 57014 query_canceled (statement_timeout), 55P03 lock_not_available.
+    return getattr(orig, "sqlstate", None) in {"57014", "55P03"}
 
 
 def make_engine(url: str) -> Engine:
@@ -46,10 +77,17 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     # WAL lets readers work while one writer commits; busy_timeout makes concurrent
     # writers (several processes on one machine) wait instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def let_others_write(engine: Engine) -> None:
+    """Between the transactions of a bulk write (ingest): give waiting writers their turn.
+    PostgreSQL has row locks and no such single writer, so nothing to do there."""
+    if engine.url.get_backend_name() == "sqlite":
+        time.sleep(SQLITE_WRITER_PAUSE)
 
 
 @contextmanager
@@ -62,6 +100,60 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def bounded_session(engine: Engine, *, deadline: float) -> Iterator[Session]:
+    """A session that commits by ``deadline`` (``time.monotonic()``) or keeps nothing and
+    raises ``StoreBusy``: for a request that has to answer in time (a grade click is acked
+    once its grade is stored, and Slack waits 3 seconds).
+
+    The limits are per transaction, not on the engine, because the same store serves jobs,
+    migrations and ingest, whose statements may rightly take longer: on PostgreSQL
+    ``statement_timeout`` and ``lock_timeout`` are set LOCAL to this transaction; on SQLite
+    the wait for the write lock (taken by BEGIN IMMEDIATE) is the connection's
+    ``busy_timeout``, set before BEGIN and put back before the connection returns to the
+    pool. A statement or commit still running past the deadline is cut short by the same
+    limits; one that ends past it is rolled back rather than committed late.
+    """
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise StoreBusy("no time left to reach the store")
+    millis = max(1, int(remaining * 1000))
+    sqlite = engine.url.get_backend_name() == "sqlite"
+
+    def in_time(*_args: object) -> None:  # each statement starts before the deadline
+        if time.monotonic() > deadline:
+            raise StoreBusy("the store answered too late to keep the change")
+
+    def sqlite_past_deadline() -> int:  # SQLite's statement timeout: non-zero interrupts
+        return int(time.monotonic() > deadline)
+
+    try:
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            if sqlite:
+                driver.execute(f"PRAGMA busy_timeout={millis}")  # type: ignore[union-attr]
+                driver.set_progress_handler(  # type: ignore[union-attr]
+                    sqlite_past_deadline, 10_000)
+            event.listen(connection, "before_cursor_execute", in_time)
+            try:
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    if not sqlite:
+                        session.execute(text(
+                            "SELECT set_config('statement_timeout', :ms, true), "
+                            "set_config('lock_timeout', :ms, true)"), {"ms": str(millis)})
+                    yield session
+                    in_time()
+                    session.commit()
+            finally:
+                event.remove(connection, "before_cursor_execute", in_time)
+                if sqlite:
+                    driver.set_progress_handler(None, 0)  # type: ignore[union-attr]
+                    driver.execute(  # type: ignore[union-attr]
+                        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except (OperationalError, PoolTimeout) as error:
+        raise StoreBusy(str(getattr(error, "orig", error))) from error
 
 
 def _alembic_config(engine: Engine) -> Config:

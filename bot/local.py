@@ -89,10 +89,11 @@ class LocalBot:
             # take seconds: nothing is left for them to do, so don't wait.
             threading.Thread(target=self.front.close, name="socket-mode-close",
                              daemon=True).start()
-        self.ctx.outbox.stop()
         stop_server(self.server)
         self.thread.join(5)
         self.server.task_dispatcher.shutdown(timeout=5)
+        self.ctx.follow_up.shutdown(wait=True)
+        self.ctx.outbox.stop()
         if not keep_sandbox:
             self.sandbox.stop()
 

@@ -167,6 +167,9 @@ class TrainerState(SQLModel, table=True):
     graded: int = 0
     since: datetime
     updated_at: datetime
+    # A digest of the standing as the last check saw it (score, weeks, worst samples): an
+    # open escalation's notices are updated only when it changes.
+    shown: str | None = Field(default=None, max_length=64)
 
 
 class Escalation(SQLModel, table=True):
@@ -216,6 +219,9 @@ class EscalationNotice(SQLModel, table=True):
     notified_at: datetime
     channel: str | None = Field(default=None, max_length=32)  # where it landed (DM id)
     message_ts: str | None = Field(default=None, max_length=32)
+    # A digest of what the message shows as last sent: an update that would show the same
+    # is not sent (every check re-owes an update; Slack rate-limits chat.update).
+    shown: str | None = Field(default=None, max_length=64)
 
 
 import bot.models_consistency  # noqa: E402

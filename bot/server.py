@@ -87,6 +87,7 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
         executor = bolt.listener_runner.listener_executor
         if isinstance(executor, ThreadPoolExecutor):
             executor.shutdown(wait=True)
+        ctx.follow_up.shutdown(wait=True)  # what those grades are followed by, too
         if jobs is not None:
             jobs.shutdown(wait=True)
         ctx.outbox.stop()

@@ -11,20 +11,25 @@ Usage (``create_web_app`` does this)::
 Answers: 200 ``{"read", "stored", "unchanged", "rejected": []}`` when every record was good;
 422 with the same counts and each bad record's ``index``, ``id`` and ``reason`` (the good ones
 are stored); 400 when the body is not a JSON array; 401 without the right bearer token; 413
-past ``MAX_BODY_BYTES``; 404 when ``INGEST_TOKEN`` is not set (the endpoint is off).
+past ``MAX_BODY_BYTES``; 404 when ``INGEST_TOKEN`` is not set (the endpoint is off); 503 with
+``Retry-After`` when the store stayed busy (nothing of the request was stored). A record
+longer than ``INGEST_MAX_RECORD_BYTES`` is a bad record, listed by its index.
 """
 
 import hmac
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from bot.context import AppContext
+from bot.db import is_busy
 from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
 from bot.services.ingest_read import json_kind, parse_json
 
 INGEST_PATH = "/api/outputs"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # 10 MB: about 5,000 long records; send more in batches
+RETRY_AFTER_BUSY = 5  # seconds
 
 
 def register_ingest(web: Flask, ctx: AppContext) -> None:
@@ -48,9 +53,19 @@ def register_ingest(web: Flask, ctx: AppContext) -> None:
         if items is None:
             return _error(problem or "the body must be a JSON array of records", 400)
         trainers, task_types = roster_from_workspace(ctx.workspace)
-        with ctx.session() as session:
-            report = ingest(session, records_from_json_array(items), known_trainers=trainers,
-                            known_task_types=task_types, now=ctx.clock.now())
+        try:
+            with ctx.session() as session:
+                records = records_from_json_array(
+                    items, max_record_bytes=ctx.settings.ingest_max_record_bytes)
+                report = ingest(session, records, known_trainers=trainers,
+                                known_task_types=task_types, now=ctx.clock.now())
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            answer, status = _error("the database is busy (another process is writing to "
+                                    "it); nothing was stored: send the records again", 503)
+            answer.headers["Retry-After"] = str(RETRY_AFTER_BUSY)
+            return answer, status
         return jsonify(report_body(report)), 200 if report.ok else 422
 
 

@@ -1,11 +1,22 @@
-"""Grade buttons, the grade modal and "Show full": ack first, then one service call."""
+"""Grade buttons, the grade modal and "Show full".
 
+A grade is stored, then acked: the HTTP answer (or the Socket Mode ack) is Slack's proof
+that the click was taken, so it goes out only once the grade is committed, and a grade
+that could not be committed in time is answered "not recorded, try again" with nothing
+stored. Everything that follows a grade runs on ``ctx.follow_up``, after the ack.
+"""
+
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
-from bot.errors import NotFound
+from bot.db import StoreBusy
+from bot.errors import AuditbotError, NotFound
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
@@ -21,19 +32,38 @@ from handlers.consistency import after_grade
 from handlers.errors import guarded
 from schedules.escalation_check import check_after_grade
 
+log = logging.getLogger(__name__)
+
+# From a click's arrival to its grade committed. Slack shows an error past 3 seconds; the
+# rest is for the listener to start, the answer to travel and Slack's side of the clock.
+STORE_BUDGET = 2.0
+NOT_RECORDED = ("Your grade was *not recorded*: auditbot's database did not answer in "
+                "time. Please try again in a moment.")
+
+
+class NotRecorded(AuditbotError):
+    """The store did not take the grade in time; nothing was kept."""
+
+
+def _arrived(context: BoltContext, next: Callable[[], None]) -> None:
+    """Listener middleware: runs on the thread that received the request, before the
+    listener waits for a worker, so the budget counts the time spent waiting too."""
+    context["arrived"] = time.monotonic()
+    next()
+
 
 def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
 
-    @app.action(Action.GRADE_PASS)
+    @app.action(Action.GRADE_PASS, middleware=[_arrived])
     @after_ack
-    def pass_clicked(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        click = parse_click(body)
-        with ctx.session() as session:
-            outcome = record_grade(session, ctx.workspace, sample_id=click.sample_id,
-                                   reviewer=click.user, grade="pass", category=None,
-                                   explanation=None, now=ctx.clock.now())
+    def pass_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        try:
+            click = parse_click(body)
+            outcome = _record(ctx, context, sample_id=click.sample_id, reviewer=click.user,
+                              grade="pass", category=None, explanation=None)
+        finally:
+            ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
         _follow_up(ctx, outcome, user=click.user, channel=click.channel,
                    thread_ts=click.thread_ts or click.message_ts)
 
@@ -46,7 +76,7 @@ def register(app: App, ctx: AppContext) -> None:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
         task_type = task_type_of(ctx.workspace, record.thread.task_type)
-        ctx.client.views_open(trigger_id=click.trigger_id, view=grade_modal(
+        _open_modal(ctx, click.trigger_id, grade_modal(
             grade=grade,
             categories=task_type.error_categories,
             trainer=record.thread.trainer,
@@ -54,14 +84,14 @@ def register(app: App, ctx: AppContext) -> None:
             private_metadata=grade_modal_metadata(
                 sample_id=click.sample_id, grade=grade, task_type=task_type.key,
                 channel=click.channel, thread_ts=click.thread_ts or click.message_ts),
-        ))
+        ), user=click.user)
 
     app.action(Action.GRADE_MINOR)(error_clicked)
     app.action(Action.GRADE_MAJOR)(error_clicked)
 
-    @app.view(Callback.GRADE_MODAL)
+    @app.view(Callback.GRADE_MODAL, middleware=[_arrived])
     @after_ack
-    def grade_submitted(ack: Ack, body: dict[str, Any]) -> None:
+    def grade_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         submission = parse_grade_submission(body)
         try:
             categories = task_type_of(ctx.workspace, submission.task_type).error_categories
@@ -75,12 +105,17 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_action="errors",
                 errors={field_of.get(k, Block.EXPLANATION): v for k, v in problems.items()})
             return
+        try:
+            outcome = _record(ctx, context, sample_id=submission.sample_id,
+                              reviewer=submission.user, grade=submission.grade,
+                              category=submission.category, explanation=submission.explanation)
+        except NotRecorded as busy:  # the modal stays open with the reviewer's text in it
+            ack(response_action="errors", errors={Block.EXPLANATION: busy.user_message})
+            return
+        except Exception:
+            ack()  # a refusal is answered after it (see `guarded`)
+            raise
         ack()
-        with ctx.session() as session:
-            outcome = record_grade(session, ctx.workspace, sample_id=submission.sample_id,
-                                   reviewer=submission.user, grade=submission.grade,
-                                   category=submission.category,
-                                   explanation=submission.explanation, now=ctx.clock.now())
         _follow_up(ctx, outcome, user=submission.user, channel=submission.channel,
                    thread_ts=submission.thread_ts)
 
@@ -96,12 +131,53 @@ def register(app: App, ctx: AppContext) -> None:
             output=record.output.output))
 
 
+def _record(ctx: AppContext, context: BoltContext, *, sample_id: int, reviewer: str,
+            grade: str, category: str | None, explanation: str | None) -> GradeOutcome:
+    """The grade committed within the click's budget, or ``NotRecorded`` with nothing kept.
+    A listener that got its worker too late to make it is refused without a query."""
+    deadline = context.get("arrived", time.monotonic()) + STORE_BUDGET
+    try:
+        with ctx.bounded_session(deadline=deadline) as session:
+            return record_grade(session, ctx.workspace, sample_id=sample_id,
+                                reviewer=reviewer, grade=grade, category=category,
+                                explanation=explanation, now=ctx.clock.now())
+    except StoreBusy as busy:
+        log.warning("a grade by %s on sample %s was not recorded: %s", reviewer, sample_id,
+                    busy)
+        raise NotRecorded(NOT_RECORDED) from None
+
+
+def _open_modal(ctx: AppContext, trigger_id: str | None, view: dict[str, Any], *,
+                user: str) -> None:
+    try:
+        ctx.client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        # The same click delivered twice (a Slack retry) races for one trigger: the loser
+        # finds it used, and the reviewer already has the winner's modal open.
+        if error.response.get("error") != "exchanged_trigger_id":
+            raise
+        log.info("a repeated grade click by %s found its modal already open", user)
+
+
 def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
                thread_ts: str | None) -> None:
     """What every recorded grade is followed by: its Slack writes go out and, if it changed
-    anything, the threshold check and the grader's note, disputes and alerts."""
+    anything, the threshold check and the grader's note, disputes and alerts. The check
+    and the notes run on the follow-up pool, so the listener pool is free for acks."""
     ctx.outbox.wake()
-    if outcome.changed:
-        check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-        after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
-                    channel=channel, thread_ts=thread_ts)
+    if not outcome.changed:
+        return
+    try:
+        ctx.follow_up.submit(_after_change, ctx, outcome, user=user, channel=channel,
+                             thread_ts=thread_ts)
+    except RuntimeError:  # the pool is shut down (the process is stopping): do it here
+        _after_change(ctx, outcome, user=user, channel=channel, thread_ts=thread_ts)
+
+
+def _after_change(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
+                  thread_ts: str | None) -> None:
+    # Both never raise; the grade is recorded whatever happens here, and a failure only
+    # logs (a pool's future would swallow it silently).
+    check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
+    after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
+                channel=channel, thread_ts=thread_ts)

@@ -24,6 +24,7 @@ from bot.services.jobs import claim_run, finish_run
 from schedules.escalation_check import run_escalation_check
 from schedules.home_refresh import refresh_homes
 from schedules.nudges import NudgeSummary, run_reviewer_reminders, run_weekly_digest
+from schedules.retry import when_busy
 
 log = logging.getLogger(__name__)
 WEEKLY_AUDIT = "weekly-audit"
@@ -68,11 +69,11 @@ def start_scheduler(ctx: AppContext) -> BackgroundScheduler:
 
 
 def scheduled_nudge(ctx: AppContext, job: Callable[..., NudgeSummary]) -> None:
-    log.info("%s", job(ctx, now=ctx.clock.now()).describe())
+    log.info("%s", when_busy(lambda: job(ctx, now=ctx.clock.now())).describe())
 
 
 def scheduled_home_refresh(ctx: AppContext) -> None:
-    summary = refresh_homes(ctx, now=ctx.clock.now())
+    summary = when_busy(lambda: refresh_homes(ctx, now=ctx.clock.now()))
     if summary.published or summary.failed:
         log.debug("%s", summary.describe())
 
@@ -80,12 +81,16 @@ def scheduled_home_refresh(ctx: AppContext) -> None:
 def scheduled_escalation_check(ctx: AppContext) -> None:
     # No claim row needed: the check is idempotent (unique notices, conditional level
     # changes), so replicas running it at the same moment notify each level once.
-    summary = run_escalation_check(ctx, now=ctx.clock.now())
+    summary = when_busy(lambda: run_escalation_check(ctx, now=ctx.clock.now()))
     if summary.climbed or any(o.opened or o.closed for o in summary.outcomes):
         log.info("%s", summary.describe())
 
 
 def scheduled_weekly_audit(ctx: AppContext) -> None:
+    when_busy(lambda: _weekly_audit(ctx))
+
+
+def _weekly_audit(ctx: AppContext) -> None:
     now = ctx.clock.now()
     week = audit_week(ctx.workspace, now)
     if not _due_this_week(ctx, now):

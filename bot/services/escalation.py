@@ -12,6 +12,8 @@ notice per escalation, target and round (unique), and every change of level or s
 a conditional update, so concurrent checks on several replicas cannot both climb.
 """
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +26,7 @@ from bot.models import AuditThread, Escalation, EscalationNotice, Grade, Sample,
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.services.people import away_users
 from bot.services.scoring import Standing
-from bot.services.standings import trainer_standing
+from bot.services.standings import GradedRecord, trainer_standing
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -63,8 +65,13 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
     # when its turn comes. Computed before the lock, a check could store a standing older
     # than the one the check before it stored, FYI the lead again, or reopen what it closed.
     state, previous = _lock_state(session, trainer=trainer, task_type=task_type, now=now)
-    current, _ = trainer_standing(session, workspace, trainer=trainer, task_type=task_type,
-                                  now=now)
+    current, records = trainer_standing(session, workspace, trainer=trainer,
+                                        task_type=task_type, now=now)
+    # Notices show the standing and its worst samples: unchanged, they are not rewritten
+    # (every check on every replica comes here; Slack rate-limits chat.update).
+    shown = _digest(current, records)
+    changed = state.shown != shown
+    state.shown = shown
     _remember(session, state, current=current, now=now)
     existing = open_escalation(session, trainer=trainer, task_type=task_type)
     outcome = CheckOutcome(trainer, task_type, current.state)
@@ -77,7 +84,8 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
                            current=current, now=now)
             return CheckOutcome(trainer, task_type, current.state, opened=opened)
         _refresh(session, existing, current)
-        _update_notices(session, existing, now=now)
+        if changed:
+            _update_notices(session, existing, now=now)
         return outcome
     if existing is not None and current.recovered:
         _close(session, existing, status="recovered", by=None, now=now,
@@ -85,7 +93,8 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
         return CheckOutcome(trainer, task_type, current.state, closed=existing.id)
     if existing is not None:
         _refresh(session, existing, current)
-        _update_notices(session, existing, now=now)
+        if changed:
+            _update_notices(session, existing, now=now)
     if current.state == "watch" and previous not in ("watch", "escalate") and existing is None:
         lead = _lead(workspace, trainer)
         if lead and state.id is not None:
@@ -394,6 +403,12 @@ def _lock_state(session: Session, *, trainer: str, task_type: str,
     stored = _state_row(session, trainer=trainer, task_type=task_type, lock=True)
     assert stored is not None  # rows are never deleted
     return stored, stored.state
+
+
+def _digest(current: Standing, records: Sequence[GradedRecord]) -> str:
+    """What an escalation message shows of the standing (frozen dataclasses: their repr is
+    their content)."""
+    return hashlib.sha256(repr((current, tuple(records))).encode("utf-8")).hexdigest()
 
 
 def _remember(session: Session, row: TrainerState, *, current: Standing,

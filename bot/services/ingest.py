@@ -52,6 +52,7 @@ __all__ = [
     "Roster",
     "UnsupportedFormat",
     "ValidRecord",
+    "batches",
     "ingest",
     "insert_new_outputs",
     "read_records",
@@ -61,6 +62,9 @@ __all__ = [
 ]
 
 BATCH_SIZE = 500
+# What one transaction of a file's ingest holds at most: a few tenths of a second of writing.
+TRANSACTION_RECORDS = 5000
+TRANSACTION_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,13 @@ class IngestReport:
     def ok(self) -> bool:
         """No record was rejected (the CLI exits 0, the HTTP ingest answers 200)."""
         return not self.rejected
+
+    def add(self, other: "IngestReport") -> None:
+        """Count ``other`` (a later batch of the same file) in."""
+        self.read += other.read
+        self.stored += other.stored
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
 
     def summary_line(self) -> str:
         return (
@@ -238,6 +249,23 @@ def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> dict[str, A
         "content_hash": digest,
         "ingested_at": ingested_at,
     }
+
+
+def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
+            max_bytes: int = TRANSACTION_BYTES) -> Iterator[list[RawRecord]]:
+    """``records`` read ``size`` (or about ``max_bytes`` of text) at a time: a caller that
+    commits each batch in its own transaction reads the file outside them, and holds the
+    store for one batch's worth of writing."""
+    batch: list[RawRecord] = []
+    held = 0
+    for record in records:
+        batch.append(record)
+        held += sum(len(v) for v in (record.data or {}).values() if isinstance(v, str))
+        if len(batch) >= size or held >= max_bytes:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
 
 
 def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:

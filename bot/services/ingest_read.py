@@ -2,7 +2,7 @@
 
 Usage::
 
-    for record in read_records(Path("outputs.jsonl")):
+    for record in read_records(Path("outputs.jsonl"), max_record_bytes=1024 * 1024):
         record.number, record.data, record.error   # data xor error
 
 The format follows the extension: ``.jsonl``, ``.ndjson`` and ``.json`` are JSON Lines (one
@@ -12,6 +12,10 @@ the rest of the file still loads. ``number`` is the 1-based line number (for CSV
 row starts on; the header is line 1). The HTTP ingest uses :func:`records_from_json_array`,
 where ``number`` is the 0-based array index. Whether a readable record is *valid* is decided
 later, by ``bot.services.ingest.validate_record``.
+
+A record longer than ``max_record_bytes`` (the same limit on every ingest path) is refused by
+its line number, and is never held in memory whole: lines are read up to the limit, and the
+rest of an overlong line is skipped in chunks.
 """
 
 import csv
@@ -19,7 +23,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
@@ -28,6 +32,9 @@ CSV_OPTIONAL = ("metadata", "gold_grade", "gold_note")
 _BOM = b"\xef\xbb\xbf"
 # Outputs are long texts; the csv module's default cap (128 KiB per field) would reject them.
 _CSV_FIELD_LIMIT = 2**31 - 1
+# 2 MiB: a 100,000-character output written with \u escapes is 1.3 MB of JSON.
+DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024
+_SKIP_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,8 @@ class UnsupportedFormat(ValueError):
     """The file's extension names no format that ingest reads."""
 
 
-def read_records(path: Path) -> Iterator[RawRecord]:
+def read_records(path: Path, *,
+                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[RawRecord]:
     """The records of a JSON Lines or CSV file, lazily, in file order.
 
     Raises :class:`UnsupportedFormat` for other extensions and ``OSError`` if the file
@@ -51,9 +59,9 @@ def read_records(path: Path) -> Iterator[RawRecord]:
     """
     suffix = path.suffix.lower()
     if suffix in JSON_LINES_SUFFIXES:
-        return _read_json_lines(path)
+        return _read_json_lines(path, max_record_bytes)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
+        return _read_csv(path, max_record_bytes)
     known = ", ".join(JSON_LINES_SUFFIXES + CSV_SUFFIXES)
     raise UnsupportedFormat(f"cannot tell the format of {path.name}: use one of {known}")
 
@@ -75,9 +83,31 @@ def _is_a_spread_array(path: Path, first_line: str) -> bool:
     return problem is None and isinstance(value, list)
 
 
-def records_from_json_array(items: list[Any]) -> Iterator[RawRecord]:
-    """Records of an already parsed JSON array (the HTTP ingest); ``number`` is the index."""
+def too_long(size: int, limit: int) -> str:
+    """The one wording of the per-record limit, on every ingest path."""
+    return (f"the record is {_bytes(size)}, more than the {_bytes(limit)} a record may "
+            "have (INGEST_MAX_RECORD_BYTES)")
+
+
+def _bytes(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} kB"
+    return f"{size} bytes"
+
+
+def records_from_json_array(items: list[Any], *,
+                            max_record_bytes: int | None = None) -> Iterator[RawRecord]:
+    """Records of an already parsed JSON array (the HTTP ingest); ``number`` is the index.
+    With ``max_record_bytes``, a record longer than that (as compact JSON) is refused."""
     for index, item in enumerate(items):
+        if max_record_bytes is not None:
+            size = len(json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+                       .encode("utf-8"))
+            if size > max_record_bytes:
+                yield RawRecord(index, None, too_long(size, max_record_bytes))
+                continue
         if isinstance(item, dict):
             yield RawRecord(index, item)
         else:
@@ -151,27 +181,47 @@ def json_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _decoded_lines(path: Path) -> Iterator[tuple[int, str, int | None]]:
-    """``(line number, text, first bad byte)`` per physical line, line endings kept.
+def _decoded_lines(path: Path, limit: int) -> Iterator[tuple[int, str, str | None]]:
+    """``(line number, text, problem)`` per physical line, line endings kept.
 
-    A line that is not valid UTF-8 comes with the 1-based position of its first bad byte
-    and its text decoded with ``surrogateescape``, so it keeps its shape for a CSV parser.
+    A line that is not valid UTF-8 comes with its problem (the 1-based position of its first
+    bad byte) and its text decoded with ``surrogateescape``, so it keeps its shape for a CSV
+    parser. A line longer than ``limit`` bytes is read no further than that: it comes as a
+    bare line ending with the problem and its length, the rest skipped in chunks.
     """
     with path.open("rb") as file:
-        for number, raw in enumerate(file, start=1):
+        number = 0
+        while raw := file.readline(limit + 1):
+            number += 1
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                size = len(raw) + _skip_line(file)
+                yield number, "\n", too_long(size, limit)
+                continue
             try:
                 yield number, raw.decode("utf-8"), None
             except UnicodeDecodeError as error:
-                yield number, raw.decode("utf-8", "surrogateescape"), error.start + 1
+                yield (number, raw.decode("utf-8", "surrogateescape"),
+                       f"invalid UTF-8 at byte {error.start + 1}")
 
 
-def _read_json_lines(path: Path) -> Iterator[RawRecord]:
+def _skip_line(file: BinaryIO) -> int:
+    """Read past the rest of a line without keeping it; how many bytes it had."""
+    skipped = 0
+    while chunk := file.readline(_SKIP_CHUNK):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _read_json_lines(path: Path, limit: int) -> Iterator[RawRecord]:
     first = True
-    for number, text, bad_byte in _decoded_lines(path):
-        if bad_byte is not None:
-            yield RawRecord(number, None, f"invalid UTF-8 at byte {bad_byte}")
+    for number, text, problem in _decoded_lines(path, limit):
+        if problem is not None:
+            yield RawRecord(number, None, problem)
+            first = False
             continue
         if not text.strip():
             continue
@@ -188,14 +238,16 @@ def _read_json_lines(path: Path) -> Iterator[RawRecord]:
             yield RawRecord(number, parsed)
 
 
-def _read_csv(path: Path) -> Iterator[RawRecord]:
+def _read_csv(path: Path, limit: int) -> Iterator[RawRecord]:
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    bad_lines: dict[int, int] = {}  # line number -> first bad byte, until its row is read
+    bad_lines: dict[int, str] = {}  # line number -> its problem, until its row is read
+    sizes: dict[int, int] = {}  # line number -> bytes, until its row is read
 
     def texts() -> Iterator[str]:
-        for number, text, bad_byte in _decoded_lines(path):
-            if bad_byte is not None:
-                bad_lines[number] = bad_byte
+        for number, text, problem in _decoded_lines(path, limit):
+            if problem is not None:
+                bad_lines[number] = problem
+            sizes[number] = len(text)
             yield text
 
     reader = csv.reader(texts())
@@ -211,6 +263,9 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
         if row is None:
             return
         decode_error = _first_bad_line(bad_lines, start, last_line)
+        size = sum(sizes.pop(n, 0) for n in range(start, last_line + 1))
+        if decode_error is None and size > limit:  # a row over several lines
+            decode_error = too_long(size, limit)
         error = decode_error or error
         if error is None and not any(cell.strip() for cell in row):
             continue  # blank line, or a spreadsheet's empty trailing row
@@ -231,16 +286,19 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
             yield _csv_record(start, dict(zip(header, row, strict=True)))
 
 
-def _first_bad_line(bad_lines: dict[int, int], start: int, end: int) -> str | None:
-    """The decoding error of a row spanning lines ``start..end``, if any of them had one."""
+def _first_bad_line(bad_lines: dict[int, str], start: int, end: int) -> str | None:
+    """The problem of a row spanning lines ``start..end``, if any of its lines had one."""
     found = [
         (number, bad_lines.pop(number)) for number in range(start, end + 1) if number in bad_lines
     ]
     if not found:
         return None
-    number, bad_byte = found[0]
-    where = "" if number == start else f" of line {number}"
-    return f"invalid UTF-8 at byte {bad_byte}{where}"
+    number, problem = found[0]
+    if number == start:
+        return problem
+    if problem.startswith("invalid UTF-8"):
+        return f"{problem} of line {number}"
+    return f"line {number} of the row: {problem}"
 
 
 def _header_problem(row: Iterable[str]) -> str | None:

@@ -279,11 +279,16 @@ class OutboxWorker:
         try:
             with Session(self._engine) as session:
                 write = self._renderer.render(session, item)
+                unchanged = self._renderer.shows_already(session, item, write)
+            if unchanged:  # nothing new to show: no chat.update (Slack rate-limits it)
+                self._record_sent(item, None, None)
+                return "sent"
             if was_in_doubt and write.is_post:
                 found = self._renderer.find_posted(item, write)
                 if found is not None:
                     log.info("outbox item %s was already posted (ts %s)", item.dedupe_key, found)
-                    self._record_sent(item, found, write.args.get("channel"))
+                    self._record_sent(item, found, write.args.get("channel"),
+                                      shown=write.shown)
                     return "sent"
             if write.is_post and not self._slot_for(item.channel):
                 self._retry(item, after=MAX_SLOT_WAIT, error="waiting for the channel's pace",
@@ -316,7 +321,7 @@ class OutboxWorker:
             log.warning("outbox item %s: %s", item.dedupe_key, error)
             self._retry(item, after=self._backoff_for(item), error=repr(error), in_doubt=True)
             return "deferred"
-        self._record_sent(item, response.get("ts"), posted_in)
+        self._record_sent(item, response.get("ts"), posted_in, shown=write.shown)
         return "sent"
 
     def _handle_api_error(self, item: OutboxItem, error: SlackApiError, *,
@@ -353,10 +358,17 @@ class OutboxWorker:
                 return False
             time.sleep(wait)
 
-    def _record_sent(self, item: OutboxItem, ts: str | None, channel: str | None) -> None:
+    def _record_sent(self, item: OutboxItem, ts: str | None, channel: str | None, *,
+                     shown: str | None = None) -> None:
         now = self._clock.now()
         with session_scope(self._engine) as session:
             store.mark_sent(session, item_id=item.id or 0, ts=ts, now=now)
+            if shown is not None and item.kind in (store.OutboxKind.ESCALATION_NOTICE,
+                                                   store.OutboxKind.ESCALATION_UPDATE):
+                notice = session.get(EscalationNotice, item.ref_id)
+                if notice is not None:
+                    notice.shown = shown
+                    session.add(notice)
             if ts is None:
                 return
             if item.kind == store.OutboxKind.AUDIT_PARENT:

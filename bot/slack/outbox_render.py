@@ -11,6 +11,7 @@ Rendering at delivery time (not when the item was owed) means a late update show
 latest state. An item that depends on another one not yet delivered raises ``NotReady``.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,14 @@ class SlackWrite:
     args: dict
     is_post: bool
     thread_ts: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """A digest of what the message shows (its text and blocks), to compare with the
+        one last sent."""
+        content = json.dumps([self.args.get("text"), self.args.get("blocks")],
+                             sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 class NotReady(Exception):
@@ -82,6 +91,14 @@ class OutboxRenderer:
                 graded=state.graded, threshold=task_type.policy.pass_threshold)
             return _post(self._dm_channel(item.channel), text, blocks, metadata)
         return self._render_escalation(session, item, kind, metadata)
+
+    @staticmethod
+    def shows_already(session: Session, item: OutboxItem, write: SlackWrite) -> bool:
+        """True for an escalation update whose message already shows what it would write."""
+        if item.kind != OutboxKind.ESCALATION_UPDATE:
+            return False
+        notice = session.get(EscalationNotice, item.ref_id)
+        return notice is not None and notice.shown == write.shown
 
     def find_posted(self, item: OutboxItem, write: SlackWrite) -> str | None:
         """Look in the channel for a message carrying this item's key; its ts if found."""

@@ -1,5 +1,6 @@
 """Double review, disputes, calibration and the managers' alerts, end to end through Slack."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -131,9 +132,13 @@ def test_a_click_racing_another_second_review_is_refused_with_the_reason(bot):
     with Session(bot.ctx.engine) as rival:  # another replica, mid-way through its grade
         record_grade(rival, bot.ctx.workspace, sample_id=first.sample_id, reviewer=MANAGER,
                      grade="pass", category=None, explanation=None, now=NOW)
-        bot.driver.click(DOCTOR, sample, "Pass", channel=CLINICAL_CHANNEL)
-        time.sleep(1)  # the doctor's grade gets as far as the store, and waits there
+        # The click is answered once its grade is decided, so it is sent meanwhile.
+        click = threading.Thread(target=bot.driver.click, args=(DOCTOR, sample, "Pass"),
+                                 kwargs={"channel": CLINICAL_CHANNEL})
+        click.start()
+        time.sleep(0.5)  # the doctor's grade gets as far as the store, and waits there
         rival.commit()
+        click.join()
     refusal = _ephemeral(bot, DOCTOR, "two reviews")
     assert refusal.thread_ts == sample.thread_ts
     assert [g.reviewer for g in _grades(bot)] == [NURSE, MANAGER]

@@ -267,7 +267,8 @@ lines = st.one_of(
 ).map(lambda line: line.replace(b"\n", b" "))
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.lists(lines, max_size=8))
 def test_any_json_lines_file_reads_as_data_or_error(tmp_path: Path, content: list[bytes]) -> None:
     path = write(tmp_path, "p.jsonl", b"\n".join(content))
@@ -281,7 +282,8 @@ def test_any_json_lines_file_reads_as_data_or_error(tmp_path: Path, content: lis
             assert record.data == json.loads(content[record.number - 1])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.lists(st.binary() | st.text().map(str.encode), max_size=8))
 def test_any_csv_file_reads_as_data_or_error(tmp_path: Path, content: list[bytes]) -> None:
     path = write(tmp_path, "p.csv", f"{HEADER}\n".encode() + b"\n".join(content))
@@ -298,3 +300,60 @@ def test_json_objects_round_trip_and_other_values_are_refused(value: object) -> 
         assert parsed == value
     else:
         assert isinstance(parsed, str) and parsed.startswith("expected a JSON object")
+
+
+# The per-record limit (INGEST_MAX_RECORD_BYTES)
+
+
+def test_a_json_line_past_the_limit_is_refused_by_its_line_and_the_rest_is_read(
+        tmp_path: Path) -> None:
+    long = json.dumps({"id": "long", "output": "x" * 5000})
+    path = write(tmp_path, "a.jsonl", f'{{"id": "a"}}\n{long}\n{{"id": "b"}}\n')
+    read = [(r.number, r.data["id"] if r.data else r.error)
+            for r in read_records(path, max_record_bytes=1024)]
+    assert read[0] == (1, "a") and read[2] == (3, "b")
+    assert read[1][0] == 2
+    assert "4.9 kB" in str(read[1][1]) and "1.0 kB" in str(read[1][1])
+    assert "INGEST_MAX_RECORD_BYTES" in str(read[1][1])
+
+
+def test_a_huge_line_is_never_held_in_memory_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as file:
+        file.write('{"id": "a"}\n{"id": "huge", "output": "')
+        for _ in range(64):
+            file.write("y" * (1024 * 1024))
+        file.write('"}\n{"id": "b"}\n')
+    tracemalloc.start()
+    try:
+        read = [(r.number, r.data["id"] if r.data else "refused")
+                for r in read_records(path, max_record_bytes=64 * 1024)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == [(1, "a"), (2, "refused"), (3, "b")]
+    assert peak < 8 * 1024 * 1024  # the 64 MB line was read in chunks, not whole
+
+
+def test_a_csv_row_past_the_limit_is_refused_by_its_line(tmp_path: Path) -> None:
+    rows = [HEADER, "a,U1,clinical,p,o,2026-11-20T10:00:00Z",
+            "big,U1,clinical,p," + "z" * 4000 + ",2026-11-20T10:00:00Z",
+            '"multi",U1,clinical,p,"' + ("w" * 600 + "\n") * 4 + '",2026-11-20T10:00:00Z',
+            "b,U1,clinical,p,o,2026-11-20T10:00:00Z"]
+    path = write(tmp_path, "a.csv", "\n".join(rows) + "\n")
+    read = [(r.number, r.data["id"] if r.data else r.error)
+            for r in read_records(path, max_record_bytes=1024)]
+    assert [number for number, _ in read] == [2, 3, 4, 9]
+    assert read[0] == (2, "a") and read[3] == (9, "b")
+    assert "more than the 1.0 kB" in str(read[1][1])
+    assert "more than the 1.0 kB" in str(read[2][1])  # over several lines, counted together
+
+
+def test_an_array_element_past_the_limit_is_refused_by_its_index() -> None:
+    items = [{"id": "a"}, {"id": "big", "output": "x" * 3000}, {"id": "b"}]
+    read = [(r.number, r.data["id"] if r.data else r.error)
+            for r in records_from_json_array(items, max_record_bytes=1024)]
+    assert read[0] == (0, "a") and read[2] == (2, "b")
+    assert read[1][0] == 1 and "INGEST_MAX_RECORD_BYTES" in str(read[1][1])

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.models import TrainerOutput
 from bot.web_ingest import INGEST_PATH, MAX_BODY_BYTES
+from tests.busy_store import impatient, store_locked
 from tests.factories import TRAINER1, TRAINER2, week_of_records
 from tests.harness import RunningBot
 
@@ -129,3 +130,26 @@ def test_records_pushed_over_http_are_audited_like_ingested_ones(api):
     post(api, week_of_records(api.ctx.clock.now(), trainer=TRAINER1, count=2))
     summary = api.run_audit()
     assert [(r.trainer, r.samples) for r in summary.posted] == [(TRAINER1, 2)]
+
+
+def test_a_record_past_the_per_record_limit_is_refused_by_its_index(api):
+    api.ctx.settings = replace(api.ctx.settings, ingest_max_record_bytes=4096)
+    records = week_of_records(api.ctx.clock.now(), count=3)
+    records[1]["output"] = "x" * 10_000
+    status, body = post(api, records)
+    assert status == 422
+    assert (body["read"], body["stored"]) == (3, 2)
+    [refused] = body["rejected"]
+    assert refused["index"] == 1 and "INGEST_MAX_RECORD_BYTES" in refused["reason"]
+    assert stored_ids(api) == {records[0]["id"], records[2]["id"]}
+
+
+def test_a_store_that_stays_busy_is_answered_503_with_retry_after_and_nothing_stored(api):
+    api.ctx.engine = impatient(api.ctx.engine)
+    records = week_of_records(api.ctx.clock.now(), count=2)
+    with store_locked(api.ctx.engine, table="trainer_output"):
+        status, body = post(api, records)
+    assert status == 503 and "busy" in body["error"]
+    assert stored_ids(api) == set()
+    status, body = post(api, records)
+    assert (status, body["stored"]) == (200, 2)
