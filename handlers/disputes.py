@@ -1,4 +1,5 @@
-"""Settle buttons and the settle modal (ack first, then one service call); the disputes answer.
+"""Settle buttons and the settle modal (the settlement is stored, then acked:
+``handlers.kept``); the disputes answer.
 
 ``disputes_answer(ctx, user)`` is what `/audit disputes` and App Home show: managers get the
 open disputes with a Settle button each, reviewers those of their task types (read only).
@@ -6,11 +7,13 @@ open disputes with a Settle button each, reviewers those of their task types (re
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from sqlmodel import Session
 
 from bot.context import AppContext
 from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
+    DisputeView,
     check_may_settle,
     list_disputes,
     load_dispute,
@@ -31,6 +34,7 @@ from bot.slack.dispute_blocks import (
 from bot.slack.payloads import parse_click
 from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
+from handlers.kept import NotRecorded, arrived, store_in_time, submit_follow_up
 from schedules.escalation_check import check_after_grade
 
 
@@ -68,9 +72,9 @@ def register(app: App, ctx: AppContext) -> None:
             view, task_name=ctx.workspace.task_type(view.task_type).name,
             private_metadata=settle_metadata(sample_id=view.sample_id, channel=click.channel)))
 
-    @app.view(DisputeCallback.SETTLE_MODAL)
+    @app.view(DisputeCallback.SETTLE_MODAL, middleware=[arrived])
     @after_ack
-    def settle_submitted(ack: Ack, body: dict[str, Any]) -> None:
+    def settle_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         submission = parse_settlement(body)
         problems = settle_problems(submission.grade, submission.note)
         if problems:
@@ -78,12 +82,24 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_action="errors",
                 errors={field_of[k]: v for k, v in problems.items()})
             return
-        ack()
         now = ctx.clock.now()
-        with ctx.session() as session:
+
+        def settled(session: Session) -> DisputeView:
             view = settle(session, ctx.workspace, sample_id=submission.sample_id,
                           manager=submission.user, grade=submission.grade or "",
                           note=submission.note or "", now=now)
             owe_settlement_dms(session, ctx.workspace, view, now=now)
+            return view
+
+        try:
+            view = store_in_time(ctx, context, settled)
+        except NotRecorded as busy:  # the form stays open with the note in it
+            ack(response_action="errors", errors={DisputeBlock.NOTE: busy.user_message})
+            return
+        except Exception:
+            ack()  # a refusal is answered after it (see `guarded`)
+            raise
+        ack()
         ctx.outbox.wake()
-        check_after_grade(ctx, trainer=view.trainer, task_type=view.task_type)
+        submit_follow_up(ctx, lambda: check_after_grade(ctx, trainer=view.trainer,
+                                                        task_type=view.task_type))

@@ -1,9 +1,10 @@
-"""Acknowledge and Resolve on escalation notices: ack first, then one service call."""
+"""Acknowledge and Resolve on escalation notices: what they change is stored, then acked
+(``handlers.kept``); the Resolve button's form opens after its ack."""
 
 import json
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.services.escalation import (
@@ -17,19 +18,22 @@ from bot.slack.escalation_blocks import resolve_modal
 from bot.slack.ids import Action, Callback
 from bot.slack.payloads import form_metadata, form_value, parse_click, parse_id, user_of
 from handlers.errors import guarded
+from handlers.kept import NotRecorded, arrived, store_in_time
 
 
 def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
 
-    @app.action(Action.ESCALATION_ACK)
+    @app.action(Action.ESCALATION_ACK, middleware=[arrived])
     @after_ack
-    def acknowledge_clicked(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        click = parse_click(body)
-        with ctx.session() as session:
-            acknowledge(session, ctx.workspace, escalation_id=_escalation_id(click.value),
-                        user=click.user, now=ctx.clock.now(), channel=click.channel)
+    def acknowledge_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        try:
+            click = parse_click(body)
+            store_in_time(ctx, context, lambda session: acknowledge(
+                session, ctx.workspace, escalation_id=_escalation_id(click.value),
+                user=click.user, now=ctx.clock.now(), channel=click.channel))
+        finally:
+            ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
         ctx.outbox.wake()
 
     @app.action(Action.ESCALATION_RESOLVE)
@@ -46,9 +50,9 @@ def register(app: App, ctx: AppContext) -> None:
         ctx.client.views_open(trigger_id=click.trigger_id, view=resolve_modal(
             escalation_id=escalation_id, trainer=escalation.trainer, private_metadata=metadata))
 
-    @app.view(Callback.RESOLVE_MODAL)
+    @app.view(Callback.RESOLVE_MODAL, middleware=[arrived])
     @after_ack
-    def resolve_submitted(ack: Ack, body: dict[str, Any]) -> None:
+    def resolve_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view")
         # Read before the ack, so that damaged metadata is a field error on the open form.
         metadata = form_metadata(view, "resolve form")
@@ -60,14 +64,20 @@ def register(app: App, ctx: AppContext) -> None:
         if problem:
             ack(response_action="errors", errors={"note": problem})
             return
-        ack()
-        with ctx.session() as session:
+        try:
             # The channel the form was opened from: private_metadata is set by us when the
             # signed click was checked, and Slack keeps it out of the user's reach.
-            resolve(session, ctx.workspace, escalation_id=escalation_id,
-                    user=user_of(body), note=note or "",
-                    now=ctx.clock.now(),
-                    channel=channel if isinstance(channel, str) else None)
+            store_in_time(ctx, context, lambda session: resolve(
+                session, ctx.workspace, escalation_id=escalation_id, user=user_of(body),
+                note=note or "", now=ctx.clock.now(),
+                channel=channel if isinstance(channel, str) else None))
+        except NotRecorded as busy:  # the form stays open with the note in it
+            ack(response_action="errors", errors={"note": busy.user_message})
+            return
+        except Exception:
+            ack()  # a refusal is answered after it (see `guarded`)
+            raise
+        ack()
         ctx.outbox.wake()
 
 

@@ -7,16 +7,13 @@ stored. Everything that follows a grade runs on ``ctx.follow_up``, after the ack
 """
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
-from bot.db import StoreBusy
-from bot.errors import AuditbotError, NotFound
+from bot.errors import NotFound
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
@@ -30,38 +27,23 @@ from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from handlers.consistency import after_grade
 from handlers.errors import guarded
+from handlers.kept import NotRecorded, arrived, store_in_time, submit_follow_up
 from schedules.escalation_check import check_after_grade
 
 log = logging.getLogger(__name__)
-
-# From a click's arrival to its grade committed. Slack shows an error past 3 seconds; the
-# rest is for the listener to start, the answer to travel and Slack's side of the clock.
-STORE_BUDGET = 2.0
-NOT_RECORDED = ("Your grade was *not recorded*: auditbot's database did not answer in "
-                "time. Please try again in a moment.")
-
-
-class NotRecorded(AuditbotError):
-    """The store did not take the grade in time; nothing was kept."""
-
-
-def _arrived(context: BoltContext, next: Callable[[], None]) -> None:
-    """Listener middleware: runs on the thread that received the request, before the
-    listener waits for a worker, so the budget counts the time spent waiting too."""
-    context["arrived"] = time.monotonic()
-    next()
 
 
 def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
 
-    @app.action(Action.GRADE_PASS, middleware=[_arrived])
+    @app.action(Action.GRADE_PASS, middleware=[arrived])
     @after_ack
     def pass_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         try:
             click = parse_click(body)
-            outcome = _record(ctx, context, sample_id=click.sample_id, reviewer=click.user,
-                              grade="pass", category=None, explanation=None)
+            outcome = store_in_time(ctx, context, lambda session: record_grade(
+                session, ctx.workspace, sample_id=click.sample_id, reviewer=click.user,
+                grade="pass", category=None, explanation=None, now=ctx.clock.now()))
         finally:
             ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
         _follow_up(ctx, outcome, user=click.user, channel=click.channel,
@@ -89,7 +71,7 @@ def register(app: App, ctx: AppContext) -> None:
     app.action(Action.GRADE_MINOR)(error_clicked)
     app.action(Action.GRADE_MAJOR)(error_clicked)
 
-    @app.view(Callback.GRADE_MODAL, middleware=[_arrived])
+    @app.view(Callback.GRADE_MODAL, middleware=[arrived])
     @after_ack
     def grade_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         submission = parse_grade_submission(body)
@@ -106,9 +88,11 @@ def register(app: App, ctx: AppContext) -> None:
                 errors={field_of.get(k, Block.EXPLANATION): v for k, v in problems.items()})
             return
         try:
-            outcome = _record(ctx, context, sample_id=submission.sample_id,
-                              reviewer=submission.user, grade=submission.grade,
-                              category=submission.category, explanation=submission.explanation)
+            outcome = store_in_time(ctx, context, lambda session: record_grade(
+                session, ctx.workspace, sample_id=submission.sample_id,
+                reviewer=submission.user, grade=submission.grade,
+                category=submission.category, explanation=submission.explanation,
+                now=ctx.clock.now()))
         except NotRecorded as busy:  # the modal stays open with the reviewer's text in it
             ack(response_action="errors", errors={Block.EXPLANATION: busy.user_message})
             return
@@ -131,22 +115,6 @@ def register(app: App, ctx: AppContext) -> None:
             output=record.output.output))
 
 
-def _record(ctx: AppContext, context: BoltContext, *, sample_id: int, reviewer: str,
-            grade: str, category: str | None, explanation: str | None) -> GradeOutcome:
-    """The grade committed within the click's budget, or ``NotRecorded`` with nothing kept.
-    A listener that got its worker too late to make it is refused without a query."""
-    deadline = context.get("arrived", time.monotonic()) + STORE_BUDGET
-    try:
-        with ctx.bounded_session(deadline=deadline) as session:
-            return record_grade(session, ctx.workspace, sample_id=sample_id,
-                                reviewer=reviewer, grade=grade, category=category,
-                                explanation=explanation, now=ctx.clock.now())
-    except StoreBusy as busy:
-        log.warning("a grade by %s on sample %s was not recorded: %s", reviewer, sample_id,
-                    busy)
-        raise NotRecorded(NOT_RECORDED) from None
-
-
 def _open_modal(ctx: AppContext, trigger_id: str | None, view: dict[str, Any], *,
                 user: str) -> None:
     try:
@@ -167,11 +135,8 @@ def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: st
     ctx.outbox.wake()
     if not outcome.changed:
         return
-    try:
-        ctx.follow_up.submit(_after_change, ctx, outcome, user=user, channel=channel,
-                             thread_ts=thread_ts)
-    except RuntimeError:  # the pool is shut down (the process is stopping): do it here
-        _after_change(ctx, outcome, user=user, channel=channel, thread_ts=thread_ts)
+    submit_follow_up(ctx, lambda: _after_change(ctx, outcome, user=user, channel=channel,
+                                                thread_ts=thread_ts))
 
 
 def _after_change(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,

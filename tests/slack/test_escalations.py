@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from bot.models import Escalation
 from bot.sandbox.records import Message
 from schedules.escalation_check import run_escalation_check
+from tests.busy_store import store_locked
 from tests.escalation_setup import audited_weeks
 from tests.factories import CLINICAL_CHANNEL, LEAD, MANAGER, NURSE, OUTSIDER, TRAINER1
 from tests.harness import RunningBot
@@ -180,3 +181,36 @@ def test_a_grade_click_runs_the_threshold_check(bot):
     bot.driver.wait_for(lambda: _escalations(bot))
     bot.deliver()
     assert len(_notices(bot, LEAD)) == 1
+
+
+def test_an_acknowledge_on_a_locked_store_is_answered_not_recorded_and_keeps_nothing(
+        bot, opened):
+    """A click answered is a click kept: Acknowledge is stored before its ack, so a store
+    that cannot take it in time keeps nothing and says so; once free, the click works."""
+    with store_locked(bot.ctx.engine, table="escalation"):
+        response = bot.driver.click(LEAD, opened, "Acknowledge", channel=opened.channel)
+        assert response.status == 200 and not response.timed_out
+        told = bot.driver.wait_for(lambda: [
+            e for e in bot.sandbox.ephemerals(user=LEAD) + bot.sandbox.dms(LEAD)
+            if "not recorded" in e.text])
+    assert "try again" in told[0].text
+    assert _escalations(bot)[0].acknowledged_at is None
+    response = bot.driver.click(LEAD, opened, "Acknowledge", channel=opened.channel)
+    assert response.status == 200 and not response.timed_out
+    assert _escalations(bot)[0].acknowledged_at is not None  # stored before the 200
+
+
+def test_a_resolve_submitted_on_a_locked_store_stays_open_saying_not_recorded(bot, opened):
+    bot.driver.click(LEAD, opened, "Resolve", channel=opened.channel)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(LEAD))
+    note = "Talked it through with the trainer; retraining booked."
+    with store_locked(bot.ctx.engine, table="escalation"):
+        response = bot.driver.submit_view(LEAD, modal, {"note": note})
+    assert response.status == 200 and not response.timed_out
+    answer = response.json()
+    assert answer["response_action"] == "errors"
+    assert "not recorded" in answer["errors"]["note"]
+    assert _escalations(bot)[0].status == "open"
+    response = bot.driver.submit_view(LEAD, modal, {"note": note})
+    assert response.status == 200 and not response.json()
+    assert _escalations(bot)[0].status == "resolved"
