@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--runs", type=int, default=500,
                           help="simulated trainers per row (the issue's reference: 2000)")
     simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--late-share", type=float, default=0.0,
+                          help="share of grades given only in the week after (0..1)")
     simulate.add_argument("--json", action="store_true",
                           help="the table as a JSON list of rows instead of text")
     simulate.set_defaults(handler=_policy_simulate)
@@ -237,14 +239,18 @@ def _policy_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.runs < 100:
         raise CliError("--runs must be at least 100 for the figures to mean anything")
+    if not 0 <= args.late_share < 1:
+        raise CliError("--late-share must be at least 0 and below 1")
     workspace = load_workspace(args.config) if args.config else _workspace(settings)
     if args.json:
         rows = [row.as_json() for _, _, task_rows in
-                run_policy_simulate_rows(workspace, runs=args.runs, seed=args.seed)
+                run_policy_simulate_rows(workspace, runs=args.runs, seed=args.seed,
+                                         late_share=args.late_share)
                 for row in task_rows]
         print(json.dumps(rows, indent=2))
     else:
-        print(run_policy_simulate(workspace, runs=args.runs, seed=args.seed))
+        print(run_policy_simulate(workspace, runs=args.runs, seed=args.seed,
+                                  late_share=args.late_share))
     return 0
 
 

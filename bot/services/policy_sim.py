@@ -263,7 +263,8 @@ def simulate_row(policy: Policy, offset: Offset, *, runs: int, seed: int,
 
         def true_score(week: int) -> float:
             return fixed
-    rng = random.Random(f"{seed}:{offset}:{double_review}:{weeks}")
+    fraction = policy.double_review_fraction if double_review else 0.0
+    rng = random.Random(f"{seed}:{offset}:{fraction}:{weeks}")  # equal runs, equal figures
     when: list[float] = []
     samples = notices = 0
     horizon = weeks - DRIFT_GOOD_WEEKS if drift else weeks
@@ -287,7 +288,8 @@ def simulate_row(policy: Policy, offset: Offset, *, runs: int, seed: int,
 
 
 def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
-                  task_type: str = "", weeks: int = QUARTER_WEEKS) -> list[SimRow]:
+                  task_type: str = "", weeks: int = QUARTER_WEEKS,
+                  late_share: float = DEFAULT_LATE_SHARE) -> list[SimRow]:
     """The issue's rows for one policy: the offsets that grades can reach, then the drift."""
     wp, wM = policy.weight("pass"), policy.weight("major")
     offsets: list[Offset] = [o for o in OFFSETS if wM <= policy.pass_threshold + o <= wp]
@@ -295,7 +297,8 @@ def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
             and policy.pass_threshold + DRIFT_BEFORE <= wp):
         offsets.append("drift")
     return [simulate_row(policy, o, runs=runs, seed=seed, double_review=double_review,
-                         task_type=task_type, weeks=weeks) for o in offsets]
+                         task_type=task_type, weeks=weeks, late_share=late_share)
+            for o in offsets]
 
 
 def _weeks(value: int | None, horizon: int) -> str:
@@ -309,7 +312,8 @@ def _offset(row: SimRow) -> str:
     return f"{row.offset:+.2f}"
 
 
-def format_table(rows: Sequence[SimRow], policy: Policy) -> str:
+def format_table(rows: Sequence[SimRow], policy: Policy, *,
+                 late_share: float = DEFAULT_LATE_SHARE) -> str:
     """The table ``auditbot policy simulate`` prints for one policy, assumptions above."""
     if not rows:
         return "No rows to simulate."
@@ -327,7 +331,7 @@ def format_table(rows: Sequence[SimRow], policy: Policy) -> str:
         f"Samples per trainer-week: {sizes['reduced']} reduced, {sizes['normal']} normal, "
         f"{sizes['tightened']} tightened. {first.runs} simulated trainers per row "
         f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors 2 Minor : "
-        f"1 Major; {DEFAULT_LATE_SHARE:.0%} of grades a week late; checks after every grade "
+        f"1 Major; {late_share:.0%} of grades a week late; checks after every grade "
         "and at every week boundary.",
         "",
     ]
@@ -350,30 +354,39 @@ def format_table(rows: Sequence[SimRow], policy: Policy) -> str:
     return "\n".join(lines)
 
 
-def run_policy_simulate_rows(workspace: Workspace, *, runs: int,
-                             seed: int) -> list[tuple[str, Policy, list[SimRow]]]:
+def run_policy_simulate_rows(workspace: Workspace, *, runs: int, seed: int,
+                             late_share: float = DEFAULT_LATE_SHARE
+                             ) -> list[tuple[str, Policy, list[SimRow]]]:
     """Every task type's rows, double review on and off (equal policies computed once)."""
     task_types = [(t.key, t.policy) for t in workspace.task_types] or [
         ("", workspace.policy)]
-    done: dict[tuple[Policy, bool], list[SimRow]] = {}
+    done: dict[Policy, list[SimRow]] = {}
     result = []
     for key, policy in task_types:
         rows = []
         for double_review in (False, True):
-            cached = done.get((policy, double_review))
+            # Double review off is a fraction of 0: task types that differ only there, or
+            # whose fraction is 0 anyway, share one computation.
+            effective = dataclasses.replace(policy, double_review_fraction=(
+                policy.double_review_fraction if double_review else 0.0))
+            cached = done.get(effective)
             if cached is None:
-                cached = done[(policy, double_review)] = simulate_rows(
-                    policy, runs=runs, seed=seed, double_review=double_review)
-            rows += [dataclasses.replace(r, task_type=key) for r in cached]
+                cached = done[effective] = simulate_rows(
+                    effective, runs=runs, seed=seed, double_review=True,
+                    late_share=late_share)
+            rows += [dataclasses.replace(r, task_type=key, double_review=double_review)
+                     for r in cached]
         result.append((key, policy, rows))
     return result
 
 
-def run_policy_simulate(workspace: Workspace, *, runs: int, seed: int) -> str:
+def run_policy_simulate(workspace: Workspace, *, runs: int, seed: int,
+                        late_share: float = DEFAULT_LATE_SHARE) -> str:
     """What ``auditbot policy simulate`` prints: one table per task type."""
     sections = []
-    for key, policy, rows in run_policy_simulate_rows(workspace, runs=runs, seed=seed):
+    for key, policy, rows in run_policy_simulate_rows(workspace, runs=runs, seed=seed,
+                                                      late_share=late_share):
         title = f"Task type {key}" if key else "Workspace policy"
         sections.append(f"{title} (pass_threshold {policy.pass_threshold:g})\n"
-                        + format_table(rows, policy))
+                        + format_table(rows, policy, late_share=late_share))
     return "\n\n".join(sections)

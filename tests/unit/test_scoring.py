@@ -24,7 +24,10 @@ from bot.services.scoring import (
 )
 from bot.workspace import Policy, Problem, WorkspaceError, parse_workspace
 
-POLICY = Policy()  # threshold 0.85, min_graded 8, confidence 0.95, severe_majors 4
+# The worked examples below use 95% bounds and tightened x2 (the defaults are 90% and x3,
+# see test_the_rule_knobs_have_documented_defaults): threshold 0.85, min_graded 8,
+# severe_majors 4.
+POLICY = Policy(escalation_confidence=0.95, tightened_factor=2.0)
 WEEKS = ("2026-W45", "2026-W46", "2026-W47", "2026-W48")
 
 
@@ -339,6 +342,7 @@ def test_reason_never_prints_a_bound_that_looks_equal_to_the_threshold():
 
 def test_sample_sizes_follow_the_factors():
     assert sample_sizes(POLICY) == {"reduced": 3, "normal": 5, "tightened": 10}
+    assert sample_sizes(Policy())["tightened"] == 15
     assert sample_sizes(Policy(samples_per_trainer=40, tightened_factor=2)) == {
         "reduced": 24, "normal": 40, "tightened": 50}  # capped at a thread's maximum
     assert sample_sizes(Policy(samples_per_trainer=1, reduced_factor=0.1))["reduced"] == 1
@@ -470,7 +474,7 @@ BASE = {
 def test_the_rule_knobs_have_documented_defaults():
     ws = parse_workspace(BASE)
     assert (ws.policy.escalation_confidence, ws.policy.severe_majors, ws.policy.tightened_factor,
-            ws.policy.reduced_factor) == (0.95, 4, 2.0, 0.6)
+            ws.policy.reduced_factor, ws.policy.watch_margin) == (0.9, 4, 3.0, 0.6, 0.02)
 
 
 def test_the_rule_knobs_can_be_set_and_overridden_per_task_type():
