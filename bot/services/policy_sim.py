@@ -185,10 +185,11 @@ def replay(policy: Policy, true_score: Callable[[int], float], *, weeks: int,
     late: list[tuple[float, int, str]] = []  # grades of last week arriving this week
 
     def at(week: int, prior: str | None) -> Standing:
-        names = [labels[w] for w in range(week - span + 1, week + 1)]
         first = week - span + 1
+        names = [labels[w] for w in range(first, week + 1)]
+        cut = len(names) - policy.window_weeks
         return standing([s for sid, s in samples.items() if week_of[sid] >= first],
-                        policy, weeks=names, previous=prior)
+                        policy, weeks=names[cut:], before=names[:cut], previous=prior)
 
     def check(week: int) -> None:
         nonlocal previous, escalation_open, notices

@@ -2,9 +2,10 @@
 
 Pure: grades and the policy in, plain frozen data out. No database, no Slack.
 
-    weeks = ["2026-W42", ..., "2026-W48"]  # decision_weeks(policy) of them, oldest first
+    weeks = ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]       # the window, oldest first
+    before = ["2026-W42", "2026-W43", "2026-W44"]  # for the confidence test (decision_weeks)
     samples = [GradedSample(sample_id=7, week="2026-W48", grades=("pass", "minor")), ...]
-    s = standing(samples, policy, weeks=weeks, previous="ok")  # previous: the last check's
+    s = standing(samples, policy, weeks=weeks, before=before, previous="ok")
     s.state        # "ok" | "watch" | "escalate" | "insufficient"
     s.score, s.lower, s.upper, s.reason, s.recovered, s.weekly
     samples_for_next_audit(s, policy, escalation_open=False)       # 3, 5 or 10 by default
@@ -62,7 +63,7 @@ so it changes only when a week's last grade arrives. Weeks after it (still being
 or without samples yet, like the new week at Monday 00:00) count for the score and watch,
 never for the test, and do not shift its window: a week boundary alone never creates a new
 test (each extra look is another chance of a false alarm). The live check therefore passes
-``decision_weeks`` weeks (the window and the ``window_weeks - 1`` before it) and the
+the ``window_weeks - 1`` weeks before the window too (``before``; ``decision_weeks``) and the
 window's *ungraded* samples too (``grades=()``): they are how the rule knows a week is not
 done. Given only the window, the test is cut to the part of it up to that week.
 ``settled`` says whether the newest week itself is done; ``tested_through`` names the week
@@ -269,20 +270,24 @@ class _Window(TypedDict):
 
 
 def standing(samples: Iterable[GradedSample], policy: Policy, *,
-             weeks: Sequence[str], previous: str | None = None) -> Standing:
+             weeks: Sequence[str], before: Sequence[str] = (),
+             previous: str | None = None) -> Standing:
     """The trainer's standing; THE decision of the live bot and of ``policy simulate``.
 
-    ``weeks``: ISO weeks up to the check's own week, oldest first. The window is the last
-    ``policy.window_weeks`` of them; earlier ones (``decision_weeks`` gives how many) only
-    serve the confidence test, which covers a full window ending at the newest fully graded
-    week (see "Complete evidence" above). With just the window, the test is cut to the part
-    of it up to that week. ``samples``: the audited samples of ``weeks``, graded or not;
-    samples of other weeks are ignored. ``previous``: the state the last check stored, for
+    ``weeks``: the window's ISO weeks, oldest first (ending with the check's own week).
+    ``before``: the weeks just before it, oldest first (``decision_weeks`` gives how many
+    the live check passes, window included); they only serve the confidence test, which
+    covers ``len(weeks)`` weeks ending at the window's newest fully graded week (see
+    "Complete evidence" above). Without them the test is cut to the part of the window up
+    to that week. ``samples``: the audited samples of these weeks, graded or not; samples
+    of other weeks are ignored. ``previous``: the state the last check stored, for
     watch's hysteresis (None: no memory, watch only on entry terms). ``ValueError`` on an
     unknown grade, or a sample or week listed twice.
     """
     if not weeks:
         raise ValueError("weeks must name at least one ISO week")
+    window = list(weeks)
+    weeks = [*before, *window]
     if len(set(weeks)) != len(weeks):
         raise ValueError(f"weeks listed twice in {list(weeks)}")
     confidence = policy.escalation_confidence
@@ -300,8 +305,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
             by_week[sample.week].add(sample.grades, policy)
             week_counts[sample.week].update(sample.grades)
 
-    size = min(policy.window_weeks, len(weeks))
-    window = list(weeks[-size:])
+    size = len(window)
     weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence) for w in window)
     graded = sum(by_week[w].graded for w in window)
     total = sum(by_week[w].total for w in window)
@@ -373,8 +377,8 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
 
 
 def decision_weeks(policy: Policy) -> int:
-    """How many ISO weeks, up to the check's own, ``standing`` needs for the live decision:
-    the window and, before it, what a test ending at its oldest week covers."""
+    """How many ISO weeks, up to the check's own, the live decision reads: the window and,
+    before it (``before``), what a test ending at its oldest week covers."""
     return 2 * policy.window_weeks - 1
 
 

@@ -100,9 +100,10 @@ def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, ta
     weeks = window_weeks(workspace, now, decision_weeks(policy))
     samples, records = window_samples(session, workspace, trainer=trainer,
                                       task_type=task_type, weeks=weeks)
-    window = set(weeks[-policy.window_weeks:])
-    return (standing(samples, policy, weeks=weeks, previous=previous),
-            [r for r in records if r.week in window])
+    window = weeks[-policy.window_weeks:]
+    return (standing(samples, policy, weeks=window, before=weeks[:-policy.window_weeks],
+                     previous=previous),
+            [r for r in records if r.week in set(window)])
 
 
 def week_standings(session: Session, workspace: Workspace, *,

@@ -88,7 +88,9 @@ def test_every_check_of_a_replay_is_standing_on_the_grades_so_far(seed, score, l
         visible = [GradedSample(sid, labels[week], grades.get(sid, ()))
                    for sid, week in week_of.items()
                    if week < check.week or (week == check.week and not monday)]
-        expected = standing(visible, policy, weeks=names, previous=previous).state
+        cut = len(names) - policy.window_weeks
+        expected = standing(visible, policy, weeks=names[cut:], before=names[:cut],
+                            previous=previous).state
         assert check.state == expected
         previous = check.state
     assert next(arrivals, None) is None

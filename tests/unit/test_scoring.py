@@ -515,10 +515,12 @@ HISTORY = ("2026-W50", "2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02
            "2027-W03", "2027-W04", "2027-W05")  # ISO weeks in a row (2026 has a W53)
 
 
-def decision_window(through: str) -> list[str]:
-    """The weeks a live check in ``through`` passes: ``decision_weeks`` of them."""
+def decision_window(through: str, policy: Policy = POLICY) -> dict[str, list[str]]:
+    """What a live check in ``through`` passes: the window and the weeks before it."""
     end = HISTORY.index(through) + 1
-    return list(HISTORY[end - decision_weeks(POLICY):end])
+    weeks = list(HISTORY[max(0, end - decision_weeks(policy)):end])
+    cut = max(0, len(weeks) - policy.window_weeks)
+    return {"weeks": weeks[cut:], "before": weeks[:cut]}
 
 
 def test_the_issues_reproduction_watch_at_the_end_of_w04_stays_watch_at_monday_of_w05():
@@ -530,8 +532,8 @@ def test_the_issues_reproduction_watch_at_the_end_of_w04_stays_watch_at_monday_o
                                                start=10)
                + week(w3, "pass", "pass", "pass", "minor", "major", start=20)
                + week(w4, "pass", "pass", "minor", "minor", "major", start=30))
-    end_of_w04 = standing(samples, POLICY, weeks=decision_window(w4))
-    monday_w05 = standing(samples, POLICY, weeks=decision_window(w5))
+    end_of_w04 = standing(samples, POLICY, **decision_window(w4))
+    monday_w05 = standing(samples, POLICY, **decision_window(w5))
     assert end_of_w04.state == "watch" and end_of_w04.tested_through == w4
     assert monday_w05.state == "watch"
     assert (monday_w05.tested_through, monday_w05.tested_upper, monday_w05.tested_lower) == (
@@ -544,7 +546,7 @@ def test_an_escalation_through_a_finished_week_names_an_empty_new_week_as_such()
     w1, w2, w3, w4, w5 = HISTORY[3:8]
     bad = ["major", "minor", "pass", "major", "minor"]
     samples = [s for i, w in enumerate((w1, w2, w3, w4)) for s in week(w, *bad, start=10 * i)]
-    monday = standing(samples, POLICY, weeks=decision_window(w5))
+    monday = standing(samples, POLICY, **decision_window(w5))
     assert monday.state == "escalate" and monday.tested_through == w4
     assert f"{w5} has no samples yet" in monday.reason
 
@@ -556,11 +558,10 @@ def test_a_week_boundary_alone_never_creates_a_new_test(history, policy):
     ids = count()
     samples = [GradedSample(next(ids), name, grades)
                for name, of_week in zip(HISTORY, history, strict=False) for grades in of_week]
-    span = decision_weeks(policy)
     for end in range(1, len(HISTORY) - 1):
-        before = standing(samples, policy, weeks=HISTORY[max(0, end + 1 - span):end + 1])
+        before = standing(samples, policy, **decision_window(HISTORY[end], policy))
         empty = [s for s in samples if s.week != HISTORY[end + 1]]
-        after = standing(empty, policy, weeks=HISTORY[max(0, end + 2 - span):end + 2])
+        after = standing(empty, policy, **decision_window(HISTORY[end + 1], policy))
         if after.tested_through is not None:
             assert (after.tested_through, after.tested_upper, after.tested_lower) == (
                 before.tested_through, before.tested_upper, before.tested_lower)
@@ -573,7 +574,7 @@ def test_the_test_covers_a_full_window_ending_at_the_newest_fully_graded_week():
     samples = (week(w1, *["major"] * 3, start=0) + week(w2, *["pass"] * 5, start=10)
                + week(w3, *["pass"] * 5, start=20) + week(w4, *["pass"] * 5, start=30)
                + week(w5, "pass", (), start=40))
-    s = standing(samples, POLICY, weeks=decision_window(w5))
+    s = standing(samples, POLICY, **decision_window(w5))
     assert s.tested_through == w4
     assert [w.week for w in s.weekly] == [w2, w3, w4, w5]  # the window: the last 4
     assert s.graded == 16  # w2-w5 graded
