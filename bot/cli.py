@@ -104,8 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     simulate = policy_sub.add_parser(
         "simulate", help="how the configured rule behaves on trainers of known quality")
     simulate.add_argument("--config", type=Path, help="workspace config (default: AUDITBOT_CONFIG)")
-    simulate.add_argument("--runs", type=int, default=10_000, help="simulated trainers per quality")
+    simulate.add_argument("--runs", type=int, default=500,
+                          help="simulated trainers per row (the issue's reference: 2000)")
     simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--late-share", type=float, default=0.0,
+                          help="share of grades given only in the week after (0..1)")
+    simulate.add_argument("--json", action="store_true",
+                          help="the table as a JSON list of rows instead of text")
     simulate.set_defaults(handler=_policy_simulate)
 
     export = sub.add_parser("export", help="the window's grades and explanations as CSV")
@@ -260,12 +265,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _policy_simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.policy_sim import run_policy_simulate
+    import json
+
+    from bot.services.policy_sim import run_policy_simulate, run_policy_simulate_rows
 
     if args.runs < 100:
         raise CliError("--runs must be at least 100 for the figures to mean anything")
+    if not 0 <= args.late_share < 1:
+        raise CliError("--late-share must be at least 0 and below 1")
     workspace = load_workspace(args.config) if args.config else _workspace(settings)
-    print(run_policy_simulate(workspace, runs=args.runs, seed=args.seed))
+    if args.json:
+        rows = [row.as_json() for _, _, task_rows in
+                run_policy_simulate_rows(workspace, runs=args.runs, seed=args.seed,
+                                         late_share=args.late_share)
+                for row in task_rows]
+        print(json.dumps(rows, indent=2))
+    else:
+        print(run_policy_simulate(workspace, runs=args.runs, seed=args.seed,
+                                  late_share=args.late_share))
     return 0
 
 

@@ -25,7 +25,7 @@ from bot.errors import AuditbotError, NotFound
 from bot.models import AuditThread, Escalation, EscalationNotice, Grade, Sample, TrainerState
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.services.people import away_users
-from bot.services.scoring import Standing
+from bot.services.scoring import Standing, watch_notice_key
 from bot.services.standings import GradedRecord, trainer_standing
 from bot.text import visible_length
 from bot.workspace import Workspace
@@ -66,7 +66,7 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
     # than the one the check before it stored, FYI the lead again, or reopen what it closed.
     state, previous = _lock_state(session, trainer=trainer, task_type=task_type, now=now)
     current, records = trainer_standing(session, workspace, trainer=trainer,
-                                        task_type=task_type, now=now)
+                                        task_type=task_type, now=now, previous=previous)
     # Notices show the standing and its worst samples: unchanged, they are not rewritten
     # (every check on every replica comes here; Slack rate-limits chat.update).
     shown = _digest(current, records)
@@ -99,7 +99,7 @@ def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_
         lead = _lead(workspace, trainer)
         if lead and state.id is not None:
             enqueue(session, kind=OutboxKind.WATCH_FYI, ref_id=state.id, channel=lead,
-                    dedupe_key=f"{OutboxKind.WATCH_FYI}:{state.id}:{now.isoformat()}", now=now)
+                    dedupe_key=watch_notice_key(state.id, current), now=now)
         return CheckOutcome(trainer, task_type, current.state, watch_started=True)
     return outcome
 

@@ -1,75 +1,132 @@
-"""``auditbot policy simulate``: the configured rule on simulated trainers of known quality.
+"""``auditbot policy simulate``: the live decision on simulated trainers of known quality.
 
-    results = simulate(policy, true_scores=[0.90, 0.65], runs=10_000, seed=1)
-    print(format_simulation(results, policy))
-    print(run_policy_simulate(workspace, runs=10_000, seed=1))   # every distinct policy
+    rows = simulate_rows(policy, runs=500, seed=1, double_review=False)
+    print(format_table(rows, policy))
+    print(run_policy_simulate(workspace, runs=500, seed=1))          # every task type
+    run_policy_simulate_rows(workspace, runs=500, seed=1)            # the same, as dicts
 
-Pure (no database, no Slack) and vectorised with numpy: each row runs ``runs`` independent
-trainers side by side.
+One decision path: there is no copy of the rule here. Each simulated trainer is replayed
+through ``scoring.standing`` with the inputs and the timing of the live bot
+(``escalation.check_trainer`` and ``audit.sample_size``), see ``replay``:
 
-The model, stated so the figures can be judged:
+* a check at Monday 00:00 of every week (the scheduled check across the week boundary; the
+  other scheduled checks of a week see the same grades and decide the same), and a check
+  after every grade, each over ``scoring.decision_weeks`` ISO weeks ending with the
+  check's week and with the state the previous check stored (watch's hysteresis);
+* the week's audit is drawn after the Monday check, its size from the standing over the
+  weeks ending with the week just finished (no stored state, like ``audit.sample_size``)
+  and tightened while an escalation is open (``scoring.samples_for_next_audit``); which
+  samples get a second reviewer comes from ``sampling.double_review_positions``;
+* grades arrive one by one at random times of the week; a share (``late_share``) of them
+  only in the next week, interleaved with that week's grades (reviewers grading late);
+* an escalation opens on "escalate" and closes on "recovered" (nobody resolves it by hand);
+  the lead gets a watch FYI when ``scoring.watch_notice_due`` says so, at most once per
+  ISO week (``scoring.watch_notice_key``).
 
-* A trainer of true score ``s`` produces outputs whose grades are independent draws with
-  fixed probabilities. Errors are split between Minor and Major in a fixed ratio
-  (``major_share``: by default a third of the errors are Major, two thirds Minor), and the
-  share of passes is whatever makes the expected sample score under ``grade_weights``
-  equal ``s`` (see ``grade_probabilities``). More Major errors at the same mean means more
-  variance: the rule's bounds do not assume the ratio (see ``bot.services.scoring``), but
-  the simulated figures do, so ``major_share`` is a parameter.
-* Each sample has one reviewer who grades what the output deserves (double review does
-  not change a sample's expected score; it adds ``double_review_fraction`` second grades
-  per sample to the reviewers' work, not counted below).
-* The trainer starts with an empty window (their first audited week is week 1) and keeps
-  the same true score for ``weeks`` weeks (13: a quarter).
-* Every week's samples are all graded within the week. The bot checks after every grade,
-  but takes the confidence test only once the newest week is settled (fully graded), and
-  the severe-drop count only grows during a week; so deciding at the end of each week, as
-  here, gives the same weeks of escalation. An escalation opens on "escalate" and closes
-  on "recovered"; nobody resolves it by hand.
-* The next week's sample count follows the rule's own sampling (tightened on watch,
-  escalate or while an escalation is open; reduced after a clean window; normal
-  otherwise), so the reported load is what reviewers would really grade.
+The trainer model, stated so the figures can be judged: every output's deserved grade is
+an independent draw, errors split ``major_share`` Major to the rest Minor (default 1 Major
+to 2 Minor), passes whatever makes the expected score the true score
+(``grade_probabilities``). The first reviewer grades what the output deserves; a second
+reviewer agrees with probability ``SECOND_AGREES``, otherwise grades an independent draw
+(the same expected score). Disputes (Pass against Major) are not modelled: the live bot
+leaves such samples out until a manager settles them.
 
-Reported per true score: the share of trainers escalated at least once within ``weeks``
-(for a true score at or above the threshold every escalation is a false alarm), the median
-and 95th percentile of the week of the first escalation over *all* runs (``None`` when that
-percentile lies beyond the horizon: most runs never escalate), and the average number of
-samples per trainer-week.
+Rows (``offset`` = true score minus ``pass_threshold``): +0.05 and +0.03 (every escalation
+is a false alarm: ``escalated_share`` within a quarter), -0.10 and -0.20 (``median_weeks``
+and ``p95_weeks`` of the first escalation, counted from the first audited week, 1 = the
+first week), and the drift (+0.05 for six weeks, then -0.15: weeks from the drop until an
+escalation is open, ``escalated_share`` = caught by the end of the quarter). A percentile
+beyond the quarter is ``None`` (printed ">13"). ``samples_per_trainer_week``: reviewers'
+load in samples (a double-reviewed one counts once).
 """
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import math
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import numpy as np
-
-from bot.services.scoring import Sampling, sample_sizes, wilson_bounds, z_value
+from bot.clock import iso_week
+from bot.services.sampling import double_review_positions
+from bot.services.scoring import (
+    GradedSample,
+    Standing,
+    decision_weeks,
+    sample_sizes,
+    samples_for_next_audit,
+    standing,
+    watch_notice_due,
+)
 from bot.workspace.model import GRADES, Policy, Workspace
 
 QUARTER_WEEKS = 13
-MODES: tuple[Sampling, ...] = ("reduced", "normal", "tightened")
-DEFAULT_OFFSETS = (0.20, 0.10, 0.05, 0.03, 0.0, -0.03, -0.05, -0.10, -0.20)
+DEFAULT_RUNS = 500
+REFERENCE_RUNS = 2_000  # the issue's reference precision per row
 DEFAULT_MAJOR_SHARE = 1 / 3  # one Major error for every two Minor ones
-# The acceptance targets the defaults are held to (tests/unit/test_policy_sim.py).
-TARGET_FALSE_ALARM_OFFSET, TARGET_FALSE_ALARM_SHARE = 0.05, 0.02
-TARGET_CATCH_OFFSET, TARGET_CATCH_MEDIAN_WEEKS = -0.20, 2
-TARGET_LOAD = 6.0
+DEFAULT_LATE_SHARE = 0.0  # grades given only in the week after the audit's week
+SECOND_AGREES = 0.8  # a second reviewer gives the first one's grade
+OFFSETS: tuple[float, ...] = (0.05, 0.03, -0.10, -0.20)
+DRIFT_GOOD_WEEKS, DRIFT_BEFORE, DRIFT_AFTER = 6, 0.05, -0.15
+FIRST_MONDAY = datetime(2026, 1, 5, 12, tzinfo=UTC)  # the first simulated week is 2026-W02
+# The goals of issue 13 (tests/unit/test_policy_sim.py holds the defaults to them).
+GOALS = {
+    "false alarms at +0.05": "escalated_share <= 2%",
+    "false alarms at +0.03": "escalated_share <= 5%",
+    "-0.10": "median <= 3 weeks",
+    "-0.20": "median <= 2 weeks, p95 <= 4",
+    "drift": "median <= 3 weeks after the drop",
+    "load at +0.05": "<= 6 samples per trainer-week",
+}
+
+Offset = float | str  # a number, or "drift"
 
 
 @dataclass(frozen=True)
-class SimResult:
-    """How the rule treated ``runs`` simulated trainers of one true score."""
+class Check:
+    """One decision of a replay: when (week index from 1, and the event's order), the
+    standing's state, and the escalation afterwards."""
 
-    true_score: float
+    week: int
+    state: str
+    escalation_open: bool
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One simulated trainer: every sample (with its grades and their arrival), the audit
+    sizes, and every check's decision."""
+
+    weeks: list[str]  # ISO week labels, the simulated ones (index 0 = week 1)
+    samples: list[tuple[int, int, tuple[str, ...]]]  # (sample id, week index, grades)
+    # Grade arrivals in order: (week index it arrives in, sample id, the grade)
+    arrivals: list[tuple[int, int, str]]
+    checks: list[Check]
+    sizes: list[int]
+    notices: int  # watch FYIs to the lead
+
+
+@dataclass(frozen=True)
+class SimRow:
+    task_type: str
+    offset: Offset
+    double_review: bool
     runs: int
     weeks: int
-    escalated: float  # share escalated at least once within ``weeks``
-    median_weeks: int | None  # week of the first escalation (1 = the first audited week)
-    p95_weeks: int | None  # ``None``: beyond ``weeks`` (fewer runs escalated than that)
-    samples_per_week: float  # reviewers' load: samples per trainer-week, all weeks
-    tightened: float  # share of trainer-weeks sampled tightened
-    reduced: float  # share of trainer-weeks sampled reduced
-    open_at_end: float  # share with an escalation still open after the last week
+    escalated_share: float
+    median_weeks: int | None
+    p95_weeks: int | None
+    samples_per_trainer_week: float
+    watch_notices_per_quarter: float  # lead FYIs per trainer, scaled to 13 weeks
+
+    def as_json(self) -> dict[str, Any]:
+        return {"task_type": self.task_type, "offset": self.offset,
+                "double_review": self.double_review,
+                "escalated_share": round(self.escalated_share, 6),
+                "median_weeks": self.median_weeks, "p95_weeks": self.p95_weeks,
+                "samples_per_trainer_week": round(self.samples_per_trainer_week, 4),
+                "runs": self.runs, "weeks": self.weeks}
 
 
 def grade_probabilities(true_score: float, policy: Policy, *,
@@ -98,199 +155,239 @@ def grade_probabilities(true_score: float, policy: Policy, *,
     return 0.0, minor, 1 - minor
 
 
-def default_true_scores(policy: Policy) -> list[float]:
-    """The threshold and threshold ± 0.03, 0.05, 0.10, 0.20 that grades can reach."""
-    wp, wM = policy.weight("pass"), policy.weight("major")
-    scores = [round(policy.pass_threshold + d, 6) for d in DEFAULT_OFFSETS]
-    return [s for s in scores if wM <= s <= wp]
+def _draw(rng: random.Random, probs: tuple[float, float, float]) -> str:
+    x = rng.random()
+    if x < probs[0]:
+        return "pass"
+    return "minor" if x < probs[0] + probs[1] else "major"
 
 
-def simulate(policy: Policy, *, true_scores: Iterable[float], runs: int,
-             weeks: int = QUARTER_WEEKS, seed: int = 0,
-             major_share: float = DEFAULT_MAJOR_SHARE) -> list[SimResult]:
-    """Run the rule of ``bot.services.scoring`` on ``runs`` trainers per true score."""
-    scores = list(true_scores)
+def _label(week: int) -> str:
+    """The ISO week of simulated week ``week`` (1 = the first; 0 and below: before it)."""
+    return iso_week(FIRST_MONDAY + timedelta(weeks=week - 1))
+
+
+def replay(policy: Policy, true_score: Callable[[int], float], *, weeks: int,
+           rng: random.Random, double_review: bool, late_share: float = DEFAULT_LATE_SHARE,
+           major_share: float = DEFAULT_MAJOR_SHARE) -> Replay:
+    """One trainer through the live decision, week by week (see the module docstring)."""
+    span = decision_weeks(policy)
+    labels = {w: _label(w) for w in range(1 - span, weeks + 1)}
+    samples: dict[int, GradedSample] = {}
+    week_of: dict[int, int] = {}
+    arrivals: list[tuple[int, int, str]] = []
+    checks: list[Check] = []
+    sizes: list[int] = []
+    previous: str | None = None
+    escalation_open = False
+    notices = 0
+    noticed_weeks: set[int] = set()
+    late: list[tuple[float, int, str]] = []  # grades of last week arriving this week
+
+    def at(week: int, prior: str | None) -> Standing:
+        first = week - span + 1
+        names = [labels[w] for w in range(first, week + 1)]
+        cut = len(names) - policy.window_weeks
+        return standing([s for sid, s in samples.items() if week_of[sid] >= first],
+                        policy, weeks=names[cut:], before=names[:cut], previous=prior)
+
+    def check(week: int) -> None:
+        nonlocal previous, escalation_open, notices
+        current = at(week, previous)
+        if current.state == "escalate" and not escalation_open:
+            escalation_open = True
+        elif escalation_open and current.recovered:
+            escalation_open = False
+        elif (watch_notice_due(previous, current, escalation_open)
+              and week not in noticed_weeks):
+            noticed_weeks.add(week)
+            notices += 1
+        previous = current.state
+        checks.append(Check(week, current.state, escalation_open))
+
+    next_id = 0
+    for week in range(1, weeks + 1):
+        check(week)  # Monday 00:00: the week boundary
+        size = samples_for_next_audit(at(week - 1, None), policy,
+                                      escalation_open=escalation_open)
+        sizes.append(size)
+        probs = grade_probabilities(true_score(week), policy, major_share=major_share)
+        fraction = policy.double_review_fraction if double_review else 0.0
+        doubles = double_review_positions(size, fraction=fraction,
+                                          seed=f"{rng.getrandbits(64):016x}")
+        events = late
+        late = []
+        for position in range(size):
+            sid, next_id = next_id, next_id + 1
+            samples[sid] = GradedSample(sid, labels[week], ())
+            week_of[sid] = week
+            deserved = _draw(rng, probs)
+            grades = [deserved]
+            if position in doubles:
+                grades.append(deserved if rng.random() < SECOND_AGREES else _draw(rng, probs))
+            for grade in grades:
+                (late if rng.random() < late_share else events).append(
+                    (rng.random(), sid, grade))
+        for _, sid, grade in sorted(events):
+            old = samples[sid]
+            samples[sid] = dataclasses.replace(old, grades=(*old.grades, grade))
+            arrivals.append((week, sid, grade))
+            check(week)
+    return Replay(weeks=[labels[w] for w in range(1, weeks + 1)],
+                  samples=[(sid, week_of[sid], s.grades) for sid, s in samples.items()],
+                  arrivals=arrivals, checks=checks, sizes=sizes, notices=notices)
+
+
+def _percentile(values: list[float], q: float, horizon: int) -> int | None:
+    """The ``q`` quantile (inverted CDF) of whole weeks; None when beyond ``horizon``."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
+    value = ordered[index]
+    return int(value) if value <= horizon else None
+
+
+def simulate_row(policy: Policy, offset: Offset, *, runs: int, seed: int,
+                 double_review: bool, task_type: str = "", weeks: int = QUARTER_WEEKS,
+                 late_share: float = DEFAULT_LATE_SHARE,
+                 major_share: float = DEFAULT_MAJOR_SHARE) -> SimRow:
+    """``runs`` trainers of one row (an offset from the threshold, or ``"drift"``)."""
     if runs < 1 or weeks < 1:
         raise ValueError("runs and weeks must be at least 1")
-    if not scores:
-        return []
-    probs = np.array([grade_probabilities(s, policy, major_share=major_share)
-                      for s in scores])[:, None, :]  # (K, 1, 3): pass, minor, major
-    weight = np.array([policy.weight(g) for g in GRADES])
-    rng = np.random.default_rng(seed)
-    shape = (len(scores), runs)
-    rule = _Rule(policy)
-    sizes = np.array([sample_sizes(policy)[m] for m in MODES])
-    hist_total = np.zeros((weeks, *shape))
-    hist_n = np.zeros((weeks, *shape), dtype=np.int64)
-    hist_major = np.zeros((weeks, *shape), dtype=np.int64)
-    escalation_open = np.zeros(shape, dtype=bool)
-    first = np.zeros(shape, dtype=np.int64)  # week of the first escalation; 0 = none
-    mode = np.full(shape, MODES.index("normal"))
-    mode_weeks = np.zeros((len(MODES), *shape), dtype=np.int64)
-    load = np.zeros(shape, dtype=np.int64)
+    t = policy.pass_threshold
+    drift = offset == "drift"
+    if drift:
+        def true_score(week: int) -> float:
+            return t + (DRIFT_BEFORE if week <= DRIFT_GOOD_WEEKS else DRIFT_AFTER)
+    else:
+        assert isinstance(offset, float | int)
+        fixed = t + float(offset)
 
-    for t in range(weeks):
-        n_t = sizes[mode]
-        load += n_t
-        mode_weeks += mode == np.arange(len(MODES))[:, None, None]
-        counts = rng.multinomial(n_t, np.broadcast_to(probs, (*shape, 3)))  # (K, R, 3)
-        hist_total[t] = counts @ weight
-        hist_n[t] = n_t
-        hist_major[t] = counts[..., 2]
-        lo = max(0, t - policy.window_weeks + 1)
-        verdict = rule.check(total=hist_total[lo:t + 1].sum(axis=0),
-                             n=hist_n[lo:t + 1].sum(axis=0),
-                             majors=hist_major[lo:t + 1].sum(axis=0),
-                             worst_week=hist_major[lo:t + 1].max(axis=0),
-                             every_week=(t - lo + 1 == policy.window_weeks)
-                             & (hist_n[lo:t + 1] > 0).all(axis=0))
-        first[verdict.escalate & (first == 0)] = t + 1
-        escalation_open |= verdict.escalate
-        escalation_open &= ~verdict.recovered
-        mode = np.where(escalation_open | verdict.escalate | verdict.watch,
-                        MODES.index("tightened"),
-                        np.where(verdict.clean, MODES.index("reduced"), MODES.index("normal")))
-
-    results = []
-    for i, score in enumerate(scores):
-        esc = first[i]
-        when = np.where(esc > 0, esc, weeks + 1)  # not escalated: beyond the horizon
-        median, p95 = (int(np.quantile(when, q, method="inverted_cdf")) for q in (0.5, 0.95))
-        results.append(SimResult(
-            true_score=score, runs=runs, weeks=weeks, escalated=float((esc > 0).mean()),
-            median_weeks=median if median <= weeks else None,
-            p95_weeks=p95 if p95 <= weeks else None,
-            samples_per_week=float(load[i].mean() / weeks),
-            tightened=float(mode_weeks[MODES.index("tightened"), i].mean() / weeks),
-            reduced=float(mode_weeks[MODES.index("reduced"), i].mean() / weeks),
-            open_at_end=float(escalation_open[i].mean()),
-        ))
-    return results
+        def true_score(week: int) -> float:
+            return fixed
+    fraction = policy.double_review_fraction if double_review else 0.0
+    rng = random.Random(f"{seed}:{offset}:{fraction}:{weeks}")  # equal runs, equal figures
+    when: list[float] = []
+    samples = notices = 0
+    horizon = weeks - DRIFT_GOOD_WEEKS if drift else weeks
+    for _ in range(runs):
+        run = replay(policy, true_score, weeks=weeks, rng=rng, double_review=double_review,
+                     late_share=late_share, major_share=major_share)
+        samples += sum(run.sizes)
+        notices += run.notices
+        if drift:
+            caught = [c.week - DRIFT_GOOD_WEEKS for c in run.checks
+                      if c.week > DRIFT_GOOD_WEEKS and c.escalation_open]
+        else:
+            caught = [c.week for c in run.checks if c.escalation_open]
+        when.append(caught[0] if caught else float("inf"))
+    return SimRow(task_type=task_type, offset=offset, double_review=double_review, runs=runs,
+                  weeks=weeks, escalated_share=sum(w <= horizon for w in when) / runs,
+                  median_weeks=_percentile(when, 0.5, horizon),
+                  p95_weeks=_percentile(when, 0.95, horizon),
+                  samples_per_trainer_week=samples / (runs * weeks),
+                  watch_notices_per_quarter=notices / runs * QUARTER_WEEKS / weeks)
 
 
-@dataclass
-class _Verdict:
-    escalate: np.ndarray
-    watch: np.ndarray
-    recovered: np.ndarray
-    clean: np.ndarray  # reduced sampling: recovered, no Major, every week graded
-
-
-class _Rule:
-    """``scoring.standing``'s rule on arrays of settled windows (the tests check they agree)."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.z = z_value(policy.escalation_confidence)
-
-    def check(self, *, total: np.ndarray, n: np.ndarray, majors: np.ndarray,
-              worst_week: np.ndarray, every_week: np.ndarray | np.bool) -> _Verdict:
-        """``total``/``n``: the window's score sum and graded samples; ``majors``: its
-        samples counting as Major, ``worst_week`` the most in one week; ``every_week``:
-        each week of the window has graded samples."""
-        p = self.policy
-        has = n > 0
-        safe_n = np.maximum(n, 1)
-        score = total / safe_n
-        lower, upper = wilson_bounds(total, safe_n, self.z)
-        lower = np.maximum(0.0, np.minimum(lower, score))
-        upper = np.minimum(1.0, np.maximum(upper, score))
-        severe = (worst_week >= p.severe_majors) & (p.severe_majors > 0)
-        enough = n >= p.min_graded
-        escalate = has & (severe | (enough & (upper < p.pass_threshold)))
-        watch = has & ~escalate & (score < p.pass_threshold)
-        recovered = has & enough & (lower >= p.pass_threshold) & ~severe
-        clean = recovered & (majors == 0) & every_week
-        return _Verdict(escalate=escalate, watch=watch, recovered=recovered, clean=clean)
+def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
+                  task_type: str = "", weeks: int = QUARTER_WEEKS,
+                  late_share: float = DEFAULT_LATE_SHARE) -> list[SimRow]:
+    """The issue's rows for one policy: the offsets that grades can reach, then the drift."""
+    wp, wM = policy.weight("pass"), policy.weight("major")
+    offsets: list[Offset] = [o for o in OFFSETS if wM <= policy.pass_threshold + o <= wp]
+    if (wM <= policy.pass_threshold + DRIFT_AFTER
+            and policy.pass_threshold + DRIFT_BEFORE <= wp):
+        offsets.append("drift")
+    return [simulate_row(policy, o, runs=runs, seed=seed, double_review=double_review,
+                         task_type=task_type, weeks=weeks, late_share=late_share)
+            for o in offsets]
 
 
 def _weeks(value: int | None, horizon: int) -> str:
     return str(value) if value is not None else f">{horizon}"
 
 
-def format_simulation(results: Sequence[SimResult], policy: Policy, *,
-                      major_share: float = DEFAULT_MAJOR_SHARE) -> str:
-    """The table ``auditbot policy simulate`` prints, with the assumptions above it."""
-    if not results:
-        return "No true scores to simulate."
+def _offset(row: SimRow) -> str:
+    if row.offset == "drift":
+        return (f"drift {DRIFT_BEFORE:+.2f}→{DRIFT_AFTER:+.2f} after wk {DRIFT_GOOD_WEEKS}")
+    assert isinstance(row.offset, float | int)
+    return f"{row.offset:+.2f}"
+
+
+def format_table(rows: Sequence[SimRow], policy: Policy, *,
+                 late_share: float = DEFAULT_LATE_SHARE) -> str:
+    """The table ``auditbot policy simulate`` prints for one policy, assumptions above."""
+    if not rows:
+        return "No rows to simulate."
     sizes = sample_sizes(policy)
-    horizon, runs = results[0].weeks, results[0].runs
-    minor_to_major = (1 - major_share) / major_share if major_share else float("inf")
     pct = f"{policy.escalation_confidence:.0%}"
+    first = rows[0]
     lines = [
-        f"Rule: watch below {policy.pass_threshold:g}; escalate when the upper {pct} bound "
-        f"is below it (at least {policy.min_graded} graded) or on {policy.severe_majors} "
-        "Major samples in a week" + (" (off)" if not policy.severe_majors else "")
-        + f"; recover when the lower {pct} bound is at or above it.",
-        f"Window {policy.window_weeks} weeks; samples per trainer-week: "
-        f"{sizes['reduced']} reduced, {sizes['normal']} normal, {sizes['tightened']} "
-        "tightened.",
-        f"{runs} simulated trainers per row, each of constant true score from their first "
-        f"audited week, for {horizon} weeks; errors {minor_to_major:.3g} Minor : 1 Major.",
+        f"Rule (bot.services.scoring.standing, the live function): watch below "
+        f"{policy.pass_threshold:g} on at least {policy.min_graded} graded, until "
+        f"{policy.pass_threshold + policy.watch_margin:g}; escalate when the exact upper "
+        f"{pct} bound of a full {policy.window_weeks}-week window ending at a fully graded "
+        f"week is below {policy.pass_threshold:g} (at least {policy.min_graded} graded), "
+        + (f"or on {policy.severe_majors} Major samples in a week" if policy.severe_majors
+           else "no severe-drop rule") + f"; recover when the lower {pct} bound is at or above.",
+        f"Samples per trainer-week: {sizes['reduced']} reduced, {sizes['normal']} normal, "
+        f"{sizes['tightened']} tightened. {first.runs} simulated trainers per row "
+        f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors 2 Minor : "
+        f"1 Major; {late_share:.0%} of grades a week late; checks after every grade "
+        "and at every week boundary.",
         "",
     ]
-    header = ("true score", "vs threshold", f"escalated ≤{horizon} wk", "median wk",
-              "95th pct wk", "samples/trainer-wk")
-    rows = [header]
-    for r in results:
-        rows.append((f"{r.true_score:.2f}", f"{r.true_score - policy.pass_threshold:+.2f}",
-                     f"{r.escalated:.1%}", _weeks(r.median_weeks, horizon),
-                     _weeks(r.p95_weeks, horizon), f"{r.samples_per_week:.1f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
+    header = ("double review", "vs threshold", f"escalated ≤{first.weeks} wk", "median wk",
+              "95th pct wk", "samples/trainer-wk", "watch FYIs/qtr")
+    table = [header]
+    for r in rows:
+        horizon = r.weeks - DRIFT_GOOD_WEEKS if r.offset == "drift" else r.weeks
+        table.append(("on" if r.double_review else "off", _offset(r),
+                      f"{r.escalated_share:.1%}", _weeks(r.median_weeks, horizon),
+                      _weeks(r.p95_weeks, horizon), f"{r.samples_per_trainer_week:.1f}",
+                      f"{r.watch_notices_per_quarter:.2f}"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
         lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths,
                                                                           strict=True)))
-    lines += ["", "Weeks count from the trainer's first audited week; '>N': that share of "
-              "trainers was not escalated within N weeks."]
-    lines += _targets(results, policy)
+    lines += ["", "Weeks count from the trainer's first audited week (drift: from the drop); "
+              "'>N': not reached within N weeks.",
+              "Goals: " + "; ".join(f"{k}: {v}" for k, v in GOALS.items()) + "."]
     return "\n".join(lines)
 
 
-def _targets(results: Sequence[SimResult], policy: Policy) -> list[str]:
-    """The acceptance targets, with the figures reached, for the rows that test them."""
-    by_offset = {round(r.true_score - policy.pass_threshold, 6): r for r in results}
-    lines = []
-    good = by_offset.get(TARGET_FALSE_ALARM_OFFSET)
-    if good is not None:
-        ok = good.escalated <= TARGET_FALSE_ALARM_SHARE
-        lines.append(f"  false alarms at threshold +{TARGET_FALSE_ALARM_OFFSET:.2f}: "
-                     f"{good.escalated:.1%} escalated within {good.weeks} weeks (target "
-                     f"≤{TARGET_FALSE_ALARM_SHARE:.0%}) {'ok' if ok else 'MISSED'}")
-    bad = by_offset.get(TARGET_CATCH_OFFSET)
-    if bad is not None:
-        ok = bad.median_weeks is not None and bad.median_weeks <= TARGET_CATCH_MEDIAN_WEEKS
-        lines.append(f"  detection at threshold {TARGET_CATCH_OFFSET:+.2f}: median "
-                     f"{_weeks(bad.median_weeks, bad.weeks)} weeks (target "
-                     f"≤{TARGET_CATCH_MEDIAN_WEEKS}) {'ok' if ok else 'MISSED'}")
-    if good is not None:
-        ok = good.samples_per_week <= TARGET_LOAD
-        lines.append(f"  reviewer load at threshold +{TARGET_FALSE_ALARM_OFFSET:.2f}: "
-                     f"{good.samples_per_week:.1f} samples per trainer-week (target "
-                     f"≤{TARGET_LOAD:g}) {'ok' if ok else 'MISSED'}; below the threshold "
-                     "sampling is tightened on purpose")
-    return ["Targets:", *lines] if lines else []
-
-
-def _rule_only(policy: Policy) -> Policy:
-    """The policy without what the simulation ignores, so equal rules share one table."""
-    return dataclasses.replace(policy, double_review_fraction=0.0)
+def run_policy_simulate_rows(workspace: Workspace, *, runs: int, seed: int,
+                             late_share: float = DEFAULT_LATE_SHARE
+                             ) -> list[tuple[str, Policy, list[SimRow]]]:
+    """Every task type's rows, double review on and off (equal policies computed once)."""
+    task_types = [(t.key, t.policy) for t in workspace.task_types] or [
+        ("", workspace.policy)]
+    done: dict[Policy, list[SimRow]] = {}
+    result = []
+    for key, policy in task_types:
+        rows = []
+        for double_review in (False, True):
+            # Double review off is a fraction of 0: task types that differ only there, or
+            # whose fraction is 0 anyway, share one computation.
+            effective = dataclasses.replace(policy, double_review_fraction=(
+                policy.double_review_fraction if double_review else 0.0))
+            cached = done.get(effective)
+            if cached is None:
+                cached = done[effective] = simulate_rows(
+                    effective, runs=runs, seed=seed, double_review=True,
+                    late_share=late_share)
+            rows += [dataclasses.replace(r, task_type=key, double_review=double_review)
+                     for r in cached]
+        result.append((key, policy, rows))
+    return result
 
 
 def run_policy_simulate(workspace: Workspace, *, runs: int, seed: int,
-                        major_share: float = DEFAULT_MAJOR_SHARE) -> str:
-    """What ``auditbot policy simulate`` prints: one table per distinct effective policy."""
-    groups: dict[Policy, list[str]] = {}
-    for task_type in workspace.task_types:
-        groups.setdefault(_rule_only(task_type.policy), []).append(task_type.key)
-    if not groups:
-        groups[_rule_only(workspace.policy)] = []
+                        late_share: float = DEFAULT_LATE_SHARE) -> str:
+    """What ``auditbot policy simulate`` prints: one table per task type."""
     sections = []
-    for policy, keys in groups.items():
-        title = (f"Task type{'s' if len(keys) > 1 else ''} {', '.join(keys)}" if keys
-                 else "Workspace policy")
-        results = simulate(policy, true_scores=default_true_scores(policy), runs=runs,
-                           seed=seed, major_share=major_share)
+    for key, policy, rows in run_policy_simulate_rows(workspace, runs=runs, seed=seed,
+                                                      late_share=late_share):
+        title = f"Task type {key}" if key else "Workspace policy"
         sections.append(f"{title} (pass_threshold {policy.pass_threshold:g})\n"
-                        + format_simulation(results, policy, major_share=major_share))
+                        + format_table(rows, policy, late_share=late_share))
     return "\n\n".join(sections)

@@ -3,8 +3,9 @@
 Pure: grades and the policy in, plain frozen data out. No database, no Slack.
 
     weeks = ["2026-W45", "2026-W46", "2026-W47", "2026-W48"]       # the window, oldest first
+    before = ["2026-W42", "2026-W43", "2026-W44"]  # for the confidence test (decision_weeks)
     samples = [GradedSample(sample_id=7, week="2026-W48", grades=("pass", "minor")), ...]
-    s = standing(samples, policy, weeks=weeks)
+    s = standing(samples, policy, weeks=weeks, before=before, previous="ok")
     s.state        # "ok" | "watch" | "escalate" | "insufficient"
     s.score, s.lower, s.upper, s.reason, s.recovered, s.weekly
     samples_for_next_audit(s, policy, escalation_open=False)       # 3, 5 or 10 by default
@@ -20,25 +21,16 @@ latest grades are Major (one reviewer: theirs; two: both; a settling third grade
 
 The bounds
 ----------
-``lower`` and ``upper`` are one-sided bounds at ``escalation_confidence`` each (default
-95%: the true score is below ``upper`` with 95% confidence, above ``lower`` with 95%;
-together they form a 90% two-sided interval). They are Wilson score bounds, treating the
-mean sample score like a proportion over the ``graded`` samples. Why Wilson with the
-Bernoulli variance:
-
-* a sample score lies in [0, 1], and among all variables on [0, 1] with mean ``p`` the
-  Bernoulli one has the largest variance, ``p(1 - p)``. Bounds built on that variance hold
-  (conservatively) whatever the mix of minor and major errors, which we do not know; the
-  test ``|mean - p| <= z sqrt(p(1 - p) / n)`` is the Wilson interval, inverted in closed
-  form (what ``scipy.stats.binomtest(...).proportion_ci(method="wilson")`` returns for
-  whole counts);
-* unlike a t-interval or a bootstrap it behaves at the edges that matter here: ten passes
-  out of ten give bounds (0.79, 1.0) at 95%, not the absurd (1.0, 1.0), and it never
-  leaves [0, 1];
-* it always contains the point score and needs no random numbers (a bootstrap would make
-  the bot's decision depend on a seed).
-
-The tests check its coverage on simulated grades of several minor/major mixes.
+``lower`` and ``upper`` are one-sided bounds at ``escalation_confidence`` each (the true
+score is below ``upper`` with that confidence, above ``lower`` with it; together a
+``2 * confidence - 1`` two-sided interval). They are the exact binomial (Clopper–Pearson)
+bounds, taken at the whole count on the safe side of the summed score (``bounds``): exact
+when every grade scores 0 or 1 (all-Major errors, the worst case), conservative for other
+mixes, which have less variance at the same mean. The Wilson bound used before fell to
+85–88% coverage at all-Major errors. They need no random numbers (a bootstrap would make
+the decision depend on a seed), never leave [0, 1], and ten passes out of ten give a lower
+bound of 0.74, not 1. tests/unit/test_scoring.py checks their coverage by simulation over
+true scores 0.5–0.99, 3–60 samples and every mix from all-Minor to all-Major.
 
 The rule
 --------
@@ -48,13 +40,14 @@ In this order, over the window's graded samples (``graded``) and ``pass_threshol
 2. a *severe drop*: some ISO week of the window has ``severe_majors`` or more samples that
    count as Major (``severe_majors = 0`` turns this off): **escalate** at once, even below
    ``min_graded``. (This is the only way to escalate on fewer than ``min_graded``.)
-3. the confidence test (see "Settled weeks" below), over the window up to its newest fully
-   graded week, has ``graded >= min_graded`` and ``upper < pass_threshold`` (confidently
-   below): **escalate**.
-4. ``score < pass_threshold`` (below, but not confidently, too few graded, or the newest
-   week is still being graded): **watch**. The lead gets a quiet FYI and sampling is
-   tightened, which gathers the evidence fast.
-5. ``graded < min_graded``: **insufficient** (at or above the threshold on little data).
+3. the confidence test (see "Complete evidence" below) has ``graded >= min_graded`` and
+   ``upper < pass_threshold`` (confidently below): **escalate**.
+4. ``graded >= min_graded`` and ``score < pass_threshold`` (below, not confidently, or the
+   newest week is still being graded): **watch**. The lead gets a quiet FYI
+   (``watch_notice_due``, at most once per ISO week: ``watch_notice_key``). Watch holds
+   (given the ``previous`` state) until the score is at least ``pass_threshold +
+   watch_margin``: it does not flap on and off as grades arrive.
+5. ``graded < min_graded``: **insufficient** (too few to judge either way).
 6. otherwise **ok**.
 
 ``recovered`` is the same rule reversed: the test taken, ``graded >= min_graded`` in it,
@@ -63,41 +56,44 @@ score with the weeks still being graded not below the threshold. An
 open escalation closes itself when a check finds ``recovered``; between the two bounds it
 stays open (hysteresis: an escalation does not flap open and shut around the threshold).
 
-Settled weeks. The threshold is checked after every grade, but the confidence test is
-taken once per week: over the window's weeks up to its newest *fully graded* one (every
-audited sample has a grade). Testing after each grade would test every partial week as
-well, and each extra look is another chance of a false alarm (with 5 samples a week,
-checking after every grade roughly triples the false alarms of a quarter). So pass the
+Complete evidence. The threshold is checked after every grade and on a schedule, but the
+confidence test is only taken on a full window (``window_weeks`` weeks) that ends at the
+newest *fully graded* week of the current window (every audited sample of it has a grade),
+so it changes only when a week's last grade arrives. Weeks after it (still being graded,
+or without samples yet, like the new week at Monday 00:00) count for the score and watch,
+never for the test, and do not shift its window: a week boundary alone never creates a new
+test (each extra look is another chance of a false alarm). The live check therefore passes
+the ``window_weeks - 1`` weeks before the window too (``before``; ``decision_weeks``) and the
 window's *ungraded* samples too (``grades=()``): they are how the rule knows a week is not
-done. Weeks after the newest fully graded one (still being graded, or without samples yet)
-count for the score and "watch" but not for the test; so a test, once taken, stands until
-the next week is done, and reviewers who grade a week late still get one. ``settled`` says
-whether the newest week itself is done; ``tested_through`` names the week the test ran to.
+done. Given only the window, the test is cut to the part of it up to that week.
+``settled`` says whether the newest week itself is done; ``tested_through`` names the week
+the test ran to.
 
 Sampling (acceptance-sampling style, like ISO 2859's normal / tightened / reduced):
-**tightened** (``samples_per_trainer * tightened_factor``) on watch or escalate, and while an
-escalation is open; **reduced** (``* reduced_factor``) after a clean record: recovered, every
-week of the window graded, and no sample counting as Major in it; **normal** otherwise.
+**tightened** (``samples_per_trainer * tightened_factor``) below the threshold (on any
+number of grades), on watch or escalate, and while an escalation is open; **reduced**
+(``* reduced_factor``) after a clean record: recovered, every week of the window graded,
+and no sample counting as Major in it; **normal** otherwise.
 Compute the standing for ``samples_for_next_audit`` over the window that ends with the
 week just finished (the one before the week being planned).
 
-``bot.services.policy_sim`` runs this rule on simulated trainers (``auditbot policy
-simulate``) and reports its false alarms, its time to escalation and the reviewers' load.
+``bot.services.policy_sim`` calls this very function on simulated trainers with the live
+bot's inputs and timing (``auditbot policy simulate``) and reports its false alarms, its
+time to escalation and the reviewers' load.
 """
 
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
-from typing import Literal, TypedDict, TypeVar
+from functools import lru_cache
+from typing import Literal, TypedDict
 
 from bot.workspace.model import GRADES, FrozenMap, Policy
 from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
 
 State = Literal["ok", "watch", "escalate", "insufficient"]
 Sampling = Literal["reduced", "normal", "tightened"]
-Number = TypeVar("Number")  # a float, or a numpy array of them (the simulation's case)
 
 
 @dataclass(frozen=True)
@@ -156,28 +152,53 @@ class Standing:
     tested_lower: float | None = None
 
 
-def z_value(confidence: float) -> float:
-    """The standard normal quantile for a one-sided bound: 1.645 at 95%."""
-    return NormalDist().inv_cdf(confidence)
+def _binom_cdf(k: int, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p), summed in log space (no overflow for large n)."""
+    if k < 0:
+        return 0.0
+    if k >= n or p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 0.0
+    lp, lq, lf = math.log(p), math.log1p(-p), math.lgamma(n + 1)
+    return min(1.0, sum(math.exp(lf - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                                 + i * lp + (n - i) * lq) for i in range(k + 1)))
 
 
-def wilson_bounds(total: Number, n: Number, z: float) -> tuple[Number, Number]:
-    """One-sided Wilson score bounds ``(lower, upper)`` for a mean of ``total / n``.
+@lru_cache(maxsize=65536)
+def _exact_upper(k: int, n: int, confidence: float) -> float:
+    """Clopper–Pearson: the ``u`` with P(Binomial(n, u) <= k) = 1 - confidence."""
+    if k >= n:
+        return 1.0
+    lo, hi = k / n, 1.0
+    for _ in range(60):  # bisection to far below any printed digit
+        mid = (lo + hi) / 2
+        if _binom_cdf(k, n, mid) > 1 - confidence:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
-    ``total`` is the sum of ``n`` sample scores in [0, 1]; ``n > 0``. Works element-wise on
-    numpy arrays too (only arithmetic), so the simulation uses this very function.
+
+def bounds(total: float, n: int, confidence: float) -> tuple[float, float]:
+    """One-sided bounds ``(lower, upper)``, each at ``confidence``, on the mean of ``n``
+    sample scores in [0, 1] that sum to ``total`` (``n > 0``).
+
+    The exact (Clopper–Pearson) binomial bounds, taken at the whole counts on the safe
+    side: the upper bound at ``ceil(total)`` successes, the lower at ``floor(total)``.
+    With 0/1 scores (only Pass and Major, or weights 0/1) they are the exact binomial
+    bounds, whose coverage is at least ``confidence`` for every true score. Partial scores
+    (Minor, two reviewers) have less variance than a 0/1 score of the same mean (Bernoulli
+    has the most among variables on [0, 1]), and rounding the total to the safe side keeps
+    each bound at least as wide as the binomial one; tests/unit/test_scoring.py checks
+    coverage by simulation on a grid of true scores 0.5–0.99, n 3–60 and every mix from
+    all-Minor to all-Major, one and two reviewers. (The Wilson bound used before was not
+    conservative for all-Major mixes: 85–88% coverage at n 8–40, p 0.91–0.97.)
     """
-    p = total / n  # type: ignore[operator]
-    z2n = z * z / n  # type: ignore[operator]
-    centre = (p + z2n / 2) / (1 + z2n)
-    half = z / (1 + z2n) * (p * (1 - p) / n + z2n / (4 * n)) ** 0.5  # type: ignore[operator]
-    return centre - half, centre + half
-
-
-def bounds(total: float, n: int, z: float) -> tuple[float, float]:
-    """``wilson_bounds`` for one mean, clamped so ``0 <= lower <= total / n <= upper <= 1``
-    exactly (the closed form can miss by a rounding error at the edges)."""
-    lower, upper = wilson_bounds(total, n, z)
+    k_up = min(n, math.ceil(total - 1e-9))
+    k_low = max(0, math.floor(total + 1e-9))
+    upper = _exact_upper(k_up, n, confidence)
+    lower = 1.0 - _exact_upper(n - k_low, n, confidence)  # the upper bound of the failures
     p = total / n
     return max(0.0, min(lower, p)), min(1.0, max(upper, p))
 
@@ -249,18 +270,27 @@ class _Window(TypedDict):
 
 
 def standing(samples: Iterable[GradedSample], policy: Policy, *,
-             weeks: Sequence[str]) -> Standing:
-    """The trainer's standing over ``weeks`` (the window's ISO weeks, oldest first).
+             weeks: Sequence[str], before: Sequence[str] = (),
+             previous: str | None = None) -> Standing:
+    """The trainer's standing; THE decision of the live bot and of ``policy simulate``.
 
-    ``samples``: the window's audited samples, graded or not (see "Settled weeks" above);
-    samples of other weeks are ignored. ``ValueError`` on an unknown grade, or a sample or
-    week listed twice.
+    ``weeks``: the window's ISO weeks, oldest first (ending with the check's own week).
+    ``before``: the weeks just before it, oldest first (``decision_weeks`` gives how many
+    the live check passes, window included); they only serve the confidence test, which
+    covers ``len(weeks)`` weeks ending at the window's newest fully graded week (see
+    "Complete evidence" above). Without them the test is cut to the part of the window up
+    to that week. ``samples``: the audited samples of these weeks, graded or not; samples
+    of other weeks are ignored. ``previous``: the state the last check stored, for
+    watch's hysteresis (None: no memory, watch only on entry terms). ``ValueError`` on an
+    unknown grade, or a sample or week listed twice.
     """
     if not weeks:
         raise ValueError("weeks must name at least one ISO week")
+    window = list(weeks)
+    weeks = [*before, *window]
     if len(set(weeks)) != len(weeks):
         raise ValueError(f"weeks listed twice in {list(weeks)}")
-    z = z_value(policy.escalation_confidence)
+    confidence = policy.escalation_confidence
     by_week = {w: _Tally() for w in weeks}
     week_counts: dict[str, Counter[str]] = {w: Counter() for w in weeks}
     seen: set[int] = set()
@@ -275,72 +305,100 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
             by_week[sample.week].add(sample.grades, policy)
             week_counts[sample.week].update(sample.grades)
 
-    weekly = tuple(_week_score(w, by_week[w], week_counts[w], z) for w in weeks)
-    graded = sum(t.graded for t in by_week.values())
-    total = sum(t.total for t in by_week.values())
-    newest = by_week[weeks[-1]]
-    # The confidence test covers the window up to its newest fully graded week: weeks after
-    # it (still being graded, or with no samples yet) wait until they are done, so the test
-    # is taken once per week, never on a partial week, and reviewers a week behind still
-    # get one (the newest week need not be the one that finished).
-    tested = next((i for i in range(len(weeks) - 1, -1, -1)
+    size = len(window)
+    weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence) for w in window)
+    graded = sum(by_week[w].graded for w in window)
+    total = sum(by_week[w].total for w in window)
+    newest = by_week[window[-1]]
+    # Complete evidence: the test covers a full window ending at the window's newest fully
+    # graded week. Weeks after it (being graded, or not audited yet) wait until they are
+    # done; a week boundary alone changes neither the tested week nor its window.
+    first = len(weeks) - size
+    tested = next((i for i in range(len(weeks) - 1, first - 1, -1)
                    if by_week[weeks[i]].audited
                    and by_week[weeks[i]].graded == by_week[weeks[i]].audited), None)
     settled = tested == len(weeks) - 1
-    severe_week = next((w for w in weeks if policy.severe_majors
+    severe_week = next((w for w in window if policy.severe_majors
                         and by_week[w].majors >= policy.severe_majors), None)
     common: _Window = {
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
-        "confidence": policy.escalation_confidence, "settled": settled,
-        "severe_week": severe_week,
-        "counts": FrozenMap({g: sum(c[g] for c in week_counts.values()) for g in GRADES}),
+        "confidence": confidence, "settled": settled, "severe_week": severe_week,
+        "counts": FrozenMap({g: sum(week_counts[w][g] for w in window) for g in GRADES}),
     }
     if graded == 0:
-        span = weeks[0] if len(weeks) == 1 else f"{weeks[0]}–{weeks[-1]}"
+        span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"
         return Standing(state="insufficient", score=None, lower=None, upper=None,
                         pass_rate=None, sampling="normal", recovered=False,
                         reason=f"no graded samples in {span}", **common)
 
     score = total / graded
-    lower, upper = bounds(total, graded, z)
+    lower, upper = bounds(total, graded, confidence)
     threshold = policy.pass_threshold
     enough = graded >= policy.min_graded
-    test = _confidence_test(by_week, weeks, tested, policy, z)
+    test = None
+    if tested is not None:
+        test = _confidence_test([by_week[w] for w in weeks[max(0, tested - size + 1):tested + 1]],
+                                weeks[tested], policy)
     # Recovered on the weeks that are done, and not below on a week still being graded.
     recovered = (test is not None and test.lower >= threshold and severe_week is None
                  and score >= threshold)
+    held = previous in ("watch", "escalate") and score < threshold + policy.watch_margin
     state: State
     if severe_week is not None or (test is not None and test.upper < threshold):
         state = "escalate"
-    elif score < threshold:
+    elif (enough and score < threshold) or held:
         state = "watch"
     elif not enough:
         state = "insufficient"
     else:
         state = "ok"
     sampling: Sampling
-    if state in ("watch", "escalate"):
+    if state in ("watch", "escalate") or score < threshold:
+        # Below the threshold on any number of grades: more evidence, at once (only the
+        # lead's FYI waits for ``min_graded``).
         sampling = "tightened"
-    elif (recovered and all(t.majors == 0 for t in by_week.values())
-          and all(t.graded for t in by_week.values())):
+    elif (recovered and all(by_week[w].majors == 0 for w in window)
+          and all(by_week[w].graded for w in window)):
         sampling = "reduced"
     else:
         sampling = "normal"
-    reason = _reason(state, policy, score=score, lower=lower, upper=upper, graded=graded,
-                     recovered=recovered, week=weeks[-1], pending=newest.audited - newest.graded,
+    reason = _reason(state, policy, score=score, upper=upper, lower=lower, graded=graded,
+                     recovered=recovered, week=window[-1], audited=newest.audited,
+                     pending=newest.audited - newest.graded, held=held and not (
+                         enough and score < threshold),
                      severe=(severe_week, by_week[severe_week].majors) if severe_week else None,
                      test=test)
     return Standing(state=state, score=score, lower=lower, upper=upper,
-                    pass_rate=sum(t.passes for t in by_week.values()) / graded,
+                    pass_rate=sum(by_week[w].passes for w in window) / graded,
                     sampling=sampling, recovered=recovered, reason=reason,
                     tested_through=test.through if test else None,
                     tested_upper=test.upper if test else None,
                     tested_lower=test.lower if test else None, **common)
 
 
+def decision_weeks(policy: Policy) -> int:
+    """How many ISO weeks, up to the check's own, the live decision reads: the window and,
+    before it (``before``), what a test ending at its oldest week covers."""
+    return 2 * policy.window_weeks - 1
+
+
+def watch_notice_due(previous: str | None, current: Standing,
+                     escalation_open: bool) -> bool:
+    """Whether a check that found ``current`` owes the lead a watch FYI: the trainer has
+    just gone on watch (not from watch or escalate) and has no open escalation. At most one
+    per trainer and ISO week: deliver it under ``watch_notice_key``, which is unique."""
+    return (current.state == "watch" and previous not in ("watch", "escalate")
+            and not escalation_open)
+
+
+def watch_notice_key(trainer_state_id: int, current: Standing) -> str:
+    """The outbox dedupe key of a watch FYI: one per trainer (and task type) and ISO week."""
+    return f"watch_fyi:{trainer_state_id}:{current.weekly[-1].week}"
+
+
 @dataclass(frozen=True)
 class _Test:
-    """The confidence test over the window's weeks up to ``through`` (fully graded)."""
+    """The confidence test over a window ending at ``through`` (fully graded)."""
 
     through: str
     graded: int
@@ -348,25 +406,22 @@ class _Test:
     upper: float
 
 
-def _confidence_test(by_week: dict[str, "_Tally"], weeks: Sequence[str], tested: int | None,
-                     policy: Policy, z: float) -> _Test | None:
-    """None when no week is fully graded yet or too few samples are graded up to it."""
-    if tested is None:
-        return None
-    upto = [by_week[w] for w in weeks[:tested + 1]]
+def _confidence_test(upto: list["_Tally"], through: str, policy: Policy) -> _Test | None:
+    """None when too few samples are graded in the tested window."""
     graded = sum(t.graded for t in upto)
     if graded == 0 or graded < policy.min_graded:
         return None
-    lower, upper = bounds(sum(t.total for t in upto), graded, z)
-    return _Test(weeks[tested], graded, lower, upper)
+    lower, upper = bounds(sum(t.total for t in upto), graded, policy.escalation_confidence)
+    return _Test(through, graded, lower, upper)
 
 
-def _week_score(week: str, tally: _Tally, counts: Counter[str], z: float) -> WeekScore:
+def _week_score(week: str, tally: _Tally, counts: Counter[str],
+                confidence: float) -> WeekScore:
     frozen = FrozenMap({g: counts[g] for g in GRADES})
     if not tally.graded:
         return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen, majors=0,
                          score=None, pass_rate=None, lower=None, upper=None)
-    lower, upper = bounds(tally.total, tally.graded, z)
+    lower, upper = bounds(tally.total, tally.graded, confidence)
     return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
                      majors=tally.majors, score=tally.total / tally.graded,
                      pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
@@ -382,7 +437,7 @@ def _num(value: float, threshold: float) -> str:
 
 
 def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: float,
-            graded: int, recovered: bool, week: str, pending: int,
+            graded: int, recovered: bool, week: str, audited: int, pending: int, held: bool,
             severe: tuple[str, int] | None, test: _Test | None) -> str:
     t = policy.pass_threshold
     pct = f"{policy.escalation_confidence:.0%}"
@@ -391,26 +446,30 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
         severe_week, majors = severe
         return (f"{majors} samples graded Major in {severe_week} (a severe drop: "
                 f"{policy.severe_majors} in one week escalate at once); {base}")
+    newest = (f"{week} has no samples yet" if not audited
+              else f"{week} is still being graded" if pending else "")
     if state == "escalate" and test is not None:
         if test.through == week:
             return (f"{base}; even its upper {pct} bound {_num(test.upper, t)} is below the "
                     f"threshold {t:g}")
-        return (f"{base}; through {test.through} (fully graded; {week} is still being "
-                f"graded) even the upper {pct} bound {_num(test.upper, t)} over "
-                f"{test.graded} graded is below the threshold {t:g}")
+        return (f"{base}; through {test.through} (fully graded; {newest}) even the upper "
+                f"{pct} bound {_num(test.upper, t)} over {test.graded} graded is below the "
+                f"threshold {t:g}")
     if state == "watch":
-        if graded < policy.min_graded:
-            why = f"only {graded} graded, escalation needs {policy.min_graded}"
-        elif upper < t:  # confidently below, but the newest week is not settled
-            left = (f"{pending} sample{'s' if pending != 1 else ''} left to grade" if pending
-                    else "no samples yet")
+        if held:
+            why = (f"on watch until it is at least {t + policy.watch_margin:g}, the "
+                   f"threshold {t:g} plus the margin {policy.watch_margin:g}")
+            return f"{base}; {why}: sampling tightened"
+        if upper < t and newest:  # confidently below, but the newest week is not settled
             why = (f"upper {pct} bound {_num(upper, t)}; escalation is decided once {week} "
-                   f"is fully graded, {left}")
+                   f"is fully graded, {pending} sample{'s' if pending != 1 else ''} left" if pending
+                   else f"upper {pct} bound {_num(upper, t)}; {newest}")
         else:
             why = f"not confidently: upper {pct} bound {_num(upper, t)}"
         return f"{base} is below the threshold {t:g} ({why}): on watch, sampling tightened"
     if state == "insufficient":
-        return (f"{base}, at or above the threshold {t:g}, but too few to judge "
+        side = "below" if score < t else "at or above"
+        return (f"{base}, {side} the threshold {t:g}, but too few to judge "
                 f"({policy.min_graded} needed)")
     if recovered and test is not None:
         return (f"{base}; its lower {pct} bound {_num(test.lower, t)} is at or above the "

@@ -19,7 +19,7 @@ from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes
 from bot.services.reviews import Review
-from bot.services.scoring import GradedSample, Standing, standing
+from bot.services.scoring import GradedSample, Standing, decision_weeks, standing
 from bot.workspace import Workspace
 
 
@@ -96,13 +96,21 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
 
 
 def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
-                     now: datetime) -> tuple[Standing, list[GradedRecord]]:
-    """The standing over the window ending with the week of ``now``, and its graded samples."""
+                     now: datetime, previous: str | None = None
+                     ) -> tuple[Standing, list[GradedRecord]]:
+    """The standing over the window ending with the week of ``now``, and its graded samples.
+    The weeks before the window are read too: the confidence test covers a full window
+    ending at the newest fully graded week (``scoring.decision_weeks``). ``previous``: the
+    state the last check stored (watch's hysteresis)."""
     policy = workspace.task_type(task_type).policy
-    weeks = window_weeks(workspace, now, policy.window_weeks)
+    weeks = window_weeks(workspace, now, decision_weeks(policy))
     samples, records = window_samples(session, workspace, trainer=trainer,
                                       task_type=task_type, weeks=weeks)
-    return standing(samples, policy, weeks=weeks), records
+    window = weeks[-policy.window_weeks:]
+    in_window = set(window)
+    return (standing(samples, policy, weeks=window, before=weeks[:-policy.window_weeks],
+                     previous=previous),
+            [r for r in records if r.week in in_window])
 
 
 def week_standings(session: Session, workspace: Workspace, *,

@@ -61,10 +61,13 @@ class Policy:
     # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
     # on watch; escalation needs the score's upper bound below it, recovery the lower bound
     # at or above it, each bound one-sided at this confidence.
-    escalation_confidence: float = 0.95
+    escalation_confidence: float = 0.9  # tuned with policy simulate (README)
     severe_majors: int = 4  # Major samples in one ISO week that escalate at once; 0 = off
-    tightened_factor: float = 2.0  # sampling multiplier on watch or while escalated
+    tightened_factor: float = 3.0  # sampling multiplier below the threshold or escalated
     reduced_factor: float = 0.6  # sampling multiplier after a clean, confident window
+    # Watch ends only when the score is at least this far above the threshold (hysteresis:
+    # a trainer near the threshold does not flap on and off watch as grades arrive).
+    watch_margin: float = 0.02
     # Consistency checks (bot.services.consistency): managers are told when the reviewers
     # of a task type do not share a standard (Krippendorff's alpha below this with at least
     # ``agreement_min_samples`` double-reviewed samples in the window), and when a reviewer

@@ -38,6 +38,7 @@ def read_policy(table: Table, base: Policy) -> Policy:
                                       low=1, high=MAX_SAMPLING_FACTOR),
         reduced_factor=table.number("reduced_factor", default=base.reduced_factor, low=0,
                                     high=1, low_open=True),
+        watch_margin=table.number("watch_margin", default=base.watch_margin, low=0, high=0.5),
         agreement_alert_alpha=table.fraction(
             "agreement_alert_alpha", default=base.agreement_alert_alpha),
         agreement_min_samples=table.integer(

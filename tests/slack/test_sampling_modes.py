@@ -1,4 +1,4 @@
-"""Tightened inspection: a trainer on watch gets twice the samples in the next audit."""
+"""Tightened inspection: a trainer below the threshold gets three times the samples next week."""
 
 from datetime import timedelta
 
@@ -9,7 +9,7 @@ from tests.harness import RunningBot
 
 def _next_week_samples(bot: RunningBot) -> int:
     bot.ctx.clock.advance(timedelta(weeks=1))
-    records = week_of_records(bot.ctx.clock.now(), count=14)
+    records = week_of_records(bot.ctx.clock.now(), count=20)
     for record in records:
         record["id"] += "-next"
     bot.ingest(records)
@@ -17,10 +17,10 @@ def _next_week_samples(bot: RunningBot) -> int:
     return next(r.samples for r in summary.results if r.trainer == TRAINER1)
 
 
-def test_a_trainer_below_the_threshold_is_sampled_twice_as_much(bot: RunningBot):
-    audited_weeks(bot, [["major", "pass", "pass", "pass", "pass"]])
-    assert _next_week_samples(bot) == 10
-    assert len(bot.thread_replies(CLINICAL_CHANNEL)) == 5 + 10
+def test_a_trainer_below_the_threshold_is_sampled_three_times_as_much(bot: RunningBot):
+    audited_weeks(bot, [["major", "pass", "pass", "pass", "pass"]])  # 0.8 on 5: not watch
+    assert _next_week_samples(bot) == 15
+    assert len(bot.thread_replies(CLINICAL_CHANNEL)) == 5 + 15
 
 
 def test_a_trainer_above_the_threshold_keeps_the_normal_sample(bot: RunningBot):

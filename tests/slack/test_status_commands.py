@@ -93,7 +93,7 @@ def test_status_shows_each_task_type(team: RunningBot):
     text = shown(answer)
     assert "Audit status · 2026-W48" in text
     assert "*Clinical NLP* · threshold 0.85" in text and "*Legal drafting*" in text
-    assert "90% interval" in text
+    assert "80% interval" in text  # two one-sided 90% bounds (the default)
     assert "Graded this week 5/5 · window 10/10" in text
     assert "Graded this week 0/3" in text and "Backlog 3" in text
     assert f"Watch: <@{TRAINER1}>" in text
