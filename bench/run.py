@@ -43,10 +43,10 @@ RESULTS = REPO / "bench" / "results"
 
 FULL = Sizes(name="full", trainers=5000, task_types=20, grades=(100_000, 1_000_000),
              clicks=2000, click_grades=100_000, ingest=1_000_000, deliver_trainers=400,
-             plan_grades=1_000_000, read_repeats=5, scale=10.0)
+             plan_grades=1_000_000, read_repeats=5, scale=1.0)
 QUICK = Sizes(name="quick", trainers=200, task_types=20, grades=(10_000, 40_000), clicks=200,
               click_grades=10_000, ingest=20_000, deliver_trainers=40, plan_grades=40_000,
-              read_repeats=3, scale=20.0)
+              read_repeats=2, scale=20.0)
 
 
 @dataclass
@@ -115,6 +115,9 @@ def main() -> int:
             report.rows.extend(step())
         except Exception as error:  # a row that crashed is reported, the others still run
             traceback.print_exc()
+            if isinstance(error, rows.RowsThenError):
+                report.rows.extend(error.rows)
+                error = error.__cause__ or error  # type: ignore[assignment]
             report.errors.append(f"row {number} ({name}): {error!r}")
     report.load_after = os.getloadavg()
     report.seconds = time.perf_counter() - started
