@@ -307,12 +307,10 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row
                     while name == "serve" and _grades(url) - before < len(targets) \
                             and time.monotonic() < deadline:
                         time.sleep(0.1)
-                    stored_wall = time.perf_counter()
                     stored = (_grades(url) - before) if name == "serve" else 0
                     results[name] = {"latencies": latencies, "wall": wall, "bad": bad,
                                      "idle_mb": idle, "peak_mb": _status_kb(pid, "VmHWM"),
-                                     "stored": stored, "stored_at_last_ack": stored_at_last_ack,
-                                     "stored_wall": stored_wall}
+                                     "stored": stored, "stored_at_last_ack": stored_at_last_ack}
     out: list[Row] = []
     floor, serve = results["floor"], results["serve"]
     if targets:
