@@ -487,7 +487,9 @@ def _window_start() -> str:
     return iso_week((anchor - timedelta(weeks=WINDOW_WEEKS - 1)).astimezone(data._tz()))
 
 
-def reads(sizes: Sizes, postgres: str | None) -> list[Row]:
+def reads(sizes: Sizes, postgres: str | None,
+          so_far: Callable[[list[Row]], None] = lambda rows: None) -> list[Row]:
+    """Row 2; ``so_far`` gets the rows measured so far after each store and size."""
     stores: list[str] = ["sqlite"] + (["postgresql"] if postgres else [])
     measured: dict[tuple[str, int], dict[str, list[float]]] = {}
     answers: dict[tuple[str, int], dict[str, str]] = {}
@@ -507,29 +509,33 @@ def reads(sizes: Sizes, postgres: str | None) -> list[Row]:
                     _reads(bot, url, sizes.read_repeats)
             finally:
                 bot.stop()
+            so_far(_read_rows(sizes, measured, answers))
+    return _read_rows(sizes, measured, answers)
+
+
+def _read_rows(sizes: Sizes, measured: dict[tuple[str, int], dict[str, list[float]]],
+               answers: dict[tuple[str, int], dict[str, str]]) -> list[Row]:
     out: list[Row] = []
     small, large = sizes.grades
-    for store in stores:
-        for grades in sizes.grades:
-            times = measured[(store, grades)]
-            floor = statistics.median(times["floor"])
-            for name, values in times.items():
-                if name == "floor":
-                    continue
-                median = statistics.median(values)
-                limit = 0.05 if name == "status @trainer" else 0.3
-                met = median <= limit
-                goal = f"≤ {ms(limit)}"
-                if grades == large and (store, small) in measured:
-                    growth = median / statistics.median(measured[(store, small)][name])
-                    goal += f", ×{growth:.2f} from {_k(small)} (≤ 1.5)"
-                    met = met and growth <= 1.5
-                figure = "timeout" if median == float("inf") else \
-                    f"{ms(median)} (max {ms(max(values))}, n={len(values)})"
-                out.append(Row(2, name, f"{sizes.trainers}t, {_k(grades)} grades", store,
-                               figure, ms(floor), _ratio(median, floor), goal, met,
-                               {"runs": values, "floor_runs": times["floor"],
-                                "answer": answers[(store, grades)].get(name, "")}))
+    for (store, grades), times in measured.items():
+        floor = statistics.median(times["floor"])
+        for name, values in times.items():
+            if name == "floor":
+                continue
+            median = statistics.median(values)
+            limit = 0.05 if name == "status @trainer" else 0.3
+            met = median <= limit
+            goal = f"≤ {ms(limit)}"
+            if grades == large and (store, small) in measured:
+                growth = median / statistics.median(measured[(store, small)][name])
+                goal += f", ×{growth:.2f} from {_k(small)} (≤ 1.5)"
+                met = met and growth <= 1.5
+            figure = "timeout" if median == float("inf") else \
+                f"{ms(median)} (max {ms(max(values))}, n={len(values)})"
+            out.append(Row(2, name, f"{sizes.trainers}t, {_k(grades)} grades", store,
+                           figure, ms(floor), _ratio(median, floor), goal, met,
+                           {"runs": values, "floor_runs": times["floor"],
+                            "answer": answers[(store, grades)].get(name, "")}))
     return out
 
 
