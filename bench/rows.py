@@ -457,6 +457,7 @@ def _reads(bot: ReadBot, url: str,
 
     times: dict[str, list[float]] = defaultdict(list)
     shown: dict[str, str] = {}
+    failed = False
     for name, read in reads.items():
         for n in range(repeats):
             try:
@@ -468,6 +469,10 @@ def _reads(bot: ReadBot, url: str,
             if times[name][-1] > 5 and n >= 0:
                 break  # slow: one more run says nothing new
         shown[name] = answer(name) if times[name][-1] != float("inf") else "timeout"
+        if shown[name] == "timeout" or "went wrong" in shown[name]:
+            failed = True
+        elif failed:  # the request given up on may still hold the store (SQLite: its lock)
+            shown[name] += " (after a timeout or error)"
         say(f"{name}: {', '.join(ms(t) for t in times[name])} · {shown[name]}")
     return times, shown
 
@@ -530,8 +535,13 @@ def _read_rows(sizes: Sizes, measured: dict[tuple[str, int], dict[str, list[floa
                 growth = median / statistics.median(measured[(store, small)][name])
                 goal += f", ×{growth:.2f} from {_k(small)} (≤ 1.5)"
                 met = met and growth <= 1.5
+            said = answers[(store, grades)].get(name, "")
             figure = "timeout" if median == float("inf") else \
                 f"{ms(median)} (max {ms(max(values))}, n={len(values)})"
+            if "went wrong" in said:
+                figure, met = f"error after {ms(median)}", False
+            elif "after a timeout" in said:
+                figure += " after a timeout"
             out.append(Row(2, name, f"{sizes.trainers}t, {_k(grades)} grades", store,
                            figure, ms(floor), _ratio(median, floor), goal, met,
                            {"runs": values, "floor_runs": times["floor"],
