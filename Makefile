@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench start-bench clean
+.PHONY: demo test lint bench bench-quick outbox-bench start-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Issue 12's table beside its floors (full sizes: long, prints progress); JSON in bench/results/.
 bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+# The same rows at small sizes (about two minutes): .ci/run's smoke test.
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
+
+outbox-bench: $(STAMP)
 	$(BIN)/python bench/outbox_bench.py
 
 start-bench: $(STAMP)

@@ -3,11 +3,12 @@
     PORT=3100 SLACK_API_URL=http://127.0.0.1:PORT/api/ python bench/bare_bolt.py
 
 What any Bolt app served by waitress costs: Bolt (with slack_sdk), its WSGI adapter, one
-slash command listener, and ``/healthz``. It checks its token with ``auth.test`` at start,
-as ``auditbot serve`` does. Not part of the bot.
+slash command listener, an action listener that only acks, and ``/healthz``. It checks its
+token with ``auth.test`` at start, as ``auditbot serve`` does. Not part of the bot.
 """
 
 import os
+import re
 from collections.abc import Iterable
 from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -26,6 +27,11 @@ def audit(ack: Ack) -> None:
     ack("ok")
 
 
+@app.action(re.compile(".*"))
+def action(ack: Ack) -> None:  # `bench/run.py` row 1's floor: a click, only acked
+    ack()
+
+
 bolt = SlackRequestHandler(app)
 
 
@@ -37,4 +43,5 @@ def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[by
 
 
 if __name__ == "__main__":
-    serve(wsgi, host="127.0.0.1", port=int(os.environ["PORT"]), threads=4)
+    serve(wsgi, host="127.0.0.1", port=int(os.environ["PORT"]),
+          threads=int(os.environ.get("THREADS", "4")))

@@ -1,6 +1,6 @@
 """How long a Monday audit of a large team takes to reach Slack, with Slack's pacing.
 
-    make bench                                  # 200 trainers × 5 samples, 10 channels
+    make outbox-bench                           # 200 trainers × 5 samples, 10 channels
     .venv/bin/python bench/outbox_bench.py --trainers 50 --scale 10 --threads 1
 
 Runs the real pieces in one process: ingest, the weekly audit's plan, and the outbox worker
