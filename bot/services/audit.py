@@ -25,6 +25,7 @@ from bot.services.people import audit_exemptions
 from bot.services.sampling import double_review_positions, draw_sample, sample_seed
 from bot.services.scoring import samples_for_next_audit
 from bot.services.standings import trainer_standing
+from bot.services.tallies import added
 from bot.workspace import TaskType, Workspace
 
 LOOKBACK = timedelta(days=7)
@@ -153,6 +154,10 @@ def _store_thread(session: Session, *, task_type: TaskType, trainer: str, week: 
     assert thread.id is not None
     enqueue(session, kind=OutboxKind.AUDIT_PARENT, ref_id=thread.id, channel=thread.channel,
             dedupe_key=f"{OutboxKind.AUDIT_PARENT}:{thread.id}", now=now)
+    gold = set(session.exec(select(TrainerOutput.id).where(
+        col(TrainerOutput.id).in_(chosen), col(TrainerOutput.gold_grade).is_not(None))).all())
+    added(session, trainer=trainer, task_type=task_type.key, iso_week=week,
+          samples=sum(1 for output_id in chosen if output_id not in gold))
     for position, output_id in enumerate(chosen):
         sample = Sample(thread_id=thread.id, output_id=output_id, position=position,
                         needs_double_review=position in doubles)

@@ -40,6 +40,7 @@ from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
+from bot.services.tallies import contribution, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -183,6 +184,7 @@ def settle(session: Session, workspace: Workspace, *, sample_id: int, manager: s
     submitted again (a retry, a double click) changes nothing and is no error. The sample
     message is updated.
     """
+    lock_sample(session, sample_id)  # grades and settlements of a sample take turns
     view = load_dispute(session, sample_id)
     check_may_settle(workspace, view, user=manager)
     problems = settle_problems(grade, note)
@@ -196,9 +198,12 @@ def settle(session: Session, workspace: Workspace, *, sample_id: int, manager: s
         sample_id=sample_id, task_type=view.task_type, trainer=view.trainer,
         settled_by=manager, grade=grade, note=note.strip(), settled_at=now,
         reviews_json=json.dumps({r.reviewer: r.grade for r in view.reviews}))
+    before = contribution(session, sample_id)
     try:
         with session.begin_nested():
             session.add(row)
+            session.flush()
+            move(session, before, contribution(session, sample_id))
     except IntegrityError:
         # Another manager (or a replayed submission) settled it between our read and insert.
         existing = settlements(session, [sample_id])[sample_id]
