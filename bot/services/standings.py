@@ -5,9 +5,17 @@ Usage::
     current = trainer_standing(session, workspace, trainer="U0T1", task_type="clinical", now=now)
     current.state   # "ok" | "watch" | "escalate" | "insufficient"
     week = week_standings(session, workspace, iso_week="2026-W48")   # one week alone
+    by_pair = tally_standings(session, workspace, pairs=[("U0T1", "clinical")], now=now)
+    whole = task_type_summary(session, task_type=workspace.task_type("clinical"), weeks=weeks)
+
+``window_samples`` reads the grades themselves (for one trainer's report and the escalation
+check); ``tally_standings`` and ``task_type_summary`` read the trainer-week tallies kept with
+the grades (``bot.services.tallies``), for lists of many trainers: the same samples, the
+same rule, a few rows per trainer.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,8 +27,37 @@ from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes
 from bot.services.reviews import Review
-from bot.services.scoring import GradedSample, Standing, standing
-from bot.workspace import Workspace
+from bot.services.scoring import (
+    GradedSample,
+    Standing,
+    bounds,
+    sample_score,
+    standing,
+    z_value,
+)
+from bot.services.tallies import (
+    SEP,
+    Pair,
+    Tally,
+    as_samples,
+    task_type_tally,
+    window_tallies,
+)
+from bot.workspace import TaskType, Workspace
+from bot.workspace.model import Policy
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    """All trainers of a task type over the window: the mean sample score and its bounds
+    (as for one trainer, ``bot.services.scoring``), per week and in all."""
+
+    score: float | None
+    lower: float | None
+    upper: float | None
+    weekly: tuple[float | None, ...]  # one per week of the window, oldest first
+    audited: int
+    graded: int
 
 
 @dataclass(frozen=True)
@@ -125,3 +162,59 @@ def worst(records: list[GradedRecord], limit: int = 3) -> list[GradedRecord]:
     """The lowest-scored samples (newest first among equals), non-pass only."""
     flawed = [r for r in records if any(g.grade != "pass" for g in r.grades)]
     return sorted(flawed, key=lambda r: (r.weight, -r.sample_id))[:limit]
+
+
+def tally_standings(session: Session, workspace: Workspace, *, pairs: list[Pair],
+                    now: datetime) -> dict[Pair, Standing]:
+    """Each (trainer, task type)'s standing over its window, from the tallies: one query
+    for all of ``pairs``, the same rule (``standing``) as the escalation check."""
+    weeks = {key: window_weeks(workspace, now, workspace.task_type(key).policy.window_weeks)
+             for key in {key for _, key in pairs}}
+    every = sorted({w for ws in weeks.values() for w in ws})
+    tallies = window_tallies(session, pairs=pairs, weeks=every)
+    return {(trainer, key): standing(as_samples(tallies.get((trainer, key), {})),
+                                     workspace.task_type(key).policy, weeks=weeks[key])
+            for trainer, key in pairs}
+
+
+@dataclass
+class WeekSums:
+    """One week's samples as the score sees them: audited, graded, and the sum of the
+    graded samples' scores (``bot.services.scoring.sample_score``)."""
+
+    audited: int = 0
+    graded: int = 0
+    total: float = 0.0
+
+    @property
+    def score(self) -> float | None:
+        return self.total / self.graded if self.graded else None
+
+
+def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, WeekSums]:
+    """``weeks`` → their sums, from one trainer's (or a task type's) tally."""
+    sums = {w: WeekSums() for w in weeks}
+    for (week, kind), n in tally.items():
+        if week not in sums:
+            continue
+        sums[week].audited += n
+        if kind:
+            sums[week].graded += n
+            sums[week].total += n * sample_score(kind.split(SEP), policy)
+    return sums
+
+
+def task_type_summary(session: Session, *, task_type: TaskType,
+                      weeks: list[str]) -> WindowSummary:
+    """Every trainer's samples of ``task_type`` over ``weeks``, from the tallies."""
+    policy = task_type.policy
+    sums = week_sums(task_type_tally(session, task_type=task_type.key, weeks=weeks), policy,
+                     weeks)
+    graded = sum(w.graded for w in sums.values())
+    total = sum(w.total for w in sums.values())
+    lower, upper = (bounds(total, graded, z_value(policy.escalation_confidence)) if graded
+                    else (None, None))
+    return WindowSummary(
+        score=total / graded if graded else None, lower=lower, upper=upper,
+        weekly=tuple(sums[w].score for w in weeks),
+        audited=sum(w.audited for w in sums.values()), graded=graded)
