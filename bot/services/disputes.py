@@ -29,8 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
@@ -121,20 +122,43 @@ def visible_task_types(workspace: Workspace, user: str) -> tuple[str, ...]:
 
 
 def list_disputes(session: Session, workspace: Workspace, *, user: str | None = None,
-                  task_types: Iterable[str] | None = None,
-                  include_settled: bool = False) -> list[DisputeView]:
+                  task_types: Iterable[str] | None = None, include_settled: bool = False,
+                  now: datetime | None = None) -> list[DisputeView]:
     """Open disputes (and settled ones if asked), oldest first, of the task types ``user``
-    may see (or of ``task_types``; all when both are ``None``)."""
+    may see (or of ``task_types``; all when both are ``None``). With ``now``, only the
+    window's (each task type's ``window_weeks`` ending with the week of ``now``): the
+    query then reads the window's samples and their grades, never the whole history."""
     keys = (tuple(task_types) if task_types is not None
             else visible_task_types(workspace, user) if user is not None
             else tuple(t.key for t in workspace.task_types))
     if not keys:
         return []
-    graded_twice = (select(Grade.sample_id).group_by(col(Grade.sample_id))
-                    .having(func.count() >= 2))
-    views = _views(session, col(Sample.id).in_(graded_twice),
-                   col(AuditThread.task_type).in_(keys))
+    graded = aliased(Grade)
+    reviews = (select(func.count()).where(graded.sample_id == Sample.id)
+               .correlate(Sample).scalar_subquery())
+    where = [col(AuditThread.task_type).in_(keys), reviews >= 2]
+    if not include_settled:
+        where.append(_disagreeing())
+    if now is not None:
+        from bot.services.standings import window_weeks  # standings imports this module
+
+        where.append(col(AuditThread.iso_week).in_(sorted({
+            w for key in keys
+            for w in window_weeks(workspace, now, workspace.task_type(key).policy.window_weeks)
+        })))
+    views = _views(session, *where)
     return [v for v in views if include_settled or v.settlement is None]
+
+
+def _disagreeing() -> ColumnElement[bool]:
+    """In SQL, a pre-filter for ``is_disagreement``: the sample has two grades a whole
+    step apart (``_views`` still applies the rule itself)."""
+    def has(grade: str) -> ColumnElement[bool]:
+        given = aliased(Grade)
+        return exists().where(col(given.sample_id) == Sample.id, col(given.grade) == grade)
+
+    return or_(*(and_(has(low), has(high)) for low in RANK for high in RANK
+                 if RANK[high] - RANK[low] >= WHOLE_STEP))
 
 
 def sample_dispute(session: Session, sample_id: int) -> DisputeView | None:

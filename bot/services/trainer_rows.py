@@ -53,6 +53,7 @@ class TrainerRows:
     number: int  # 0-based page, clamped to what exists
     pages: int
     total: int  # rows in all pages
+    first: int = 0  # the 0-based place of the page's first row among all
 
 
 def overseen(workspace: Workspace, *, viewer: str) -> list[tuple[str, str]]:
@@ -87,7 +88,8 @@ def trainer_rows(session: Session, workspace: Workspace, *, viewer: str, now: da
             state=risk[(trainer, key)][0], score=s.score, lower=s.lower, upper=s.upper,
             confidence=s.confidence, threshold=s.threshold,
             weekly=tuple(w.score for w in s.weekly), graded=s.graded))
-    return TrainerRows(rows=tuple(rows), number=number, pages=pages, total=len(ordered))
+    return TrainerRows(rows=tuple(rows), number=number, pages=pages, total=len(ordered),
+                       first=number * size)
 
 
 def _risks(session: Session,
