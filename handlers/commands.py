@@ -191,7 +191,8 @@ def _status(call: Call) -> None:
 def _pending(call: Call) -> None:
     ctx, now = call.ctx, call.ctx.clock.now()
     with ctx.session() as session:
-        waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN)
+        waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN,
+                              now=now)
     links = permalinks_for(ctx.client).resolve((s.channel, s.message_ts) for s in waiting.samples)
     names = {t.key: t.name for t in ctx.workspace.task_types}
     call.answer(*pending_message(waiting, task_names=names, links=links, now=now))

@@ -100,14 +100,15 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
     roles = roles_of(workspace, user)
     parts: dict = {}
     if roles.reviews:
-        everything = pending_for(session, workspace, user=user)
-        page = page_of(everything.total, QUEUE_PAGE, pages.get("queue", 0))
-        start = page.number * QUEUE_PAGE
-        parts.update(queue=PendingList(user=user, task_types=everything.task_types,
-                                       total=everything.total,
-                                       samples=everything.samples[start:start + QUEUE_PAGE]),
-                     queue_page=page, stats=reviewer_stats(session, workspace, user=user,
-                                                           now=now))
+        wanted = max(0, pages.get("queue", 0))
+        queue = pending_for(session, workspace, user=user, limit=QUEUE_PAGE,
+                            offset=wanted * QUEUE_PAGE, now=now)
+        page = page_of(queue.total, QUEUE_PAGE, wanted)
+        if page.number != wanted:  # past the last page (the queue shrank): show the last
+            queue = pending_for(session, workspace, user=user, limit=QUEUE_PAGE,
+                                offset=page.number * QUEUE_PAGE, now=now)
+        parts.update(queue=queue, queue_page=page,
+                     stats=reviewer_stats(session, workspace, user=user, now=now))
     if roles.leads and not roles.manager:  # a manager's rows hold every trainer already
         parts.update(trainers=trainer_rows(session, workspace, viewer=user, now=now,
                                            page=pages.get("trainers", 0), size=TRAINERS_PAGE))

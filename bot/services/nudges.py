@@ -56,7 +56,7 @@ def reminders_due(session: Session, workspace: Workspace, *, now: datetime,
         if already_owed(session, key):
             continue
         waiting = pending_for(session, workspace, user=reviewer, limit=REMINDER_SHOWN,
-                              audited_before=now - older_than)
+                              audited_before=now - older_than, now=now)
         if waiting.total:
             due.append(Reminder(reviewer=reviewer, waiting=waiting, dedupe_key=key))
     return due

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import Case, ScalarSelect, case
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Escalation, Grade, Sample, TrainerState
@@ -148,25 +149,27 @@ def _stored_below(session: Session, keys: list[str]) -> dict[str, set[str]]:
     return found
 
 
+def _reviewers() -> ScalarSelect[int]:
+    """How many reviewers graded the sample: a lookup by the grade index, per sample."""
+    graded = aliased(Grade)
+    return (select(func.count(func.distinct(graded.reviewer)))
+            .where(graded.sample_id == Sample.id).correlate(Sample).scalar_subquery())
+
+
+def _needed() -> Case[int]:
+    return case((col(Sample.needs_double_review), 2), else_=1)
+
+
 def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[int, int]]]:
     """task type → trainer → (samples, graded samples) of the week's audit threads; a
     double review is graded once both its grades are in (as ``revealed`` says). Only the
     week's samples and their grades are read."""
-    reviewers = func.count(func.distinct(Grade.reviewer))
-    per_sample = (
-        select(AuditThread.task_type, AuditThread.trainer,
-               case((reviewers >= case((col(Sample.needs_double_review), 2), else_=1), 1),
-                    else_=0).label("done"))
-        .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(AuditThread.iso_week == week)
-        .group_by(col(Sample.id), col(AuditThread.task_type), col(AuditThread.trainer),
-                  col(Sample.needs_double_review))
-        .subquery())
     rows = session.exec(
-        select(per_sample.c.task_type, per_sample.c.trainer, func.count(),
-               func.sum(per_sample.c.done))
-        .group_by(per_sample.c.task_type, per_sample.c.trainer)).all()
+        select(AuditThread.task_type, AuditThread.trainer, func.count(col(Sample.id)),
+               func.sum(case((_reviewers() >= _needed(), 1), else_=0)))
+        .join(Sample, col(Sample.thread_id) == AuditThread.id)
+        .where(AuditThread.iso_week == week)
+        .group_by(col(AuditThread.task_type), col(AuditThread.trainer))).all()
     counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for task_type, trainer, samples, done in rows:
         counts[task_type][trainer] = (int(samples), int(done or 0))
@@ -176,19 +179,12 @@ def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[in
 def backlog_by_task_type(session: Session, *, weeks: Sequence[str]) -> dict[str, Backlog]:
     """Per task type, the samples of ``weeks`` (the window) still needing a grade and when
     the oldest was audited."""
-    needed = case((col(Sample.needs_double_review), 2), else_=1)
-    waiting = (
-        select(Sample.id, AuditThread.task_type, AuditThread.created_at)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(AuditThread.iso_week).in_(weeks))
-        .group_by(col(Sample.id), col(AuditThread.task_type), col(AuditThread.created_at),
-                  col(Sample.needs_double_review))
-        .having(func.count(func.distinct(Grade.reviewer)) < needed)
-        .subquery()
-    )
-    rows = session.exec(select(waiting.c.task_type, func.count(), func.min(waiting.c.created_at))
-                        .group_by(waiting.c.task_type)).all()
+    rows = session.exec(
+        select(AuditThread.task_type, func.count(col(Sample.id)),
+               func.min(AuditThread.created_at))
+        .join(Sample, col(Sample.thread_id) == AuditThread.id)
+        .where(col(AuditThread.iso_week).in_(weeks), _reviewers() < _needed())
+        .group_by(col(AuditThread.task_type))).all()
     return {task_type: Backlog(waiting=int(n), oldest=oldest) for task_type, n, oldest in rows}
 
 
