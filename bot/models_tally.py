@@ -17,7 +17,7 @@ class TrainerWeekTally(SQLModel, table=True):
     __tablename__ = "trainer_week_tally"
     __table_args__ = (
         UniqueConstraint("trainer", "task_type", "iso_week", "kind", name="uq_tally_kind"),
-        Index("ix_tally_task_week", "task_type", "iso_week"),
+        Index("ix_tally_task_week", "task_type", "iso_week", "kind", "samples"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

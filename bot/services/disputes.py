@@ -128,17 +128,40 @@ def list_disputes(session: Session, workspace: Workspace, *, user: str | None = 
     may see (or of ``task_types``; all when both are ``None``). With ``now``, only the
     window's (each task type's ``window_weeks`` ending with the week of ``now``): the
     query then reads the window's samples and their grades, never the whole history."""
+    where = _listed(workspace, user=user, task_types=task_types,
+                    include_settled=include_settled, now=now)
+    if where is None:
+        return []
+    views = _views(session, *where)
+    return [v for v in views if include_settled or v.settlement is None]
+
+
+def count_open_disputes(session: Session, workspace: Workspace, *, user: str,
+                        now: datetime) -> int:
+    """How many open disputes ``list_disputes(user=user, now=now)`` lists, counted in SQL."""
+    where = _listed(workspace, user=user, task_types=None, include_settled=False, now=now)
+    if where is None:
+        return 0
+    return session.exec(select(func.count(col(Sample.id)))
+                        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+                        .where(*where)).one()
+
+
+def _listed(workspace: Workspace, *, user: str | None, task_types: Iterable[str] | None,
+            include_settled: bool, now: datetime | None) -> list[ColumnElement[bool]] | None:
+    """The conditions on a sample (joined to its thread) for the lists above; None: none."""
     keys = (tuple(task_types) if task_types is not None
             else visible_task_types(workspace, user) if user is not None
             else tuple(t.key for t in workspace.task_types))
     if not keys:
-        return []
+        return None
     graded = aliased(Grade)
-    reviews = (select(func.count()).where(graded.sample_id == Sample.id)
+    reviews = (select(func.count()).where(col(graded.sample_id) == Sample.id)
                .correlate(Sample).scalar_subquery())
     where = [col(AuditThread.task_type).in_(keys), reviews >= 2]
     if not include_settled:
-        where.append(_disagreeing())
+        where += [_disagreeing(), ~exists().where(
+            col(DisputeSettlement.sample_id) == Sample.id)]
     if now is not None:
         from bot.services.standings import window_weeks  # standings imports this module
 
@@ -146,13 +169,12 @@ def list_disputes(session: Session, workspace: Workspace, *, user: str | None = 
             w for key in keys
             for w in window_weeks(workspace, now, workspace.task_type(key).policy.window_weeks)
         })))
-    views = _views(session, *where)
-    return [v for v in views if include_settled or v.settlement is None]
+    return where
 
 
 def _disagreeing() -> ColumnElement[bool]:
-    """In SQL, a pre-filter for ``is_disagreement``: the sample has two grades a whole
-    step apart (``_views`` still applies the rule itself)."""
+    """``is_disagreement`` in SQL: the sample has two grades a whole step or more apart
+    (``_views`` applies the rule itself too)."""
     def has(grade: str) -> ColumnElement[bool]:
         given = aliased(Grade)
         return exists().where(col(given.sample_id) == Sample.id, col(given.grade) == grade)

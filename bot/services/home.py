@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
-from bot.services.disputes import list_disputes
+from bot.services.disputes import count_open_disputes
 from bot.services.escalation_view import EscalationOverview, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import Roles, roles_of
@@ -122,7 +122,7 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
                      rows=trainer_rows(session, workspace, viewer=user, now=now,
                                        page=pages.get("rows", 0), size=TRAINERS_PAGE),
                      escalations=escalation_overview(session, workspace, viewer=user),
-                     disputes=len(list_disputes(session, workspace, user=user, now=now)))
+                     disputes=count_open_disputes(session, workspace, user=user, now=now))
     if roles.trainer is not None:
         own = [(user, key) for key in roles.trainer.task_types]
         parts.update(own=tuple(_lines(session, workspace, own, now=now)),

@@ -22,7 +22,6 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.models import Escalation, TrainerState
-from bot.services.people import roles_of
 from bot.services.standings import tally_standings
 from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
@@ -58,13 +57,12 @@ class TrainerRows:
 
 def overseen(workspace: Workspace, *, viewer: str) -> list[tuple[str, str]]:
     """(trainer, task type) pairs ``viewer`` gets a row for, in config order."""
-    roles = roles_of(workspace, viewer)
-    if roles.manager:
+    if workspace.is_manager(viewer):
         trainers = list(workspace.trainers)
     else:
         trainers = [t for t in workspace.trainers if t.lead == viewer and t.user != viewer]
-    return [(t.user, key) for t in trainers for key in t.task_types
-            if may_see_trainer(workspace, viewer=viewer, trainer=t.user)]
+    seen = [t for t in trainers if may_see_trainer(workspace, viewer=viewer, trainer=t.user)]
+    return [(t.user, key) for t in seen for key in t.task_types]
 
 
 def trainer_rows(session: Session, workspace: Workspace, *, viewer: str, now: datetime,

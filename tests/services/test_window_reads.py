@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from bot.models import TrainerState
-from bot.services.disputes import list_disputes
+from bot.services.disputes import count_open_disputes, list_disputes
 from bot.services.pending import pending_for
 from bot.services.trainer_rows import trainer_rows
 from bot.workspace import parse_workspace
@@ -71,6 +71,7 @@ def test_disputes_and_pending_asked_with_now_leave_out_what_is_older_than_the_wi
     assert {v.sample_id for v in everything} == {old[0].id, new[0].id}
     windowed = list_disputes(session, WORKSPACE, user=MANAGER, now=NOW)
     assert [v.sample_id for v in windowed] == [new[0].id]
+    assert count_open_disputes(session, WORKSPACE, user=MANAGER, now=NOW) == 1
     assert list_disputes(session, WORKSPACE, user=LAWYER, now=NOW) == []
 
     assert {s.sample_id for s in pending_for(session, WORKSPACE, user=NURSE).samples} == {

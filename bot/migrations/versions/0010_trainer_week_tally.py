@@ -44,7 +44,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("trainer", "task_type", "iso_week", "kind", name="uq_tally_kind"),
     )
-    op.create_index("ix_tally_task_week", "trainer_week_tally", ["task_type", "iso_week"])
+    op.create_index("ix_tally_task_week", "trainer_week_tally",
+                    ["task_type", "iso_week", "kind", "samples"])
     op.create_index("ix_thread_week_task", "audit_thread", ["iso_week", "task_type"])
     op.create_index("ix_state_task_type", "trainer_state", ["task_type"])
     bind = op.get_bind()
