@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -41,7 +41,7 @@ from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
-from bot.services.tallies import contribution, lock_sample, move
+from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -128,7 +128,7 @@ def list_disputes(session: Session, workspace: Workspace, *, user: str | None = 
     may see (or of ``task_types``; all when both are ``None``). With ``now``, only the
     window's (each task type's ``window_weeks`` ending with the week of ``now``): the
     query then reads the window's samples and their grades, never the whole history."""
-    where = _listed(workspace, user=user, task_types=task_types,
+    where = _listed(session, workspace, user=user, task_types=task_types,
                     include_settled=include_settled, now=now)
     if where is None:
         return []
@@ -139,7 +139,8 @@ def list_disputes(session: Session, workspace: Workspace, *, user: str | None = 
 def count_open_disputes(session: Session, workspace: Workspace, *, user: str,
                         now: datetime) -> int:
     """How many open disputes ``list_disputes(user=user, now=now)`` lists, counted in SQL."""
-    where = _listed(workspace, user=user, task_types=None, include_settled=False, now=now)
+    where = _listed(session, workspace, user=user, task_types=None, include_settled=False,
+                    now=now)
     if where is None:
         return 0
     return session.exec(select(func.count(col(Sample.id)))
@@ -147,8 +148,9 @@ def count_open_disputes(session: Session, workspace: Workspace, *, user: str,
                         .where(*where)).one()
 
 
-def _listed(workspace: Workspace, *, user: str | None, task_types: Iterable[str] | None,
-            include_settled: bool, now: datetime | None) -> list[ColumnElement[bool]] | None:
+def _listed(session: Session, workspace: Workspace, *, user: str | None,
+            task_types: Iterable[str] | None, include_settled: bool,
+            now: datetime | None) -> list[ColumnElement[bool]] | None:
     """The conditions on a sample (joined to its thread) for the lists above; None: none."""
     keys = (tuple(task_types) if task_types is not None
             else visible_task_types(workspace, user) if user is not None
@@ -165,10 +167,15 @@ def _listed(workspace: Workspace, *, user: str | None, task_types: Iterable[str]
     if now is not None:
         from bot.services.standings import window_weeks  # standings imports this module
 
-        where.append(col(AuditThread.iso_week).in_(sorted({
-            w for key in keys
-            for w in window_weeks(workspace, now, workspace.task_type(key).policy.window_weeks)
-        })))
+        weeks = sorted({w for key in keys for w in window_weeks(
+            workspace, now, workspace.task_type(key).policy.window_weeks)})
+        where.append(col(AuditThread.iso_week).in_(weeks))
+        if not include_settled:  # only the trainer-weeks the tallies say hold one
+            found = disputed_weeks(session, task_types=keys, weeks=weeks)
+            if not found:
+                return None
+            where.append(tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
+                                col(AuditThread.iso_week)).in_(found))
     return where
 
 

@@ -150,9 +150,10 @@ def _stored_below(session: Session, keys: list[str]) -> dict[str, set[str]]:
 
 
 def _reviewers() -> ScalarSelect[int]:
-    """How many reviewers graded the sample: a lookup by the grade index, per sample."""
+    """How many reviewers graded the sample (a grade is one per reviewer): a count on the
+    grade index, per sample."""
     graded = aliased(Grade)
-    return (select(func.count(func.distinct(graded.reviewer)))
+    return (select(func.count())
             .where(graded.sample_id == Sample.id).correlate(Sample).scalar_subquery())
 
 

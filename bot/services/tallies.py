@@ -11,7 +11,8 @@ Usage (the caller commits; the same transaction as the change)::
     samples = as_samples(by_pair[("U0T1", "clinical")])   # what ``standing`` takes
 
 What a sample counts as is one rule, ``sample_kind``, the same as ``window_samples``: not
-at all when a calibration item or an open dispute; ungraded (``""``) while nobody graded
+at all when a calibration item or an open dispute (tallied as ``DISPUTED``, which no score
+reads, so the disputes list finds the weeks that have one); ungraded (``""``) while nobody graded
 it or while a double review is still blind (``bot.services.blind``); with the settled grade
 once a manager settled its dispute; else with its reviewers' current grades.
 """
@@ -32,6 +33,7 @@ from bot.services.scoring import GradedSample
 
 UNGRADED = ""
 SEP = "+"
+DISPUTED = "!"  # an open dispute: counts in no score, tallied so lists can find its week
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class Contribution:
 
 def sample_kind(grades: Sequence[str], *, double_review: bool, calibration: bool,
                 settled: str | None) -> str | None:
-    """The kind a sample counts as (see the module docstring); ``None``: not at all."""
+    """The kind a sample counts as (see the module docstring); ``None``: not at all (a
+    calibration item); ``DISPUTED``: not at all, an open dispute."""
     from bot.services.disputes import is_disagreement  # disputes imports this module
 
     if calibration:
@@ -55,7 +58,7 @@ def sample_kind(grades: Sequence[str], *, double_review: bool, calibration: bool
     if len(shown) >= 2 and settled is not None:
         return settled
     if is_disagreement(shown):
-        return None
+        return DISPUTED
     return SEP.join(sorted(shown))
 
 
@@ -132,7 +135,8 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
     query over the rows of the trainer-weeks asked, never the grades."""
     wanted = sorted(set(pairs))
     where: list[ColumnElement[bool]] = [col(TrainerWeekTally.iso_week).in_(weeks),
-                                        col(TrainerWeekTally.samples) > 0]
+                                        col(TrainerWeekTally.samples) > 0,
+                                        col(TrainerWeekTally.kind) != DISPUTED]
     if task_type is not None:
         where.append(col(TrainerWeekTally.task_type) == task_type)
     elif wanted:
@@ -158,13 +162,26 @@ def task_type_tally(session: Session, *, task_type: str, weeks: Sequence[str]) -
         .where(TrainerWeekTally.task_type == task_type,
                col(TrainerWeekTally.iso_week).in_(weeks))
         .group_by(col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind))).all()
-    return {(week, kind): int(n) for week, kind, n in rows if n}
+    return {(week, kind): int(n) for week, kind, n in rows if n and kind != DISPUTED}
+
+
+def disputed_weeks(session: Session, *, task_types: Sequence[str],
+                   weeks: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(trainer, task type, ISO week) of ``weeks`` that hold an open dispute."""
+    rows = session.exec(
+        select(TrainerWeekTally.trainer, TrainerWeekTally.task_type, TrainerWeekTally.iso_week)
+        .where(TrainerWeekTally.kind == DISPUTED, col(TrainerWeekTally.samples) > 0,
+               col(TrainerWeekTally.task_type).in_(task_types),
+               col(TrainerWeekTally.iso_week).in_(weeks))).all()
+    return [(trainer, key, week) for trainer, key, week in rows]
 
 
 def as_samples(tally: Tally) -> list[GradedSample]:
     """Samples that count the same as the tallied ones (ids made up), for ``standing``."""
     samples: list[GradedSample] = []
     for (week, kind), n in sorted(tally.items()):
+        if kind == DISPUTED:
+            continue
         grades = tuple(kind.split(SEP)) if kind else ()
         samples += [GradedSample(sample_id=len(samples) + i, week=week, grades=grades)
                     for i in range(n)]

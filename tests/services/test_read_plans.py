@@ -70,6 +70,7 @@ def _seed(engine: Engine) -> None:
                     grades.append({"sample": sample_id, "reviewer": DOCTOR, "grade": "major",
                                    "slot": 2, "at": NOW})
             tallies.append({"trainer": trainer, "week": week, "kind": "pass", "n": 2})
+            tallies.append({"trainer": trainer, "week": week, "kind": "!", "n": 1})
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO trainer_output (id, trainer, task_type, prompt, output, created_at, "

@@ -20,7 +20,7 @@ from bot.models_tally import TrainerWeekTally
 from bot.services.disputes import settle
 from bot.services.grading import record_grade
 from bot.services.standings import window_samples
-from bot.services.tallies import as_samples, sample_kind, window_tallies
+from bot.services.tallies import DISPUTED, as_samples, sample_kind, window_tallies
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, audited, double_review_workspace
@@ -97,9 +97,10 @@ def test_tallies_equal_a_count_from_scratch_after_any_grading(engine: Engine):
 
 
 def test_a_calibration_item_or_an_open_dispute_counts_nowhere():
+    """(An open dispute is tallied as ``DISPUTED``, which no score reads.)"""
     assert sample_kind(["pass"], double_review=False, calibration=True, settled=None) is None
     assert sample_kind(["pass", "major"], double_review=True, calibration=False,
-                       settled=None) is None
+                       settled=None) == DISPUTED
     assert sample_kind(["pass", "major"], double_review=True, calibration=False,
                        settled="minor") == "minor"
     assert sample_kind(["major"], double_review=True, calibration=False, settled=None) == ""
