@@ -204,6 +204,21 @@ def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, W
     return sums
 
 
+def all_standings(session: Session, workspace: Workspace, *,
+                  now: datetime) -> dict[Pair, Standing]:
+    """Every configured trainer's standing in each of their task types over the window
+    ending with the week of ``now``: from the tallies, one query per task type."""
+    result: dict[Pair, Standing] = {}
+    for task_type in workspace.task_types:
+        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
+        tallies = window_tallies(session, task_type=task_type.key, weeks=weeks)
+        for trainer in workspace.trainers_of(task_type.key):
+            pair = (trainer.user, task_type.key)
+            result[pair] = standing(as_samples(tallies.get(pair, {})), task_type.policy,
+                                    weeks=weeks)
+    return result
+
+
 def task_type_summary(session: Session, *, task_type: TaskType,
                       weeks: list[str]) -> WindowSummary:
     """Every trainer's samples of ``task_type`` over ``weeks``, from the tallies."""
