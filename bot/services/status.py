@@ -90,10 +90,11 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
     week = audit_week(workspace, now)
     chosen = tuple(task_types if task_types is not None else workspace.task_types)
     exempt = audit_exemptions(session, workspace, now=now)
-    counts = _week_counts(session, week=week)
+    keys = [t.key for t in chosen]
+    counts = _week_counts(session, week=week, task_types=keys)
     all_weeks = sorted({w for t in chosen
                         for w in window_weeks(workspace, now, t.policy.window_weeks)})
-    backlogs = backlog_by_task_type(session, weeks=all_weeks)
+    backlogs = backlog_by_task_type(session, weeks=all_weeks, task_types=keys)
     escalated = _open_escalations(session)
     below = _stored_below(session, [t.key for t in chosen])
     result = []
@@ -161,7 +162,8 @@ def _needed() -> Case[int]:
     return case((col(Sample.needs_double_review), 2), else_=1)
 
 
-def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[int, int]]]:
+def _week_counts(session: Session, *, week: str,
+                 task_types: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
     """task type → trainer → (samples, graded samples) of the week's audit threads; a
     double review is graded once both its grades are in (as ``revealed`` says). Only the
     week's samples and their grades are read."""
@@ -169,7 +171,7 @@ def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[in
         select(AuditThread.task_type, AuditThread.trainer, func.count(col(Sample.id)),
                func.sum(case((_reviewers() >= _needed(), 1), else_=0)))
         .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(AuditThread.iso_week == week)
+        .where(AuditThread.iso_week == week, col(AuditThread.task_type).in_(task_types))
         .group_by(col(AuditThread.task_type), col(AuditThread.trainer))).all()
     counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for task_type, trainer, samples, done in rows:
@@ -177,14 +179,17 @@ def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[in
     return counts
 
 
-def backlog_by_task_type(session: Session, *, weeks: Sequence[str]) -> dict[str, Backlog]:
-    """Per task type, the samples of ``weeks`` (the window) still needing a grade and when
-    the oldest was audited."""
+def backlog_by_task_type(session: Session, *, weeks: Sequence[str],
+                         task_types: Sequence[str] | None = None) -> dict[str, Backlog]:
+    """Per task type (of ``task_types``, or all), the samples of ``weeks`` (the window)
+    still needing a grade and when the oldest was audited."""
     rows = session.exec(
         select(AuditThread.task_type, func.count(col(Sample.id)),
                func.min(AuditThread.created_at))
         .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(col(AuditThread.iso_week).in_(weeks), _reviewers() < _needed())
+        .where(col(AuditThread.iso_week).in_(weeks), _reviewers() < _needed(),
+               *([col(AuditThread.task_type).in_(task_types)] if task_types is not None
+                 else []))
         .group_by(col(AuditThread.task_type))).all()
     return {task_type: Backlog(waiting=int(n), oldest=oldest) for task_type, n, oldest in rows}
 

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -139,18 +139,20 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
                                         col(TrainerWeekTally.kind) != DISPUTED]
     if task_type is not None:
         where.append(col(TrainerWeekTally.task_type) == task_type)
-    elif wanted:
-        where.append(tuple_(col(TrainerWeekTally.trainer),
-                            col(TrainerWeekTally.task_type)).in_(wanted))
+    elif wanted:  # by the unique index's (trainer, task type) prefix; pairs checked below
+        where += [col(TrainerWeekTally.trainer).in_(sorted({t for t, _ in wanted})),
+                  col(TrainerWeekTally.task_type).in_(sorted({k for _, k in wanted}))]
     else:
         return {}
     rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
         select_columns(col(TrainerWeekTally.trainer), col(TrainerWeekTally.task_type),
                        col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind),
                        col(TrainerWeekTally.samples)).where(*where)).all()
+    asked = set(wanted)
     found: dict[Pair, Tally] = defaultdict(dict)
     for trainer, key, week, kind, n in rows:
-        found[(trainer, key)][(week, kind)] = n
+        if task_type is not None or (trainer, key) in asked:
+            found[(trainer, key)][(week, kind)] = n
     return dict(found)
 
 
