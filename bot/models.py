@@ -36,7 +36,8 @@ class AuditThread(SQLModel, table=True):
     """One trainer's audit for one task type and ISO week: the parent message of a thread."""
 
     __tablename__ = "audit_thread"
-    __table_args__ = (UniqueConstraint("trainer", "task_type", "iso_week", name="uq_thread_week"),)
+    __table_args__ = (UniqueConstraint("trainer", "task_type", "iso_week", name="uq_thread_week"),
+                      Index("ix_thread_week_task", "iso_week", "task_type"))
 
     id: int | None = Field(default=None, primary_key=True)
     trainer: str = Field(max_length=32)
@@ -154,7 +155,8 @@ class TrainerState(SQLModel, table=True):
     """Where a trainer stands in a task type after the last check: ok, watch or escalated."""
 
     __tablename__ = "trainer_state"
-    __table_args__ = (UniqueConstraint("trainer", "task_type", name="uq_state_trainer"),)
+    __table_args__ = (UniqueConstraint("trainer", "task_type", name="uq_state_trainer"),
+                      Index("ix_state_task_type", "task_type"))
 
     id: int | None = Field(default=None, primary_key=True)
     trainer: str = Field(max_length=32)
@@ -226,4 +228,5 @@ class EscalationNotice(SQLModel, table=True):
 
 import bot.models_consistency  # noqa: E402
 import bot.models_pacing  # noqa: E402
-import bot.models_people  # noqa: E402,F401
+import bot.models_people  # noqa: E402
+import bot.models_tally  # noqa: E402,F401

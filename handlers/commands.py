@@ -24,14 +24,15 @@ from bot.services.commands import (
     ArgReader,
     AwayRequest,
     CommandProblem,
+    StatusPage,
     Usage,
     away_args,
     help_text,
     no_args,
     one_user,
-    optional_user,
     some_words,
     split_command,
+    status_args,
 )
 from bot.services.escalation_view import escalation_overview
 from bot.services.export import export_grades
@@ -48,16 +49,18 @@ from bot.services.people import (
 from bot.services.precedents import find_precedents
 from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
+from bot.services.trainer_rows import trainer_rows
 from bot.slack.files import send_to_dm
 from bot.slack.ids import Action
 from bot.slack.links import permalinks_for
-from bot.slack.payloads import command_user, parse_click
+from bot.slack.payloads import BadPayload, command_user, parse_click
 from bot.slack.precedents_blocks import precedents_message
 from bot.slack.status_blocks import (
     escalations_message,
     pending_message,
     team_status_message,
     trainer_report_message,
+    trainer_rows_message,
 )
 from handlers.errors import check_answer, guarded
 from schedules.weekly_audit import run_weekly_audit
@@ -145,11 +148,28 @@ def register(app: App, ctx: AppContext) -> None:
         check_answer(respond(response_type="ephemeral", replace_original=False,
                              text="📈 The chart is in your DM with auditbot."), user=click.user)
 
+    @app.action(Action.STATUS_MORE)
+    @guarded(ctx)
+    def status_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        click = parse_click(body)
+        if not click.value.isdigit():
+            raise BadPayload(f"status page {click.value!r} is not a number")
+        _status(Call(ctx=ctx, user=click.user, args=StatusPage(int(click.value)),
+                     respond=respond))
+
 
 # --- runners ----------------------------------------------------------------------------------
 
 def _status(call: Call) -> None:
     ctx, now = call.ctx, call.ctx.clock.now()
+    if isinstance(call.args, StatusPage):  # `status more N` or the More button
+        check_known(ctx.workspace, call.user)
+        with ctx.session() as session:
+            rows = trainer_rows(session, ctx.workspace, viewer=call.user, now=now,
+                                page=call.args.page)
+        call.answer(*trainer_rows_message(rows))
+        return
     with ctx.session() as session:
         if call.args is not None:
             report = trainer_report(session, ctx.workspace, trainer=call.args,
@@ -157,6 +177,7 @@ def _status(call: Call) -> None:
         else:
             roles = check_known(ctx.workspace, call.user)
             team = team_status(session, ctx.workspace, now=now, viewer=call.user)
+            rows = trainer_rows(session, ctx.workspace, viewer=call.user, now=now)
             failures = failed_deliveries(session) if roles.manager else []
     if call.args is not None:
         links = permalinks_for(ctx.client).resolve(
@@ -164,13 +185,15 @@ def _status(call: Call) -> None:
         call.answer(*trainer_report_message(report, links=links))
         return
     call.answer(*team_status_message(
-        team, now=now, failures=[(f.channel, f.error, f.fix, f.count) for f in failures]))
+        team, now=now, failures=[(f.channel, f.error, f.fix, f.count) for f in failures],
+        rows=rows))
 
 
 def _pending(call: Call) -> None:
     ctx, now = call.ctx, call.ctx.clock.now()
     with ctx.session() as session:
-        waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN)
+        waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN,
+                              now=now)
     links = permalinks_for(ctx.client).resolve((s.channel, s.message_ts) for s in waiting.samples)
     names = {t.key: t.name for t in ctx.workspace.task_types}
     call.answer(*pending_message(waiting, task_names=names, links=links, now=now))
@@ -261,9 +284,10 @@ def _never(call: Call) -> None:  # `help` is answered in the ack
 
 
 for _subcommand in (
-    Subcommand(Usage("status", ("status", "status @trainer"),
-                     "each task type; or one trainer's trend, chart, worst samples and "
-                     "onboarding"), optional_user("status"), _status),
+    Subcommand(Usage("status", ("status", "status @trainer", "status more 2"),
+                     "each task type and (managers, leads) one row per trainer, riskiest "
+                     "first, a page at a time; or one trainer's trend, chart, worst samples "
+                     "and onboarding"), status_args, _status),
     Subcommand(Usage("pending", ("pending",), "samples waiting for your grade, with links"),
                no_args("pending"), _pending),
     Subcommand(Usage("precedents", ("precedents <words>",),

@@ -44,7 +44,7 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
         text = "Disputes are for the task types' reviewers and managers."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     with ctx.session() as session:
-        views = list_disputes(session, ctx.workspace, user=user)
+        views = list_disputes(session, ctx.workspace, user=user, now=ctx.clock.now())
     names = {t.key: t.name for t in ctx.workspace.task_types}
     return disputes_list(views, task_names=names,
                          can_settle=ctx.workspace.is_manager(user))

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,8 +24,9 @@ from bot.services.escalation import open_escalation
 from bot.services.outbox import OutboxKind, enqueue
 from bot.services.people import audit_exemptions
 from bot.services.sampling import double_review_positions, draw_sample, sample_seed
-from bot.services.scoring import samples_for_next_audit
-from bot.services.standings import trainer_standing
+from bot.services.scoring import Standing, samples_for_next_audit
+from bot.services.standings import all_standings, trainer_standing
+from bot.services.tallies import added
 from bot.workspace import TaskType, Workspace
 
 LOOKBACK = timedelta(days=7)
@@ -69,6 +71,9 @@ def plan_weekly_audit(session: Session, workspace: Workspace, *, now: datetime) 
     week = audit_week(workspace, now)
     summary = AuditSummary(iso_week=week)
     exempt = audit_exemptions(session, workspace, now=now)  # paused or away: no audit
+    # Every trainer's standing over the window that ended last week, from the tallies: one
+    # query per task type, not one window of grades per trainer.
+    standings = all_standings(session, workspace, now=now - LOOKBACK)
     for trainer in workspace.trainers:
         for key in trainer.task_types:
             if trainer.user in exempt:
@@ -76,7 +81,7 @@ def plan_weekly_audit(session: Session, workspace: Workspace, *, now: datetime) 
                 continue
             result = _plan_trainer(
                 session, workspace, task_type=workspace.task_type(key), trainer=trainer.user,
-                week=week, now=now,
+                week=week, now=now, last_week=standings.get((trainer.user, key)),
             )
             summary.results.append(result)
     return summary
@@ -84,33 +89,36 @@ def plan_weekly_audit(session: Session, workspace: Workspace, *, now: datetime) 
 
 def eligible_outputs(session: Session, *, trainer: str, task_type: str,
                      now: datetime) -> list[str]:
-    """Ids of the trainer's outputs from the 7 days before ``now`` that were never audited."""
-    audited = select(Sample.output_id)
+    """Ids of the trainer's outputs from the 7 days before ``now`` that were never audited
+    (a lookup per output on the unique index of ``sample.output_id``, not every sample)."""
+    audited = exists().where(col(Sample.output_id) == TrainerOutput.id)
     rows = session.exec(
         select(TrainerOutput.id).where(
             TrainerOutput.trainer == trainer,
             TrainerOutput.task_type == task_type,
             TrainerOutput.created_at >= now - LOOKBACK,
             TrainerOutput.created_at < now,
-            col(TrainerOutput.id).not_in(audited),
+            ~audited,
         )
     ).all()
     return list(rows)
 
 
 def sample_size(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
-                now: datetime) -> int:
+                now: datetime, last_week: Standing | None = None) -> int:
     """How many samples this week: tightened on watch or escalation, reduced after a long
-    clean record (the standing over the window ending with the week just finished)."""
+    clean record (``last_week``: the standing over the window ending with the week just
+    finished; read here when not given)."""
     policy = workspace.task_type(task_type).policy
-    last_week, _ = trainer_standing(session, workspace, trainer=trainer, task_type=task_type,
-                                    now=now - LOOKBACK)
+    if last_week is None:
+        last_week, _ = trainer_standing(session, workspace, trainer=trainer,
+                                        task_type=task_type, now=now - LOOKBACK)
     escalated = open_escalation(session, trainer=trainer, task_type=task_type) is not None
     return samples_for_next_audit(last_week, policy, escalation_open=escalated)
 
 
 def _plan_trainer(session: Session, workspace: Workspace, *, task_type: TaskType, trainer: str,
-                  week: str, now: datetime) -> TrainerResult:
+                  week: str, now: datetime, last_week: Standing | None = None) -> TrainerResult:
     existing = session.exec(
         select(AuditThread).where(
             AuditThread.trainer == trainer,
@@ -125,7 +133,8 @@ def _plan_trainer(session: Session, workspace: Workspace, *, task_type: TaskType
         return TrainerResult(trainer, task_type.key, "no outputs")
     seed = sample_seed(trainer=trainer, task_type=task_type.key, iso_week=week)
     chosen = draw_sample(population, k=sample_size(session, workspace, trainer=trainer,
-                                                   task_type=task_type.key, now=now), seed=seed)
+                                                   task_type=task_type.key, now=now,
+                                                   last_week=last_week), seed=seed)
     doubles = double_review_positions(
         len(chosen), fraction=task_type.policy.double_review_fraction, seed=seed
     )
@@ -153,6 +162,10 @@ def _store_thread(session: Session, *, task_type: TaskType, trainer: str, week: 
     assert thread.id is not None
     enqueue(session, kind=OutboxKind.AUDIT_PARENT, ref_id=thread.id, channel=thread.channel,
             dedupe_key=f"{OutboxKind.AUDIT_PARENT}:{thread.id}", now=now)
+    gold = set(session.exec(select(TrainerOutput.id).where(
+        col(TrainerOutput.id).in_(chosen), col(TrainerOutput.gold_grade).is_not(None))).all())
+    added(session, trainer=trainer, task_type=task_type.key, iso_week=week,
+          samples=sum(1 for output_id in chosen if output_id not in gold))
     for position, output_id in enumerate(chosen):
         sample = Sample(thread_id=thread.id, output_id=output_id, position=position,
                         needs_double_review=position in doubles)

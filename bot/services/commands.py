@@ -112,6 +112,26 @@ def optional_user(name: str) -> ArgReader:
     return read
 
 
+@dataclass(frozen=True)
+class StatusPage:
+    """`/audit status more N`: page N (1-based as typed, 0-based here) of the trainers."""
+
+    page: int
+
+
+def status_args(args: tuple[str, ...]) -> str | StatusPage | None:
+    """Nothing (the team), ``@trainer`` (one person) or ``more [N]`` (the next pages of the
+    trainers' rows; ``more`` alone is page 2)."""
+    if args and args[0].lower() == "more":
+        if len(args) > 2 or (len(args) == 2 and not (args[1].isdigit() and int(args[1]) >= 1)):
+            raise CommandProblem("`/audit status more` takes a page number: "
+                                 "`/audit status more 2`.")
+        return StatusPage(int(args[1]) - 1 if len(args) == 2 else 1)
+    if len(args) > 1:
+        raise CommandProblem("`/audit status` takes at most one person.")
+    return user_arg(args[0]) if args else None
+
+
 def some_words(name: str, *, example: str = "ibuprofen kidney") -> ArgReader:
     """One to ``MOST_WORDS`` words, as typed (Slack's ``&amp;``, ``&lt;``, ``&gt;`` undone)."""
     def read(args: tuple[str, ...]) -> tuple[str, ...]:

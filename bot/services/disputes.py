@@ -29,8 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, exists, or_, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
@@ -40,6 +41,7 @@ from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
+from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -120,20 +122,72 @@ def visible_task_types(workspace: Workspace, user: str) -> tuple[str, ...]:
 
 
 def list_disputes(session: Session, workspace: Workspace, *, user: str | None = None,
-                  task_types: Iterable[str] | None = None,
-                  include_settled: bool = False) -> list[DisputeView]:
+                  task_types: Iterable[str] | None = None, include_settled: bool = False,
+                  now: datetime | None = None) -> list[DisputeView]:
     """Open disputes (and settled ones if asked), oldest first, of the task types ``user``
-    may see (or of ``task_types``; all when both are ``None``)."""
+    may see (or of ``task_types``; all when both are ``None``). With ``now``, only the
+    window's (each task type's ``window_weeks`` ending with the week of ``now``): the
+    query then reads the window's samples and their grades, never the whole history."""
+    where = _listed(session, workspace, user=user, task_types=task_types,
+                    include_settled=include_settled, now=now)
+    if where is None:
+        return []
+    views = _views(session, *where)
+    return [v for v in views if include_settled or v.settlement is None]
+
+
+def count_open_disputes(session: Session, workspace: Workspace, *, user: str,
+                        now: datetime) -> int:
+    """How many open disputes ``list_disputes(user=user, now=now)`` lists, counted in SQL."""
+    where = _listed(session, workspace, user=user, task_types=None, include_settled=False,
+                    now=now)
+    if where is None:
+        return 0
+    return session.exec(select(func.count(col(Sample.id)))
+                        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+                        .where(*where)).one()
+
+
+def _listed(session: Session, workspace: Workspace, *, user: str | None,
+            task_types: Iterable[str] | None, include_settled: bool,
+            now: datetime | None) -> list[ColumnElement[bool]] | None:
+    """The conditions on a sample (joined to its thread) for the lists above; None: none."""
     keys = (tuple(task_types) if task_types is not None
             else visible_task_types(workspace, user) if user is not None
             else tuple(t.key for t in workspace.task_types))
     if not keys:
-        return []
-    graded_twice = (select(Grade.sample_id).group_by(col(Grade.sample_id))
-                    .having(func.count() >= 2))
-    views = _views(session, col(Sample.id).in_(graded_twice),
-                   col(AuditThread.task_type).in_(keys))
-    return [v for v in views if include_settled or v.settlement is None]
+        return None
+    graded = aliased(Grade)
+    reviews = (select(func.count()).where(col(graded.sample_id) == Sample.id)
+               .correlate(Sample).scalar_subquery())
+    where = [col(AuditThread.task_type).in_(keys), reviews >= 2]
+    if not include_settled:
+        where += [_disagreeing(), ~exists().where(
+            col(DisputeSettlement.sample_id) == Sample.id)]
+    if now is not None:
+        from bot.services.standings import window_weeks  # standings imports this module
+
+        weeks = sorted({w for key in keys for w in window_weeks(
+            workspace, now, workspace.task_type(key).policy.window_weeks)})
+        where.append(col(AuditThread.iso_week).in_(weeks))
+        if not include_settled:  # only the trainer-weeks the tallies say hold one
+            found = disputed_weeks(session, task_types=keys, weeks=weeks)
+            if not found:
+                return None
+            where.append(tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
+                                col(AuditThread.iso_week)).in_(found))
+    return where
+
+
+def _disagreeing() -> ColumnElement[bool]:
+    """``is_disagreement`` in SQL: the sample has two grades a whole step or more apart
+    (``_views`` applies the rule itself too)."""
+    def has(grade: str) -> ColumnElement[bool]:
+        given = aliased(Grade)
+        return exists().where(col(given.sample_id) == Sample.id, col(given.grade) == grade)
+
+    return or_(*(and_(has(low), has(high)) for low in RANK for high in RANK
+                 if RANK[high] - RANK[low] >= WHOLE_STEP))
 
 
 def sample_dispute(session: Session, sample_id: int) -> DisputeView | None:
@@ -183,6 +237,7 @@ def settle(session: Session, workspace: Workspace, *, sample_id: int, manager: s
     submitted again (a retry, a double click) changes nothing and is no error. The sample
     message is updated.
     """
+    lock_sample(session, sample_id)  # grades and settlements of a sample take turns
     view = load_dispute(session, sample_id)
     check_may_settle(workspace, view, user=manager)
     problems = settle_problems(grade, note)
@@ -196,9 +251,12 @@ def settle(session: Session, workspace: Workspace, *, sample_id: int, manager: s
         sample_id=sample_id, task_type=view.task_type, trainer=view.trainer,
         settled_by=manager, grade=grade, note=note.strip(), settled_at=now,
         reviews_json=json.dumps({r.reviewer: r.grade for r in view.reviews}))
+    before = contribution(session, sample_id)
     try:
         with session.begin_nested():
             session.add(row)
+            session.flush()
+            move(session, before, contribution(session, sample_id))
     except IntegrityError:
         # Another manager (or a replayed submission) settled it between our read and insert.
         existing = settlements(session, [sample_id])[sample_id]

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
+from bot.services.tallies import contribution, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
@@ -131,6 +132,9 @@ def grade_problems(grade: str, *, category: str | None, explanation: str | None,
 def record_grade(session: Session, workspace: Workspace, *, sample_id: int, reviewer: str,
                  grade: str, category: str | None, explanation: str | None,
                  now: datetime) -> GradeOutcome:
+    """Record the grade and, in the same transaction, move the sample in its trainer-week
+    tally (``bot.services.tallies``) from what it counted as to what it counts as now."""
+    lock_sample(session, sample_id)  # one grade of a sample at a time: its tally moves once
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
     task_type = task_type_of(workspace, record.thread.task_type)
@@ -142,6 +146,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                               categories=task_type.error_categories)
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
+    before = contribution(session, sample_id)
     changed = _upsert(session, sample_id=sample_id, reviewer=reviewer, grade=grade,
                       category=category, explanation=explanation, now=now,
                       double_review=record.sample.needs_double_review)
@@ -150,6 +155,8 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                                category=category, explanation=explanation, recorded_at=now))
         enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id,
                        channel=record.thread.channel, now=now)
+        session.flush()
+        move(session, before, contribution(session, sample_id))
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
                         task_type=task_type.key)

@@ -5,8 +5,9 @@ Usage::
     home = home_data(session, workspace, user="U0NURSE01", now=now, pages={"queue": 1})
 
 A person may be several things at once, and sees a part for each: a reviewer their queue
-and grading stats, a lead their trainers, a manager every task type and the open
-escalations, a trainer their own recent graded samples and score. Someone auditbot does not
+and grading stats, a lead their trainers (one row per trainer and task type, riskiest
+first), a manager every task type, every trainer's row and the open escalations, a trainer
+their own recent graded samples and score. Someone auditbot does not
 know gets a paragraph on what it does and whom to ask. Long lists come a page at a time
 (``pages``: part → page number), so the Home stays within Slack's 100 blocks however large
 the team.
@@ -19,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
-from bot.services.disputes import list_disputes
+from bot.services.disputes import count_open_disputes
 from bot.services.escalation_view import EscalationOverview, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import Roles, roles_of
@@ -27,10 +28,11 @@ from bot.services.reviews import samples_with_reviews
 from bot.services.scoring import Standing, standing
 from bot.services.standings import window_samples, window_weeks
 from bot.services.status import TeamStatus, team_status
+from bot.services.trainer_rows import TrainerRows, trainer_rows
 from bot.workspace import Workspace
 
 QUEUE_PAGE = 8
-TRAINERS_PAGE = 24
+TRAINERS_PAGE = 20
 TASK_TYPES_PAGE = 8
 RECENT_SHOWN = 6
 
@@ -77,10 +79,10 @@ class HomeData:
     queue: PendingList | None = None
     queue_page: Page | None = None
     stats: ReviewerStats | None = None
-    trainers: tuple[TrainerLine, ...] = ()
-    trainers_page: Page | None = None
+    trainers: TrainerRows | None = None  # a lead's trainers, riskiest first (one page)
     team: TeamStatus | None = None
     team_page: Page | None = None
+    rows: TrainerRows | None = None  # a manager's: every trainer, riskiest first (one page)
     escalations: EscalationOverview | None = None
     disputes: int = 0  # open double-review disputes a manager may settle
     own: tuple[TrainerLine, ...] = ()
@@ -98,22 +100,18 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
     roles = roles_of(workspace, user)
     parts: dict = {}
     if roles.reviews:
-        everything = pending_for(session, workspace, user=user)
-        page = page_of(everything.total, QUEUE_PAGE, pages.get("queue", 0))
-        start = page.number * QUEUE_PAGE
-        parts.update(queue=PendingList(user=user, task_types=everything.task_types,
-                                       total=everything.total,
-                                       samples=everything.samples[start:start + QUEUE_PAGE]),
-                     queue_page=page, stats=reviewer_stats(session, workspace, user=user,
-                                                           now=now))
-    if roles.leads:
-        led = [(t, key) for t in roles.leads
-               for key in workspace.trainer(t).task_types]  # type: ignore[union-attr]
-        page = page_of(len(led), TRAINERS_PAGE, pages.get("trainers", 0))
-        start = page.number * TRAINERS_PAGE
-        parts.update(trainers=tuple(_lines(session, workspace, led[start:start + TRAINERS_PAGE],
-                                           now=now)),
-                     trainers_page=page)
+        wanted = max(0, pages.get("queue", 0))
+        queue = pending_for(session, workspace, user=user, limit=QUEUE_PAGE,
+                            offset=wanted * QUEUE_PAGE, now=now)
+        page = page_of(queue.total, QUEUE_PAGE, wanted)
+        if page.number != wanted:  # past the last page (the queue shrank): show the last
+            queue = pending_for(session, workspace, user=user, limit=QUEUE_PAGE,
+                                offset=page.number * QUEUE_PAGE, now=now)
+        parts.update(queue=queue, queue_page=page,
+                     stats=reviewer_stats(session, workspace, user=user, now=now))
+    if roles.leads and not roles.manager:  # a manager's rows hold every trainer already
+        parts.update(trainers=trainer_rows(session, workspace, viewer=user, now=now,
+                                           page=pages.get("trainers", 0), size=TRAINERS_PAGE))
     if roles.manager:
         page = page_of(len(workspace.task_types), TASK_TYPES_PAGE, pages.get("team", 0))
         start = page.number * TASK_TYPES_PAGE
@@ -121,8 +119,10 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
         parts.update(team=team_status(session, workspace, now=now, viewer=user,
                                          task_types=chosen),
                      team_page=page,
+                     rows=trainer_rows(session, workspace, viewer=user, now=now,
+                                       page=pages.get("rows", 0), size=TRAINERS_PAGE),
                      escalations=escalation_overview(session, workspace, viewer=user),
-                     disputes=len(list_disputes(session, workspace, user=user)))
+                     disputes=count_open_disputes(session, workspace, user=user, now=now))
     if roles.trainer is not None:
         own = [(user, key) for key in roles.trainer.task_types]
         parts.update(own=tuple(_lines(session, workspace, own, now=now)),

@@ -22,9 +22,9 @@ from bot.services.audit import audit_week
 from bot.services.escalation_view import EscalationLine, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import away_users, local_date
-from bot.services.scoring import standing
-from bot.services.standings import window_samples, window_weeks
+from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
+from bot.services.tallies import task_type_tally, window_tallies
 from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
 
@@ -56,7 +56,7 @@ def reminders_due(session: Session, workspace: Workspace, *, now: datetime,
         if already_owed(session, key):
             continue
         waiting = pending_for(session, workspace, user=reviewer, limit=REMINDER_SHOWN,
-                              audited_before=now - older_than)
+                              audited_before=now - older_than, now=now)
         if waiting.total:
             due.append(Reminder(reviewer=reviewer, waiting=waiting, dedupe_key=key))
     return due
@@ -117,28 +117,32 @@ def digest_recipients(session: Session, workspace: Workspace, *, now: datetime) 
 
 
 def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> Digest:
+    """Last week per task type, its movers and who is below: from the trainer-week
+    tallies, one query per task type (``bot.services.standings.week_sums``)."""
     last_week = now - timedelta(weeks=1)
     rows: list[DigestTaskType] = []
     movers: list[Mover] = []
-    backlogs = backlog_by_task_type(session)
+    backlogs = backlog_by_task_type(session, weeks=sorted({
+        w for t in workspace.task_types
+        for w in window_weeks(workspace, now, t.policy.window_weeks)}))
     for task_type in workspace.task_types:
         policy = task_type.policy
         window = window_weeks(workspace, last_week, max(2, policy.window_weeks))
-        pair = window[-2:]
-        everyone = []
+        pair, scored = window[-2:], window[-policy.window_weeks:]
+        tallies = window_tallies(session, task_type=task_type.key, weeks=window)
         below = []
         for trainer in workspace.trainers_of(task_type.key):
-            samples, _ = window_samples(session, workspace, trainer=trainer.user,
-                                        task_type=task_type.key, weeks=window)
-            everyone += samples
-            current = standing(samples, policy, weeks=window[-policy.window_weeks:])
-            if current.score is not None and current.score < policy.pass_threshold:
+            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window)
+            graded = sum(sums[w].graded for w in scored)
+            if graded and sum(sums[w].total for w in scored) / graded < policy.pass_threshold:
                 below.append(trainer.user)
-            before, after = standing(samples, policy, weeks=pair).weekly
+            before, after = (sums[w] for w in pair)
             if before.graded >= MOVER_MIN_GRADED and after.graded >= MOVER_MIN_GRADED:
                 assert before.score is not None and after.score is not None
                 movers.append(Mover(trainer.user, task_type.key, before.score, after.score))
-        previous, latest = standing(everyone, policy, weeks=pair).weekly
+        everyone = week_sums(task_type_tally(session, task_type=task_type.key, weeks=pair),
+                             policy, pair)
+        previous, latest = (everyone[w] for w in pair)
         rows.append(DigestTaskType(
             key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
             score=latest.score, graded=latest.graded, previous=previous.score,

@@ -5,9 +5,17 @@ Usage::
     current = trainer_standing(session, workspace, trainer="U0T1", task_type="clinical", now=now)
     current.state   # "ok" | "watch" | "escalate" | "insufficient"
     week = week_standings(session, workspace, iso_week="2026-W48")   # one week alone
+    by_pair = tally_standings(session, workspace, pairs=[("U0T1", "clinical")], now=now)
+    whole = task_type_summary(session, task_type=workspace.task_type("clinical"), weeks=weeks)
+
+``window_samples`` reads the grades themselves (for one trainer's report and the escalation
+check); ``tally_standings`` and ``task_type_summary`` read the trainer-week tallies kept with
+the grades (``bot.services.tallies``), for lists of many trainers: the same samples, the
+same rule, a few rows per trainer.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +23,41 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from bot.clock import iso_week
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.models import AuditThread, Grade, Sample, TrainerOutput, TrainerState
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes
 from bot.services.reviews import Review
-from bot.services.scoring import GradedSample, Standing, decision_weeks, standing
-from bot.workspace import Workspace
+from bot.services.scoring import (
+    GradedSample,
+    Standing,
+    bounds,
+    decision_weeks,
+    sample_score,
+    standing,
+)
+from bot.services.tallies import (
+    SEP,
+    Pair,
+    Tally,
+    as_samples,
+    task_type_tally,
+    window_tallies,
+)
+from bot.workspace import TaskType, Workspace
+from bot.workspace.model import Policy
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    """All trainers of a task type over the window: the mean sample score and its bounds
+    (as for one trainer, ``bot.services.scoring``), per week and in all."""
+
+    score: float | None
+    lower: float | None
+    upper: float | None
+    weekly: tuple[float | None, ...]  # one per week of the window, oldest first
+    audited: int
+    graded: int
 
 
 @dataclass(frozen=True)
@@ -103,14 +140,40 @@ def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, ta
     ending at the newest fully graded week (``scoring.decision_weeks``). ``previous``: the
     state the last check stored (watch's hysteresis)."""
     policy = workspace.task_type(task_type).policy
-    weeks = window_weeks(workspace, now, decision_weeks(policy))
+    weeks = decision_span(workspace, now, policy)
     samples, records = window_samples(session, workspace, trainer=trainer,
                                       task_type=task_type, weeks=weeks)
-    window = weeks[-policy.window_weeks:]
-    in_window = set(window)
-    return (standing(samples, policy, weeks=window, before=weeks[:-policy.window_weeks],
-                     previous=previous),
+    in_window = set(weeks[-policy.window_weeks:])
+    return (decide(samples, policy, weeks=weeks, previous=previous),
             [r for r in records if r.week in in_window])
+
+
+def decision_span(workspace: Workspace, now: datetime, policy: Policy) -> list[str]:
+    """The ISO weeks the decision for the week of ``now`` reads, oldest first: the window
+    and the weeks before it that its confidence test may cover."""
+    return window_weeks(workspace, now, decision_weeks(policy))
+
+
+def decide(samples: Iterable[GradedSample], policy: Policy, *, weeks: Sequence[str],
+           previous: str | None) -> Standing:
+    """The one escalation rule (``scoring.standing``) on ``decision_span`` weeks of samples,
+    whichever way they were read (graded records or the trainer-week tallies), so the
+    check, the weekly plan and the status rows decide alike."""
+    window = list(weeks[-policy.window_weeks:])
+    return standing(samples, policy, weeks=window, before=list(weeks[:-policy.window_weeks]),
+                    previous=previous)
+
+
+def stored_states(session: Session, pairs: Iterable[Pair] | None = None, *,
+                  task_type: str | None = None) -> dict[Pair, str]:
+    """The state the last check stored per (trainer, task type): ``previous`` for
+    ``decide``. Of ``pairs``, or of every trainer of ``task_type``."""
+    query = select(TrainerState.trainer, TrainerState.task_type, TrainerState.state)
+    if task_type is not None:
+        query = query.where(TrainerState.task_type == task_type)
+    rows = session.exec(query).all()
+    wanted = None if pairs is None else set(pairs)
+    return {(t, k): state for t, k, state in rows if wanted is None or (t, k) in wanted}
 
 
 def week_standings(session: Session, workspace: Workspace, *,
@@ -133,3 +196,78 @@ def worst(records: list[GradedRecord], limit: int = 3) -> list[GradedRecord]:
     """The lowest-scored samples (newest first among equals), non-pass only."""
     flawed = [r for r in records if any(g.grade != "pass" for g in r.grades)]
     return sorted(flawed, key=lambda r: (r.weight, -r.sample_id))[:limit]
+
+
+def tally_standings(session: Session, workspace: Workspace, *, pairs: list[Pair],
+                    now: datetime) -> dict[Pair, Standing]:
+    """Each (trainer, task type)'s standing over its window, from the tallies: one query
+    for all of ``pairs``, the same decision (``decide``) as the escalation check."""
+    weeks = {key: decision_span(workspace, now, workspace.task_type(key).policy)
+             for key in {key for _, key in pairs}}
+    every = sorted({w for ws in weeks.values() for w in ws})
+    tallies = window_tallies(session, pairs=pairs, weeks=every)
+    previous = stored_states(session, pairs)
+    return {(trainer, key): decide(as_samples(tallies.get((trainer, key), {})),
+                                   workspace.task_type(key).policy, weeks=weeks[key],
+                                   previous=previous.get((trainer, key)))
+            for trainer, key in pairs}
+
+
+@dataclass
+class WeekSums:
+    """One week's samples as the score sees them: audited, graded, and the sum of the
+    graded samples' scores (``bot.services.scoring.sample_score``)."""
+
+    audited: int = 0
+    graded: int = 0
+    total: float = 0.0
+
+    @property
+    def score(self) -> float | None:
+        return self.total / self.graded if self.graded else None
+
+
+def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, WeekSums]:
+    """``weeks`` → their sums, from one trainer's (or a task type's) tally."""
+    sums = {w: WeekSums() for w in weeks}
+    for (week, kind), n in tally.items():
+        if week not in sums:
+            continue
+        sums[week].audited += n
+        if kind:
+            sums[week].graded += n
+            sums[week].total += n * sample_score(kind.split(SEP), policy)
+    return sums
+
+
+def all_standings(session: Session, workspace: Workspace, *,
+                  now: datetime) -> dict[Pair, Standing]:
+    """Every configured trainer's standing in each of their task types over the window
+    ending with the week of ``now``: from the tallies, one query per task type, the same
+    decision (``decide``) as the escalation check."""
+    result: dict[Pair, Standing] = {}
+    for task_type in workspace.task_types:
+        weeks = decision_span(workspace, now, task_type.policy)
+        tallies = window_tallies(session, task_type=task_type.key, weeks=weeks)
+        previous = stored_states(session, task_type=task_type.key)
+        for trainer in workspace.trainers_of(task_type.key):
+            pair = (trainer.user, task_type.key)
+            result[pair] = decide(as_samples(tallies.get(pair, {})), task_type.policy,
+                                  weeks=weeks, previous=previous.get(pair))
+    return result
+
+
+def task_type_summary(session: Session, *, task_type: TaskType,
+                      weeks: list[str]) -> WindowSummary:
+    """Every trainer's samples of ``task_type`` over ``weeks``, from the tallies."""
+    policy = task_type.policy
+    sums = week_sums(task_type_tally(session, task_type=task_type.key, weeks=weeks), policy,
+                     weeks)
+    graded = sum(w.graded for w in sums.values())
+    total = sum(w.total for w in sums.values())
+    lower, upper = (bounds(total, graded, policy.escalation_confidence) if graded
+                    else (None, None))
+    return WindowSummary(
+        score=total / graded if graded else None, lower=lower, upper=upper,
+        weekly=tuple(sums[w].score for w in weeks),
+        audited=sum(w.audited for w in sums.values()), graded=graded)

@@ -7,29 +7,31 @@ Usage::
         t.name, t.score, t.lower, t.upper, t.graded_week, t.backlog, t.watch, t.escalated
         t.watch_others, t.escalated_others   # on the lists, not named to this viewer
 
-Scores come from ``bot.services.standings`` (the same samples and rule as the escalation
-check); the counts of work (audited, graded, backlog) include calibration items, which
-reviewers grade like any other sample. Who is named on the watch and escalated lists
+Scores come from the trainer-week tallies (``bot.services.standings.task_type_summary``: the
+same samples as the escalation check, kept with the grades), who is on watch from the
+states the escalation check stored, and every query is bounded by the window (this week's
+samples, the window's backlog), never by history; the counts of work (audited, graded,
+backlog) include calibration items, which reviewers grade like any other sample. One row
+per trainer is ``bot.services.trainer_rows``. Who is named on the watch and escalated lists
 follows ``bot.services.visibility`` for the ``viewer``: a trainer sees the aggregates and
 themself, never a peer's name (the others are a count).
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case
+from sqlalchemy import Case, ScalarSelect, case
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Escalation, Grade, Sample
+from bot.models import AuditThread, Escalation, Grade, Sample, TrainerState
 from bot.services.audit import audit_week
-from bot.services.blind import revealed
 from bot.services.consistency import task_agreement
 from bot.services.people import audit_exemptions
-from bot.services.scoring import GradedSample, Standing, standing
-from bot.services.standings import window_samples, window_weeks
-from bot.services.visibility import may_see_trainer, split_visible
+from bot.services.standings import WindowSummary, task_type_summary, window_weeks
+from bot.services.visibility import split_visible
 from bot.workspace import TaskType, Workspace
 
 
@@ -75,31 +77,32 @@ class TaskTypeStatus:
 class TeamStatus:
     iso_week: str
     task_types: tuple[TaskTypeStatus, ...]
-    standings: dict[tuple[str, str], Standing] = field(default_factory=dict, compare=False)
 
 
 def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer: str | None,
                 task_types: Sequence[TaskType] | None = None) -> TeamStatus:
-    """Each task type as ``viewer`` may see it (None: no person, everyone named)."""
+    """Each task type as ``viewer`` may see it (None: no person, everyone named).
+
+    Set-based and bounded by the window: the scores come from the trainer-week tallies (a
+    query per task type), who is on watch from the states the escalation check stored,
+    the counts of this week's work and the backlog from this week's and the window's
+    samples only."""
     week = audit_week(workspace, now)
     chosen = tuple(task_types if task_types is not None else workspace.task_types)
     exempt = audit_exemptions(session, workspace, now=now)
-    counts = _week_counts(session, week=week)
-    backlogs = backlog_by_task_type(session)
+    keys = [t.key for t in chosen]
+    counts = _week_counts(session, week=week, task_types=keys)
+    all_weeks = sorted({w for t in chosen
+                        for w in window_weeks(workspace, now, t.policy.window_weeks)})
+    backlogs = backlog_by_task_type(session, weeks=all_weeks, task_types=keys)
     escalated = _open_escalations(session)
-    standings: dict[tuple[str, str], Standing] = {}
+    below = _stored_below(session, [t.key for t in chosen])
     result = []
     for task_type in chosen:
         weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-        everyone: list[GradedSample] = []
-        for trainer in workspace.trainers_of(task_type.key):
-            samples, _ = window_samples(session, workspace, trainer=trainer.user,
-                                        task_type=task_type.key, weeks=weeks)
-            standings[(trainer.user, task_type.key)] = standing(samples, task_type.policy,
-                                                               weeks=weeks)
-            everyone += samples
-        status = _task_status(workspace, task_type, weeks=weeks, everyone=everyone,
-                              standings=standings, exempt=exempt,
+        summary = task_type_summary(session, task_type=task_type, weeks=weeks)
+        status = _task_status(workspace, task_type, weeks=weeks, summary=summary,
+                              below=below.get(task_type.key, set()), exempt=exempt,
                               counts=counts.get(task_type.key, {}),
                               backlog=backlogs.get(task_type.key, Backlog()),
                               escalated=escalated.get(task_type.key, ()))
@@ -110,23 +113,19 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
         result.append(replace(status, reviewer_agreement=agreement.alpha, watch=watch,
                               watch_others=watch_others, escalated=escalated_named,
                               escalated_others=escalated_others))
-    shown = {key: s for key, s in standings.items()
-             if may_see_trainer(workspace, viewer=viewer, trainer=key[0])}
-    return TeamStatus(iso_week=week, task_types=tuple(result), standings=shown)
+    return TeamStatus(iso_week=week, task_types=tuple(result))
 
 
 def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
-                 everyone: list[GradedSample], standings: dict[tuple[str, str], Standing],
-                 exempt: dict[str, str], counts: dict[str, tuple[int, int]],
-                 backlog: Backlog, escalated: tuple[str, ...]) -> TaskTypeStatus:
+                 summary: WindowSummary, below: set[str], exempt: dict[str, str],
+                 counts: dict[str, tuple[int, int]], backlog: Backlog,
+                 escalated: tuple[str, ...]) -> TaskTypeStatus:
     policy = task_type.policy
-    overall = standing(everyone, policy, weeks=weeks)
     trainers = [t.user for t in workspace.trainers_of(task_type.key)]
     audited = [t for t in trainers if t in counts]
     away = tuple(t for t in trainers if exempt.get(t) == "away" and t not in counts)
     paused = tuple(t for t in trainers if exempt.get(t) == "paused" and t not in counts)
-    watch = tuple(t for t in trainers if t not in escalated
-                  and standings[(t, task_type.key)].state in ("watch", "escalate"))
+    watch = tuple(t for t in trainers if t not in escalated and t in below)
     return TaskTypeStatus(
         key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
         confidence=policy.escalation_confidence, window=tuple(weeks),
@@ -134,45 +133,64 @@ def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
         missing=tuple(t for t in trainers if t not in counts and t not in away + paused),
         samples_week=sum(counts[t][0] for t in audited),
         graded_week=sum(counts[t][1] for t in audited),
-        samples_window=sum(w.audited for w in overall.weekly),
-        graded_window=sum(w.graded for w in overall.weekly),
-        score=overall.score, lower=overall.lower, upper=overall.upper,
-        weekly=tuple(w.score for w in overall.weekly),
-        watch=watch, escalated=escalated, backlog=backlog,
+        samples_window=summary.audited, graded_window=summary.graded,
+        score=summary.score, lower=summary.lower, upper=summary.upper,
+        weekly=summary.weekly, watch=watch, escalated=escalated, backlog=backlog,
     )
 
 
-def _week_counts(session: Session, *, week: str) -> dict[str, dict[str, tuple[int, int]]]:
+def _stored_below(session: Session, keys: list[str]) -> dict[str, set[str]]:
+    """task type → trainers the last escalation check found below the threshold."""
+    rows = session.exec(select(TrainerState.task_type, TrainerState.trainer)
+                        .where(col(TrainerState.task_type).in_(keys),
+                               col(TrainerState.state).in_(("watch", "escalate")))).all()
+    found: dict[str, set[str]] = defaultdict(set)
+    for key, trainer in rows:
+        found[key].add(trainer)
+    return found
+
+
+def _reviewers() -> ScalarSelect[int]:
+    """How many reviewers graded the sample (a grade is one per reviewer): a count on the
+    grade index, per sample."""
+    graded = aliased(Grade)
+    return (select(func.count())
+            .where(graded.sample_id == Sample.id).correlate(Sample).scalar_subquery())
+
+
+def _needed() -> Case[int]:
+    return case((col(Sample.needs_double_review), 2), else_=1)
+
+
+def _week_counts(session: Session, *, week: str,
+                 task_types: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
     """task type → trainer → (samples, graded samples) of the week's audit threads; a
-    double review is graded once both its grades are in (``revealed``)."""
-    graded = select(Grade.sample_id).distinct()
+    double review is graded once both its grades are in (as ``revealed`` says). Only the
+    week's samples and their grades are read."""
     rows = session.exec(
         select(AuditThread.task_type, AuditThread.trainer, func.count(col(Sample.id)),
-               func.sum(case((and_(col(Sample.id).in_(graded), revealed()), 1), else_=0)))
+               func.sum(case((_reviewers() >= _needed(), 1), else_=0)))
         .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(AuditThread.iso_week == week)
-        .group_by(col(AuditThread.task_type), col(AuditThread.trainer))
-    ).all()
+        .where(AuditThread.iso_week == week, col(AuditThread.task_type).in_(task_types))
+        .group_by(col(AuditThread.task_type), col(AuditThread.trainer))).all()
     counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for task_type, trainer, samples, done in rows:
         counts[task_type][trainer] = (int(samples), int(done or 0))
     return counts
 
 
-def backlog_by_task_type(session: Session) -> dict[str, Backlog]:
-    """Per task type, the samples still needing a grade and when the oldest was audited."""
-    needed = case((col(Sample.needs_double_review), 2), else_=1)
-    waiting = (
-        select(Sample.id, AuditThread.task_type, AuditThread.created_at)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .group_by(col(Sample.id), col(AuditThread.task_type), col(AuditThread.created_at),
-                  col(Sample.needs_double_review))
-        .having(func.count(func.distinct(Grade.reviewer)) < needed)
-        .subquery()
-    )
-    rows = session.exec(select(waiting.c.task_type, func.count(), func.min(waiting.c.created_at))
-                        .group_by(waiting.c.task_type)).all()
+def backlog_by_task_type(session: Session, *, weeks: Sequence[str],
+                         task_types: Sequence[str] | None = None) -> dict[str, Backlog]:
+    """Per task type (of ``task_types``, or all), the samples of ``weeks`` (the window)
+    still needing a grade and when the oldest was audited."""
+    rows = session.exec(
+        select(AuditThread.task_type, func.count(col(Sample.id)),
+               func.min(AuditThread.created_at))
+        .join(Sample, col(Sample.thread_id) == AuditThread.id)
+        .where(col(AuditThread.iso_week).in_(weeks), _reviewers() < _needed(),
+               *([col(AuditThread.task_type).in_(task_types)] if task_types is not None
+                 else []))
+        .group_by(col(AuditThread.task_type))).all()
     return {task_type: Backlog(waiting=int(n), oldest=oldest) for task_type, n, oldest in rows}
 
 

@@ -71,5 +71,5 @@ def owe_consistency_messages(session: Session, workspace: Workspace, *, now: dat
     """Everything above for every task type: for a scheduled job (after each grade the
     grading listeners owe what that grade changed). Catches up on a notice a crash lost."""
     owed = sum(owe_dispute_notice(session, workspace, sample_id=view.sample_id, now=now)
-               for view in list_disputes(session, workspace))
+               for view in list_disputes(session, workspace, now=now))
     return owed + owe_consistency_alerts(session, workspace, now=now)

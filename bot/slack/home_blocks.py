@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
+from bot.services.trainer_rows import TrainerRows
 from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
 from bot.slack.status_blocks import (
-    STATE_BADGES,
     Links,
     closed_line,
     context,
@@ -27,6 +27,7 @@ from bot.slack.status_blocks import (
     score_text,
     sections,
     task_type_lines,
+    trainer_row_line,
 )
 
 HOME_BLOCKS = 100
@@ -41,8 +42,8 @@ def home_view(data: HomeData, *, links: Links, now: datetime,
         blocks += _stranger(data)
     if data.queue is not None:
         blocks += _reviewer(data, links=links, now=now, task_names=task_names)
-    if data.trainers_page is not None:
-        blocks += _lead(data.trainers, data.trainers_page)
+    if data.trainers is not None:
+        blocks += _rows("Your trainers", "trainers", data.trainers)
     if data.team is not None:
         blocks += _manager(data, now=now)
     if roles.trainer is not None:
@@ -110,19 +111,13 @@ def _reviewer(data: HomeData, *, links: Links, now: datetime,
     return blocks
 
 
-def _trainer_line(line: TrainerLine) -> str:
-    s = line.standing
-    weekly = sparkline([w.score for w in s.weekly])
-    return (f"<@{line.trainer}> · {escape(line.task_name)} — "
-            f"{STATE_BADGES.get(s.state, s.state)} · *{score_text(s.score)}* "
-            f"`{weekly}` ({s.graded} graded)")
-
-
-def _lead(trainers: Sequence[TrainerLine], page: Page) -> list[dict]:
-    blocks = _part("Your trainers")
-    blocks += sections([_trainer_line(t) for t in trainers]) or [
+def _rows(title: str, part: str, rows: TrainerRows) -> list[dict]:
+    """One row per trainer and task type, riskiest first, with this part's pager."""
+    blocks = _part(title)
+    blocks += sections([trainer_row_line(r) for r in rows.rows]) or [
         {"type": "section", "text": mrkdwn("No trainers.")}]
-    return blocks + _pager("trainers", page, noun="trainer task types")
+    page = Page(number=rows.number, pages=rows.pages, total=rows.total)
+    return blocks + _pager(part, page, noun="trainer task types, riskiest first")
 
 
 def _manager(data: HomeData, *, now: datetime) -> list[dict]:
@@ -132,6 +127,8 @@ def _manager(data: HomeData, *, now: datetime) -> list[dict]:
         blocks.append({"type": "section", "text": mrkdwn(cut("\n".join(
             task_type_lines(t, now=now)), 2900))})
     blocks += _pager("team", data.team_page, noun="task types")
+    if data.rows is not None:
+        blocks += _rows("Every trainer", "rows", data.rows)
     if data.disputes:
         noun = "dispute waits" if data.disputes == 1 else "disputes wait"
         blocks.append(context(f"⚖️ {data.disputes} double-review {noun} for a manager to "

@@ -16,6 +16,7 @@ class Action(StrEnum):
     ESCALATION_RESOLVE = "escalation_resolve"
     SHOW_CHART = "show_chart"  # on `/audit status @trainer`: the PNG chart to your DM
     HOME_PAGE = "home_page"  # App Home pagers: "home_page-<section>-<next|prev>"
+    STATUS_MORE = "status_more"  # on `/audit status`: the next page of trainers' rows
 
 
 class Callback(StrEnum):

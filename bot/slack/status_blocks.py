@@ -12,6 +12,7 @@ from bot.services.escalation_view import EscalationLine, EscalationOverview
 from bot.services.pending import PendingList, PendingSample
 from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
+from bot.services.trainer_rows import TrainerRow, TrainerRows
 from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, people, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
@@ -22,6 +23,9 @@ MESSAGE_BLOCKS = 50
 SECTION = 2900  # a little under Slack's 3,000, for the joins
 STATE_BADGES = {"ok": "✅ ok", "watch": "👀 watch", "escalate": "⚠️ below the threshold",
                 "insufficient": "· too few grades yet"}
+ROW_BADGES = {"escalated": "⚠️ escalated", "watch": "👀 watch",
+              "below": "🔻 below the threshold", "insufficient": "· too few grades",
+              "ok": "✅ ok"}
 MARKER_BADGES = {"met": "✅", "missed": "❌", "ungraded": "–", "now": "⏳", "upcoming": "·"}
 
 
@@ -122,9 +126,45 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
     return [*lines, f"{backlog} · reviewer agreement {agreement}"]
 
 
-def team_status_message(team: TeamStatus, *, now: datetime,
-                        failures: Sequence[Failure] = ()) -> tuple[str, list[dict]]:
-    """``failures``: Slack writes that failed for good (shown to managers only)."""
+def trainer_row_line(row: TrainerRow) -> str:
+    """``@Tara · Clinical NLP — 👀 watch · 0.71 (90% 0.52–0.85) `▅▃▂` 14 graded``."""
+    interval = ("" if row.lower is None or row.upper is None else
+                f" ({2 * row.confidence - 1:.0%} {row.lower:.2f}–{row.upper:.2f})")
+    return (f"<@{row.trainer}> · {escape(row.task_name)} — "
+            f"{ROW_BADGES.get(row.state, row.state)} · *{score_text(row.score)}*{interval} "
+            f"`{sparkline(row.weekly)}` {row.graded} graded")
+
+
+def trainer_rows_blocks(rows: TrainerRows, *, title: str) -> list[dict]:
+    """A page of trainers' rows, with a **More** button while pages are left (its value
+    is the 0-based page it asks for; ``/audit status more N`` does the same)."""
+    if not rows.total:
+        return []
+    head = (f"*{title}*, riskiest first · {rows.first + 1}–{rows.first + len(rows.rows)} "
+            f"of {rows.total}")
+    blocks = sections([head, *(trainer_row_line(r) for r in rows.rows)])
+    if rows.number + 1 < rows.pages:
+        blocks.append({"type": "actions", "block_id": "status-more", "elements": [
+            button("More", Action.STATUS_MORE, str(rows.number + 1))]})
+        blocks.append(context(f"Page {rows.number + 1} of {rows.pages} · or "
+                              f"`/audit status more {rows.number + 2}`"))
+    return blocks
+
+
+def trainer_rows_message(rows: TrainerRows) -> tuple[str, list[dict]]:
+    """`/audit status more N` and the **More** button: one page of rows alone."""
+    if not rows.total:
+        text = "Trainers' rows are for managers and leads: `/audit status @trainer` shows one."
+        return text, [{"type": "section", "text": mrkdwn(text)}]
+    text = f"Trainers, page {rows.number + 1} of {rows.pages}"
+    return text, fit(trainer_rows_blocks(rows, title="Trainers"), MESSAGE_BLOCKS,
+                     note="Cut to fit one message.")
+
+
+def team_status_message(team: TeamStatus, *, now: datetime, failures: Sequence[Failure] = (),
+                        rows: TrainerRows | None = None) -> tuple[str, list[dict]]:
+    """``failures``: Slack writes that failed for good (shown to managers only); ``rows``:
+    the first page of the trainers the viewer oversees (managers, leads)."""
     text = f"Audit status · {team.iso_week}"
     blocks: list[dict] = [{"type": "header", "text": plain(text)}]
     for t in team.task_types:
@@ -138,6 +178,8 @@ def team_status_message(team: TeamStatus, *, now: datetime,
         lines += [f"• {target(channel)} `{escape(error)}` ×{count}: {escape(fix)}"
                   for channel, error, fix, count in failures[:10]]
         blocks += sections(lines)
+    if rows is not None:
+        blocks += trainer_rows_blocks(rows, title="Trainers")
     blocks.append(context("Score: mean grade weight of the window's graded samples. "
                           "`/audit status @trainer` shows one person."))
     return text, fit(blocks, MESSAGE_BLOCKS, note="More task types than one message holds: "

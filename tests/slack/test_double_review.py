@@ -303,7 +303,9 @@ def test_a_lone_first_grade_moves_no_number_the_second_reviewer_can_read(bot: Ru
     assert "Graded this week 0/3" in team and "window 0/3" in team, team
     own = _home_text(bot, TRAINER1)
     assert "score *–*" in own and "over 0 graded" in own and "Recently graded" not in own, own
-    assert "(0 graded)" in _home_text(bot, LEAD)
+    lead = _home_text(bot, LEAD)
+    assert f"<@{TRAINER1}> · Clinical NLP — · too few grades · *–*" in lead, lead
+    assert "` 0 graded" in lead and "1 graded" not in lead
 
     _submit_error(bot, DOCTOR, first, label="Minor issue")
     bot.driver.wait_for(lambda: len(_grades(bot)) == 2)

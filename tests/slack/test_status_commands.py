@@ -88,6 +88,8 @@ def test_what_is_not_understood_gets_the_help_with_the_reason(bot: RunningBot, t
 # --- status ---------------------------------------------------------------------------------
 
 def test_status_shows_each_task_type(team: RunningBot):
+    # Who is on the lists is what the escalation check stored (it runs after each grade).
+    run_escalation_check(team.ctx, now=team.ctx.clock.now())
     answer = ask(team, DOCTOR, "status")
     assert answer.source == "response_url"
     text = shown(answer)
@@ -96,7 +98,7 @@ def test_status_shows_each_task_type(team: RunningBot):
     assert "80% interval" in text  # two one-sided 90% bounds (the default)
     assert "Graded this week 5/5 · window 10/10" in text
     assert "Graded this week 0/3" in text and "Backlog 3" in text
-    assert f"Watch: <@{TRAINER1}>" in text
+    assert f"Escalated: <@{TRAINER1}>" in text
     assert text.count("reviewer agreement –") == 2  # no double reviews yet, so no alpha
     assert "failed for good" not in text
     assert len(answer.blocks) <= 50
@@ -105,16 +107,13 @@ def test_status_shows_each_task_type(team: RunningBot):
 def test_a_trainer_s_status_names_no_peer_on_watch_or_escalated(team: RunningBot):
     """`/audit status @peer` is refused to a trainer, so `/audit status` names no peer
     either: the peer is an aggregate (a count); the people allowed still see the name."""
-    peer = shown(ask(team, TRAINER2, "status"))
-    assert "👀 Watch: 1 trainer" in peer and TRAINER1 not in peer, peer
-    assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, TRAINER1, "status"))  # themself
-    for allowed in (LEAD, NURSE, MANAGER):  # their lead; a clinical reviewer; a manager
-        assert f"👀 Watch: <@{TRAINER1}>" in shown(ask(team, allowed, "status"))
-    assert TRAINER1 not in shown(ask(team, LAWYER, "status"))  # reviews legal only
-
     audited_weeks(team, [["major"] * 5, ["major"] * 5])
     run_escalation_check(team.ctx, now=team.ctx.clock.now())
     team.deliver()
+    assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, TRAINER1, "status"))  # themself
+    for allowed in (NURSE, MANAGER):  # a clinical reviewer; a manager
+        assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, allowed, "status"))
+    assert TRAINER1 not in shown(ask(team, LAWYER, "status"))  # reviews legal only
     peer = shown(ask(team, TRAINER2, "status"))
     assert "⚠️ Escalated: 1 trainer" in peer and TRAINER1 not in peer, peer
     assert f"⚠️ Escalated: <@{TRAINER1}>" in shown(ask(team, LEAD, "status"))

@@ -85,8 +85,11 @@ def test_a_home_opened_while_slack_was_too_busy_to_link_it_is_published_again(
 def test_a_lead_sees_their_trainers(team: RunningBot):
     text = shown(_home(team, LEAD))
     assert "Your trainers" in text
-    assert f"<@{TRAINER1}> · Clinical NLP — ⚠️ below the threshold · *0.25*" in text
-    assert f"<@{TRAINER2}> · Legal drafting — · too few grades yet" in text
+    # Riskiest first: the open escalation, then too few grades; score, interval, trend.
+    assert (f"<@{TRAINER1}> · Clinical NLP — ⚠️ escalated · *0.25* (90% 0.10–0.51) `··▅▁` "
+            "10 graded") in text
+    assert f"<@{TRAINER2}> · Legal drafting — · too few grades · *–*" in text
+    assert text.index(TRAINER1) < text.index(TRAINER2)
     assert "Every task type" not in text and "grading queue" not in text
 
 
