@@ -34,7 +34,7 @@ from bot.slack.dispute_blocks import (
 from bot.slack.payloads import parse_click
 from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
-from handlers.kept import NotRecorded, arrived, store_in_time, submit_follow_up
+from handlers.kept import arrived, store_submission, submit_follow_up
 from schedules.escalation_check import check_after_grade
 
 
@@ -91,15 +91,10 @@ def register(app: App, ctx: AppContext) -> None:
             owe_settlement_dms(session, ctx.workspace, view, now=now)
             return view
 
-        try:
-            view = store_in_time(ctx, context, settled)
-        except NotRecorded as busy:  # the form stays open with the note in it
-            ack(response_action="errors", errors={DisputeBlock.NOTE: busy.user_message})
+        kept = store_submission(ctx, context, ack, settled, field=DisputeBlock.NOTE)
+        if kept is None:
             return
-        except Exception:
-            ack()  # a refusal is answered after it (see `guarded`)
-            raise
-        ack()
+        view = kept.value
         ctx.outbox.wake()
         submit_follow_up(ctx, lambda: check_after_grade(ctx, trainer=view.trainer,
                                                         task_type=view.task_type))

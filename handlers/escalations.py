@@ -18,7 +18,7 @@ from bot.slack.escalation_blocks import resolve_modal
 from bot.slack.ids import Action, Callback
 from bot.slack.payloads import form_metadata, form_value, parse_click, parse_id, user_of
 from handlers.errors import guarded
-from handlers.kept import NotRecorded, arrived, store_in_time
+from handlers.kept import arrived, store_in_time, store_submission
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -64,20 +64,14 @@ def register(app: App, ctx: AppContext) -> None:
         if problem:
             ack(response_action="errors", errors={"note": problem})
             return
-        try:
-            # The channel the form was opened from: private_metadata is set by us when the
-            # signed click was checked, and Slack keeps it out of the user's reach.
-            store_in_time(ctx, context, lambda session: resolve(
-                session, ctx.workspace, escalation_id=escalation_id, user=user_of(body),
-                note=note or "", now=ctx.clock.now(),
-                channel=channel if isinstance(channel, str) else None))
-        except NotRecorded as busy:  # the form stays open with the note in it
-            ack(response_action="errors", errors={"note": busy.user_message})
+        # The channel the form was opened from: private_metadata is set by us when the
+        # signed click was checked, and Slack keeps it out of the user's reach.
+        kept = store_submission(ctx, context, ack, lambda session: resolve(
+            session, ctx.workspace, escalation_id=escalation_id, user=user_of(body),
+            note=note or "", now=ctx.clock.now(),
+            channel=channel if isinstance(channel, str) else None), field="note")
+        if kept is None:
             return
-        except Exception:
-            ack()  # a refusal is answered after it (see `guarded`)
-            raise
-        ack()
         ctx.outbox.wake()
 
 

@@ -27,7 +27,7 @@ from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from handlers.consistency import after_grade
 from handlers.errors import guarded
-from handlers.kept import NotRecorded, arrived, store_in_time, submit_follow_up
+from handlers.kept import arrived, store_in_time, store_submission, submit_follow_up
 from schedules.escalation_check import check_after_grade
 
 log = logging.getLogger(__name__)
@@ -87,19 +87,14 @@ def register(app: App, ctx: AppContext) -> None:
             ack(response_action="errors",
                 errors={field_of.get(k, Block.EXPLANATION): v for k, v in problems.items()})
             return
-        try:
-            outcome = store_in_time(ctx, context, lambda session: record_grade(
-                session, ctx.workspace, sample_id=submission.sample_id,
-                reviewer=submission.user, grade=submission.grade,
-                category=submission.category, explanation=submission.explanation,
-                now=ctx.clock.now()))
-        except NotRecorded as busy:  # the modal stays open with the reviewer's text in it
-            ack(response_action="errors", errors={Block.EXPLANATION: busy.user_message})
+        kept = store_submission(ctx, context, ack, lambda session: record_grade(
+            session, ctx.workspace, sample_id=submission.sample_id, reviewer=submission.user,
+            grade=submission.grade, category=submission.category,
+            explanation=submission.explanation, now=ctx.clock.now()),
+            field=Block.EXPLANATION)  # not recorded: the modal keeps the reviewer's text
+        if kept is None:
             return
-        except Exception:
-            ack()  # a refusal is answered after it (see `guarded`)
-            raise
-        ack()
+        outcome = kept.value
         _follow_up(ctx, outcome, user=submission.user, channel=submission.channel,
                    thread_ts=submission.thread_ts)
 

@@ -19,9 +19,10 @@ raises ``NotRecorded`` with nothing kept, and the person reads why.
 import logging
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext
 from sqlmodel import Session
 
 from bot.context import AppContext
@@ -62,6 +63,30 @@ def store_in_time(ctx: AppContext, context: BoltContext, change: Callable[[Sessi
     except StoreBusy as busy:
         log.warning("a change by %s was not recorded: %s", context.get("user_id"), busy)
         raise NotRecorded() from None
+
+
+@dataclass(frozen=True)
+class Kept(Generic[T]):
+    """What a form's change returned, once committed."""
+
+    value: T
+
+
+def store_submission(ctx: AppContext, context: BoltContext, ack: Ack,
+                     change: Callable[[Session], T], *, field: str) -> Kept[T] | None:
+    """A form's change stored, then acked (the form closes). ``None`` when the store did
+    not take it in time: the form stays open with the person's text and the reason under
+    ``field``. A refusal is acked, then raised for ``guarded`` to answer."""
+    try:
+        value = store_in_time(ctx, context, change)
+    except NotRecorded as busy:
+        ack(response_action="errors", errors={field: busy.user_message})
+        return None
+    except Exception:
+        ack()
+        raise
+    ack()
+    return Kept(value)
 
 
 def submit_follow_up(ctx: AppContext, work: Callable[[], object]) -> None:
