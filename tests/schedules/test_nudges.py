@@ -101,8 +101,9 @@ def _digests(bot: RunningBot, user: str) -> list:
 
 @pytest.fixture
 def two_weeks(bot: RunningBot) -> RunningBot:
-    """TRAINER1 good in W47, poor in W48 (escalated); the digest runs the Monday after."""
-    audited_weeks(bot, [["pass"] * 5, ["major", "major", "minor", "major", "pass"]])
+    """TRAINER1 good in W47, poor in W48 (escalated: four Majors in a week are a severe
+    drop); the digest runs the Monday after."""
+    audited_weeks(bot, [["pass"] * 5, ["major", "major", "major", "major", "pass"]])
     run_escalation_check(bot.ctx, now=bot.ctx.clock.now())
     bot.ingest(week_of_records(bot.ctx.clock.now(), trainer=TRAINER2, task_type="legal",
                                count=3))
@@ -119,9 +120,9 @@ def test_managers_get_last_weeks_scores_movers_escalations_and_backlog(two_weeks
     [digest] = _digests(bot, MANAGER)
     text = shown(digest)
     assert "Weekly audit digest · 2026-W48" in text
-    assert "*Clinical NLP* 0.30 ▼ -0.70 (5 graded, threshold 0.85)" in text
+    assert "*Clinical NLP* 0.20 ▼ -0.80 (5 graded, threshold 0.85)" in text
     assert f"below threshold: <@{TRAINER1}>" in text
-    assert f"▼ <@{TRAINER1}> · Clinical NLP 1.00 → 0.30 (-0.70)" in text
+    assert f"▼ <@{TRAINER1}> · Clinical NLP 1.00 → 0.20 (-0.80)" in text
     assert "Open escalations: 1" in text and "level 1 of 2" in text
     assert "*Legal drafting* – (0 graded" in text and "backlog 3" in text
     assert _digests(bot, LEAD) == []
