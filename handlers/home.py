@@ -12,7 +12,6 @@ from slack_bolt import Ack, App
 
 from bot.context import AppContext
 from bot.services.home_feed import (
-    mark_homes_dirty,
     record_viewer,
     set_viewer_pages,
     viewer_pages,
@@ -54,9 +53,7 @@ def register(app: App, ctx: AppContext) -> None:
 def _publish(ctx: AppContext, *, user: str, now: datetime, pages: dict[str, int]) -> None:
     """Publish at once; if Slack was too busy to link everything, the refresher publishes
     it again (with the links) on its next pass."""
-    if not publish_home(ctx, user=user, now=now, pages=pages):
-        with ctx.session() as session:
-            mark_homes_dirty(session, users={user}, now=now)
+    publish_home(ctx, user=user, now=now, pages=pages, mark_if_incomplete=True)
 
 
 def _page(value: str) -> tuple[str, int]:
