@@ -448,8 +448,9 @@ def _consistency(local: LocalBot, workspace: Workspace) -> None:
     import json
 
     from bot.models import AuditThread, Sample, TrainerOutput
-    from bot.services.consistency import agreement_by_task_type, outliers
+    from bot.services.consistency import agreement_by_task_type
     from bot.services.grading import record_grade, sample_grades
+    from bot.services.outliers import spreads
 
     _section("10. Consistency: a blind double review, a dispute settled, calibration, agreement")
     driver, manager, now = local.driver, workspace.managers[0], local.ctx.clock.now()
@@ -529,8 +530,9 @@ def _consistency(local: LocalBot, workspace: Workspace) -> None:
             print(f"  {a.task_name:<20} {a.double_reviewed:>3} double-reviewed · Krippendorff's "
                   f"alpha {alpha} · exact agreement {a.percent:.0%}"
                   + ("  ⚠ managers alerted" if a.alert else ""))
-        for spread in outliers(session, workspace, now=now):
+        for spread in spreads(session, workspace, now=now):
             for low in spread.outliers:
-                print(f"  {spread.task_name}: {NAMES.get(low.trainer, low.trainer)} passes "
-                      f"{low.pass_rate or 0:.0%}, significantly below the rest (one-sided "
-                      f"Fisher p = {low.p_value or 0:.3f} < {spread.test_alpha})")
+                print(f"  {spread.task_name}: {NAMES.get(low.trainer, low.trainer)} scores "
+                      f"{low.score or 0:.2f} over {low.graded} samples, significantly below "
+                      f"the rest (exact permutation p = {low.p_value or 0:.4f}, kept after "
+                      f"Benjamini–Hochberg at {spread.fdr:.0%} false discoveries)")

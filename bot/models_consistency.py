@@ -9,7 +9,7 @@ final: the sample then counts with the settled grade, whatever the reviewers cha
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -28,3 +28,21 @@ class DisputeSettlement(SQLModel, table=True):
     # What the reviewers had said when it was settled, e.g. {"U0NURSE01": "pass", ...}.
     reviews_json: str = Field(sa_column=Column(Text, nullable=False))
     settled_at: datetime
+
+
+class TrainerOutlier(SQLModel, table=True):
+    """A trainer the last scheduled check found significantly below the rest of their task
+    type (``bot.services.outliers``): one row per trainer and task type while it lasts."""
+
+    __tablename__ = "trainer_outlier"
+    __table_args__ = (UniqueConstraint("trainer", "task_type", name="uq_outlier_trainer"),
+                      Index("ix_outlier_task_type", "task_type", "score"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainer: str = Field(max_length=32)
+    task_type: str = Field(max_length=64)
+    iso_week: str = Field(max_length=10)  # the week of the look that flagged it last
+    score: float
+    graded: int
+    p_value: float
+    since: datetime  # first flagged, in this run of flags

@@ -1,12 +1,16 @@
-"""The escalation check: the threshold rule for everyone, then climb what is overdue (and
-catch up on consistency notices a crash may have lost)."""
+"""The escalation check: the threshold rule for everyone, then climb what is overdue, flag
+trainers significantly below the rest (``bot.services.outliers``), and catch up on
+consistency notices a crash may have lost."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.context import AppContext
 from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+from bot.services.outliers import store_outliers
 from bot.slack.consistency_notices import owe_consistency_messages
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,11 @@ def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSu
         outcomes = check_all(session, ctx.workspace, now=now)
     with ctx.session() as session:
         climbed = climb_overdue(session, ctx.workspace, now=now)
+    try:
+        with ctx.session() as session:
+            store_outliers(session, ctx.workspace, now=now)
+    except IntegrityError:  # two replicas flagged the same new trainer: one row is enough
+        log.info("another replica stored this look's outliers first")
     with ctx.session() as session:
         # What each grade's follow-up owes (dispute notices, consistency alerts) is owed
         # after the grade commits; a crash in between would lose it. Owed once per key.

@@ -1,11 +1,9 @@
-"""Consistency over the window: do reviewers agree, and which trainers stand out below the rest.
+"""Consistency over the window: do reviewers agree (and the alerts managers get when not).
 
 Usage (plain data out, for `/audit status`, App Home and the managers' alerts)::
 
     for t in agreement_by_task_type(session, workspace, now=now):
         t.alpha, t.percent, t.double_reviewed, t.alert, t.reviewers
-    for spread in outliers(session, workspace, now=now):
-        spread.score_min, spread.score_max, spread.score_stdev, spread.outliers
     consistency_alerts(session, workspace, now=now)   # what managers should be told
 
 Each task type is measured over its own window (``window_weeks`` ending with the week of
@@ -20,21 +18,9 @@ grade, and per reviewer the percent of their shared samples where the other agre
 alert: alpha below ``agreement_alert_alpha`` with at least ``agreement_min_samples``
 double-reviewed samples.
 
-Outliers
---------
-A trainer is an outlier when their pass rate over the window is significantly below that of
-the other trainers of the task type pooled: a one-sided Fisher exact test at
-``OUTLIER_ALPHA`` = 0.05 (what ``scipy.stats.fisher_exact(..., alternative="less")`` returns,
-computed exactly here in whole numbers: ``hypergeometric_cdf``). A sample
-*passed* when every grade that counts is Pass (the settled grade for a settled dispute);
-samples that count are the score's (no calibration items, no open disputes). So a trainer
-exactly as good as the rest is flagged at most 5% of the time (Fisher's test is
-conservative: less in practice); with k such trainers expect at most 0.05·k false flags
-per look. It needs no minimum count: on few samples the test simply cannot reject.
+Outliers across trainers are ``bot.services.outliers``.
 """
 
-import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,10 +31,8 @@ from bot.models import AuditThread, GradeEvent, Sample
 from bot.services.agreement import blind_pair, ordinal_alpha, percent_agreement
 from bot.services.audit import audit_week
 from bot.services.calibration import ReviewerCalibration, calibration_by_reviewer
-from bot.services.standings import window_samples, window_weeks
+from bot.services.standings import window_weeks
 from bot.workspace import TaskType, Workspace
-
-OUTLIER_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -79,54 +63,6 @@ class TaskAgreement:
         """Enough double reviews, and alpha below the bar: the scores cannot be trusted."""
         return (self.double_reviewed >= self.min_samples and self.alpha is not None
                 and self.alpha < self.alert_below)
-
-
-@dataclass(frozen=True)
-class TrainerQuality:
-    trainer: str
-    graded: int
-    passed: int
-    score: float | None
-    p_value: float | None  # of "pass rate below the rest"; None when nothing to compare
-    outlier: bool
-
-    @property
-    def pass_rate(self) -> float | None:
-        return self.passed / self.graded if self.graded else None
-
-
-@dataclass(frozen=True)
-class TaskSpread:
-    task_type: str
-    task_name: str
-    weeks: tuple[str, ...]
-    trainers: tuple[TrainerQuality, ...]
-    test_alpha: float
-
-    @property
-    def scores(self) -> list[float]:
-        return [t.score for t in self.trainers if t.score is not None]
-
-    @property
-    def score_min(self) -> float | None:
-        return min(self.scores, default=None)
-
-    @property
-    def score_max(self) -> float | None:
-        return max(self.scores, default=None)
-
-    @property
-    def score_mean(self) -> float | None:
-        return statistics.fmean(self.scores) if self.scores else None
-
-    @property
-    def score_stdev(self) -> float | None:
-        """The sample standard deviation of trainer scores (None below two trainers)."""
-        return statistics.stdev(self.scores) if len(self.scores) >= 2 else None
-
-    @property
-    def outliers(self) -> tuple[TrainerQuality, ...]:
-        return tuple(t for t in self.trainers if t.outlier)
 
 
 @dataclass(frozen=True)
@@ -176,47 +112,6 @@ def task_agreement(session: Session, workspace: Workspace, *, task_type: TaskTyp
         alert_below=policy.agreement_alert_alpha, min_samples=policy.agreement_min_samples)
 
 
-def outliers(session: Session, workspace: Workspace, *, now: datetime,
-             alpha: float = OUTLIER_ALPHA) -> list[TaskSpread]:
-    """Per task type: every trainer's score and pass rate, and who is significantly below."""
-    return [_spread(session, workspace, task_type=t, now=now, alpha=alpha)
-            for t in workspace.task_types]
-
-
-def pass_rate_below_rest(passed: int, graded: int, *, rest_passed: int,
-                         rest_graded: int) -> float:
-    """One-sided Fisher exact p-value that a pass rate of ``passed / graded`` is below the
-    rest's ``rest_passed / rest_graded`` (small: significantly below)."""
-    # Given every sample's outcome, the trainer's graded samples are a draw of ``graded``
-    # from all of them: the p-value is the chance of ``passed`` passes or fewer.
-    return hypergeometric_cdf(passed, total=graded + rest_graded,
-                              successes=passed + rest_passed, draws=graded)
-
-
-def hypergeometric_cdf(k: int, *, total: int, successes: int, draws: int) -> float:
-    """P(X <= k) for X the successes among ``draws`` taken without replacement from
-    ``total`` items of which ``successes`` are successes (``scipy.stats.hypergeom.cdf(k,
-    total, successes, draws)``).
-
-    Exact: the tail's count of draws over all draws, in whole numbers, rounded once when
-    divided. The terms C(successes, x) * C(total - successes, draws - x) follow each other
-    by a whole-number ratio, so there are ``k`` multiplications, however large ``total``.
-    """
-    if not 0 <= successes <= total or not 0 <= draws <= total:
-        raise ValueError(f"no such draw: {draws} of {total} with {successes} successes")
-    failures = total - successes
-    low = max(0, draws - failures)  # fewer successes than this cannot be drawn
-    high = min(k, successes, draws)
-    if high < low:
-        return 0.0
-    term = math.comb(successes, low) * math.comb(failures, draws - low)
-    tail = term
-    for x in range(low, high):
-        term = term * (successes - x) * (draws - x) // ((x + 1) * (failures - draws + x + 1))
-        tail += term
-    return tail / math.comb(total, draws)
-
-
 def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,
                        task_type: str | None = None) -> list[ConsistencyAlert]:
     """What managers should be told this week: task types whose reviewers do not share a
@@ -235,31 +130,3 @@ def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,
                     key=f"calibration:{kind.key}:{calibration.reviewer}:{week}", week=week,
                     calibration=calibration))
     return alerts
-
-
-def _spread(session: Session, workspace: Workspace, *, task_type: TaskType, now: datetime,
-            alpha: float) -> TaskSpread:
-    weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-    policy = task_type.policy
-    counts: dict[str, tuple[int, int, float]] = {}
-    for trainer in workspace.trainers_of(task_type.key):
-        samples, _ = window_samples(session, workspace, trainer=trainer.user,
-                                    task_type=task_type.key, weeks=weeks)
-        given = [s.grades for s in samples if s.grades]
-        counts[trainer.user] = (
-            len(given), sum(all(g == "pass" for g in grades) for grades in given),
-            sum(sum(policy.weight(g) for g in grades) / len(grades) for grades in given))
-    total_graded = sum(c[0] for c in counts.values())
-    total_passed = sum(c[1] for c in counts.values())
-    trainers = []
-    for user, (graded, passed, total) in counts.items():
-        rest_graded, rest_passed = total_graded - graded, total_passed - passed
-        p_value = (pass_rate_below_rest(passed, graded, rest_passed=rest_passed,
-                                        rest_graded=rest_graded)
-                   if graded and rest_graded else None)
-        trainers.append(TrainerQuality(
-            trainer=user, graded=graded, passed=passed,
-            score=total / graded if graded else None, p_value=p_value,
-            outlier=p_value is not None and p_value < alpha))
-    return TaskSpread(task_type=task_type.key, task_name=task_type.name, weeks=tuple(weeks),
-                      trainers=tuple(trainers), test_alpha=alpha)

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from bot.models import AuditThread, Escalation, Grade, Sample, TrainerState
 from bot.services.audit import audit_week
 from bot.services.consistency import task_agreement
+from bot.services.outliers import below_rest
 from bot.services.people import audit_exemptions
 from bot.services.standings import WindowSummary, task_type_summary, window_weeks
 from bot.services.visibility import split_visible
@@ -68,6 +69,10 @@ class TaskTypeStatus:
     backlog: Backlog
     watch_others: int = 0  # on watch, but not the viewer's to see named
     escalated_others: int = 0
+    # Significantly below the rest of the task type at the last scheduled check
+    # (``bot.services.outliers``: weighted score, Benjamini–Hochberg), lowest first.
+    below_rest: tuple[str, ...] = ()
+    below_rest_others: int = 0
     # Krippendorff's alpha on the window's double-reviewed samples; None ("–") while
     # undefined (no pairs yet, or every grade the same).
     reviewer_agreement: float | None = None
@@ -97,6 +102,7 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
     backlogs = backlog_by_task_type(session, weeks=all_weeks, task_types=keys)
     escalated = _open_escalations(session)
     below = _stored_below(session, [t.key for t in chosen])
+    outliers = below_rest(session, task_types=keys)
     result = []
     for task_type in chosen:
         weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
@@ -110,9 +116,12 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
         watch, watch_others = split_visible(workspace, viewer=viewer, trainers=status.watch)
         escalated_named, escalated_others = split_visible(workspace, viewer=viewer,
                                                           trainers=status.escalated)
+        low, low_others = split_visible(workspace, viewer=viewer,
+                                        trainers=outliers.get(task_type.key, ()))
         result.append(replace(status, reviewer_agreement=agreement.alpha, watch=watch,
                               watch_others=watch_others, escalated=escalated_named,
-                              escalated_others=escalated_others))
+                              escalated_others=escalated_others, below_rest=low,
+                              below_rest_others=low_others))
     return TeamStatus(iso_week=week, task_types=tuple(result))
 
 

@@ -118,6 +118,9 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
         flags.append(f"👀 Watch: {named_and_others(t.watch, t.watch_others)}")
     if t.escalated or t.escalated_others:
         flags.append(f"⚠️ Escalated: {named_and_others(t.escalated, t.escalated_others)}")
+    if t.below_rest or t.below_rest_others:
+        flags.append("📉 Below the rest: "
+                     f"{named_and_others(t.below_rest, t.below_rest_others)}")
     lines.append("   ".join(flags) or "No one on watch or escalated")
     agreement = "–" if t.reviewer_agreement is None else f"{t.reviewer_agreement:.2f}"
     backlog = f"Backlog {t.backlog.waiting}"

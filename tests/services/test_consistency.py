@@ -1,13 +1,13 @@
-"""Agreement per task type and outliers across trainers, on a real database."""
+"""Agreement per task type and its alerts, on a real database."""
 
 import pytest
 from sqlmodel import Session
 
 from bot.services.agreement import ordinal_alpha
-from bot.services.consistency import agreement_by_task_type, consistency_alerts, outliers
+from bot.services.consistency import agreement_by_task_type, consistency_alerts
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back
-from tests.factories import DOCTOR, NURSE, TRAINER1, TRAINER3
+from tests.factories import DOCTOR, NURSE
 
 WORKSPACE = double_review_workspace(agreement_min_samples=6)
 # (nurse, doctor) per double-reviewed sample, over two weeks of the window.
@@ -73,38 +73,3 @@ def test_reviewers_who_grade_alike_raise_no_alert(session: Session):
     _double_reviewed(session, pairs=[(g, g) for g, _ in PAIRS])
     clinical = _clinical(session)
     assert clinical.alpha == 1.0 and clinical.percent == 1.0 and not clinical.alert
-
-
-OUTLIER_WORKSPACE = double_review_workspace(
-    double_review_fraction=0.0, samples_per_trainer=10,
-    trainers=[{"user": TRAINER1, "task_types": ["clinical"]},
-              {"user": TRAINER3, "task_types": ["clinical"]},
-              {"user": NURSE, "task_types": ["clinical"]}])
-
-
-def test_a_trainer_significantly_below_the_rest_is_an_outlier(session: Session):
-    passes = {TRAINER1: 2, TRAINER3: 10, NURSE: 9}
-    for trainer, passed in passes.items():
-        samples = audited(session, OUTLIER_WORKSPACE, trainer=trainer, count=10)
-        reviewer = DOCTOR if trainer == NURSE else NURSE
-        for i, sample in enumerate(samples):
-            grade(session, OUTLIER_WORKSPACE, sample, reviewer,
-                  "pass" if i < passed else "major")
-    [clinical, legal] = outliers(session, OUTLIER_WORKSPACE, now=NOW)
-    by_trainer = {t.trainer: t for t in clinical.trainers}
-    assert [t.trainer for t in clinical.outliers] == [TRAINER1]
-    assert by_trainer[TRAINER1].pass_rate == 0.2 and by_trainer[TRAINER1].p_value < 0.001
-    assert by_trainer[NURSE].p_value > 0.05 and not by_trainer[NURSE].outlier
-    assert (clinical.score_min, clinical.score_max) == (0.2, 1.0)
-    assert clinical.score_stdev == pytest.approx(0.4358898944)
-    assert legal.trainers == () and legal.score_min is None
-
-
-def test_a_lone_trainer_has_nobody_to_be_compared_with(session: Session):
-    samples = audited(session, OUTLIER_WORKSPACE, count=3)
-    for sample in samples:
-        grade(session, OUTLIER_WORKSPACE, sample, NURSE, "major")
-    clinical = outliers(session, OUTLIER_WORKSPACE, now=NOW)[0]
-    by_trainer = {t.trainer: t for t in clinical.trainers}
-    assert by_trainer[TRAINER1].p_value is None and clinical.outliers == ()
-    assert by_trainer[TRAINER3].graded == 0 and by_trainer[TRAINER3].score is None

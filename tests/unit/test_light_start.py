@@ -1,5 +1,5 @@
 """`auditbot serve` starts light: no scipy at all, and matplotlib, numpy and krippendorff
-only once a chart is drawn or an agreement computed."""
+only once a chart is drawn, an agreement computed or an outlier test run."""
 
 import subprocess
 import sys
@@ -26,11 +26,11 @@ def test_the_serve_path_imports_none_of_scipy_matplotlib_numpy_or_krippendorff()
     assert loaded_after(f"import {', '.join(SERVE_PATH)}") == []
 
 
-def test_the_outlier_test_and_an_undefined_alpha_need_none_of_them():
+def test_the_outlier_module_and_an_undefined_alpha_need_none_of_them():
     assert loaded_after(
-        "from bot.services.consistency import pass_rate_below_rest\n"
+        "from bot.services.outliers import below_rest_p_values, store_outliers\n"
         "from bot.services.agreement import ordinal_alpha\n"
-        "assert pass_rate_below_rest(2, 10, rest_passed=45, rest_graded=50) < 0.05\n"
+        "assert below_rest_p_values({'T1': [0.0], 'T2': []}) == {'T1': None, 'T2': None}\n"
         "assert ordinal_alpha([('pass', 'pass'), ('pass', 'pass')]) is None") == []
 
 
@@ -46,6 +46,10 @@ def test_an_alpha_loads_what_it_computes_with_and_a_chart_what_it_draws_with():
         "report = TrainerReport('U0TRAINER1', None, None, False, None, ())\n"
         "assert trainer_chart(report).startswith(b'\\x89PNG')"
     ) == ["matplotlib", "numpy"]
+    assert loaded_after(
+        "from bot.services.outliers import below_rest_p_values\n"
+        "assert below_rest_p_values({'T1': [0.0, 0.5], 'T2': [1.0, 1.0]})['T1'] < 1"
+    ) == ["numpy"]
 
 
 def test_scipy_is_a_test_dependency_only():
