@@ -86,3 +86,45 @@ def blind_pair(events: Iterable[Graded]) -> tuple[Graded, Graded] | None:
         first = next(iter(latest.items()))
         return first, (reviewer, grade)
     return None
+
+
+def alpha_upper_bound(units: Iterable[Sequence[str]], *, confidence: float, seed: str,
+                      resamples: int = 1000, scale: Sequence[str] = SCALE) -> float | None:
+    """A one-sided percentile-bootstrap upper bound on ``ordinal_alpha``: units drawn with
+    replacement ``resamples`` times, alpha computed on each, the ``confidence`` quantile.
+
+    A resample whose alpha is undefined (every value the same) counts as full agreement, so
+    the bound errs towards no alert. The draw is seeded by ``seed`` (say, the task type and
+    window): the same data give the same bound on every read. ``None``: no pairable unit.
+    """
+    import hashlib
+
+    import krippendorff
+    import numpy as np
+
+    index = {value: i for i, value in enumerate(scale)}
+    rows: dict[tuple[int, ...], int] = {}
+    for unit in units:
+        row = [0] * len(scale)
+        for value in unit:
+            row[index[value]] += 1
+        if sum(row) >= 2:
+            rows[tuple(row)] = rows.get(tuple(row), 0) + 1
+    if not rows:
+        return None
+    kinds = np.array(list(rows), dtype=float)
+    counts = np.array(list(rows.values()))
+    total = int(counts.sum())
+    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8],
+                                               "big"))
+    alphas = []
+    for drawn in rng.multinomial(total, counts / total, size=resamples):
+        matrix = np.repeat(kinds, drawn, axis=0)
+        if np.count_nonzero(matrix.sum(axis=0)) < 2:
+            alphas.append(1.0)
+            continue
+        alpha = float(krippendorff.alpha(value_counts=matrix,
+                                         value_domain=list(range(len(scale))),
+                                         level_of_measurement="ordinal"))
+        alphas.append(1.0 if math.isnan(alpha) else alpha)
+    return float(np.quantile(alphas, confidence))

@@ -15,20 +15,28 @@ Over the window's double-reviewed samples with both reviews in, each review coun
 the grade it had while the pair was still blind (``agreement.blind_pair``): Krippendorff's
 alpha (ordinal, pass > minor > major), the plain percent of samples where both gave the same
 grade, and per reviewer the percent of their shared samples where the other agreed. The
-alert: alpha below ``agreement_alert_alpha`` with at least ``agreement_min_samples``
-double-reviewed samples.
+alert: with at least ``agreement_min_samples`` double-reviewed samples, alpha confidently
+below ``agreement_alert_alpha``: the one-sided bootstrap upper bound (units resampled, at
+``escalation_confidence``) is below it. On the point estimate alone, 20 pairs from reviewers
+whose true alpha is 0.8 alerted in about a quarter of windows.
 
 Outliers across trainers are ``bot.services.outliers``.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, GradeEvent, Sample
-from bot.services.agreement import blind_pair, ordinal_alpha, percent_agreement
+from bot.services.agreement import (
+    alpha_upper_bound,
+    blind_pair,
+    ordinal_alpha,
+    percent_agreement,
+)
 from bot.services.audit import audit_week
 from bot.services.calibration import ReviewerCalibration, calibration_by_reviewer
 from bot.services.standings import window_weeks
@@ -57,12 +65,27 @@ class TaskAgreement:
     reviewers: tuple[ReviewerAgreement, ...]
     alert_below: float  # agreement_alert_alpha
     min_samples: int  # agreement_min_samples
+    confidence: float = 0.9  # of the one-sided bound the alert tests (escalation_confidence)
+    # The blind grade pairs alpha was computed on, for the bound (not shown, not compared).
+    pairs: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def upper(self) -> float | None:
+        """The bootstrap upper bound on alpha at ``confidence`` (``agreement.
+        alpha_upper_bound``), seeded by the task type and window so every read agrees."""
+        return alpha_upper_bound(self.pairs, confidence=self.confidence,
+                                 seed=f"{self.task_type}:{','.join(self.weeks)}")
 
     @property
     def alert(self) -> bool:
-        """Enough double reviews, and alpha below the bar: the scores cannot be trusted."""
-        return (self.double_reviewed >= self.min_samples and self.alpha is not None
-                and self.alpha < self.alert_below)
+        """Enough double reviews, and alpha confidently below the bar (its upper bound is
+        below it, not merely the estimate): the scores cannot be trusted. The bootstrap
+        runs only when the estimate itself is below the bar."""
+        if (self.double_reviewed < self.min_samples or self.alpha is None
+                or self.alpha >= self.alert_below):
+            return False
+        upper = self.upper
+        return upper is not None and upper < self.alert_below
 
 
 @dataclass(frozen=True)
@@ -109,7 +132,9 @@ def task_agreement(session: Session, workspace: Workspace, *, task_type: TaskTyp
         alpha=ordinal_alpha((a, b) for (_, a), (_, b) in pairs),
         percent=percent_agreement((a, b) for (_, a), (_, b) in pairs),
         reviewers=tuple(ReviewerAgreement(r, shared[r], agreed[r]) for r in sorted(shared)),
-        alert_below=policy.agreement_alert_alpha, min_samples=policy.agreement_min_samples)
+        alert_below=policy.agreement_alert_alpha, min_samples=policy.agreement_min_samples,
+        confidence=policy.escalation_confidence,
+        pairs=tuple((a, b) for (_, a), (_, b) in pairs))
 
 
 def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,

@@ -60,7 +60,8 @@ def agreement_alert(agreement: TaskAgreement) -> tuple[str, list[dict]]:
         f"⚠️ *{escape(agreement.task_name)}: the reviewers do not share a standard.* Over "
         f"{agreement.weeks[0]}–{agreement.weeks[-1]}, {agreement.double_reviewed} "
         f"double-reviewed samples give Krippendorff's alpha *{alpha:.2f}* (ordinal; below "
-        f"{agreement.alert_below:g} is not reliable) and {percent:.0%} exact agreement. "
+        f"{agreement.alert_below:g} is not reliable){_upper(agreement)} and {percent:.0%} "
+        "exact agreement. "
         "Until reviewers grade alike, trainer scores in this task type cannot be trusted: "
         "a score says as much about who graded as about the trainer.")
     return text, [
@@ -69,6 +70,13 @@ def agreement_alert(agreement: TaskAgreement) -> tuple[str, list[dict]]:
             f"Agreement with the other reviewer on shared samples: {who}. Consider a "
             "calibration session on the disputed samples (`/audit disputes`).")]},
     ]
+
+
+def _upper(agreement: TaskAgreement) -> str:
+    """`, at most 0.58 with 90% confidence`: why this is an alert and not noise."""
+    upper = agreement.upper
+    return "" if upper is None else (f", at most {upper:.2f} with {agreement.confidence:.0%} "
+                                     "confidence")
 
 
 def calibration_alert(calibration: ReviewerCalibration, *,

@@ -1,15 +1,16 @@
 """Agreement measures against published and hand-computed values; the dispute definition."""
 
+import random
+
 import pytest
-from scipy.stats import hypergeom
 
 from bot.services.agreement import (
+    alpha_upper_bound,
     blind_pair,
     ordinal_alpha,
     percent_agreement,
     rank_distance,
 )
-from bot.services.consistency import pass_rate_below_rest
 from bot.services.disputes import is_disagreement
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: four
@@ -95,11 +96,50 @@ def test_blind_pair_keeps_the_grades_given_before_both_were_in():
     assert blind_pair([]) is None
 
 
-def test_the_outlier_test_is_fishers_one_sided_exact_test():
-    # P(X <= 2) for X hypergeometric: 60 samples, 47 passed, the trainer's 10 drawn.
-    expected = hypergeom.cdf(2, 60, 47, 10)
-    assert pass_rate_below_rest(2, 10, rest_passed=45, rest_graded=50) == pytest.approx(expected)
-    assert pass_rate_below_rest(2, 10, rest_passed=45, rest_graded=50) < 0.05
-    assert pass_rate_below_rest(9, 10, rest_passed=45, rest_graded=50) > 0.5
-    # One failed sample against one passed: a coin toss, never significant.
-    assert pass_rate_below_rest(0, 1, rest_passed=1, rest_graded=1) == pytest.approx(0.5)
+def _reviewer_pairs(rng, *, agree: float, count: int) -> list[tuple[str, str]]:
+    """Pairs from reviewers who see the true grade with chance ``agree`` each time and
+    otherwise grade at random with the usual mix (Krippendorff's alpha about ``agree``)."""
+    mix = ["pass"] * 6 + ["minor"] * 3 + ["major"]
+    pairs = []
+    for _ in range(count):
+        if rng.random() < agree:
+            truth = rng.choice(mix)
+            pairs.append((truth, truth))
+        else:
+            pairs.append((rng.choice(mix), rng.choice(mix)))
+    return pairs
+
+
+def test_the_upper_bound_is_seeded_and_above_the_estimate():
+    pairs = [("pass", "pass"), ("pass", "minor"), ("major", "major"), ("minor", "minor"),
+             ("pass", "major"), ("minor", "pass"), ("major", "minor"), ("pass", "pass")]
+    upper = alpha_upper_bound(pairs, confidence=0.9, seed="clinical:W47")
+    assert upper == alpha_upper_bound(pairs, confidence=0.9, seed="clinical:W47")
+    assert upper is not None and upper > ordinal_alpha(pairs)
+    assert alpha_upper_bound([("pass", "pass")] * 5, confidence=0.9, seed="s") == 1.0
+    assert alpha_upper_bound([], confidence=0.9, seed="s") is None
+
+
+def test_alerting_on_the_bound_not_the_estimate_keeps_good_reviewers_quiet():
+    # 20 pairs from reviewers of true alpha about 0.8, bar 0.667: the estimate alone dips
+    # below the bar in a good share of windows; the bound at 90% rarely does.
+    rng = random.Random(5)
+    windows, on_estimate, on_bound = 80, 0, 0
+    for i in range(windows):
+        pairs = _reviewer_pairs(rng, agree=0.8, count=20)
+        alpha = ordinal_alpha(pairs)
+        if alpha is not None and alpha < 0.667:
+            on_estimate += 1
+            upper = alpha_upper_bound(pairs, confidence=0.9, seed=str(i), resamples=300)
+            on_bound += upper is not None and upper < 0.667
+    assert on_estimate / windows > 0.1
+    assert on_bound / windows <= 0.05
+
+
+def test_reviewers_who_do_not_share_a_standard_are_caught_on_the_bound():
+    rng = random.Random(6)
+    caught = sum(
+        (upper := alpha_upper_bound(_reviewer_pairs(rng, agree=0.3, count=40), confidence=0.9,
+                                    seed=str(i), resamples=300)) is not None and upper < 0.667
+        for i in range(30))
+    assert caught >= 27
