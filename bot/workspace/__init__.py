@@ -27,6 +27,7 @@ from bot.workspace.model import (
     Escalation,
     EscalationLevel,
     FrozenMap,
+    LabelScale,
     Policy,
     Schedule,
     TaskType,
@@ -38,6 +39,7 @@ from bot.workspace.problems import Problem, WorkspaceError
 from bot.workspace.timing import WeeklyTime, format_duration, parse_duration, parse_weekly_time
 
 __all__ = [
+    "LabelScale",
     "GRADES",
     "LEAD",
     "Escalation",
