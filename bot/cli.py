@@ -151,8 +151,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         UnsupportedFormat,
         batches,
         ingest,
-        read_records,
         label_scales_of,
+        read_records,
         roster_from_workspace,
     )
 

@@ -8,11 +8,12 @@ from sqlmodel import Session
 
 from bot.models import AuditThread, Escalation
 from bot.services.blind import quotable
+from bot.services.clarity import sample_clarity
 from bot.services.disputes import sample_dispute
 from bot.services.escalation import notices
 from bot.services.grading import load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
-from bot.slack.blocks import GradeLine, SampleCard, audit_parent, sample_reply
+from bot.slack.blocks import ClarityLine, GradeLine, SampleCard, audit_parent, sample_reply
 from bot.slack.dispute_blocks import dispute_status_line
 from bot.slack.escalation_blocks import EscalationCard, WorstLine
 from bot.workspace import Workspace
@@ -48,6 +49,10 @@ def sample_message(session: Session, workspace: Workspace,
             for g in sample_grades(session, sample_id)
         ],
         dispute=dispute_status_line(sample_dispute(session, sample_id)),
+        label=output.label,
+        reasoning=output.reasoning,
+        clarity=[ClarityLine(c.reviewer, c.rating, c.reason)
+                 for c in sample_clarity(session, sample_id)] if output.reasoning else [],
     )
     return sample_reply(card)
 

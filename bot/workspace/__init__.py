@@ -39,12 +39,12 @@ from bot.workspace.problems import Problem, WorkspaceError
 from bot.workspace.timing import WeeklyTime, format_duration, parse_duration, parse_weekly_time
 
 __all__ = [
-    "LabelScale",
     "GRADES",
     "LEAD",
     "Escalation",
     "EscalationLevel",
     "FrozenMap",
+    "LabelScale",
     "Policy",
     "Problem",
     "Schedule",
