@@ -3,7 +3,9 @@
 ``trainer_output`` gains the trainer's side of a record (optional): ``item`` (shared by the
 outputs that answer the same task), ``label`` (their verdict) and ``reasoning``; an index
 on (task_type, item) serves the consistency reads. ``clarity_rating`` holds one rating of
-a sample's reasoning per reviewer (unique), latest wins.
+a sample's reasoning per reviewer (unique), latest wins. ``disagreement`` holds the items
+the trainers disagreed on, posted once each (unique per task type and item) for a reviewer
+to adjudicate.
 
 Revision ID: 0012_trainer_fields
 Revises: 0011
@@ -41,9 +43,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("sample_id", "reviewer", name="uq_clarity_reviewer"),
     )
     op.create_index("ix_clarity_rating_sample_id", "clarity_rating", ["sample_id"])
+    op.create_table(
+        "disagreement",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_type", sa.String(length=64), nullable=False),
+        sa.Column("item", sa.String(length=200), nullable=False),
+        sa.Column("iso_week", sa.String(length=10), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("labels_json", sa.Text(), nullable=False),
+        sa.Column("disagreement", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("message_ts", sa.String(length=32), nullable=True),
+        sa.Column("ruled_by", sa.String(length=32), nullable=True),
+        sa.Column("ruling_label", sa.String(length=64), nullable=True),
+        sa.Column("ruling_reason", sa.Text(), nullable=True),
+        sa.Column("ruled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("task_type", "item", name="uq_disagreement_item"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("disagreement")
     op.drop_index("ix_clarity_rating_sample_id", table_name="clarity_rating")
     op.drop_table("clarity_rating")
     op.drop_index("ix_output_task_item", table_name="trainer_output")
