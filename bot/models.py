@@ -17,6 +17,9 @@ class TrainerOutput(SQLModel, table=True):
     __tablename__ = "trainer_output"
     __table_args__ = (
         Index("ix_output_trainer_task_created", "trainer", "task_type", "created_at"),
+        # The scorecard's and the disagreement threads' reads: a task type's outputs of the
+        # window, and the outputs on given items.
+        Index("ix_output_task_created", "task_type", "created_at"),
         Index("ix_output_task_item", "task_type", "item"),
     )
 

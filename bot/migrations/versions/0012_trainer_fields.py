@@ -2,7 +2,8 @@
 
 ``trainer_output`` gains the trainer's side of a record (optional): ``item`` (shared by the
 outputs that answer the same task), ``label`` (their verdict) and ``reasoning``; an index
-on (task_type, item) serves the consistency reads. ``clarity_rating`` holds one rating of
+on (task_type, item) and one on (task_type, created_at) serve the scorecard's reads (the
+outputs on given items; a task type's outputs of the window). ``clarity_rating`` holds one rating of
 a sample's reasoning per reviewer (unique), latest wins. ``disagreement`` holds the items
 the trainers disagreed on, posted once each (unique per task type and item) for a reviewer
 to adjudicate.
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("label", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("reasoning", sa.Text(), nullable=True))
     op.create_index("ix_output_task_item", "trainer_output", ["task_type", "item"])
+    op.create_index("ix_output_task_created", "trainer_output", ["task_type", "created_at"])
     op.create_table(
         "clarity_rating",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,6 +69,7 @@ def downgrade() -> None:
     op.drop_table("disagreement")
     op.drop_index("ix_clarity_rating_sample_id", table_name="clarity_rating")
     op.drop_table("clarity_rating")
+    op.drop_index("ix_output_task_created", table_name="trainer_output")
     op.drop_index("ix_output_task_item", table_name="trainer_output")
     with op.batch_alter_table("trainer_output") as batch:
         batch.drop_column("reasoning")
