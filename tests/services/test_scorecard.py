@@ -7,6 +7,7 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from bot.models import AuditThread, Sample
@@ -120,3 +121,36 @@ def test_clarity_counts_each_reviewers_latest_rating_and_precision_is_the_standi
     assert card.precision.value == standing.score == pytest.approx((1 + 1 + 0.5 + 0) / 4)
     assert (card.precision.lower, card.precision.upper, card.precision.n) == (
         standing.lower, standing.upper, 4)
+
+
+def test_the_reads_do_not_grow_with_the_number_of_trainers(session):
+    data = workspace_data()
+    data["task_types"][0].update(label_scale="ordinal", labels=["A", "B", "C"])
+    many = [f"U0T{i:05d}" for i in range(12)]
+    data["trainers"] += [{"user": user, "task_types": ["clinical"]} for user in many]
+    workspace = parse_workspace(data)
+    records = []
+    for n, user in enumerate(many):
+        record = output_record(n, trainer=user, created_at=NOW - timedelta(hours=1 + n))
+        record.update(item=f"i{n % 3}", label="ABC"[n % 2])
+        records.append(record)
+    trainers, task_types = roster_from_workspace(workspace)
+    assert ingest(session, records_from_json_array(records), known_trainers=trainers,
+                  known_task_types=task_types, now=NOW).ok
+    session.commit()
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(*args: Any) -> None:  # (connection, cursor, statement, ...)
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        scorecards(session, workspace, pairs=[(many[0], "clinical")], now=NOW)
+        one = len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+        statements.clear()
+        cards = scorecards(session, workspace, pairs=[(u, "clinical") for u in many], now=NOW)
+        assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == one == 4
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sum(c.consistency.n for c in cards.values()) > 0
