@@ -151,6 +151,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         UnsupportedFormat,
         batches,
         ingest,
+        label_scales_of,
         read_records,
         roster_from_workspace,
     )
@@ -174,7 +175,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         for batch in batches(records):
             with session_scope(engine) as session:
                 report.add(ingest(session, batch, known_trainers=trainers,
-                                  known_task_types=task_types, now=SystemClock().now()))
+                                  known_task_types=task_types, now=SystemClock().now(),
+                                  label_scales=label_scales_of(workspace)))
             let_others_write(engine)
     except OSError as error:  # a directory, no permission
         kept = f" ({report.stored} records stored before it)" if report.stored else ""

@@ -29,7 +29,7 @@ from bot.sandbox.records import Message
 from bot.sandbox.render import render_message, render_view
 from bot.sandbox.server import SlackSandbox
 from bot.services.audit import audit_week
-from bot.services.ingest import ingest, read_records, roster_from_workspace
+from bot.services.ingest import ingest, label_scales_of, read_records, roster_from_workspace
 from bot.services.standings import week_standings
 from bot.workspace import Workspace, load_workspace
 from schedules.escalation_check import run_escalation_check
@@ -119,7 +119,8 @@ def _ingest(local: LocalBot, workspace: Workspace, workdir: Path, *,
     trainers, task_types = roster_from_workspace(workspace)
     with session_scope(local.ctx.engine) as session:
         report = ingest(session, read_records(path), known_trainers=trainers,
-                        known_task_types=task_types, now=now)
+                        known_task_types=task_types, now=now,
+                        label_scales=label_scales_of(workspace))
     if quiet:
         return {r["id"]: r for r in records}
     _section("1. This week's trainer outputs arrive")

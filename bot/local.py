@@ -31,7 +31,13 @@ from bot.sandbox.driver import SlackDriver
 from bot.sandbox.records import Message
 from bot.sandbox.server import SlackSandbox
 from bot.services.audit import AuditSummary
-from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
+from bot.services.ingest import (
+    IngestReport,
+    ingest,
+    label_scales_of,
+    records_from_json_array,
+    roster_from_workspace,
+)
 from bot.slack.pacing import Pace
 from bot.socket_front import SocketModeFront, connect_socket_mode
 from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
@@ -65,7 +71,8 @@ class LocalBot:
         with session_scope(self.ctx.engine) as session:
             return ingest(session, records_from_json_array(list(records)),
                           known_trainers=trainers, known_task_types=task_types,
-                          now=self.ctx.clock.now())
+                          now=self.ctx.clock.now(),
+                          label_scales=label_scales_of(self.ctx.workspace))
 
     def run_audit(self, *, deliver: bool = True) -> AuditSummary:
         summary = run_weekly_audit(self.ctx, now=self.ctx.clock.now())

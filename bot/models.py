@@ -17,6 +17,10 @@ class TrainerOutput(SQLModel, table=True):
     __tablename__ = "trainer_output"
     __table_args__ = (
         Index("ix_output_trainer_task_created", "trainer", "task_type", "created_at"),
+        # The scorecard's and the disagreement threads' reads: a task type's outputs of the
+        # window, and the outputs on given items.
+        Index("ix_output_task_created", "task_type", "created_at"),
+        Index("ix_output_task_item", "task_type", "item"),
     )
 
     id: str = Field(primary_key=True, max_length=200)
@@ -30,6 +34,11 @@ class TrainerOutput(SQLModel, table=True):
     gold_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     content_hash: str = Field(max_length=64)
     ingested_at: datetime
+    # The trainer's own side (optional): the task several trainers answered, their verdict
+    # on it, and their written reasoning (bot.services.scorecard).
+    item: str | None = Field(default=None, max_length=200)
+    label: str | None = Field(default=None, max_length=64)
+    reasoning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class AuditThread(SQLModel, table=True):
@@ -229,4 +238,5 @@ class EscalationNotice(SQLModel, table=True):
 import bot.models_consistency  # noqa: E402
 import bot.models_pacing  # noqa: E402
 import bot.models_people  # noqa: E402
-import bot.models_tally  # noqa: E402,F401
+import bot.models_tally  # noqa: E402
+import bot.models_trainer  # noqa: E402,F401

@@ -24,7 +24,13 @@ from sqlalchemy.exc import OperationalError
 
 from bot.context import AppContext
 from bot.db import is_busy
-from bot.services.ingest import IngestReport, ingest, records_from_json_array, roster_from_workspace
+from bot.services.ingest import (
+    IngestReport,
+    ingest,
+    label_scales_of,
+    records_from_json_array,
+    roster_from_workspace,
+)
 from bot.services.ingest_read import json_kind, parse_json
 
 INGEST_PATH = "/api/outputs"
@@ -58,7 +64,8 @@ def register_ingest(web: Flask, ctx: AppContext) -> None:
                 records = records_from_json_array(
                     items, max_record_bytes=ctx.settings.ingest_max_record_bytes)
                 report = ingest(session, records, known_trainers=trainers,
-                                known_task_types=task_types, now=ctx.clock.now())
+                                known_task_types=task_types, now=ctx.clock.now(),
+                                label_scales=label_scales_of(ctx.workspace))
         except OperationalError as error:
             if not is_busy(error):
                 raise

@@ -3,12 +3,23 @@
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, disputes, errors, escalations, grading, home
+from handlers import (
+    clarity,
+    commands,
+    disagreements,
+    disputes,
+    errors,
+    escalations,
+    grading,
+    home,
+)
 
 
 def register(app: App, ctx: AppContext) -> None:
     errors.register(app, ctx)
     grading.register(app, ctx)
+    clarity.register(app, ctx)
+    disagreements.register(app, ctx)
     commands.register(app, ctx)
     escalations.register(app, ctx)
     disputes.register(app, ctx)

@@ -58,7 +58,7 @@ def register(app: App, ctx: AppContext) -> None:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
         task_type = task_type_of(ctx.workspace, record.thread.task_type)
-        _open_modal(ctx, click.trigger_id, grade_modal(
+        open_modal(ctx, click.trigger_id, grade_modal(
             grade=grade,
             categories=task_type.error_categories,
             trainer=record.thread.trainer,
@@ -107,10 +107,10 @@ def register(app: App, ctx: AppContext) -> None:
             record = load_sample(session, click.sample_id)
         ctx.client.views_open(trigger_id=click.trigger_id, view=full_output_modal(
             output_id=record.output.id, prompt=record.output.prompt,
-            output=record.output.output))
+            output=record.output.output, reasoning=record.output.reasoning))
 
 
-def _open_modal(ctx: AppContext, trigger_id: str | None, view: dict[str, Any], *,
+def open_modal(ctx: AppContext, trigger_id: str | None, view: dict[str, Any], *,
                 user: str) -> None:
     try:
         ctx.client.views_open(trigger_id=trigger_id, view=view)

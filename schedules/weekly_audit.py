@@ -1,14 +1,25 @@
 """The weekly audit job: the same function for the scheduler, the CLI, `/audit run` and tests."""
 
+import logging
 from datetime import datetime
 
 from bot.context import AppContext
 from bot.services.audit import AuditSummary, plan_weekly_audit
+from bot.services.disagreements import plan_disagreements
+
+log = logging.getLogger(__name__)
 
 
 def run_weekly_audit(ctx: AppContext, *, now: datetime) -> AuditSummary:
-    """Choose this week's samples and owe their posts; the outbox worker delivers them."""
+    """Choose this week's samples and owe their posts; the outbox worker delivers them.
+    Then, in a transaction of its own (the audit stands whatever happens there), the week's
+    disagreements between trainers (``bot.services.disagreements``)."""
     with ctx.session() as session:
         summary = plan_weekly_audit(session, ctx.workspace, now=now)
+    try:
+        with ctx.session() as session:
+            plan_disagreements(session, ctx.workspace, now=now)
+    except Exception:  # logged; the next run (a replica, `/audit run`) posts what is left
+        log.exception("the week's disagreement threads were not planned")
     ctx.outbox.wake()
     return summary

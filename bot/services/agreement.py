@@ -15,6 +15,7 @@ numpy are imported by the first alpha computed, so ``auditbot serve`` starts wit
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Literal, cast
 
 SCALE = ("pass", "minor", "major")  # the ordinal order of grades (best to worst)
 RANK = {grade: rank for rank, grade in enumerate(SCALE)}
@@ -128,3 +129,77 @@ def alpha_upper_bound(units: Iterable[Sequence[str]], *, confidence: float, seed
                                          level_of_measurement="ordinal"))
         alphas.append(1.0 if math.isnan(alpha) else alpha)
     return float(np.quantile(alphas, confidence))
+
+
+LEVELS = ("nominal", "ordinal", "interval")
+Level = Literal["nominal", "ordinal", "interval"]
+
+
+def label_alpha(units: Iterable[Sequence[str]], *, level: str,
+                order: Sequence[str] = ()) -> float | None:
+    """Krippendorff's alpha over trainers' labels, at ``level`` (nominal, ordinal, interval).
+
+    Each unit is the labels one item got. ``order``: an ordinal scale's labels, first to
+    last; without it an ordinal (and any interval) scale reads the labels as numbers. A
+    label that cannot be placed (outside ``order``, or not a number where one is needed) is
+    left out of its unit. ``None`` when alpha is undefined, as for ``ordinal_alpha``.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    kept = [[v for v in unit if _placeable(v, level, order)] for unit in units]
+    values = sorted({v for unit in kept for v in unit},
+                    key=lambda v: _position(v, level, order))
+    index = {value: i for i, value in enumerate(values)}
+    counts = []
+    for unit in kept:
+        row = [0] * len(values)
+        for value in unit:
+            row[index[value]] += 1
+        if sum(row) >= 2:
+            counts.append(row)
+    if not counts or sum(any(column) for column in zip(*counts, strict=True)) < 2:
+        return None
+    import krippendorff
+    import numpy as np
+
+    domain: list[float] = ([float(v) for v in values] if level == "interval"
+                           else [float(i) for i in range(len(values))])
+    alpha = float(krippendorff.alpha(value_counts=np.array(counts, dtype=float),
+                                     value_domain=domain,
+                                     level_of_measurement=cast(Level, level)))
+    return None if math.isnan(alpha) else alpha
+
+
+def labels_match(a: str, b: str, *, level: str) -> bool:
+    """Whether two trainers gave the same label: equal labels (nominal, ordinal), or equal
+    numbers (interval: ``4`` and ``4.0`` match; a label that is not a number matches only
+    itself)."""
+    if level == "interval":
+        x, y = _number(a), _number(b)
+        if x is not None and y is not None:
+            return x == y
+    return a == b
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _placeable(value: str, level: str, order: Sequence[str]) -> bool:
+    if level == "nominal":
+        return True
+    if level == "ordinal" and order:
+        return value in order
+    return _number(value) is not None
+
+
+def _position(value: str, level: str, order: Sequence[str]) -> tuple[float, str]:
+    if level == "ordinal" and order:
+        return float(order.index(value)), value
+    if level == "nominal":
+        return 0.0, value
+    return _number(value) or 0.0, value

@@ -82,6 +82,17 @@ def task_type_of(workspace: Workspace, key: str) -> TaskType:
 
 def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) -> None:
     """Raise the refusal a user would read, or return when ``user`` may grade this sample."""
+    check_may_judge(workspace, record, user=user)
+    # A double review has two slots, for two different reviewers. The first reviewer's
+    # next click changes their own grade; a third person is refused once both are in.
+    if (record.sample.needs_double_review and len(record.graders) >= 2
+            and user not in record.graders):
+        raise _both_reviews_in()
+
+
+def check_may_judge(workspace: Workspace, record: SampleRecord, *, user: str) -> None:
+    """Who may judge a sample at all (grade it, rate its reasoning): a reviewer of its task
+    type or a manager, never its trainer nor the trainer's lead. Raises the refusal."""
     task_type = task_type_of(workspace, record.thread.task_type)
     if not workspace.may_grade(user, task_type.key):
         raise NotAReviewer(
@@ -95,11 +106,6 @@ def check_may_grade(workspace: Workspace, record: SampleRecord, *, user: str) ->
         raise ConflictOfInterest(
             f"You lead <@{trainer.user}>: reviewers never grade a trainer they lead, so "
             "someone else has to grade this sample.")
-    # A double review has two slots, for two different reviewers. The first reviewer's
-    # next click changes their own grade; a third person is refused once both are in.
-    if (record.sample.needs_double_review and len(record.graders) >= 2
-            and user not in record.graders):
-        raise _both_reviews_in()
 
 
 def _both_reviews_in() -> ConflictOfInterest:

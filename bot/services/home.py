@@ -7,7 +7,8 @@ Usage::
 A person may be several things at once, and sees a part for each: a reviewer their queue
 and grading stats, a lead their trainers (one row per trainer and task type, riskiest
 first), a manager every task type, every trainer's row and the open escalations, a trainer
-their own recent graded samples and score. Someone auditbot does not
+their own recent graded samples, score and scorecard (precision, consistency, clarity:
+only their own, as ``bot.services.visibility`` says). Someone auditbot does not
 know gets a paragraph on what it does and whom to ask. Long lists come a page at a time
 (``pages``: part → page number), so the Home stays within Slack's 100 blocks however large
 the team.
@@ -25,6 +26,7 @@ from bot.services.escalation_view import EscalationOverview, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import Roles, roles_of
 from bot.services.reviews import samples_with_reviews
+from bot.services.scorecard import Scorecard, scorecards
 from bot.services.scoring import Standing, standing
 from bot.services.standings import window_samples, window_weeks
 from bot.services.status import TeamStatus, team_status
@@ -87,6 +89,7 @@ class HomeData:
     disputes: int = 0  # open double-review disputes a manager may settle
     own: tuple[TrainerLine, ...] = ()
     recent: tuple[RecentSample, ...] = ()
+    scorecards: tuple[Scorecard, ...] = ()  # a trainer's own, one per task type
 
 
 def page_of(total: int, size: int, wanted: int) -> Page:
@@ -125,8 +128,10 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
                      disputes=count_open_disputes(session, workspace, user=user, now=now))
     if roles.trainer is not None:
         own = [(user, key) for key in roles.trainer.task_types]
+        cards = scorecards(session, workspace, pairs=own, now=now)
         parts.update(own=tuple(_lines(session, workspace, own, now=now)),
-                     recent=recent_graded(session, workspace, trainer=user))
+                     recent=recent_graded(session, workspace, trainer=user),
+                     scorecards=tuple(cards[pair] for pair in own))
     return HomeData(user=user, roles=roles, managers=workspace.managers, **parts)
 
 

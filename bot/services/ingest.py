@@ -40,6 +40,7 @@ from bot.services.ingest_validate import (
     MAX_ID_LENGTH,
     Roster,
     ValidRecord,
+    label_scales_of,
     roster_from_workspace,
     validate_record,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "batches",
     "ingest",
     "insert_new_outputs",
+    "label_scales_of",
     "read_records",
     "records_from_json_array",
     "roster_from_workspace",
@@ -117,8 +119,11 @@ def ingest(
     known_task_types: AbstractSet[str],
     now: datetime,
     batch_size: int = BATCH_SIZE,
+    label_scales: Mapping[str, Any] | None = None,
 ) -> IngestReport:
-    """Validate and store ``records``; flushes, never commits. ``now`` becomes ``ingested_at``."""
+    """Validate and store ``records``; flushes, never commits. ``now`` becomes ``ingested_at``.
+    ``label_scales`` (``label_scales_of(workspace)``) checks each ``label`` against its task
+    type's declared scale."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     report = IngestReport()
@@ -129,7 +134,8 @@ def ingest(
         for record in batch:
             report.read += 1
             outcome = _check(
-                record, known_trainers=known_trainers, known_task_types=known_task_types
+                record, known_trainers=known_trainers, known_task_types=known_task_types,
+                label_scales=label_scales,
             )
             if isinstance(outcome, Rejection):
                 rejected.append(outcome)
@@ -176,11 +182,13 @@ def _check(
     *,
     known_trainers: Mapping[str, AbstractSet[str]],
     known_task_types: AbstractSet[str],
+    label_scales: Mapping[str, Any] | None = None,
 ) -> ValidRecord | Rejection:
     if record.data is None:
         return Rejection(record.number, None, record.error or "unreadable record")
     outcome = validate_record(
-        record.data, known_trainers=known_trainers, known_task_types=known_task_types
+        record.data, known_trainers=known_trainers, known_task_types=known_task_types,
+        label_scales=label_scales,
     )
     if isinstance(outcome, str):
         return Rejection(record.number, _id_of(record.data), outcome)
@@ -246,6 +254,9 @@ def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> dict[str, A
         "metadata_json": record.metadata_json,
         "gold_grade": record.gold_grade,
         "gold_note": record.gold_note,
+        "item": record.item,
+        "label": record.label,
+        "reasoning": record.reasoning,
         "content_hash": digest,
         "ingested_at": ingested_at,
     }

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
 CSV_REQUIRED = ("id", "trainer", "task_type", "prompt", "output", "created_at")
-CSV_OPTIONAL = ("metadata", "gold_grade", "gold_note")
+CSV_OPTIONAL = ("metadata", "gold_grade", "gold_note", "item", "label", "reasoning")
 _BOM = b"\xef\xbb\xbf"
 # Outputs are long texts; the csv module's default cap (128 KiB per field) would reject them.
 _CSV_FIELD_LIMIT = 2**31 - 1
@@ -327,4 +327,7 @@ def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
     grade, note = cells.get("gold_grade", "").strip(), cells.get("gold_note", "")
     if grade or note.strip():
         data["gold"] = {"grade": grade} | ({"note": note} if note.strip() else {})
+    for name in ("item", "label", "reasoning"):  # an empty cell is an absent field
+        if cells.get(name, "").strip():
+            data[name] = cells[name]
     return RawRecord(number, data)

@@ -11,12 +11,17 @@ Usage::
 
 A record is the contract's JSON object: ``id``, ``trainer``, ``task_type``, ``prompt``,
 ``output``, ``created_at`` (ISO 8601 with a timezone), optional ``metadata`` (an object) and
-``gold`` (``{"grade": "pass" | "minor" | "major", "note": "..."}``). ``null`` for an optional
-field means absent. Texts are stored whole, however long.
+``gold`` (``{"grade": "pass" | "minor" | "major", "note": "..."}``), and the trainer's own
+side: ``item`` (an id shared by the outputs that answer the same task, at most 200
+characters), ``label`` (the trainer's verdict: a string of at most 64 characters or a
+number; checked against the task type's ``label_scale`` when given ``label_scales``) and
+``reasoning`` (their written explanation, at most 10,000 characters). ``null`` for an
+optional field means absent. Prompts and outputs are stored whole, however long.
 """
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -28,8 +33,11 @@ from bot.services.ingest_read import json_kind
 GRADES = ("pass", "minor", "major")
 MAX_ID_LENGTH = 200
 TEXT_FIELDS = ("id", "trainer", "task_type", "prompt", "output", "created_at")
-OPTIONAL_FIELDS = ("metadata", "gold")
+OPTIONAL_FIELDS = ("metadata", "gold", "item", "label", "reasoning")
 GOLD_FIELDS = ("grade", "note")
+MAX_ITEM_LENGTH = 200
+MAX_LABEL_LENGTH = 64
+MAX_REASONING_LENGTH = 10_000
 
 
 class Roster(NamedTuple):
@@ -47,6 +55,11 @@ def roster_from_workspace(workspace: Any) -> Roster:
     )
 
 
+def label_scales_of(workspace: Any) -> dict[str, Any]:
+    """Task type key → its ``LabelScale``, for checking records' labels."""
+    return {t.key: t.label_scale for t in workspace.task_types}
+
+
 @dataclass(frozen=True, slots=True)
 class ValidRecord:
     """A record that passed validation; ``created_at`` is aware UTC, ``gold_note`` never ''."""
@@ -60,6 +73,9 @@ class ValidRecord:
     metadata: dict[str, Any] | None = None
     gold_grade: str | None = None
     gold_note: str | None = None
+    item: str | None = None
+    label: str | None = None
+    reasoning: str | None = None
 
     @property
     def metadata_json(self) -> str | None:
@@ -82,6 +98,10 @@ class ValidRecord:
             "metadata": self.metadata,
             "gold": gold,
         }
+        # Only when present: a record without them keeps the hash it always had.
+        for name in ("item", "label", "reasoning"):
+            if getattr(self, name) is not None:
+                canonical[name] = getattr(self, name)
         text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -91,8 +111,12 @@ def validate_record(
     *,
     known_trainers: Mapping[str, AbstractSet[str]],
     known_task_types: AbstractSet[str],
+    label_scales: Mapping[str, Any] | None = None,
 ) -> ValidRecord | str:
-    """The record checked and normalised, or the first reason it is refused (naming the field)."""
+    """The record checked and normalised, or the first reason it is refused (naming the field).
+
+    ``label_scales``: task type key → ``bot.workspace.LabelScale``; a ``label`` is checked
+    against its task type's scale (absent: any short label)."""
     unknown = [key for key in data if key not in TEXT_FIELDS + OPTIONAL_FIELDS]
     if unknown:
         names = ", ".join(f"`{key}`" for key in unknown)
@@ -121,6 +145,10 @@ def validate_record(
     )
     if roster_problem is not None:
         return roster_problem
+    trainer_side = _trainer_side(data, (label_scales or {}).get(texts["task_type"]))
+    if isinstance(trainer_side, str):
+        return trainer_side
+    item, label, reasoning = trainer_side
     return ValidRecord(
         id=texts["id"],
         trainer=texts["trainer"],
@@ -131,7 +159,80 @@ def validate_record(
         metadata=metadata,
         gold_grade=gold[0],
         gold_note=gold[1],
+        item=item,
+        label=label,
+        reasoning=reasoning,
     )
+
+
+def _trainer_side(data: Mapping[str, Any],
+                  scale: Any) -> tuple[str | None, str | None, str | None] | str:
+    """``item``, ``label`` and ``reasoning`` checked (``None`` when absent or blank)."""
+    found: dict[str, str | None] = {}
+    for name, limit in (("item", MAX_ITEM_LENGTH), ("reasoning", MAX_REASONING_LENGTH)):
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            found[name] = None
+            continue
+        checked = _text(data, name, label=name)
+        if isinstance(checked, str):
+            return checked
+        text = checked.value.strip() if name == "item" else checked.value
+        if len(text) > limit:
+            return f"field `{name}` is longer than {limit:,} characters ({len(text):,})"
+        found[name] = text
+    label = _label(data.get("label"), scale)
+    if label is not None and label.startswith("!"):
+        return label[1:]
+    return found["item"], label, found["reasoning"]
+
+
+def number_label(value: float) -> str:
+    """A numeric label as stored: ``4``, ``4.0`` and ``"4"`` are all ``4``; ``2.5`` stays."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def as_number(label: str) -> float | None:
+    """A label read as a number (``None`` when it is not one, or not finite)."""
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _label(value: Any, scale: Any) -> str | None:
+    """The label as stored, ``None`` when absent, or ``"!"`` + the reason it is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return f"!field `label` must be a string or a number, got {json_kind(value)}"
+    if isinstance(value, str):
+        checked = _text({"label": value}, "label", label="label")
+        if isinstance(checked, str):
+            return "!" + checked
+        label = checked.value.strip()
+        if len(label) > MAX_LABEL_LENGTH:
+            return (f"!field `label` is longer than {MAX_LABEL_LENGTH} characters "
+                    f"({len(label)})")
+    else:
+        if isinstance(value, float) and not math.isfinite(value):
+            return "!field `label` must be a finite number"
+        label = number_label(value)
+    number = as_number(label)
+    if scale is None:
+        return label
+    if scale.labels:
+        if label in scale.labels:
+            return label
+        shown = ", ".join(scale.labels[:10]) + (" …" if len(scale.labels) > 10 else "")
+        return f"!field `label` {label!r} is not one of this task type's labels ({shown})"
+    if scale.level in ("ordinal", "interval") and scale.declared:
+        if number is None:
+            return (f"!field `label` must be a number for this task type's {scale.level} "
+                    f"scale (got {label!r})")
+        return number_label(number)
+    return label
 
 
 @dataclass(frozen=True, slots=True)

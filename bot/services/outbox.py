@@ -30,6 +30,8 @@ class OutboxKind(StrEnum):
     ESCALATION_CLOSED = "escalation_closed"  # ref: escalation_notice.id
     WATCH_FYI = "watch_fyi"  # ref: trainer_state.id
     MESSAGE = "message"  # a one-off message to a person (DM) or channel; ref: 0
+    DISAGREEMENT_POST = "disagreement_post"  # ref: disagreement.id
+    DISAGREEMENT_UPDATE = "disagreement_update"  # ref: disagreement.id
 
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"

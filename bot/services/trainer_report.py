@@ -15,7 +15,7 @@ target.
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -25,6 +25,7 @@ from bot.models import Escalation
 from bot.services.blind import quotable
 from bot.services.escalation import open_escalation
 from bot.services.people import away_on, local_date, paused_trainers
+from bot.services.scorecard import Scorecard, scorecards
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
 from bot.services.standings import GradedRecord, window_samples, window_weeks, worst
 from bot.services.visibility import check_may_see_trainer
@@ -63,6 +64,7 @@ class TaskReport:
     categories: tuple[tuple[str, int], ...]  # recurring error categories, most first
     escalation: Escalation | None  # open
     onboarding: OnboardingProgress | None
+    scorecard: Scorecard | None = None  # precision, consistency, clarity (bot.services.scorecard)
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,13 @@ def trainer_report(session: Session, workspace: Workspace, *, trainer: str, view
     found = check_may_see_trainer(workspace, viewer=viewer, trainer=trainer)
     today = local_date(workspace, now)
     away = away_on(session, workspace, day=today, users=[trainer])
+    cards = scorecards(session, workspace, pairs=[(trainer, key) for key in found.task_types],
+                       now=now)
     return TrainerReport(
         trainer=trainer, lead=found.lead, started=found.started,
         paused=trainer in paused_trainers(session), away_until=away.get(trainer),
-        tasks=tuple(_task_report(session, workspace, found, workspace.task_type(key), now=now)
+        tasks=tuple(replace(_task_report(session, workspace, found, workspace.task_type(key),
+                                         now=now), scorecard=cards.get((trainer, key)))
                     for key in found.task_types),
     )
 

@@ -13,11 +13,21 @@ from bot.slack.ids import Action, Block, Callback
 SECTION_LIMIT = 3000
 PROMPT_SHOWN = 1200
 OUTPUT_SHOWN = 2800
+REASONING_SHOWN = 1200
+REASONING_SECTIONS_SHOWN = 4  # of a full view: the 10,000 characters a reasoning may have
 PROJECT_SHOWN = 200
 REVIEWERS_NAMED = 20  # in a thread's parent; the rest are counted
 MODAL_BLOCK_LIMIT = 100
 PROMPT_SECTIONS_SHOWN = 30  # of a full view's 100 blocks; the output gets the rest
 GRADE_BADGES = {"pass": "✅ Pass", "minor": "🟡 Minor issue", "major": "🔴 Major error"}
+CLARITY_BADGES = {"clear": "💬 Clear", "unclear": "❔ Unclear"}
+
+
+@dataclass(frozen=True)
+class ClarityLine:
+    reviewer: str
+    rating: str  # clear | unclear
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,9 @@ class SampleCard:
     needs_double_review: bool
     grades: Sequence[GradeLine]
     dispute: str | None = None  # a disputed or settled sample's line (dispute_blocks)
+    label: str | None = None  # the trainer's own verdict, when the record carried one
+    reasoning: str | None = None  # the trainer's written reasoning, when it carried one
+    clarity: Sequence[ClarityLine] = ()  # reviewers' ratings of that reasoning
 
 
 def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: int,
@@ -85,11 +98,20 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
         {"type": "context", "elements": [mrkdwn("*Trainer's output*")]},
         {"type": "section", "text": plain(cut(card.output, OUTPUT_SHOWN))},
     ]
-    shortened = len(card.output) > OUTPUT_SHOWN or len(card.prompt) > PROMPT_SHOWN
+    if card.label is not None or card.reasoning:
+        verdict = f" · label *{escape_cut(card.label, 64)}*" if card.label is not None else ""
+        blocks.append({"type": "context", "elements": [mrkdwn(f"*Trainer's reasoning*{verdict}")]})
+        if card.reasoning:
+            blocks.append({"type": "section", "text": plain(cut(card.reasoning,
+                                                                REASONING_SHOWN))})
+    reasoning = card.reasoning or ""
+    shortened = (len(card.output) > OUTPUT_SHOWN or len(card.prompt) > PROMPT_SHOWN
+                 or len(reasoning) > REASONING_SHOWN)
     if shortened:
+        also = f", {len(reasoning):,} of reasoning" if len(reasoning) > REASONING_SHOWN else ""
         blocks.append({"type": "context", "elements": [mrkdwn(
             f"Shown in part ({len(card.output):,} characters of output, "
-            f"{len(card.prompt):,} of prompt): *Show full* opens the whole text."
+            f"{len(card.prompt):,} of prompt{also}): *Show full* opens the whole text."
         )]})
     # Double review is blind: until both reviews are in, nobody sees the first grade.
     done = len({g.reviewer for g in card.grades})
@@ -105,6 +127,9 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
         button("Minor issue", Action.GRADE_MINOR, value),
         button("Major error", Action.GRADE_MAJOR, value, style="danger"),
     ]
+    if card.reasoning:  # rating the reasoning is optional, one click beside the grade
+        buttons.append(button("Clear", Action.CLARITY_CLEAR, value))
+        buttons.append(button("Unclear", Action.CLARITY_UNCLEAR, value))
     if shortened:
         buttons.append(button("Show full", Action.SHOW_FULL, value))
     blocks.append({"type": "actions", "block_id": f"sample-{card.sample_id}",
@@ -112,6 +137,10 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
     if card.grades and not blind:
         blocks.append({"type": "context", "elements": [
             mrkdwn(_grade_line(g)) for g in card.grades[:10]
+        ]})
+    if card.clarity and not blind:  # shown as grades are: not while the review is blind
+        blocks.append({"type": "context", "elements": [
+            mrkdwn(_clarity_line(c)) for c in card.clarity[:10]
         ]})
     if card.dispute:
         blocks.append({"type": "context", "elements": [mrkdwn(card.dispute[:SECTION_LIMIT])]})
@@ -162,8 +191,10 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
     }
 
 
-def full_output_modal(*, output_id: str, prompt: str, output: str) -> dict:
-    """The whole prompt and output, split over as many sections as Slack allows."""
+def full_output_modal(*, output_id: str, prompt: str, output: str,
+                      reasoning: str | None = None) -> dict:
+    """The whole prompt and output (and the trainer's reasoning), split over as many
+    sections as Slack allows."""
     blocks: list[dict] = [{"type": "header", "text": plain("Prompt")}]
     # The output is what is graded: the prompt may not take more than its share of the view.
     prompt_parts = split_text(prompt)
@@ -172,14 +203,20 @@ def full_output_modal(*, output_id: str, prompt: str, output: str) -> dict:
     if len(prompt_parts) > PROMPT_SECTIONS_SHOWN:
         blocks.append({"type": "context", "elements": [mrkdwn(
             "Prompt cut here: the rest is longer than a Slack view holds.")]})
+    tail: list[dict] = []
+    if reasoning:
+        reasoning_parts = split_text(reasoning)[:REASONING_SECTIONS_SHOWN]
+        tail = [{"type": "header", "text": plain("Trainer's reasoning")},
+                *({"type": "section", "text": plain(part)} for part in reasoning_parts)]
     blocks.append({"type": "header", "text": plain("Trainer's output")})
-    room = MODAL_BLOCK_LIMIT - len(blocks) - 1
+    room = MODAL_BLOCK_LIMIT - len(blocks) - len(tail) - 1
     parts = split_text(output)
     blocks += [{"type": "section", "text": plain(part)} for part in parts[:room]]
     if len(parts) > room:
         blocks.append({"type": "context", "elements": [mrkdwn(
             f"Cut here: the rest is longer than a Slack view holds. Full text: `{output_id}`."
         )]})
+    blocks += tail
     return {
         "type": "modal",
         "callback_id": Callback.FULL_OUTPUT,
@@ -202,6 +239,44 @@ def split_text(text: str, limit: int = SECTION_LIMIT - 1) -> list[str]:
     if rest or not parts:
         parts.append(rest or " ")
     return parts
+
+
+def _clarity_line(c: ClarityLine) -> str:
+    line = f"Reasoning {CLARITY_BADGES.get(c.rating, c.rating)} — <@{c.reviewer}>"
+    if c.reason:
+        line += f": {escape(cut(c.reason, 300))}"
+    return line[:SECTION_LIMIT]
+
+
+def clarity_modal(*, trainer: str, reasoning: str, private_metadata: str,
+                  minimum: int) -> dict:
+    """What ``Unclear`` opens: a short why, for the trainer to act on."""
+    return {
+        "type": "modal",
+        "callback_id": Callback.CLARITY_MODAL,
+        "private_metadata": private_metadata,
+        "title": plain("Unclear reasoning"),
+        "submit": plain("Record rating"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {"type": "section", "text": mrkdwn(
+                f"Rating the reasoning of <@{trainer}> as *Unclear*.")},
+            {"type": "context", "elements": [plain(cut(reasoning, 280))]},
+            {
+                "type": "input",
+                "block_id": Block.CLARITY_REASON,
+                "label": plain("What is unclear?"),
+                "hint": plain(f"At least {minimum} characters. The trainer will read this."),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": Block.CLARITY_REASON,
+                    "multiline": True,
+                    "min_length": minimum,
+                    "max_length": 1000,
+                },
+            },
+        ],
+    }
 
 
 def _grade_line(g: GradeLine) -> str:

@@ -7,12 +7,16 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.models import AuditThread, Escalation
+from bot.models_trainer import Disagreement
 from bot.services.blind import quotable
+from bot.services.clarity import sample_clarity
+from bot.services.disagreements import labels_of
 from bot.services.disputes import sample_dispute
 from bot.services.escalation import notices
 from bot.services.grading import load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
-from bot.slack.blocks import GradeLine, SampleCard, audit_parent, sample_reply
+from bot.slack.blocks import ClarityLine, GradeLine, SampleCard, audit_parent, sample_reply
+from bot.slack.disagreement_blocks import LabelLine, Ruling, disagreement_blocks
 from bot.slack.dispute_blocks import dispute_status_line
 from bot.slack.escalation_blocks import EscalationCard, WorstLine
 from bot.workspace import Workspace
@@ -48,8 +52,27 @@ def sample_message(session: Session, workspace: Workspace,
             for g in sample_grades(session, sample_id)
         ],
         dispute=dispute_status_line(sample_dispute(session, sample_id)),
+        label=output.label,
+        reasoning=output.reasoning,
+        clarity=[ClarityLine(c.reviewer, c.rating, c.reason)
+                 for c in sample_clarity(session, sample_id)] if output.reasoning else [],
     )
     return sample_reply(card)
+
+
+def disagreement_message(workspace: Workspace,
+                         row: Disagreement) -> tuple[str, list[dict]]:
+    try:
+        task_name = workspace.task_type(row.task_type).name
+    except KeyError:
+        task_name = row.task_type
+    given = [LabelLine(g.trainer, g.label, g.reasoning) for g in labels_of(row)]
+    ruling = None
+    if row.ruled_at is not None and row.ruled_by and row.ruling_label is not None:
+        ruling = Ruling(row.ruled_by, row.ruling_label, row.ruling_reason or "")
+    return disagreement_blocks(disagreement_id=row.id or 0, task_name=task_name,
+                               item=row.item, iso_week=row.iso_week, labels=given,
+                               share=row.disagreement, ruling=ruling)
 
 
 def escalation_card(session: Session, workspace: Workspace, escalation: Escalation, *,

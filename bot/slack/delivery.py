@@ -46,6 +46,7 @@ from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.db import session_scope
 from bot.models import AuditThread, EscalationNotice, OutboxItem, Sample
+from bot.models_trainer import Disagreement
 from bot.services import outbox as store
 from bot.slack.outbox_render import POST_KINDS, NotReady, OutboxRenderer
 from bot.slack.pacing import SLACK_PACE, ChannelPacer, Pace
@@ -381,6 +382,11 @@ class OutboxWorker:
                 if sample is not None:
                     sample.message_ts = ts
                     session.add(sample)
+            elif item.kind == store.OutboxKind.DISAGREEMENT_POST:
+                disagreement = session.get(Disagreement, item.ref_id)
+                if disagreement is not None:
+                    disagreement.message_ts = ts
+                    session.add(disagreement)
             elif item.kind == store.OutboxKind.ESCALATION_NOTICE:
                 notice = session.get(EscalationNotice, item.ref_id)
                 if notice is not None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
+from bot.services.scorecard import Scorecard
 from bot.services.trainer_rows import TrainerRows
 from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
@@ -25,6 +26,7 @@ from bot.slack.status_blocks import (
     linked,
     pending_line,
     score_text,
+    scorecard_lines,
     sections,
     task_type_lines,
     trainer_row_line,
@@ -47,7 +49,7 @@ def home_view(data: HomeData, *, links: Links, now: datetime,
     if data.team is not None:
         blocks += _manager(data, now=now)
     if roles.trainer is not None:
-        blocks += _trainer(data.own, data.recent, links=links)
+        blocks += _trainer(data.own, data.recent, links=links, cards=data.scorecards)
     blocks.append(context(f"Updated {now:%Y-%m-%d %H:%M} UTC · `/audit help` lists the "
                           "commands."))
     return {"type": "home", "callback_id": "home",
@@ -151,7 +153,7 @@ def _manager(data: HomeData, *, now: datetime) -> list[dict]:
 
 
 def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
-             links: Links) -> list[dict]:
+             links: Links, cards: Sequence[Scorecard] = ()) -> list[dict]:
     blocks = _part("Your audit results")
     lines = []
     for line in own:
@@ -160,6 +162,9 @@ def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
                      f"`{sparkline([w.score for w in s.weekly])}` over {s.graded} graded "
                      f"samples (threshold {s.threshold:.2f})")
     blocks += sections(lines)
+    for card in cards:
+        blocks.append({"type": "section", "text": mrkdwn(cut(
+            f"*{escape(card.task_name)}* · " + "\n".join(scorecard_lines(card)), 2900))})
     if recent:
         blocks.append({"type": "section", "text": mrkdwn("*Recently graded*")})
     for r in recent:

@@ -17,17 +17,25 @@ class Action(StrEnum):
     SHOW_CHART = "show_chart"  # on `/audit status @trainer`: the PNG chart to your DM
     HOME_PAGE = "home_page"  # App Home pagers: "home_page-<section>-<next|prev>"
     STATUS_MORE = "status_more"  # on `/audit status`: the next page of trainers' rows
+    CLARITY_CLEAR = "clarity_clear"  # on a sample with the trainer's reasoning
+    CLARITY_UNCLEAR = "clarity_unclear"
+    ADJUDICATE = "adjudicate"  # on a disagreement between trainers
 
 
 class Callback(StrEnum):
     GRADE_MODAL = "grade_modal"
     FULL_OUTPUT = "full_output"
     RESOLVE_MODAL = "resolve_modal"
+    CLARITY_MODAL = "clarity_modal"
+    ADJUDICATE_MODAL = "adjudicate_modal"
 
 
 class Block(StrEnum):
     CATEGORY = "category"
     EXPLANATION = "explanation"
+    CLARITY_REASON = "clarity_reason"
+    RULING_LABEL = "ruling_label"
+    RULING_REASON = "ruling_reason"
 
 
 GRADE_BY_ACTION = {

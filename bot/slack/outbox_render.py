@@ -21,9 +21,10 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
+from bot.models_trainer import Disagreement
 from bot.services import outbox as store
 from bot.services.outbox import OutboxKind
-from bot.slack.cards import escalation_card, parent_message, sample_message
+from bot.slack.cards import disagreement_message, escalation_card, parent_message, sample_message
 from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
 from bot.slack.ids import OUTBOX_EVENT_TYPE
 from bot.slack.links import permalinks_for
@@ -34,7 +35,8 @@ FIND_PAGES = 5
 # Kinds that post a new message (paced per channel); the others update one in place.
 POST_KINDS = frozenset({OutboxKind.AUDIT_PARENT, OutboxKind.SAMPLE_POST,
                         OutboxKind.ESCALATION_NOTICE, OutboxKind.ESCALATION_CLOSED,
-                        OutboxKind.WATCH_FYI, OutboxKind.MESSAGE})
+                        OutboxKind.WATCH_FYI, OutboxKind.MESSAGE,
+                        OutboxKind.DISAGREEMENT_POST})
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class OutboxRenderer:
             content = json.loads(item.payload_json or "{}")
             return _post(self._dm_channel(item.channel), content.get("text", ""),
                          content.get("blocks") or [], metadata)
+        if kind in (OutboxKind.DISAGREEMENT_POST, OutboxKind.DISAGREEMENT_UPDATE):
+            return self._render_disagreement(session, item, kind, metadata)
         if kind == OutboxKind.WATCH_FYI:
             state = session.get(TrainerState, item.ref_id)
             assert state is not None
@@ -138,6 +142,19 @@ class OutboxRenderer:
             raise NotReady(store.failure_of(
                 session, kind=OutboxKind.SAMPLE_POST, ref_id=sample.id or 0))
         return SlackWrite("chat.update", {"channel": thread.channel, "ts": sample.message_ts,
+                          "text": text, "blocks": blocks}, is_post=False)
+
+    def _render_disagreement(self, session: Session, item: OutboxItem, kind: OutboxKind,
+                             metadata: dict) -> SlackWrite:
+        row = session.get(Disagreement, item.ref_id)
+        assert row is not None
+        text, blocks = disagreement_message(self._workspace, row)
+        if kind == OutboxKind.DISAGREEMENT_POST:
+            return _post(row.channel, text, blocks, metadata)
+        if row.message_ts is None:
+            raise NotReady(store.failure_of(
+                session, kind=OutboxKind.DISAGREEMENT_POST, ref_id=row.id or 0))
+        return SlackWrite("chat.update", {"channel": row.channel, "ts": row.message_ts,
                           "text": text, "blocks": blocks}, is_post=False)
 
     def _render_escalation(self, session: Session, item: OutboxItem, kind: OutboxKind,

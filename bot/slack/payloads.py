@@ -141,3 +141,47 @@ def parse_grade_submission(body: dict[str, Any]) -> GradeSubmission:
         category=selected if isinstance(selected, str) else None,
         explanation=explanation if isinstance(explanation, str) else None,
     )
+
+
+@dataclass(frozen=True)
+class ClaritySubmission:
+    user: str
+    sample_id: int
+    reason: str | None
+
+
+def clarity_modal_metadata(*, sample_id: int) -> str:
+    return json.dumps({"sample_id": sample_id})
+
+
+def parse_clarity_submission(body: dict[str, Any]) -> ClaritySubmission:
+    view = body.get("view")
+    meta = form_metadata(view, "clarity form")
+    reason = form_value(view, Block.CLARITY_REASON)
+    return ClaritySubmission(user=user_of(body),
+                             sample_id=parse_id(meta.get("sample_id"), "a sample id"),
+                             reason=reason if isinstance(reason, str) else None)
+
+
+@dataclass(frozen=True)
+class RulingSubmission:
+    user: str
+    disagreement_id: int
+    label: str | None
+    reason: str | None
+
+
+def ruling_modal_metadata(*, disagreement_id: int) -> str:
+    return json.dumps({"disagreement_id": disagreement_id})
+
+
+def parse_ruling_submission(body: dict[str, Any]) -> RulingSubmission:
+    view = body.get("view")
+    meta = form_metadata(view, "ruling form")
+    selected = _dict(form_value(view, Block.RULING_LABEL, "selected_option")).get("value")
+    reason = form_value(view, Block.RULING_REASON)
+    return RulingSubmission(
+        user=user_of(body),
+        disagreement_id=parse_id(meta.get("disagreement_id"), "a disagreement id"),
+        label=selected if isinstance(selected, str) else None,
+        reason=reason if isinstance(reason, str) else None)

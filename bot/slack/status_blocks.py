@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.services.escalation_view import EscalationLine, EscalationOverview
 from bot.services.pending import PendingList, PendingSample
+from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
 from bot.services.trainer_rows import TrainerRow, TrainerRows
@@ -227,6 +228,9 @@ def task_report_blocks(task: TaskReport, *, links: Links) -> list[dict]:
         f"_{escape(cut(current.reason, 600))}_",
     ]
     blocks = [{"type": "section", "text": mrkdwn("\n".join(lines))}]
+    if task.scorecard is not None:
+        blocks.append({"type": "section", "text": mrkdwn(cut("\n".join(
+            scorecard_lines(task.scorecard)), SECTION))})
     if task.worst:
         worst = ["*Worst recent samples*"]
         for r in task.worst:
@@ -247,6 +251,37 @@ def task_report_blocks(task: TaskReport, *, links: Links) -> list[dict]:
     if task.onboarding is not None:
         blocks.append({"type": "section", "text": mrkdwn(onboarding_text(task.onboarding))})
     return blocks
+
+
+SCORECARD_NAMES = {"precision": "Precision", "consistency": "Consistency",
+                   "clarity": "Clarity"}
+SCORECARD_UNITS = {"precision": "graded", "consistency": "comparisons",
+                   "clarity": "ratings"}
+
+
+def scorecard_lines(card: Scorecard) -> list[str]:
+    """The three parts of a trainer's scorecard, one line each, then what is on watch:
+    ``Consistency *0.60* (0.25–0.88) · 5 comparisons `▂▆` · trainers' α 0.41``."""
+    share = f"{2 * card.confidence - 1:.0%}"
+    lines = [f"*Scorecard* · {share} intervals · {week_span(card.weeks)}"]
+    for d in card.dimensions:
+        line = f"{SCORECARD_NAMES[d.name]} *{score_text(d.value)}*"
+        if d.lower is not None and d.upper is not None:
+            line += f" ({d.lower:.2f}–{d.upper:.2f})"
+        line += f" · {d.n} {SCORECARD_UNITS[d.name]} `{sparkline(list(d.weekly))}`"
+        if d.name == "consistency":
+            alpha = "–" if card.team_alpha is None else f"{card.team_alpha:.2f}"
+            line += (f" · trainers' α {alpha} ({card.label_level}, {card.team_items} "
+                     f"shared item{'s' if card.team_items != 1 else ''})")
+        lines.append(line)
+    watched = [d for d in card.dimensions if d.watch and d.name != "precision"]
+    if watched:
+        lines.append("👀 On watch for " + ", ".join(_below(d) for d in watched))
+    return lines
+
+
+def _below(d: Dimension) -> str:
+    return f"{d.name} (below {d.threshold:.2f})" if d.threshold is not None else d.name
 
 
 def onboarding_text(o: OnboardingProgress) -> str:

@@ -35,6 +35,12 @@ def describe_workspace(ws: Workspace) -> str:
             f"    error categories: {'; '.join(tt.error_categories)}",
             f"    policy: {_policy(tt.policy, ws.policy)}",
         ]
+        scale = tt.label_scale
+        if scale.declared:
+            order = " < ".join(scale.labels) if scale.level == "ordinal" \
+                else ", ".join(scale.labels)
+            shown = f" ({order})" if scale.labels else ""
+            lines.append(f"    trainer labels: {scale.level}{shown}")
     lines.append(f"Trainers ({len(ws.trainers)}):")
     for t in ws.trainers:
         lead = f"lead {t.lead}" if t.lead else "no lead"
@@ -67,6 +73,8 @@ def _policy(policy: Policy, default: Policy) -> str:
         value = getattr(policy, f.name)
         if f.name == "grade_weights":
             text = "{" + ", ".join(f"{g}={w:g}" for g, w in value.items()) + "}"
+        elif value is None:
+            text = "none"
         else:
             text = f"{value:g}"
         mark = "*" if value != getattr(default, f.name) else ""

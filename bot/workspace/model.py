@@ -77,6 +77,12 @@ class Policy:
     agreement_min_samples: int = 20
     calibration_min_catch_rate: float = 0.7
     calibration_min_items: int = 10
+    # The trainer's scorecard (bot.services.scorecard): a trainer whose consistency with
+    # other trainers, or whose clarity rate, is below its threshold (with at least
+    # ``min_graded`` comparisons or ratings in the window) is shown on watch for that
+    # dimension. ``None``: no threshold. Precision alone drives escalation.
+    consistency_threshold: float | None = None
+    clarity_threshold: float | None = None
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
@@ -84,6 +90,24 @@ class Policy:
 
 
 POLICY_KEYS = tuple(Policy.__dataclass_fields__)
+
+LABEL_LEVELS = ("nominal", "ordinal", "interval")
+
+
+@dataclass(frozen=True)
+class LabelScale:
+    """How a task type's trainer labels compare (``label_scale`` and ``labels`` keys).
+
+    ``nominal``: labels are names, equal or not (``labels``, if given, are the only ones
+    allowed). ``ordinal``: labels are ordered; ``labels`` lists them first to last, or,
+    when absent, labels are numbers and ordered as numbers. ``interval``: labels are
+    numbers and their differences mean something (``labels`` not allowed). Undeclared:
+    nominal, any label.
+    """
+
+    level: str = "nominal"
+    labels: tuple[str, ...] = ()
+    declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +120,7 @@ class TaskType:
     reviewers: tuple[str, ...]
     error_categories: tuple[str, ...]
     policy: Policy
+    label_scale: LabelScale = LabelScale()
 
 
 @dataclass(frozen=True)

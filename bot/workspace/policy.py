@@ -47,7 +47,19 @@ def read_policy(table: Table, base: Policy) -> Policy:
             "calibration_min_catch_rate", default=base.calibration_min_catch_rate),
         calibration_min_items=table.integer(
             "calibration_min_items", default=base.calibration_min_items, low=1),
+        consistency_threshold=_optional_fraction(table, "consistency_threshold",
+                                                 base.consistency_threshold),
+        clarity_threshold=_optional_fraction(table, "clarity_threshold",
+                                             base.clarity_threshold),
     )
+
+
+def _optional_fraction(table: Table, key: str, base: float | None) -> float | None:
+    """A number in [0, 1] when set; ``base`` (None: no threshold) when absent or wrong."""
+    if not table.has(key):
+        return base
+    value = table.fraction(key, default=-1.0)
+    return base if value < 0 else value
 
 
 def _grade_weights(table: Table, base: Policy) -> FrozenMap:

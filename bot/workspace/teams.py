@@ -7,7 +7,7 @@
 import re
 from datetime import date, datetime
 
-from bot.workspace.model import POLICY_KEYS, Policy, TaskType, Trainer
+from bot.workspace.model import LABEL_LEVELS, POLICY_KEYS, LabelScale, Policy, TaskType, Trainer
 from bot.workspace.policy import read_policy
 from bot.workspace.reader import (
     MISSING,
@@ -18,7 +18,8 @@ from bot.workspace.reader import (
     user_id_problem,
 )
 
-TASK_TYPE_KEYS = ("key", "name", "channel", "reviewers", "error_categories", *POLICY_KEYS)
+TASK_TYPE_KEYS = ("key", "name", "channel", "reviewers", "error_categories", "label_scale",
+                  "labels", *POLICY_KEYS)
 TRAINER_KEYS = ("user", "task_types", "lead", "started")
 TASK_TYPE_KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")
 # Error categories become options of a Slack select menu: at most 100 options, each label
@@ -60,8 +61,43 @@ def read_task_types(root: Table, base: Policy) -> tuple[TaskType, ...]:
                                     check=user_id_problem),
             error_categories=_error_categories(table),
             policy=read_policy(table, base),
+            label_scale=_label_scale(table),
         ))
     return tuple(task_types)
+
+
+MAX_LABEL_LENGTH = 64  # the same cap as a record's `label`
+
+
+def _label_scale(table: Table) -> LabelScale:
+    """``label_scale`` (nominal | ordinal | interval) and its optional ``labels``."""
+    level = table.string("label_scale")
+    if level is not None and level not in LABEL_LEVELS:
+        table.report("label_scale", f"must be one of {', '.join(LABEL_LEVELS)} (got "
+                     f"{level!r}){suggest(level, LABEL_LEVELS)}")
+        level = None
+    labels = table.strings("labels", non_empty=True, check=_label_problem,
+                           fold=lambda label: label.strip())
+    if table.has("labels"):
+        if level is None and not table.has("label_scale"):
+            table.report("labels", "needs `label_scale` (nominal or ordinal) to say what "
+                         "the labels are")
+        elif level == "interval":
+            table.report("labels", "is not used with label_scale = 'interval' (labels are "
+                         "numbers there): remove it")
+            labels = ()
+        elif len(labels) == 1:
+            table.report("labels", "must list at least two labels")
+    return LabelScale(level=level or "nominal", labels=tuple(x.strip() for x in labels),
+                      declared=level is not None)
+
+
+def _label_problem(label: str) -> str | None:
+    if not label.strip():
+        return "must not be blank"
+    if len(label.strip()) > MAX_LABEL_LENGTH:
+        return f"must be at most {MAX_LABEL_LENGTH} characters (got {len(label.strip())})"
+    return None
 
 
 def _error_categories(table: Table) -> tuple[str, ...]:

@@ -21,3 +21,21 @@ def test_demo_outputs_exist_for_every_configured_trainer_and_task_type():
     records = generate_outputs(now=NOW, trainers=roster)
     assert {(r["trainer"], r["task_type"]) for r in records} == {
         (user, key) for user, keys in roster.items() for key in keys}
+
+
+def test_example_outputs_with_items_labels_and_reasoning_are_all_valid():
+    from bot.services.ingest import (
+        label_scales_of,
+        read_records,
+        roster_from_workspace,
+        validate_record,
+    )
+
+    workspace = load_workspace(EXAMPLE)
+    roster = roster_from_workspace(workspace)
+    checked = [validate_record(r.data or {}, **roster._asdict(),
+                               label_scales=label_scales_of(workspace))
+               for r in read_records(EXAMPLE.parent / "outputs.jsonl")]
+    assert all(not isinstance(c, str) for c in checked), checked
+    assert {c.item for c in checked if not isinstance(c, str)} >= {"triage-0042", "q3-summary-17"}
+    assert all(not isinstance(c, str) and c.reasoning for c in checked)

@@ -1,0 +1,123 @@
+"""Disagreement threads between trainers, end to end: the weekly audit posts the items the
+trainers disagreed on most, each trainer's label and reasoning side by side, and a reviewer
+adjudicates which label is right with a written reason."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.models_trainer import Disagreement
+from bot.sandbox.records import Message
+from bot.services.disagreements import AlreadyRuled, adjudicate, disagreement_share
+from bot.workspace import Workspace, parse_workspace
+from tests.factories import (
+    CLINICAL_CHANNEL,
+    DOCTOR,
+    MANAGER,
+    NURSE,
+    TRAINER1,
+    TRAINER3,
+    output_record,
+    workspace_data,
+)
+from tests.harness import RunningBot
+from tests.status_support import shown
+
+# i1: B vs C, every pair differs (1.0); i0: A, A, B: two of three pairs differ; i2, i3 agree.
+LABELS = {"i0": {TRAINER1: "A", NURSE: "A", TRAINER3: "B"},
+          "i1": {TRAINER1: "B", NURSE: "C"},
+          "i2": {TRAINER1: "C", NURSE: "C"},
+          "i3": {TRAINER1: "A", TRAINER3: "A"}}
+RULING = "C: chronic pain with no red flags is routine, whatever the kidneys."
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    data = workspace_data()
+    data["task_types"][0].update(label_scale="ordinal", labels=["A", "B", "C"])
+    data["trainers"].append({"user": TRAINER3, "task_types": ["clinical"]})
+    return parse_workspace(data)
+
+
+@pytest.fixture
+def posted(bot: RunningBot) -> list[Message]:
+    now = bot.ctx.clock.now()
+    records = []
+    for n, (item, labels) in enumerate(LABELS.items()):
+        for trainer, label in labels.items():
+            record = output_record(n, trainer=trainer, created_at=now - timedelta(hours=2 + n))
+            record.update(item=item, label=label,
+                          reasoning=f"{trainer} says {label} on {item}: the dose decides.")
+            records.append(record)
+    assert bot.ingest(records).ok
+    bot.run_audit()
+    return [m for m in bot.parents(CLINICAL_CHANNEL) if "Disagreement" in m.text]
+
+
+def _rows(bot: RunningBot) -> list[Disagreement]:
+    with Session(bot.ctx.engine) as session:
+        return list(session.exec(select(Disagreement).order_by(Disagreement.id)).all())
+
+
+def test_the_most_disagreed_items_are_posted_once_side_by_side(bot, posted):
+    assert [r.item for r in _rows(bot)] == ["i1", "i0"]  # most disagreement first
+    assert len(posted) == 2
+    first = shown(posted[0])
+    assert "item i1" in first and "100% of their pairs disagree" in first
+    assert f"<@{TRAINER1}> labelled *B*" in first and f"<@{NURSE}> labelled *C*" in first
+    assert f"{TRAINER1} says B on i1: the dose decides." in first
+    assert "67% of their pairs disagree" in shown(posted[1])
+    bot.run_audit()  # the same week again (a replica, `/audit run`): nothing twice
+    assert len([m for m in bot.parents(CLINICAL_CHANNEL) if "Disagreement" in m.text]) == 2
+
+
+@pytest.mark.parametrize(("user", "reason"), [
+    (TRAINER1, "Only Clinical NLP reviewers and managers can adjudicate"),
+    (NURSE, "You labelled this item yourself"),
+])
+def test_who_may_not_adjudicate_reads_why(bot, posted, user, reason):
+    bot.driver.click(user, posted[0], "Adjudicate", channel=CLINICAL_CHANNEL)
+    refusal = bot.driver.wait_for(lambda: bot.sandbox.ephemerals(user=user))
+    assert reason in refusal[0].text
+    assert bot.sandbox.views(user) == []
+
+
+def test_a_reviewer_adjudicates_with_a_reason_and_the_first_ruling_stands(bot, posted):
+    message = posted[0]
+    bot.driver.click(DOCTOR, message, "Adjudicate", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    select_block = next(b for b in modal.view["blocks"] if b["block_id"] == "ruling_label")
+    assert [o["value"] for o in select_block["element"]["options"]] == ["B", "C"]
+    answer = bot.driver.submit_view(DOCTOR, modal, {"ruling_label": "C",
+                                                    "ruling_reason": "routine"},
+                                    client_checks=False).json()
+    assert answer["response_action"] == "errors"
+    assert "at least 20 characters (you wrote 7)" in answer["errors"]["ruling_reason"]
+    assert _rows(bot)[0].ruled_at is None
+    response = bot.driver.submit_view(DOCTOR, modal, {"ruling_label": "C",
+                                                      "ruling_reason": RULING})
+    assert response.status == 200 and not response.json()
+    bot.driver.wait_for(lambda: _rows(bot)[0].ruled_at is not None)
+    row = _rows(bot)[0]
+    assert (row.ruled_by, row.ruling_label, row.ruling_reason) == (DOCTOR, "C", RULING)
+    bot.deliver()
+    updated = bot.sandbox.message(CLINICAL_CHANNEL, message.ts)
+    assert updated is not None and updated.edited
+    assert f"⚖️ *Adjudicated* by <@{DOCTOR}>: *C* is right — {RULING}" in shown(updated)
+    assert "Adjudicate" not in [e["text"]["text"] for b in updated.blocks
+                                if b["type"] == "actions" for e in b["elements"]]
+    # A second ruling (a manager's form opened before the first was in): refused.
+    with Session(bot.ctx.engine) as session, pytest.raises(AlreadyRuled) as refused:
+        adjudicate(session, bot.ctx.workspace, disagreement_id=row.id or 0, user=MANAGER,
+                   label="B", reason="B: the kidney disease makes it time-sensitive.",
+                   now=bot.ctx.clock.now())
+    assert f"<@{DOCTOR}> adjudicated this already: *C* is right" in refused.value.user_message
+    assert _rows(bot)[0].ruling_label == "C"
+
+
+def test_disagreement_share_by_hand():
+    assert disagreement_share([("T1", "A"), ("T2", "A"), ("T3", "B")], level="ordinal") == \
+        pytest.approx(2 / 3)
+    assert disagreement_share([("T1", "4"), ("T2", "4.0")], level="interval") == 0.0
+    assert disagreement_share([("T1", "A"), ("T1", "B")], level="nominal") == 0.0
