@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, disputes, errors, escalations, grading, home
+from handlers import commands, disputes, errors, escalations, grading, home, precedents
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -13,3 +13,4 @@ def register(app: App, ctx: AppContext) -> None:
     escalations.register(app, ctx)
     disputes.register(app, ctx)
     home.register(app, ctx)
+    precedents.register(app, ctx)
