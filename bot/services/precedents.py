@@ -39,7 +39,16 @@ from bot.services.blind import revealed
 from bot.services.disputes import Settlement, is_disagreement, settlements, visible_task_types
 from bot.services.people import NotAllowed
 from bot.services.reviews import Review, samples_with_reviews
-from bot.services.search import GRADES, PRECEDENTS, SETTLEMENTS, Match, Source, matching
+from bot.services.search import (
+    GRADES,
+    PRECEDENTS,
+    SETTLEMENTS,
+    Match,
+    Source,
+    any_of,
+    matching,
+    plain_words,
+)
 from bot.workspace import Workspace
 
 SHOWN = 10
@@ -131,6 +140,33 @@ def as_saved(row: SavedRow) -> SavedPrecedent:
     return SavedPrecedent(sample_id=row.sample_id, task_type=row.task_type,
                           category=row.category, ruling=row.ruling, rationale=row.rationale,
                           author=row.author, saved_at=as_utc(row.updated_at))
+
+
+GRADING_SHOWN = 2
+
+
+def precedents_for_grading(session: Session, *, task_type: str, sample_id: int,
+                           texts: Sequence[str], limit: int = GRADING_SHOWN,
+                           ) -> tuple[SavedPrecedent, ...]:
+    """The saved precedents of ``task_type`` most like the sample being graded, for the
+    grading modal: full-text relevance of each precedent (category, ruling, rationale) to
+    the longest words of ``texts`` (the sample's output and prompt; ``plain_words``: at most
+    24, any of them matches, bm25 / ts_rank rank). Bounded for the modal's 3-second window:
+    one statement through the precedents' full-text index, ``limit`` rows. None when no
+    precedent shares a word with the sample (the grader can still search by hand)."""
+    words = plain_words(*texts)
+    if not words:
+        return ()
+    found = any_of(session, PRECEDENTS, col(SavedRow.id), words=words)
+    stmt = (found.join(select(SavedRow).select_from(SavedRow))
+            .join(Sample, col(Sample.id) == SavedRow.sample_id)
+            .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+            .where(found.condition, col(SavedRow.task_type) == task_type,
+                   col(SavedRow.sample_id) != sample_id, col(TrainerOutput.gold_grade).is_(None))
+            .order_by(found.score.desc(), col(SavedRow.updated_at).desc(),
+                      col(SavedRow.id).desc())
+            .limit(max(1, limit)))
+    return tuple(as_saved(row) for row in session.exec(stmt).all())
 
 
 @dataclass(frozen=True)

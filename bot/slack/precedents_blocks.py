@@ -10,10 +10,10 @@ in one sentence and its rationale), each reviewer's grade with category and expl
 section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from bot.services.precedents import Precedent, Precedents, SavedPrecedent
-from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
+from bot.services.precedents import GRADING_SHOWN, Precedent, Precedents, SavedPrecedent
+from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.dispute_blocks import review_line
 from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
 
@@ -45,8 +45,22 @@ def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
 
 def saved_line(saved: SavedPrecedent, *, rationale: int = RATIONALE_SHOWN) -> str:
     """A saved precedent: its category and ruling, then the rationale (cut), escaped."""
-    return (f"📌 *Precedent* · *{escape(saved.category)}*: {escape(cut(saved.ruling, 300))}\n"
-            f"Why: {escape(cut(saved.rationale, rationale))} (saved by <@{saved.author}>)")
+    return (f"📌 *Precedent* · *{escape_cut(saved.category, 200)}*: "
+            f"{escape_cut(saved.ruling, 600)}\n"
+            f"Why: {escape_cut(saved.rationale, rationale)} (saved by <@{saved.author}>)")
+
+
+def grading_precedents(saved: Sequence[SavedPrecedent], *, task_name: str) -> list[dict]:
+    """The grading modal's context: the saved precedents most like the sample, if any."""
+    if not saved:
+        return []
+    return [
+        {"type": "context", "elements": [mrkdwn(
+            f"*Precedents in {escape_cut(task_name, 150)}* (saved rulings on settled "
+            "disagreements, most like this sample first; more with `/audit precedents`):")]},
+        *({"type": "context", "elements": [mrkdwn(saved_line(p, rationale=500))]}
+          for p in saved[:GRADING_SHOWN]),
+    ]
 
 
 def precedents_message(found: Precedents, *, task_names: Mapping[str, str],

@@ -22,8 +22,15 @@ from bot.services.precedent_save import (
     precedent_for,
     save_precedent,
 )
-from bot.services.precedents import MOST, find_precedents, normalized
-from bot.services.search import GRADES, PRECEDENTS, SETTLEMENTS, Source, matching
+from bot.services.precedents import MOST, find_precedents, normalized, precedents_for_grading
+from bot.services.search import (
+    GRADES,
+    PRECEDENTS,
+    SETTLEMENTS,
+    Source,
+    matching,
+    plain_words,
+)
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace
@@ -320,3 +327,45 @@ def test_the_search_reads_through_the_full_text_indexes(session: Session, source
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     shown = " ".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
     assert f"Bitmap Index Scan on ix_{source.fts}" in shown, shown
+
+
+def test_the_grading_modal_gets_the_two_saved_precedents_most_like_the_sample(
+        session: Session):
+    """Ranked by the words they share with the sample's texts; only the task type's, never
+    a calibration item's, never the sample's own; none when nothing is shared."""
+    samples = audited(session, DOUBLE, count=5, gold=[None, None, None, "major", None])
+    rulings = ["Combining medicines without the interaction table is a Major error.",
+               "Telling a patient to ask a pharmacist is not enough on its own.",
+               "Dosing errors for children are always a Major error, whatever the tone.",
+               "Interaction table, pharmacist, medicines: a planted calibration ruling."]
+    for sample, ruling in zip(samples, rulings, strict=False):
+        _grade(session, DOUBLE, sample, NURSE, "pass")
+        _grade(session, DOUBLE, sample, DOCTOR, "major", IBUPROFEN)
+        settle(session, DOUBLE, sample_id=sample.id or 0, manager=MANAGER, grade="major",
+               note="The doctor is right: this output is unsafe for the patient.", now=NOW)
+        save_precedent(session, DOUBLE, sample_id=sample.id or 0, author=MANAGER,
+                       category="Unsafe advice", ruling=ruling,
+                       rationale="Reviewers must grade this the same way every time.", now=NOW)
+    session.commit()
+    texts = ("Check the interaction table before you combine medicines; ask a pharmacist.",
+             "Can I combine these two medicines?")
+    found = precedents_for_grading(session, task_type="clinical", sample_id=samples[4].id or 0,
+                                   texts=texts)
+    assert [p.sample_id for p in found] == [samples[0].id, samples[1].id]
+    assert found[0].ruling == rulings[0] and found[0].author == MANAGER
+    # The sample's own precedent is not context for itself; other task types see none.
+    own = precedents_for_grading(session, task_type="clinical", sample_id=samples[0].id or 0,
+                                 texts=texts)
+    assert [p.sample_id for p in own] == [samples[1].id]
+    assert precedents_for_grading(session, task_type="legal", sample_id=0, texts=texts) == ()
+    assert precedents_for_grading(session, task_type="clinical", sample_id=0,
+                                  texts=("Zebra quokka.", '"*" NEAR OR')) == ()
+    assert precedents_for_grading(session, task_type="clinical", sample_id=0,
+                                  texts=("", "a b c")) == ()
+
+
+def test_plain_words_are_the_longest_distinct_words_bounded():
+    text = "The interaction table: check it, CHECK it; 2026 pharmacist's medicines_list ab"
+    assert plain_words(text) == ("interaction", "pharmacist", "medicines", "check", "table",
+                                 "list")
+    assert len(plain_words(" ".join(f"word{i:04d}" for i in range(500)))) == 24
