@@ -5,8 +5,10 @@ One precedent per settled sample (unique), written and edited by whoever settled
 explanations and settlement notes are store-specific and live in migration
 0014_precedent_search only (``bot.services.search`` queries them): on SQLite, FTS5 tables
 ``precedent_fts``, ``grade_fts`` and ``settlement_fts`` (external content, kept current by
-triggers); on PostgreSQL, GIN indexes over ``to_tsvector('english', …)`` of the same
-columns. SQLModel cannot declare either, so they are not on these models.
+triggers); on PostgreSQL, a generated ``search_vector`` column (``to_tsvector('english',
+…)`` of the same columns) on ``grade``, ``dispute_settlement`` and ``precedent``, with a GIN
+index. Neither exists on the other store, so they are not on these models (nothing maps or
+writes ``search_vector``: PostgreSQL computes it).
 """
 
 from datetime import datetime

@@ -10,9 +10,10 @@ Usage (inside a query the caller builds)::
 - SQLite: FTS5, ``<source>_fts MATCH '"word" "word"'`` (every word, each quoted as a string
   so nothing a person types is FTS5 syntax: ``"`` doubled; ``NEAR``, ``OR``, ``*``, ``-``,
   ``:`` are plain text), scored with ``bm25`` (negated: higher is more relevant).
-- PostgreSQL: ``to_tsvector('english', …) @@ plainto_tsquery('english', :words)`` (every
-  word; the words are a bound parameter, and plainto_tsquery reads no operators), scored
-  with ``ts_rank``; GIN indexes on exactly these expressions.
+- PostgreSQL: ``<table>.search_vector @@ plainto_tsquery('english', :words)`` (every word;
+  the words are a bound parameter, and plainto_tsquery reads no operators), scored with
+  ``ts_rank``; ``search_vector`` is a generated column (``to_tsvector('english', …)`` of the
+  source's columns) with a GIN index.
 
 Both stem English (``porter`` on SQLite, ``english`` on PostgreSQL), so "recommends" finds
 "recommend". PostgreSQL also drops English stop words ("the", "is") from the query; SQLite
@@ -64,9 +65,8 @@ class Match:
 
 
 def vector_sql(source: Source) -> str:
-    """PostgreSQL: the indexed document, as migration 0014 wrote it (table-qualified here)."""
-    text = " || ' ' || ".join(f"coalesce({source.table}.{c}, '')" for c in source.columns)
-    return f"to_tsvector('{CONFIG}'::regconfig, {text})"
+    """PostgreSQL: the source's stored document (migration 0014's generated column)."""
+    return f"{source.table}.search_vector"
 
 
 def matching(session: Session, source: Source, id_column: Any, *,

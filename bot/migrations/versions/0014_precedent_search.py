@@ -9,9 +9,11 @@ same three sources ``bot.services.search`` queries:
   kept current by triggers on insert, update and delete of the source rows, and rebuilt here
   from the rows already stored. (A later batch migration that recreates one of the source
   tables drops its triggers with it: it has to create them again.)
-- PostgreSQL: GIN indexes on ``to_tsvector('english', …)`` of the same columns; PostgreSQL
-  builds them over the existing rows and keeps them current itself. The expressions must
-  stay exactly those of ``bot.services.search.vector_sql`` or the planner will not use them.
+- PostgreSQL: a generated, stored ``search_vector tsvector`` column on each source table
+  (``to_tsvector('english', …)`` of the same columns; PostgreSQL computes it for the existing
+  rows here and keeps it current on every write) with a GIN index on it. Stored, so that
+  ranking with ``ts_rank`` reads the vectors instead of parsing every matching text again.
+  The column is not on the SQLModel models (SQLite has no such column; nothing writes it).
 
 Revision ID: 0014_precedent_search
 Revises: 0011
@@ -58,7 +60,9 @@ def upgrade() -> None:
             _sqlite_index(table, fts, columns)
     else:
         for table, fts, columns in SOURCES:
-            op.execute(f"CREATE INDEX ix_{fts} ON {table} USING gin ({_vector(columns)})")
+            op.execute(f"ALTER TABLE {table} ADD COLUMN search_vector tsvector "
+                       f"GENERATED ALWAYS AS ({_vector(columns)}) STORED")
+            op.execute(f"CREATE INDEX ix_{fts} ON {table} USING gin (search_vector)")
 
 
 def downgrade() -> None:
@@ -68,14 +72,15 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             op.execute(f"DROP TABLE IF EXISTS {fts}")
     else:
-        for _table, fts, _columns in SOURCES:
+        for table, fts, _columns in SOURCES:
             op.execute(f"DROP INDEX IF EXISTS ix_{fts}")
+            op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector")
     op.drop_index(op.f("ix_precedent_task_type"), table_name="precedent")
     op.drop_table("precedent")
 
 
 def _vector(columns: Sequence[str]) -> str:
-    """What ``bot.services.search.vector_sql`` writes for these columns (unqualified)."""
+    """The document PostgreSQL indexes: the columns, English stems."""
     text = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
     return f"to_tsvector('english'::regconfig, {text})"
 
