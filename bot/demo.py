@@ -31,7 +31,7 @@ from bot.sandbox.server import SlackSandbox
 from bot.services.audit import audit_week
 from bot.services.ingest import ingest, label_scales_of, read_records, roster_from_workspace
 from bot.services.standings import week_standings
-from bot.workspace import Workspace, load_workspace
+from bot.workspace import TaskType, Workspace, load_workspace
 from schedules.escalation_check import run_escalation_check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -444,6 +444,32 @@ def _precedents(local: LocalBot, workspace: Workspace) -> None:
     _box(_shorten(render_message(answer, names=NAMES), lines=14, keep_tail=2))
 
 
+def _save_precedent(local: LocalBot, workspace: Workspace, *, task_type: TaskType,
+                    reviewer: str) -> None:
+    """The manager saves the settled disagreement as a precedent; a reviewer finds it."""
+    driver, manager = local.driver, workspace.managers[0]
+    offer = driver.wait_for(lambda: [m for m in local.sandbox.dms(manager)
+                                     if "You settled" in m.text])[-1]
+    driver.click(manager, offer, "Save as precedent", channel=offer.channel)
+    modal = driver.wait_for(lambda: driver.open_modal(manager))
+    assert modal is not None
+    ruling = "Advice that is unsafe as written is a Major error, however well it reads."
+    driver.submit_view(manager, modal, {
+        "precedent_category": task_type.error_categories[0], "precedent_ruling": ruling,
+        "precedent_rationale": "A trainer's output is graded as the patient would read it: "
+                               "a safety caveat the reader can miss does not make it safe."})
+    print(f"\n{NAMES.get(manager, manager)}'s DM about the settlement offers [Save as "
+          "precedent]; the form (task type fixed, category, ruling in one sentence, why):")
+    _box(_shorten(render_view(modal, names=NAMES), lines=10, keep_tail=3))
+    before = len(local.sandbox.ephemerals(user=reviewer))
+    driver.slash_command(reviewer, "precedents unsafe as written")
+    answer = driver.wait_for(lambda: local.sandbox.ephemerals(user=reviewer)[before:])[-1]
+    print(f"\n{NAMES.get(reviewer, reviewer)} finds it with `/audit precedents unsafe as "
+          "written` (full-text search, most relevant first); from now on the Minor issue / Major "
+          "error form also shows the two saved precedents most like the sample being graded:")
+    _box(_shorten(render_message(answer, names=NAMES), lines=10, keep_tail=2))
+
+
 def _consistency(local: LocalBot, workspace: Workspace) -> None:
     """Double review (blind), a dispute settled by a manager, a calibration reveal, agreement."""
     import json
@@ -498,6 +524,7 @@ def _consistency(local: LocalBot, workspace: Workspace) -> None:
     print(f"\n{NAMES.get(manager, manager)} settles it; both reviewers are told by DM, e.g. "
           f"{NAMES.get(review.reviewer, review.reviewer)}:")
     _box(_shorten(render_message(told, names=NAMES), lines=8))
+    _save_precedent(local, workspace, task_type=task_type, reviewer=second)
     reveal = next((e for e in local.sandbox.ephemerals() if "Calibration item" in e.text), None)
     if reveal is not None:
         print(f"\nAfter grading a calibration item, only {NAMES.get(reveal.user, reveal.user)} "

@@ -12,6 +12,7 @@ from handlers import (
     escalations,
     grading,
     home,
+    precedents,
 )
 
 
@@ -24,3 +25,4 @@ def register(app: App, ctx: AppContext) -> None:
     escalations.register(app, ctx)
     disputes.register(app, ctx)
     home.register(app, ctx)
+    precedents.register(app, ctx)

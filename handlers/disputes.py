@@ -21,7 +21,7 @@ from bot.services.disputes import (
     settle_problems,
     visible_task_types,
 )
-from bot.slack.consistency_notices import owe_settlement_dms
+from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
 from bot.slack.dispute_blocks import (
     SETTLE_ACTION,
     DisputeBlock,
@@ -89,6 +89,7 @@ def register(app: App, ctx: AppContext) -> None:
                           manager=submission.user, grade=submission.grade or "",
                           note=submission.note or "", now=now)
             owe_settlement_dms(session, ctx.workspace, view, now=now)
+            owe_precedent_offer(session, ctx.workspace, view, now=now)
             return view
 
         kept = store_submission(ctx, context, ack, settled, field=DisputeBlock.NOTE)

@@ -22,9 +22,11 @@ from bot.services.grading import (
     record_grade,
     task_type_of,
 )
+from bot.services.precedents import precedents_for_grading
 from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
+from bot.slack.precedents_blocks import grading_precedents
 from handlers.consistency import after_grade
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission, submit_follow_up
@@ -57,12 +59,16 @@ def register(app: App, ctx: AppContext) -> None:
         with ctx.session() as session:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
-        task_type = task_type_of(ctx.workspace, record.thread.task_type)
+            task_type = task_type_of(ctx.workspace, record.thread.task_type)
+            alike = precedents_for_grading(session, task_type=task_type.key,
+                                           sample_id=click.sample_id,
+                                           texts=(record.output.output, record.output.prompt))
         open_modal(ctx, click.trigger_id, grade_modal(
             grade=grade,
             categories=task_type.error_categories,
             trainer=record.thread.trainer,
             output_excerpt=record.output.output,
+            context=grading_precedents(alike, task_name=task_type.name),
             private_metadata=grade_modal_metadata(
                 sample_id=click.sample_id, grade=grade, task_type=task_type.key,
                 channel=click.channel, thread_ts=click.thread_ts or click.message_ts),

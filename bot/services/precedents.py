@@ -3,40 +3,52 @@
 Usage::
 
     found = find_precedents(session, workspace, viewer="U0NURSE01", words=("ibuprofen", "ckd"))
-    for p in found.precedents:          # newest ruling first, at most ``limit``
+    for p in found.precedents:          # most relevant first, at most ``limit``
         p.task_type, p.trainer, p.week, p.channel, p.message_ts, p.reviews, p.settlement
+        p.saved                         # the ruling its settler saved, if they did
     found.more                          # more matched than were returned: narrow the words
 
-What matches: a Minor issue or Major error whose explanation or error category contains
-every word, or a manager's settlement note that does (each word case-insensitive, anywhere
-in either field). A precedent is one sample: all its reviewers' current grades (a Pass
-beside the matching Minor shows too) and its settlement, if a manager settled it, which
-is the ruling that counts. Newest first by the matching grade or settlement.
+What matches, with the store's full-text search (``bot.services.search``: FTS5 on SQLite,
+tsvector on PostgreSQL; every word, English stems): a saved precedent (its category, ruling
+and rationale), a Minor issue or Major error grade (its category and explanation), or a
+manager's settlement note. A result is one sample: all its reviewers' current grades (a
+Pass beside the matching Minor shows too), its settlement if a manager settled it (the
+ruling that counts) and its saved precedent. Ranked by the relevance of its best matching
+text (``bm25`` / ``ts_rank``); at equal relevance a saved precedent comes first, then the
+newest.
 
 Left out: task types the viewer neither reviews nor manages
 (``disputes.visible_task_types``), calibration items (planted, not a trainer's real error,
 and their grades are what calibration measures), and double reviews still blind
 (``bot.services.blind``).
-
-Words are matched with SQL ``LIKE`` (SQLAlchemy's ``icontains`` with ``autoescape``), so
-``%`` and ``_`` in a word are literal characters. SQLite folds the case of ASCII letters
-only; PostgreSQL (``ILIKE``) folds every letter.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import literal, union_all
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
+from bot.models_precedents import Precedent as SavedRow
 from bot.services.blind import revealed
 from bot.services.disputes import Settlement, is_disagreement, settlements, visible_task_types
 from bot.services.people import NotAllowed
 from bot.services.reviews import Review, samples_with_reviews
+from bot.services.search import (
+    GRADES,
+    PRECEDENTS,
+    SETTLEMENTS,
+    Match,
+    Source,
+    any_of,
+    matching,
+    plain_words,
+)
 from bot.workspace import Workspace
 
 SHOWN = 10
@@ -45,8 +57,21 @@ NON_PASS = ("minor", "major")
 
 
 @dataclass(frozen=True)
+class SavedPrecedent:
+    """The ruling whoever settled a sample saved, for reviewers to look up."""
+
+    sample_id: int
+    task_type: str
+    category: str
+    ruling: str  # one sentence
+    rationale: str
+    author: str
+    saved_at: datetime  # created or last edited (UTC)
+
+
+@dataclass(frozen=True)
 class Precedent:
-    """A sample whose grades or settlement match, with where it lives in Slack."""
+    """A sample whose grades, settlement or saved ruling match, with where it lives in Slack."""
 
     sample_id: int
     task_type: str
@@ -56,9 +81,11 @@ class Precedent:
     count: int
     channel: str
     message_ts: str | None  # None when the post never reached Slack
-    ruled_at: datetime  # the newest matching grade or settlement (UTC)
+    ruled_at: datetime  # the newest matching grade, settlement or saved ruling (UTC)
     reviews: tuple[Review, ...]  # every current grade, first grader first
     settlement: Settlement | None  # a manager's ruling: it overrides the reviews
+    saved: SavedPrecedent | None = None
+    relevance: float = 0.0  # of its best matching text: only comparable within one search
 
     @property
     def disputed(self) -> bool:
@@ -70,14 +97,14 @@ class Precedent:
 class Precedents:
     words: tuple[str, ...]
     task_types: tuple[str, ...]  # where it looked
-    precedents: tuple[Precedent, ...]  # newest first
+    precedents: tuple[Precedent, ...]  # most relevant first
     more: bool  # more matched than ``limit``
 
 
 def find_precedents(session: Session, workspace: Workspace, *, viewer: str,
                     words: Sequence[str], limit: int = SHOWN) -> Precedents:
     """Earlier rulings whose text has every one of ``words``, in the task types ``viewer``
-    reviews or manages (refused to anyone else)."""
+    reviews or manages (refused to anyone else), most relevant first."""
     keys = visible_task_types(workspace, viewer)
     if not keys:
         raise NotAllowed("Precedents are for the task types' reviewers and managers: they "
@@ -86,10 +113,9 @@ def find_precedents(session: Session, workspace: Workspace, *, viewer: str,
     if not wanted:
         raise ValueError("find_precedents needs at least one word")
     limit = max(1, min(limit, MOST))
-    when = _newest(session, keys, wanted, limit=limit + 1)
-    ids = sorted(when, key=lambda sid: (when[sid], sid), reverse=True)
-    found = _load(session, ids[:limit], when)
-    return Precedents(words=wanted, task_types=keys, precedents=found, more=len(ids) > limit)
+    hits = _ranked(session, keys, wanted, limit=limit + 1)
+    found = _load(session, hits[:limit])
+    return Precedents(words=wanted, task_types=keys, precedents=found, more=len(hits) > limit)
 
 
 def normalized(words: Iterable[str]) -> tuple[str, ...]:
@@ -102,59 +128,121 @@ def normalized(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def matches(words: Sequence[str], *fields: object) -> ColumnElement[bool]:
-    """SQL: every word is in one of ``fields`` (case-insensitive, ``%``/``_`` literal)."""
-    return and_(*(or_(*(col(f).icontains(w, autoescape=True) for f in fields))
-                  for w in words))
-
-
-def _newest(session: Session, keys: Sequence[str], words: Sequence[str], *,
-            limit: int) -> dict[int, datetime]:
-    """The ``limit`` samples with the newest matching ruling: sample id → when."""
-    scope = (col(AuditThread.task_type).in_(keys), col(TrainerOutput.gold_grade).is_(None),
-             revealed())
-    graded_at = func.max(Grade.updated_at)
-    graded = session.exec(
-        select(Sample.id, graded_at)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .join(Grade, col(Grade.sample_id) == Sample.id)
-        .where(*scope, col(Grade.grade).in_(NON_PASS),
-               matches(words, Grade.explanation, Grade.category))
-        .group_by(col(Sample.id))
-        .order_by(graded_at.desc(), col(Sample.id).desc()).limit(limit)
-    ).all()
-    settled = session.exec(
-        select(Sample.id, DisputeSettlement.settled_at)
-        .join(DisputeSettlement, col(DisputeSettlement.sample_id) == Sample.id)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .where(*scope, matches(words, DisputeSettlement.note))
-        .order_by(col(DisputeSettlement.settled_at).desc(), col(Sample.id).desc())
-        .limit(limit)
-    ).all()
-    # Merging the newest ``limit`` of each gives the newest ``limit`` of both.
-    when: dict[int, datetime] = {}
-    for sample_id, at in [*graded, *settled]:
-        if sample_id is not None and at is not None:
-            when[sample_id] = max(when.get(sample_id, as_utc(at)), as_utc(at))
-    return when
-
-
-def _load(session: Session, ids: Sequence[int],
-          when: dict[int, datetime]) -> tuple[Precedent, ...]:
+def saved_precedents(session: Session, sample_ids: Iterable[int]) -> dict[int, SavedPrecedent]:
+    ids = list(sample_ids)
     if not ids:
+        return {}
+    rows = session.exec(select(SavedRow).where(col(SavedRow.sample_id).in_(ids))).all()
+    return {r.sample_id: as_saved(r) for r in rows}
+
+
+def as_saved(row: SavedRow) -> SavedPrecedent:
+    return SavedPrecedent(sample_id=row.sample_id, task_type=row.task_type,
+                          category=row.category, ruling=row.ruling, rationale=row.rationale,
+                          author=row.author, saved_at=as_utc(row.updated_at))
+
+
+GRADING_SHOWN = 2
+
+
+def precedents_for_grading(session: Session, *, task_type: str, sample_id: int,
+                           texts: Sequence[str], limit: int = GRADING_SHOWN,
+                           ) -> tuple[SavedPrecedent, ...]:
+    """The saved precedents of ``task_type`` most like the sample being graded, for the
+    grading modal: full-text relevance of each precedent (category, ruling, rationale) to
+    the longest words of ``texts`` (the sample's output and prompt; ``plain_words``: at most
+    24, any of them matches, bm25 / ts_rank rank). Bounded for the modal's 3-second window:
+    one statement through the precedents' full-text index, ``limit`` rows. None when no
+    precedent shares a word with the sample (the grader can still search by hand)."""
+    words = plain_words(*texts)
+    if not words:
         return ()
+    found = any_of(session, PRECEDENTS, col(SavedRow.id), words=words)
+    stmt = (found.join(select(SavedRow).select_from(SavedRow))
+            .join(Sample, col(Sample.id) == SavedRow.sample_id)
+            .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+            .where(found.condition, col(SavedRow.task_type) == task_type,
+                   col(SavedRow.sample_id) != sample_id, col(TrainerOutput.gold_grade).is_(None))
+            .order_by(found.score.desc(), col(SavedRow.updated_at).desc(),
+                      col(SavedRow.id).desc())
+            .limit(max(1, limit)))
+    return tuple(as_saved(row) for row in session.exec(stmt).all())
+
+
+@dataclass(frozen=True)
+class _Hit:
+    sample_id: int
+    relevance: float
+    saved: bool
+    at: datetime
+
+
+def _ranked(session: Session, keys: Sequence[str], words: Sequence[str], *,
+            limit: int) -> list[_Hit]:
+    """The ``limit`` most relevant samples: each scored by its best matching text."""
+    rows = session.exec(ranked_statement(session, keys, words, limit=limit)).all()
+    return [_Hit(sample_id=sid, relevance=float(score or 0.0), saved=bool(is_saved),
+                 at=as_utc(at)) for sid, score, is_saved, at in rows]
+
+
+def ranked_statement(session: Session, keys: Sequence[str], words: Sequence[str], *,
+                     limit: int) -> Any:
+    """One statement: the three sources' matches (each through its full-text index, in
+    scope) as one union, grouped by sample, ordered and cut in the store."""
+    arms = [
+        _arm(session, GRADES, Grade, words, keys, saved=False, at=Grade.updated_at,
+             sample=Grade.sample_id, where=(col(Grade.grade).in_(NON_PASS),)),
+        _arm(session, SETTLEMENTS, DisputeSettlement, words, keys, saved=False,
+             at=DisputeSettlement.settled_at, sample=DisputeSettlement.sample_id),
+        _arm(session, PRECEDENTS, SavedRow, words, keys, saved=True, at=SavedRow.updated_at,
+             sample=SavedRow.sample_id),
+    ]
+    hits = union_all(*arms).subquery("hits")
+    best = func.max(hits.c.relevance).label("best")
+    saved = func.max(hits.c.saved).label("is_saved")
+    newest = func.max(hits.c.at).label("newest")
+    return (select(hits.c.sample_id, best, saved, newest).group_by(hits.c.sample_id)
+            .order_by(best.desc(), saved.desc(), newest.desc(), hits.c.sample_id.desc())
+            .limit(limit))
+
+
+def _arm(session: Session, source: Source, model: Any, words: Sequence[str],
+         keys: Sequence[str], *, saved: bool, at: Any, sample: Any,
+         where: tuple[Any, ...] = ()) -> Any:
+    found: Match = matching(session, source, col(model.id), words=words)
+    stmt: Any = select(col(sample).label("sample_id"), found.score.label("relevance"),
+                  literal(1 if saved else 0).label("saved"), col(at).label("at")
+                  ).select_from(model)
+    stmt = found.join(stmt)
+    return (stmt.join(Sample, col(Sample.id) == sample)
+            .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+            .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+            .where(found.condition, *scope_for(keys), *where))
+
+
+def scope_for(keys: Sequence[str]) -> tuple[Any, ...]:
+    """Visible samples of these task types: not calibration items, not blind."""
+    return (col(AuditThread.task_type).in_(keys), col(TrainerOutput.gold_grade).is_(None),
+            revealed())
+
+
+def _load(session: Session, hits: Sequence[_Hit]) -> tuple[Precedent, ...]:
+    if not hits:
+        return ()
+    ids = [h.sample_id for h in hits]
     reviewed = samples_with_reviews(session, col(Sample.id).in_(ids))
     settled = settlements(session, ids)
+    saved = saved_precedents(session, ids)
     found = []
-    for sid in ids:
-        if sid not in reviewed:  # settled samples always have their grades; be safe anyway
+    for hit in hits:
+        sid = hit.sample_id
+        if sid not in reviewed:  # a sample always has grades when it matched; be safe anyway
             continue
         s = reviewed[sid]
         found.append(Precedent(
             sample_id=sid, task_type=s.thread.task_type, trainer=s.thread.trainer,
             week=s.thread.iso_week, position=s.sample.position, count=s.thread.sample_count,
-            channel=s.thread.channel, message_ts=s.sample.message_ts, ruled_at=when[sid],
-            reviews=s.reviews, settlement=settled.get(sid)))
+            channel=s.thread.channel, message_ts=s.sample.message_ts, ruled_at=hit.at,
+            reviews=s.reviews, settlement=settled.get(sid), saved=saved.get(sid),
+            relevance=hit.relevance))
     return tuple(found)

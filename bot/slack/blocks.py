@@ -148,8 +148,9 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
 
 
 def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_excerpt: str,
-                private_metadata: str) -> dict:
-    """The modal a non-pass click opens: an error category and a written explanation."""
+                private_metadata: str, context: Sequence[dict] = ()) -> dict:
+    """The modal a non-pass click opens: an error category and a written explanation, after
+    ``context`` (blocks the grader reads first: the precedents most like the sample)."""
     title = "Minor issue" if grade == "minor" else "Major error"
     return {
         "type": "modal",
@@ -163,6 +164,7 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
                 f"Grading a sample by <@{trainer}> as *{title}*."
             )},
             {"type": "context", "elements": [plain(cut(output_excerpt, 280))]},
+            *context[:MODAL_BLOCK_LIMIT - 4],
             {
                 "type": "input",
                 "block_id": Block.CATEGORY,

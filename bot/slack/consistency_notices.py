@@ -73,3 +73,15 @@ def owe_consistency_messages(session: Session, workspace: Workspace, *, now: dat
     owed = sum(owe_dispute_notice(session, workspace, sample_id=view.sample_id, now=now)
                for view in list_disputes(session, workspace, now=now))
     return owed + owe_consistency_alerts(session, workspace, now=now)
+
+
+def owe_precedent_offer(session: Session, workspace: Workspace, view: DisputeView, *,
+                        now: datetime) -> int:
+    """Offer whoever settled the dispute to save it as a precedent (once per sample)."""
+    from bot.slack.precedent_form import precedent_offer  # it imports dispute_blocks too
+
+    if view.settlement is None:
+        return 0
+    text, blocks = precedent_offer(view, task_name=workspace.task_type(view.task_type).name)
+    return enqueue_message(session, to=view.settlement.manager, text=text, blocks=blocks,
+                           dedupe_key=f"precedent_offer:{view.sample_id}", now=now)

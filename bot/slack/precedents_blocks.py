@@ -1,25 +1,27 @@
-"""Block Kit for `/audit precedents <words>` (pure): earlier rulings, newest first.
+"""Block Kit for `/audit precedents <words>` (pure): earlier rulings, most relevant first.
 
     text, blocks = precedents_message(found, task_names={"clinical": "Clinical NLP"},
                                       links={(channel, ts): "https://…"})
 
-One section per sample: where it is (linked), whose output, each reviewer's grade with
-category and explanation (cut), and a manager's settlement, the ruling that counts. At most
+One section per sample: where it is (linked), whose output, its saved precedent (the ruling
+in one sentence and its rationale), each reviewer's grade with category and explanation
+(cut), and a manager's settlement, the ruling that counts. At most
 ``MOST`` precedents reach the builder, so the message stays far inside 50 blocks; every
 section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from bot.services.precedents import Precedent, Precedents
-from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
+from bot.services.precedents import GRADING_SHOWN, Precedent, Precedents, SavedPrecedent
+from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.dispute_blocks import review_line
 from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
 
 NOTE_SHOWN = 600  # as much as ``review_line`` shows of an explanation
 REVIEWS_SHOWN = 3  # a double review has two; the section stays under 3,000 characters
-WHAT_MATCHES = ("Minor issue and Major error grades whose explanation or category has every "
-                "word, and managers' settlement notes")
+RATIONALE_SHOWN = 600
+WHAT_MATCHES = ("saved precedents, Minor issue and Major error grades and managers' settlement "
+                "notes that have every word")
 
 
 def quoted(words: tuple[str, ...]) -> str:
@@ -29,6 +31,8 @@ def quoted(words: tuple[str, ...]) -> str:
 def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
     label = f"{p.week} · sample {p.position + 1} of {p.count}"
     lines = [f"*{escape(task_name)}* · {linked(label, link)} · output of <@{p.trainer}>"]
+    if p.saved is not None:
+        lines.append(saved_line(p.saved))
     lines += [review_line(r) for r in p.reviews[:REVIEWS_SHOWN]]
     if p.settlement is not None:
         s = p.settlement
@@ -37,6 +41,26 @@ def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
     elif p.disputed:
         lines.append("⚖️ _Disputed: the reviewers disagree and no manager has settled it yet._")
     return cut("\n".join(lines), SECTION)
+
+
+def saved_line(saved: SavedPrecedent, *, rationale: int = RATIONALE_SHOWN) -> str:
+    """A saved precedent: its category and ruling, then the rationale (cut), escaped."""
+    return (f"📌 *Precedent* · *{escape_cut(saved.category, 200)}*: "
+            f"{escape_cut(saved.ruling, 600)}\n"
+            f"Why: {escape_cut(saved.rationale, rationale)} (saved by <@{saved.author}>)")
+
+
+def grading_precedents(saved: Sequence[SavedPrecedent], *, task_name: str) -> list[dict]:
+    """The grading modal's context: the saved precedents most like the sample, if any."""
+    if not saved:
+        return []
+    return [
+        {"type": "context", "elements": [mrkdwn(
+            f"*Precedents in {escape_cut(task_name, 150)}* (saved rulings on settled "
+            "disagreements, most like this sample first; more with `/audit precedents`):")]},
+        *({"type": "context", "elements": [mrkdwn(saved_line(p, rationale=500))]}
+          for p in saved[:GRADING_SHOWN]),
+    ]
 
 
 def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
@@ -53,6 +77,6 @@ def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
         blocks.append({"type": "section", "text": mrkdwn(precedent_text(
             p, task_name=task_names.get(p.task_type, p.task_type), link=link))})
     more = ("More match than these: add a word to narrow it. " if found.more else "")
-    blocks.append(context(f"{more}Newest first, from {where}: {WHAT_MATCHES} (a settlement "
+    blocks.append(context(f"{more}Most relevant first, from {where}: {WHAT_MATCHES} (a settlement "
                           "is the ruling that counts)."))
     return text, fit(blocks, MESSAGE_BLOCKS, note="Cut to fit one message.")

@@ -5,23 +5,26 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sandbox.blockkit import validate_message_blocks
-from bot.services.disputes import Review, Settlement
-from bot.services.precedents import MOST, Precedent, Precedents
-from bot.slack.precedents_blocks import precedents_message
+from bot.sandbox.blockkit import validate_message_blocks, validate_view
+from bot.services.disputes import DisputeView, Review, Settlement
+from bot.services.precedents import MOST, Precedent, Precedents, SavedPrecedent
+from bot.slack.blocks import grade_modal
+from bot.slack.precedent_form import precedent_metadata, precedent_modal, precedent_offer
+from bot.slack.precedents_blocks import grading_precedents, precedents_message
 
 WHEN = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 NAMES = {"clinical": "Clinical NLP"}
 
 
-def _precedent(n: int, *, text: str, settled: bool = False) -> Precedent:
+def _precedent(n: int, *, text: str, settled: bool = False, saved: bool = False) -> Precedent:
     reviews = (Review("U0NURSE01", "major", "Unsafe advice", text),
                Review("U0MDOCTOR", "pass", None, None))
     return Precedent(
         sample_id=n, task_type="clinical", trainer="U0TRAINER1", week="2026-W48",
         position=n % 5, count=5, channel="C0CLINICAL", message_ts=f"1796014396.{n:06d}",
         ruled_at=WHEN, reviews=reviews,
-        settlement=Settlement("U0MANAGER1", "minor", text, WHEN) if settled else None)
+        settlement=Settlement("U0MANAGER1", "minor", text, WHEN) if settled else None,
+        saved=_saved(n, text) if saved else None)
 
 
 def _found(*precedents: Precedent, words: tuple[str, ...] = ("dose",),
@@ -32,7 +35,8 @@ def _found(*precedents: Precedent, words: tuple[str, ...] = ("dose",),
 @settings(max_examples=25, deadline=None)
 @given(st.text(min_size=1, max_size=6000), st.booleans())
 def test_the_most_precedents_with_long_texts_stay_within_a_messages_limits(text, settled):
-    found = _found(*(_precedent(n, text=text, settled=settled) for n in range(MOST)),
+    found = _found(*(_precedent(n, text=text, settled=settled, saved=settled)
+                     for n in range(MOST)),
                    words=(text[:300],) * 3, more=True)
     _, blocks = precedents_message(found, task_names=NAMES, links={})
     assert validate_message_blocks(blocks) == []
@@ -57,3 +61,42 @@ def test_no_precedents_says_what_was_searched_where():
     text, blocks = precedents_message(_found(words=("50%", "<b>")), task_names=NAMES, links={})
     assert text == "No precedents for “50% &lt;b&gt;”."
     assert "Clinical NLP" in blocks[0]["text"]["text"]
+
+
+def _saved(n: int, text: str) -> SavedPrecedent:
+    return SavedPrecedent(sample_id=n, task_type="clinical", category=text[:100] or "x",
+                          ruling=text[:300] or "x", rationale=text or "x", author="U0MANAGER1",
+                          saved_at=WHEN)
+
+
+def _view(n: int, text: str) -> DisputeView:
+    reviews = (Review("U0NURSE01", "pass", None, None),
+               Review("U0MDOCTOR", "major", "Unsafe advice", text))
+    return DisputeView(sample_id=n, task_type="clinical", trainer="U0TRAINER1",
+                       week="2026-W48", position=0, count=5, output_id=f"out-{text[:150]}",
+                       channel="C0CLINICAL", message_ts="1796014396.000001", reviews=reviews,
+                       settlement=Settlement("U0MANAGER1", "major", text, WHEN))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=6000))
+def test_the_grading_modal_with_precedents_of_any_text_stays_within_a_views_limits(text):
+    context = grading_precedents([_saved(1, text), _saved(2, text), _saved(3, text)],
+                                 task_name=text[:200])
+    assert len(context) == 3  # a heading and two precedents
+    modal = grade_modal(grade="major", categories=("Unsafe advice",), trainer="U0TRAINER1",
+                        output_excerpt=text, private_metadata="{}", context=context)
+    assert validate_view(modal) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=6000), st.booleans())
+def test_the_offer_and_the_precedent_form_stay_within_slacks_limits(text, saved):
+    categories = ("Unsafe advice", text[:200] or "x")
+    _, blocks = precedent_offer(_view(1, text), task_name=text[:200] or "x")
+    assert validate_message_blocks(blocks) == []
+    modal = precedent_modal(_view(1, text), task_name=text[:200] or "x", categories=categories,
+                            saved=_saved(1, text) if saved else None,
+                            private_metadata=precedent_metadata(sample_id=1,
+                                                                task_type="clinical"))
+    assert validate_view(modal) == []

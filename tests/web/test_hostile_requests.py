@@ -151,7 +151,8 @@ def signed_malformed_payloads(internal: str) -> st.SearchStrategy[tuple[bytes, s
     actions = st.builds(lambda a, v: [{"action_id": a, "value": v, "type": "button"}],
                         st.sampled_from(["grade_pass", "grade_minor", "escalation_ack",
                                          "escalation_resolve", "show_full", "dispute_settle",
-                                         "home_page-queue-next", "show_chart"]), ids)
+                                         "home_page-queue-next", "show_chart",
+                                         "precedent_save"]), ids)
     click = st.fixed_dictionaries(
         {"type": st.just("block_actions"), "user": user,
          "actions": st.one_of(actions, junk, st.just([]), st.just([None]))},
@@ -165,13 +166,15 @@ def signed_malformed_payloads(internal: str) -> st.SearchStrategy[tuple[bytes, s
         "type": st.just("view_submission"), "user": user,
         "view": st.fixed_dictionaries({
             "callback_id": st.sampled_from(["grade_modal", "resolve_modal",
-                                            "dispute_settle_modal"]),
+                                            "dispute_settle_modal", "precedent_modal"]),
             "private_metadata": metadata,
             "state": st.one_of(junk, st.builds(
                 lambda block, value: {"values": {block: {block: {
                     "type": "plain_text_input", "value": value,
                     "selected_option": value}}}},
-                st.sampled_from(["explanation", "note", "category", "settle_grade", "settle_note"]),
+                st.sampled_from(["explanation", "note", "category", "settle_grade", "settle_note",
+                                 "precedent_category", "precedent_ruling",
+                                 "precedent_rationale"]),
                 st.one_of(st.just("x" * 30), junk))),
             "blocks": st.just([{"type": "input", "block_id": "explanation",
                                 "element": {"type": "plain_text_input",

@@ -1,0 +1,144 @@
+"""Saving a settled disagreement as a precedent: the ruling in one sentence and why.
+
+Usage (the caller commits)::
+
+    check_may_save(session, sample_id=7, user="U0MANAGER1")        # before opening the form
+    saved = save_precedent(session, workspace, sample_id=7, author="U0MANAGER1",
+                           category="Unsafe advice",
+                           ruling="NSAIDs for a patient with stated CKD are a Major error.",
+                           rationale="Even one dose risks acute kidney injury; ...", now=now)
+    saved = precedent_for(session, 7)                              # the saved one, or None
+
+Who may save: whoever settled the sample (``ruling_of``); one precedent per sample (unique),
+edited in place by its author (saving again replaces the text). ``ruling_of`` is the one
+place that knows what settles a sample: today a manager's settlement of a double-review
+dispute (``bot.services.disputes``); the outcome of a trainer's dispute is another kind of
+ruling and belongs there too, so that its decider can save it through this same function.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.errors import AuditbotError
+from bot.models_precedents import Precedent as SavedRow
+from bot.services.disputes import settlements
+from bot.services.grading import MIN_EXPLANATION, load_sample, task_type_of
+from bot.services.precedents import SavedPrecedent, as_saved
+from bot.services.tallies import lock_sample
+from bot.text import visible_length
+from bot.workspace import Workspace
+
+MIN_RULING = 15  # visible characters of the one-sentence ruling
+MAX_RULING = 300
+MAX_RATIONALE = 3000
+
+
+class InvalidPrecedent(AuditbotError):
+    pass
+
+
+class NotSettled(AuditbotError):
+    pass
+
+
+class NotTheSettler(AuditbotError):
+    pass
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """How a sample was settled, and by whom."""
+
+    kind: str  # "dispute": a manager settled two reviewers' disagreement
+    by: str
+    grade: str
+    note: str
+    at: datetime
+
+
+def ruling_of(session: Session, sample_id: int) -> Ruling | None:
+    """The ruling that settled this sample, or ``None`` when nothing settled it."""
+    settled = settlements(session, [sample_id]).get(sample_id)
+    if settled is not None:
+        return Ruling(kind="dispute", by=settled.manager, grade=settled.grade,
+                      note=settled.note, at=settled.settled_at)
+    return None
+
+
+def check_may_save(session: Session, *, sample_id: int, user: str) -> Ruling:
+    """The sample's ruling when ``user`` may save it as a precedent; refuses otherwise."""
+    ruling = ruling_of(session, sample_id)
+    if ruling is None:
+        raise NotSettled("Only a settled disagreement can be saved as a precedent, and "
+                         "this sample has not been settled.")
+    if ruling.by != user:
+        raise NotTheSettler(f"<@{ruling.by}> settled this sample: only they can save it as "
+                            "a precedent or edit it.")
+    return ruling
+
+
+def precedent_problems(*, category: str | None, ruling: str | None, rationale: str | None,
+                       categories: tuple[str, ...]) -> dict[str, str]:
+    """What is wrong with a precedent's fields, by field (empty when it can be saved)."""
+    problems: dict[str, str] = {}
+    if category not in categories:
+        problems["category"] = "Choose one of the task type's error categories."
+    seen = visible_length(ruling)
+    if seen < MIN_RULING:
+        problems["ruling"] = (f"State the ruling in at least {MIN_RULING} characters "
+                              f"(you wrote {seen}).")
+    elif len(ruling or "") > MAX_RULING:
+        problems["ruling"] = f"One sentence: at most {MAX_RULING} characters."
+    seen = visible_length(rationale)
+    if seen < MIN_EXPLANATION:
+        problems["rationale"] = (f"Explain the ruling in at least {MIN_EXPLANATION} "
+                                 f"characters (you wrote {seen}): reviewers will read it.")
+    elif len(rationale or "") > MAX_RATIONALE:
+        problems["rationale"] = f"At most {MAX_RATIONALE} characters."
+    return problems
+
+
+def precedent_for(session: Session, sample_id: int) -> SavedPrecedent | None:
+    row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).first()
+    return as_saved(row) if row is not None else None
+
+
+def save_precedent(session: Session, workspace: Workspace, *, sample_id: int, author: str,
+                   category: str, ruling: str, rationale: str,
+                   now: datetime) -> SavedPrecedent:
+    """Save (or, by its author, edit) the sample's precedent; returns it as stored.
+
+    Refuses (typed errors) a sample nobody settled, anyone but its settler, and fields that
+    ``precedent_problems`` rejects (the task type's categories as configured now)."""
+    lock_sample(session, sample_id)
+    record = load_sample(session, sample_id)  # NotFound for a sample that is not there
+    check_may_save(session, sample_id=sample_id, user=author)
+    task_type = task_type_of(workspace, record.thread.task_type)
+    problems = precedent_problems(category=category, ruling=ruling, rationale=rationale,
+                                  categories=task_type.error_categories)
+    if problems:
+        raise InvalidPrecedent(" ".join(problems.values()))
+    fields: dict[str, Any] = {"category": category, "ruling": ruling.strip(),
+                              "rationale": rationale.strip(), "author": author,
+                              "updated_at": now}
+    row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = SavedRow(sample_id=sample_id, task_type=task_type.key, created_at=now,
+                               **fields)
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # a doubled submission saved it first: edit that one
+            row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).one()
+    if row.id is not None and (row.category, row.ruling, row.rationale) != (
+            fields["category"], fields["ruling"], fields["rationale"]):
+        for key, value in fields.items():
+            setattr(row, key, value)
+        session.add(row)
+    session.flush()
+    return as_saved(row)

@@ -1,0 +1,151 @@
+"""Block Kit for saving a precedent (pure): the settler's offer, the modal and its parser.
+
+    text, blocks = precedent_offer(view, task_name="Clinical NLP")   # DM to whoever settled
+    modal = precedent_modal(view, task_name=..., categories=(...), saved=None,
+                            private_metadata=precedent_metadata(sample_id=7, task_type="clinical"))
+    submission = parse_precedent(body)
+
+The offer carries ``Save as precedent`` (action id ``precedent_save:<sample id>``); the modal
+asks for the error category (the task type's), the ruling in one sentence and the rationale,
+prefilled with the saved precedent when its author edits it.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.services.disputes import DisputeView
+from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING
+from bot.services.precedents import SavedPrecedent
+from bot.slack.blocks import GRADE_BADGES, escape, escape_cut, mrkdwn, option, plain
+from bot.slack.dispute_blocks import review_line, sample_label
+from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
+
+
+class PrecedentAction(StrEnum):
+    SAVE = "precedent_save"
+
+
+class PrecedentCallback(StrEnum):
+    MODAL = "precedent_modal"
+
+
+class PrecedentBlock(StrEnum):
+    CATEGORY = "precedent_category"
+    RULING = "precedent_ruling"
+    RATIONALE = "precedent_rationale"
+
+
+SAVE_ACTION = re.compile(rf"^{PrecedentAction.SAVE}(:\d+)?$")
+
+
+@dataclass(frozen=True)
+class PrecedentSubmission:
+    user: str
+    sample_id: int
+    task_type: str
+    category: str | None
+    ruling: str | None
+    rationale: str | None
+
+
+def save_button(sample_id: int) -> dict:
+    return {"type": "button", "text": plain("Save as precedent"),
+            "action_id": f"{PrecedentAction.SAVE}:{sample_id}", "value": str(sample_id)}
+
+
+def precedent_offer(view: DisputeView, *, task_name: str) -> tuple[str, list[dict]]:
+    """The DM to whoever settled a disagreement: the settlement, and Save as precedent."""
+    s = view.settlement
+    assert s is not None, "only a settled dispute is offered as a precedent"
+    label = GRADE_BADGES.get(s.grade, s.grade)
+    text = f"You settled a {task_name} sample of <@{view.trainer}> as {label}"
+    blocks: list[dict] = [
+        {"type": "section", "text": mrkdwn(
+            f"⚖️ You settled *{escape(task_name)}* · {sample_label(view)}\n"
+            f"*Decision:* {label}\n*Note:* {escape_cut(s.note, 2000)}")},
+        {"type": "context", "elements": [mrkdwn(review_line(r)) for r in view.reviews[:10]]},
+        {"type": "actions", "block_id": f"precedent-{view.sample_id}",
+         "elements": [save_button(view.sample_id)]},
+        {"type": "context", "elements": [mrkdwn(
+            "Save it as a precedent so reviewers find the ruling with `/audit precedents` "
+            "and in the grading form. You can edit it later with the same button.")]},
+    ]
+    return escape(text), blocks
+
+
+def precedent_modal(view: DisputeView, *, task_name: str, categories: tuple[str, ...],
+                    saved: SavedPrecedent | None, private_metadata: str) -> dict:
+    s = view.settlement
+    decided = (f"\n*Settled as* {GRADE_BADGES.get(s.grade, s.grade)}: "
+               f"{escape_cut(s.note, 1200)}" if s is not None else "")
+    category = _category(view, saved, categories)
+    select: dict[str, Any] = {"type": "static_select", "action_id": PrecedentBlock.CATEGORY,
+                              "placeholder": plain("Choose a category"),
+                              "options": [option(c) for c in categories[:100]]}
+    if category is not None:
+        select["initial_option"] = option(category)
+    ruling: dict[str, Any] = {"type": "plain_text_input", "action_id": PrecedentBlock.RULING,
+                              "min_length": MIN_RULING, "max_length": MAX_RULING}
+    rationale: dict[str, Any] = {"type": "plain_text_input",
+                                 "action_id": PrecedentBlock.RATIONALE, "multiline": True,
+                                 "min_length": 20, "max_length": MAX_RATIONALE}
+    if saved is not None:
+        ruling["initial_value"] = saved.ruling[:MAX_RULING]
+        rationale["initial_value"] = saved.rationale[:MAX_RATIONALE]
+    return {
+        "type": "modal",
+        "callback_id": PrecedentCallback.MODAL,
+        "private_metadata": private_metadata,
+        "title": plain("Edit precedent" if saved else "Save as precedent"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            {"type": "section", "text": mrkdwn(
+                f"*Task type:* {escape(task_name)} · {sample_label(view)}{decided}"[:3000])},
+            {"type": "input", "block_id": PrecedentBlock.CATEGORY,
+             "label": plain("Error category"), "element": select},
+            {"type": "input", "block_id": PrecedentBlock.RULING,
+             "label": plain("The ruling, in one sentence"),
+             "hint": plain(f"At least {MIN_RULING} characters, e.g. “NSAIDs for a patient "
+                           "with stated CKD are a Major error.”"),
+             "element": ruling},
+            {"type": "input", "block_id": PrecedentBlock.RATIONALE,
+             "label": plain("Why: the rationale reviewers will read"),
+             "hint": plain("At least 20 characters."), "element": rationale},
+        ],
+    }
+
+
+def _category(view: DisputeView, saved: SavedPrecedent | None,
+              categories: tuple[str, ...]) -> str | None:
+    """The saved category, else that of the review the settlement agreed with."""
+    if saved is not None and saved.category in categories:
+        return saved.category
+    s = view.settlement
+    for review in view.reviews:
+        if s is not None and review.grade == s.grade and review.category in categories:
+            return review.category
+    return None
+
+
+def precedent_metadata(*, sample_id: int, task_type: str) -> str:
+    return json.dumps({"sample_id": sample_id, "task_type": task_type})
+
+
+def parse_precedent(body: dict[str, Any]) -> PrecedentSubmission:
+    view = body.get("view")
+    meta = form_metadata(view, "precedent form")
+    chosen = form_value(view, PrecedentBlock.CATEGORY, "selected_option")
+    category = chosen.get("value") if isinstance(chosen, dict) else None
+    ruling = form_value(view, PrecedentBlock.RULING)
+    rationale = form_value(view, PrecedentBlock.RATIONALE)
+    task_type = meta.get("task_type")
+    return PrecedentSubmission(
+        user=user_of(body), sample_id=parse_id(meta.get("sample_id"), "a sample id"),
+        task_type=task_type if isinstance(task_type, str) else "",
+        category=category if isinstance(category, str) else None,
+        ruling=ruling if isinstance(ruling, str) else None,
+        rationale=rationale if isinstance(rationale, str) else None)
