@@ -3,7 +3,7 @@
 from slack_bolt import App
 
 from bot.context import AppContext
-from handlers import commands, disputes, errors, escalations, grading, home
+from handlers import commands, disputes, errors, escalations, grading, home, trainer_disputes
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -12,4 +12,5 @@ def register(app: App, ctx: AppContext) -> None:
     commands.register(app, ctx)
     escalations.register(app, ctx)
     disputes.register(app, ctx)
+    trainer_disputes.register(app, ctx)
     home.register(app, ctx)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.context import AppContext
 from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+from bot.services.feedback import owe_due_feedback
 from bot.slack.consistency_notices import owe_consistency_messages
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSu
         # What each grade's follow-up owes (dispute notices, consistency alerts) is owed
         # after the grade commits; a crash in between would lose it. Owed once per key.
         owe_consistency_messages(session, ctx.workspace, now=now)
+    with ctx.session() as session:
+        # The trainers' weekly feedback of weeks now fully graded (``bot.services.feedback``):
+        # owed by each change's follow-up too; this catches up on one a crash lost.
+        owe_due_feedback(session, ctx.workspace, now=now)
     ctx.outbox.wake()
     return EscalationCheckSummary(outcomes, climbed)
 

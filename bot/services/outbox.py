@@ -30,6 +30,7 @@ class OutboxKind(StrEnum):
     ESCALATION_CLOSED = "escalation_closed"  # ref: escalation_notice.id
     WATCH_FYI = "watch_fyi"  # ref: trainer_state.id
     MESSAGE = "message"  # a one-off message to a person (DM) or channel; ref: 0
+    TRAINER_FEEDBACK = "trainer_feedback"  # a DM to a trainer; ref: trainer_feedback.id
 
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"

@@ -14,20 +14,24 @@ What a sample counts as is one rule, ``sample_kind``, the same as ``window_sampl
 at all when a calibration item or an open dispute (tallied as ``DISPUTED``, which no score
 reads, so the disputes list finds the weeks that have one); ungraded (``""``) while nobody graded
 it or while a double review is still blind (``bot.services.blind``); with the settled grade
-once a manager settled its dispute; else with its reviewers' current grades.
+once a manager settled its dispute; else with its reviewers' current grades. A trainer's
+dispute of the grade (``bot.services.trainer_disputes``) comes on top: while it is open the
+sample counts nowhere (tallied as ``DISPUTED``, so its week is not fully graded), once
+overturned it counts with the corrected grade, once upheld as before.
 """
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, text
+from sqlalchemy import ColumnElement, Connection, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
+from bot.models_feedback import TrainerDispute
 from bot.models_tally import TrainerWeekTally
 from bot.services.scoring import GradedSample
 
@@ -46,14 +50,28 @@ class Contribution:
     kind: str | None
 
 
+def trainer_override(status: str | None, grade: str | None) -> str | None:
+    """What a trainer dispute in ``status`` makes its sample count as, whatever its
+    grades: ``DISPUTED`` while open, the corrected grade once overturned; ``None``: no
+    change (no dispute, or upheld)."""
+    if status == "open":
+        return DISPUTED
+    if status == "overturned":
+        return grade
+    return None
+
+
 def sample_kind(grades: Sequence[str], *, double_review: bool, calibration: bool,
-                settled: str | None) -> str | None:
+                settled: str | None, overridden: str | None = None) -> str | None:
     """The kind a sample counts as (see the module docstring); ``None``: not at all (a
-    calibration item); ``DISPUTED``: not at all, an open dispute."""
+    calibration item); ``DISPUTED``: not at all, an open dispute. ``overridden``: what a
+    trainer's dispute makes it (``trainer_override``)."""
     from bot.services.disputes import is_disagreement  # disputes imports this module
 
     if calibration:
         return None
+    if overridden is not None:
+        return overridden
     shown = list(grades) if not double_review or len(grades) >= 2 else []
     if len(shown) >= 2 and settled is not None:
         return settled
@@ -85,8 +103,10 @@ def contribution(session: Session, sample_id: int) -> Contribution | None:
     grades = session.exec(select(Grade.grade).where(Grade.sample_id == sample_id)).all()
     settled = session.exec(select(DisputeSettlement.grade)
                            .where(DisputeSettlement.sample_id == sample_id)).first()
+    pushed = session.exec(select(TrainerDispute.status, TrainerDispute.grade)
+                          .where(TrainerDispute.sample_id == sample_id)).first()
     kind = sample_kind(list(grades), double_review=bool(double), calibration=gold is not None,
-                       settled=settled)
+                       settled=settled, overridden=trainer_override(*pushed) if pushed else None)
     return Contribution(trainer, task_type, week, kind)
 
 
@@ -192,11 +212,13 @@ def as_samples(tally: Tally) -> list[GradedSample]:
 
 _EVERY_SAMPLE = """
 SELECT sample.id, audit_thread.trainer, audit_thread.task_type, audit_thread.iso_week,
-       sample.needs_double_review, trainer_output.gold_grade, dispute_settlement.grade
+       sample.needs_double_review, trainer_output.gold_grade, dispute_settlement.grade,
+       trainer_dispute.status, trainer_dispute.grade
 FROM sample
 JOIN audit_thread ON audit_thread.id = sample.thread_id
 JOIN trainer_output ON trainer_output.id = sample.output_id
 LEFT JOIN dispute_settlement ON dispute_settlement.sample_id = sample.id
+LEFT JOIN trainer_dispute ON trainer_dispute.sample_id = sample.id
 """
 
 
@@ -208,10 +230,16 @@ def recount(connection: Connection) -> int:
     for sample_id, grade in connection.execute(text("SELECT sample_id, grade FROM grade")):
         grades[sample_id].append(grade)
     tally: Counter[tuple[str, str, str, str]] = Counter()
-    for sample_id, trainer, task_type, week, double, gold, settled in connection.execute(
-            text(_EVERY_SAMPLE)):
+    every = _EVERY_SAMPLE
+    if "trainer_dispute" not in inspect(connection).get_table_names():  # migration 0011
+        every = every.replace("trainer_dispute.status, trainer_dispute.grade", "NULL, NULL")
+        every = every.replace(
+            "LEFT JOIN trainer_dispute ON trainer_dispute.sample_id = sample.id\n", "")
+    for (sample_id, trainer, task_type, week, double, gold, settled, status,
+         corrected) in connection.execute(text(every)):
         kind = sample_kind(grades.get(sample_id, []), double_review=bool(double),
-                           calibration=gold is not None, settled=settled)
+                           calibration=gold is not None, settled=settled,
+                           overridden=trainer_override(status, corrected))
         if kind is not None:
             tally[(trainer, task_type, week, kind)] += 1
     rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": kind, "samples": n}

@@ -22,9 +22,11 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
 from bot.services import outbox as store
+from bot.services.feedback import feedback_of
 from bot.services.outbox import OutboxKind
 from bot.slack.cards import escalation_card, parent_message, sample_message
 from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
+from bot.slack.feedback_blocks import feedback_dm
 from bot.slack.ids import OUTBOX_EVENT_TYPE
 from bot.slack.links import permalinks_for
 from bot.workspace import Workspace
@@ -34,7 +36,8 @@ FIND_PAGES = 5
 # Kinds that post a new message (paced per channel); the others update one in place.
 POST_KINDS = frozenset({OutboxKind.AUDIT_PARENT, OutboxKind.SAMPLE_POST,
                         OutboxKind.ESCALATION_NOTICE, OutboxKind.ESCALATION_CLOSED,
-                        OutboxKind.WATCH_FYI, OutboxKind.MESSAGE})
+                        OutboxKind.WATCH_FYI, OutboxKind.MESSAGE,
+                        OutboxKind.TRAINER_FEEDBACK})
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ class OutboxRenderer:
             text, blocks = watch_fyi(
                 trainer=state.trainer, task_name=task_type.name, score=state.score,
                 graded=state.graded, threshold=task_type.policy.pass_threshold)
+            return _post(self._dm_channel(item.channel), text, blocks, metadata)
+        if kind == OutboxKind.TRAINER_FEEDBACK:
+            feedback = feedback_of(session, self._workspace, feedback_id=item.ref_id,
+                                   now=self._clock.now())
+            if feedback is None:
+                text, blocks = "Your audit feedback is no longer available.", []
+            else:
+                links = {(s.channel, s.message_ts): self._permalink(s.channel, s.message_ts)
+                         for s in feedback.items if s.message_ts}
+                text, blocks = feedback_dm(feedback, links=links)
             return _post(self._dm_channel(item.channel), text, blocks, metadata)
         return self._render_escalation(session, item, kind, metadata)
 

@@ -77,6 +77,14 @@ class Policy:
     agreement_min_samples: int = 20
     calibration_min_catch_rate: float = 0.7
     calibration_min_items: int = 10
+    # Feedback to trainers (bot.services.feedback): "weekly" (one DM per audited week once
+    # it is fully graded), "each" (a DM per final non-pass grade, and the weekly summary for
+    # the rest) or "off". Reviewers' names are hidden from trainers unless
+    # ``show_reviewer_to_trainer``. A trainer may dispute a non-pass grade within
+    # ``dispute_within`` of the feedback that showed it (bot.services.trainer_disputes).
+    trainer_feedback: str = "weekly"
+    show_reviewer_to_trainer: bool = False
+    dispute_within: timedelta = timedelta(days=7)
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
@@ -84,6 +92,7 @@ class Policy:
 
 
 POLICY_KEYS = tuple(Policy.__dataclass_fields__)
+TRAINER_FEEDBACK = ("weekly", "each", "off")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ The same reader serves both: a ``[[task_types]]`` table may set any policy key d
 
 from collections.abc import Mapping
 
-from bot.workspace.model import GRADES, FrozenMap, Policy
-from bot.workspace.reader import Table, describe
+from bot.workspace.model import GRADES, TRAINER_FEEDBACK, FrozenMap, Policy
+from bot.workspace.reader import MISSING, Table, describe
+from bot.workspace.timing import parse_duration
 
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
 MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
@@ -47,7 +48,30 @@ def read_policy(table: Table, base: Policy) -> Policy:
             "calibration_min_catch_rate", default=base.calibration_min_catch_rate),
         calibration_min_items=table.integer(
             "calibration_min_items", default=base.calibration_min_items, low=1),
+        trainer_feedback=table.parsed("trainer_feedback", _feedback_mode,
+                                      default=base.trainer_feedback, example="weekly"),
+        show_reviewer_to_trainer=_boolean(table, "show_reviewer_to_trainer",
+                                          default=base.show_reviewer_to_trainer),
+        dispute_within=table.parsed("dispute_within", parse_duration,
+                                    default=base.dispute_within, example="7d"),
     )
+
+
+def _feedback_mode(value: str) -> str:
+    if value not in TRAINER_FEEDBACK:
+        raise ValueError(f"must be one of {', '.join(repr(m) for m in TRAINER_FEEDBACK)} "
+                         f"(got {value!r})")
+    return value
+
+
+def _boolean(table: Table, key: str, *, default: bool) -> bool:
+    value = table.raw(key)
+    if value is MISSING:
+        return default
+    if not isinstance(value, bool):
+        table.report(key, f"must be true or false (got {describe(value)})")
+        return default
+    return value
 
 
 def _grade_weights(table: Table, base: Policy) -> FrozenMap:
