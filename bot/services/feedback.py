@@ -53,8 +53,9 @@ def _mode(workspace: Workspace, task_type: str) -> str:
 
 
 def fully_graded(session: Session, *, trainer: str, task_type: str, iso_week: str) -> bool:
-    """Every sample of the trainer-week counts (none ungraded, blind or disputed), and
-    there is at least one: read from the tallies kept with the grades."""
+    """Every sample of the trainer-week counts (none ungraded, blind, in an open
+    disagreement or under the trainer's open dispute), and there is at least one: read from
+    the tallies kept with the grades."""
     rows = session.exec(
         select(TrainerWeekTally.kind, TrainerWeekTally.samples)
         .where(TrainerWeekTally.trainer == trainer, TrainerWeekTally.task_type == task_type,

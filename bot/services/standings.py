@@ -88,9 +88,9 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
 
     Ungraded samples matter: a week only counts as settled once all its samples are graded,
     so the rule is not tested again on every partial week. Calibration items never count,
-    nor do disputed samples until a manager settles them (then with the settled grade), nor
-samples a trainer disputes until a second reviewer decides (then overturned with the
-corrected grade). A
+    nor do disputed samples until a manager settles them (then with the settled grade). A
+sample its trainer disputes is ungraded until a second reviewer decides (its week is then
+not fully graded; overturned, it counts with the corrected grade). A
     double review counts once both its grades are in (``bot.services.blind.revealed``):
     until then it is an ungraded sample, in every score, count and interval and in the
     escalation rule alike, and not among the graded records.
@@ -121,8 +121,7 @@ corrected grade). A
             by_sample[sample_id] = [Review(settled.manager, settled.grade, None,
                                                   settled.note)]
     for pushed in trainer_disputes_of(session, list(meta)):
-        if pushed.status == "open":  # the trainer's dispute: left out until decided
-            meta.pop(pushed.sample_id, None)
+        if pushed.status == "open":  # the trainer's dispute: ungraded until decided
             by_sample.pop(pushed.sample_id, None)
         elif pushed.status == "overturned" and pushed.grade is not None:
             by_sample[pushed.sample_id] = [Review(pushed.second_reviewer or "", pushed.grade,

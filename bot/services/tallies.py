@@ -16,8 +16,8 @@ reads, so the disputes list finds the weeks that have one); ungraded (``""``) wh
 it or while a double review is still blind (``bot.services.blind``); with the settled grade
 once a manager settled its dispute; else with its reviewers' current grades. A trainer's
 dispute of the grade (``bot.services.trainer_disputes``) comes on top: while it is open the
-sample counts nowhere (tallied as ``DISPUTED``, so its week is not fully graded), once
-overturned it counts with the corrected grade, once upheld as before.
+sample counts as ungraded (in no score, and its week is not fully graded: the score waits
+for the outcome), once overturned with the corrected grade, once upheld as before.
 """
 
 from collections import Counter, defaultdict
@@ -52,10 +52,10 @@ class Contribution:
 
 def trainer_override(status: str | None, grade: str | None) -> str | None:
     """What a trainer dispute in ``status`` makes its sample count as, whatever its
-    grades: ``DISPUTED`` while open, the corrected grade once overturned; ``None``: no
-    change (no dispute, or upheld)."""
+    grades: ungraded while open (the score and the week wait for the outcome), the
+    corrected grade once overturned; ``None``: no change (no dispute, or upheld)."""
     if status == "open":
-        return DISPUTED
+        return UNGRADED
     if status == "overturned":
         return grade
     return None
