@@ -45,7 +45,7 @@ def _tallied(session: Session) -> Counter[tuple[str, ...]]:
 
 
 def _recounted(engine: Engine, session: Session) -> Counter[tuple[str, ...]]:
-    session.exec(delete(TrainerWeekTally))  # type: ignore[call-overload]
+    session.exec(delete(TrainerWeekTally))
     session.commit()
     with engine.begin() as connection:
         recount(connection)
