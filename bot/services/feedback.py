@@ -60,7 +60,7 @@ def fully_graded(session: Session, *, trainer: str, task_type: str, iso_week: st
         select(TrainerWeekTally.kind, TrainerWeekTally.samples)
         .where(TrainerWeekTally.trainer == trainer, TrainerWeekTally.task_type == task_type,
                TrainerWeekTally.iso_week == iso_week, col(TrainerWeekTally.samples) > 0)).all()
-    return bool(rows) and not any(kind in (UNGRADED, DISPUTED) for kind, _ in rows)
+    return _all_final({kind for kind, _ in rows})
 
 
 def _give(session: Session, *, key: str, thread: AuditThread, sample_id: int | None,
@@ -112,17 +112,35 @@ def owe_sample_feedback(session: Session, workspace: Workspace, *, sample_id: in
 
 
 def owe_due_feedback(session: Session, workspace: Workspace, *, now: datetime) -> int:
-    """The catch-up: the weekly DMs of the current and previous week not given yet."""
+    """The catch-up: the weekly DMs of the current and previous week not given yet, for the
+    weeks now fully graded. Two queries (the threads still owed, their tallies) whatever
+    the number of trainers; only a week found due is read further."""
     weeks = window_weeks(workspace, now, CATCH_UP_WEEKS)
-    threads = session.exec(
-        select(AuditThread.id)
+    owed_threads = session.exec(
+        select(AuditThread)
         .outerjoin(TrainerFeedback, and_(
             col(TrainerFeedback.thread_id) == AuditThread.id,
             col(TrainerFeedback.sample_id).is_(None)))
         .where(col(AuditThread.iso_week).in_(weeks), col(TrainerFeedback.id).is_(None))
         .order_by(col(AuditThread.id))).all()
-    return sum(owe_thread_feedback(session, workspace, thread_id=t, now=now)
-               for t in threads if t is not None)
+    if not owed_threads:
+        return 0
+    kinds: dict[tuple[str, str, str], set[str]] = {}
+    for trainer, key, week, kind in session.exec(
+            select(TrainerWeekTally.trainer, TrainerWeekTally.task_type,
+                   TrainerWeekTally.iso_week, TrainerWeekTally.kind)
+            .where(col(TrainerWeekTally.iso_week).in_(weeks),
+                   col(TrainerWeekTally.samples) > 0)).all():
+        kinds.setdefault((trainer, key, week), set()).add(kind)
+    due = [t for t in owed_threads
+           if _mode(workspace, t.task_type) != OFF
+           and _all_final(kinds.get((t.trainer, t.task_type, t.iso_week), set()))]
+    return sum(owe_thread_feedback(session, workspace, thread_id=t.id or 0, now=now)
+               for t in due)
+
+
+def _all_final(kinds: set[str]) -> bool:
+    return bool(kinds) and not kinds & {UNGRADED, DISPUTED}
 
 
 @dataclass(frozen=True)

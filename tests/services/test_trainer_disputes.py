@@ -11,7 +11,7 @@ from bot.clock import iso_week
 from bot.errors import AuditbotError
 from bot.models_feedback import TrainerDispute, TrainerFeedback
 from bot.models_tally import TrainerWeekTally
-from bot.services.feedback import fully_graded, owe_thread_feedback
+from bot.services.feedback import fully_graded, owe_due_feedback, owe_thread_feedback
 from bot.services.standings import trainer_standing, window_samples
 from bot.services.tallies import as_samples, recount, sample_kind, trainer_override, window_tallies
 from bot.services.trainer_disputes import (
@@ -169,3 +169,15 @@ def test_what_a_trainer_dispute_makes_a_sample_count_as():
                        overridden=trainer_override("overturned", "minor")) == "minor"
     assert sample_kind(["pass", "major"], double_review=True, calibration=False,
                        settled="major", overridden=trainer_override("open", None)) == ""
+
+
+def test_the_catch_up_owes_the_weeks_a_lost_follow_up_left_out(session: Session):
+    samples = audited(session, SINGLE, count=2)
+    grade(session, SINGLE, samples[0], NURSE, "major")  # straight to the store: no follow-up
+    assert owe_due_feedback(session, SINGLE, now=NOW) == 0  # one sample still ungraded
+    grade(session, SINGLE, samples[1], NURSE, "pass")
+    assert owe_due_feedback(session, SINGLE, now=NOW) == 1
+    assert owe_due_feedback(session, SINGLE, now=NOW) == 0
+    session.commit()
+    assert [f.key for f in session.exec(select(TrainerFeedback)).all()] == [
+        f"week:{samples[0].thread_id}"]
