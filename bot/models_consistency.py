@@ -28,3 +28,14 @@ class DisputeSettlement(SQLModel, table=True):
     # What the reviewers had said when it was settled, e.g. {"U0NURSE01": "pass", ...}.
     reviews_json: str = Field(sa_column=Column(Text, nullable=False))
     settled_at: datetime
+
+
+class DisagreementLapse(SQLModel, table=True):
+    """A disagreement left unsettled past ``[policy] disagreement_deadline``: from then on
+    the sample counts with the mean of its two grades (until a manager settles it)."""
+
+    __tablename__ = "disagreement_lapse"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", unique=True)
+    lapsed_at: datetime

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.context import AppContext
+from bot.services.disputes import lapse_overdue
 from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
 from bot.services.feedback import owe_due_feedback
 from bot.slack.consistency_notices import owe_consistency_messages
@@ -31,6 +32,10 @@ class EscalationCheckSummary:
 
 
 def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSummary:
+    with ctx.session() as session:
+        # Disagreements unsettled past their deadline count with both grades from now on,
+        # so the check below sees their weeks fully graded.
+        lapse_overdue(session, ctx.workspace, now=now)
     with ctx.session() as session:
         outcomes = check_all(session, ctx.workspace, now=now)
     with ctx.session() as session:

@@ -85,6 +85,10 @@ class Policy:
     trainer_feedback: str = "weekly"
     show_reviewer_to_trainer: bool = False
     dispute_within: timedelta = timedelta(days=7)
+    # A double-review disagreement (bot.services.disputes) keeps its week not fully graded
+    # until a manager settles it, or until this long after it arose: then the mean of the
+    # two grades counts (bot.services.disputes.lapse_overdue, run by the escalation check).
+    disagreement_deadline: timedelta = timedelta(days=7)
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""

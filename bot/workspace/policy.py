@@ -54,6 +54,8 @@ def read_policy(table: Table, base: Policy) -> Policy:
                                           default=base.show_reviewer_to_trainer),
         dispute_within=table.parsed("dispute_within", parse_duration,
                                     default=base.dispute_within, example="7d"),
+        disagreement_deadline=table.parsed("disagreement_deadline", parse_duration,
+                                           default=base.disagreement_deadline, example="7d"),
     )
 
 

@@ -1,4 +1,5 @@
-"""the trainer's side: feedback given to trainers, and their disputes of grades
+"""the trainer's side: feedback given to trainers, and their disputes of grades; lapsed
+double-review disagreements (past [policy] disagreement_deadline, the mean counts)
 
 Revision ID: 0013_trainer_disputes
 Revises: 0011
@@ -50,9 +51,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("sample_id"),
     )
     op.create_index("ix_trainer_dispute_status", "trainer_dispute", ["status", "task_type"])
+    op.create_table(
+        "disagreement_lapse",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sample_id", sa.Integer(), nullable=False),
+        sa.Column("lapsed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["sample_id"], ["sample.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("sample_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("disagreement_lapse")
     op.drop_index("ix_trainer_dispute_status", table_name="trainer_dispute")
     op.drop_table("trainer_dispute")
     op.drop_index("ix_trainer_feedback_thread_id", table_name="trainer_feedback")
