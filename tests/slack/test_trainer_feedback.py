@@ -298,3 +298,20 @@ def test_feedback_dms_go_through_the_outbox_once_per_key(bot):
         keys = [i.dedupe_key for i in session.exec(select(OutboxItem)).all()
                 if i.dedupe_key.startswith("trainer_feedback:")]
     assert len(keys) == 1 and keys[0].startswith("trainer_feedback:week:")
+
+
+@pytest.mark.parametrize("value", ["abc", " 1", "+1", str(10**30), "999999"])
+def test_forged_dispute_and_decision_clicks_get_an_answer_never_a_5xx(bot, value):
+    dm = _week_graded(bot, _samples(bot))
+    before = len(bot.sandbox.dms(TRAINER1))
+    for action, label in (("trainer_dispute:1", "Dispute"), ("trainer_dispute_uphold", "Uphold"),
+                          ("trainer_dispute_overturn", "Overturn")):
+        forged = {"ts": "1.000002", "blocks": [{"type": "actions", "block_id": "x",
+                                                "elements": [{"type": "button", "text": {
+                                                    "type": "plain_text", "text": label},
+                                                    "action_id": action, "value": value}]}]}
+        response = bot.driver.click(TRAINER1, forged, label, channel=dm.channel)
+        assert response.status < 500
+    # Each click is answered (a DM, as a click in a DM is), and nothing is recorded.
+    bot.driver.wait_for(lambda: len(bot.sandbox.dms(TRAINER1)) >= before + 3 or None)
+    assert _rows(bot, TrainerDispute) == []
