@@ -60,7 +60,8 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     if pushed:
         text += f"; {len(pushed)} open trainer dispute{'s' if len(pushed) != 1 else ''}"
     extra = [{"type": "divider"},
-             *trainer_disputes_section(pushed, now=now, task_names=names),
+             *trainer_disputes_section(pushed, now=now, task_names=names,
+                                       can_decide=manager),
              *reviewer_quality_section(quality)]
     return text, (blocks[:MESSAGE_BLOCK_LIMIT - len(extra)] + extra)
 

@@ -26,7 +26,8 @@ from bot.services.trainer_disputes import (
 )
 from bot.slack.feedback_blocks import (
     DISPUTE_ACTION,
-    FeedbackAction,
+    OVERTURN_ACTION,
+    UPHOLD_ACTION,
     FeedbackBlock,
     FeedbackCallback,
     decide_modal,
@@ -97,17 +98,17 @@ def register(app: App, ctx: AppContext) -> None:
         click = parse_click(body)
         with ctx.session() as session:
             dispute = load_trainer_dispute(session, click.sample_id)
-        check_may_decide(dispute, user=click.user)
+        check_may_decide(ctx.workspace, dispute, user=click.user)
         ctx.client.views_open(trigger_id=click.trigger_id, view=decide_modal(
             dispute, outcome=outcome, task_name=_name(ctx, dispute.task_type),
             private_metadata=dispute_metadata(sample_id=dispute.sample_id, outcome=outcome)))
 
-    @app.action(FeedbackAction.UPHOLD)
+    @app.action(UPHOLD_ACTION)
     @after_ack
     def uphold_clicked(ack: Ack, body: dict[str, Any]) -> None:
         decide_clicked(ack, body, UPHELD)
 
-    @app.action(FeedbackAction.OVERTURN)
+    @app.action(OVERTURN_ACTION)
     @after_ack
     def overturn_clicked(ack: Ack, body: dict[str, Any]) -> None:
         decide_clicked(ack, body, OVERTURNED)

@@ -275,11 +275,22 @@ def first_grades(dispute: TrainerDispute) -> list[Review]:
             for g in json.loads(dispute.first_json)]
 
 
-def check_may_decide(dispute: TrainerDispute, *, user: str) -> None:
-    if dispute.second_reviewer != user:
-        raise NotAllowed("This dispute was assigned to another reviewer: only they decide it.")
+def check_may_decide(workspace: Workspace, dispute: TrainerDispute, *, user: str) -> None:
+    """The assigned second reviewer decides; a dispute nobody was eligible for, a manager
+    who neither graded it nor leads (nor is) the trainer."""
     if dispute.status != OPEN:
         raise DisputeRefused(f"This dispute is decided already: {dispute.status}.")
+    if dispute.second_reviewer is None:
+        found = workspace.trainer(dispute.trainer)
+        if not workspace.is_manager(user):
+            raise NotAllowed("No reviewer was eligible for this dispute: a manager decides it.")
+        if user == dispute.trainer or (found is not None and found.lead == user) or \
+                user in {r.reviewer for r in first_grades(dispute)}:
+            raise NotAllowed("You graded, lead or wrote this output: another manager has to "
+                             "decide this dispute.")
+        return
+    if dispute.second_reviewer != user:
+        raise NotAllowed("This dispute was assigned to another reviewer: only they decide it.")
 
 
 def decide_trainer_dispute(session: Session, workspace: Workspace, *, sample_id: int,
@@ -296,13 +307,14 @@ def decide_trainer_dispute(session: Session, workspace: Workspace, *, sample_id:
             (dispute.status, dispute.grade, dispute.reason) == (outcome, corrected,
                                                                  reason.strip()):
         return dispute, False
-    check_may_decide(dispute, user=reviewer)
+    check_may_decide(workspace, dispute, user=reviewer)
     problems = decision_problems(outcome, grade, reason,
                                  [g.grade for g in first_grades(dispute)])
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
     before = contribution(session, sample_id)
     dispute.status, dispute.grade, dispute.reason = outcome, corrected, reason.strip()
+    dispute.second_reviewer = reviewer  # a manager deciding one nobody was eligible for
     dispute.decided_at = now
     session.add(dispute)
     session.flush()

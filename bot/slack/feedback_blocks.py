@@ -30,6 +30,7 @@ from bot.slack.status_blocks import ago, interval_text, linked, score_text
 
 MESSAGE_BLOCK_LIMIT = 50
 ITEMS_SHOWN = 12  # non-pass samples in one DM: 3 blocks each stays inside 50
+UNASSIGNED_SHOWN = 5  # trainer disputes a manager decides, in `/audit disputes`
 
 
 class FeedbackAction(StrEnum):
@@ -50,6 +51,18 @@ class FeedbackBlock(StrEnum):
 
 
 DISPUTE_ACTION = re.compile(rf"^{FeedbackAction.DISPUTE}(:\d+)?$")
+UPHOLD_ACTION = re.compile(rf"^{FeedbackAction.UPHOLD}(:\d+)?$")
+OVERTURN_ACTION = re.compile(rf"^{FeedbackAction.OVERTURN}(:\d+)?$")
+
+
+def decide_buttons(sample_id: int) -> dict:
+    """Uphold / Overturn (action ids unique per sample: a list may hold several)."""
+    value = str(sample_id)
+    return {"type": "actions", "block_id": f"trainer-dispute-{sample_id}", "elements": [
+        {"type": "button", "text": plain("Uphold"),
+         "action_id": f"{FeedbackAction.UPHOLD}:{sample_id}", "value": value},
+        {"type": "button", "text": plain("Overturn"), "style": "danger",
+         "action_id": f"{FeedbackAction.OVERTURN}:{sample_id}", "value": value}]}
 
 
 def _reviews_line(item: CountedSample, *, show_reviewer: bool) -> str:
@@ -209,7 +222,6 @@ def second_review_dm(dispute: TrainerDispute, *, task_name: str, prompt: str, ou
     """To the second reviewer: the output and the trainer's reasoning, not the first grade."""
     text = f"A trainer disputes a {escape(task_name)} grade: please decide"
     label = linked("the sample", link)
-    value = str(dispute.sample_id)
     return text, [
         {"type": "section", "text": mrkdwn(cut(
             f"⚖️ *A trainer disputes a non-pass grade* on {label} ({escape(task_name)}, "
@@ -220,11 +232,7 @@ def second_review_dm(dispute: TrainerDispute, *, task_name: str, prompt: str, ou
         {"type": "section", "text": mrkdwn(f"*Output:*\n{escape_cut(output, 2400)}")},
         {"type": "section", "text": mrkdwn(
             f"*The trainer's reasoning:*\n> {escape_cut(dispute.reasoning, 2000)}")},
-        {"type": "actions", "block_id": f"trainer-dispute-{dispute.sample_id}", "elements": [
-            {"type": "button", "text": plain("Uphold"), "action_id": FeedbackAction.UPHOLD,
-             "value": value},
-            {"type": "button", "text": plain("Overturn"), "style": "danger",
-             "action_id": FeedbackAction.OVERTURN, "value": value}]},
+        decide_buttons(dispute.sample_id),
     ]
 
 
@@ -301,8 +309,10 @@ def outcome_dm(dispute: TrainerDispute, *, task_name: str, to_trainer: bool,
 
 
 def trainer_disputes_section(disputes: Sequence[TrainerDispute], *, now: datetime,
-                             task_names: Mapping[str, str]) -> list[dict]:
-    """`/audit disputes` and the manager's Home: open trainer disputes with their age."""
+                             task_names: Mapping[str, str],
+                             can_decide: bool = False) -> list[dict]:
+    """`/audit disputes`: open trainer disputes with their age; for a manager, Uphold /
+    Overturn on those no reviewer was eligible for (at most ``UNASSIGNED_SHOWN``)."""
     if not disputes:
         return [{"type": "section", "text": mrkdwn(
             "🙋 *No open trainer disputes.* A trainer's dispute of a grade waits here for "
@@ -316,7 +326,14 @@ def trainer_disputes_section(disputes: Sequence[TrainerDispute], *, now: datetim
                      f"{d.iso_week} · open {ago(now - d.opened_at)} · {who}")
     if len(disputes) > 20:
         lines.append(f"and {len(disputes) - 20} more")
-    return [{"type": "section", "text": mrkdwn(cut("\n".join(lines), 2900))}]
+    blocks: list[dict] = [{"type": "section", "text": mrkdwn(cut("\n".join(lines), 2900))}]
+    if can_decide:
+        for d in [d for d in disputes if d.second_reviewer is None][:UNASSIGNED_SHOWN]:
+            blocks += [{"type": "section", "text": mrkdwn(cut(
+                f"<@{d.trainer}> · {escape(task_names.get(d.task_type, d.task_type))} · "
+                f"{d.iso_week}: no eligible reviewer. *The trainer's reasoning:* "
+                f"{escape_cut(d.reasoning, 1500)}", 2900))}, decide_buttons(d.sample_id)]
+    return blocks
 
 
 def _rate(value: float | None, of: int) -> str:

@@ -279,6 +279,17 @@ def test_without_an_eligible_reviewer_the_trainer_is_told_and_managers_see_it(bo
     seen = block_text(home["blocks"])
     assert "1 open trainer dispute" in seen and "no eligible reviewer" in seen
 
+    # A manager decides it from `/audit disputes` (not the lead: the doctor leads the trainer).
+    listing = ask(bot, MANAGER, "disputes")
+    assert REASONING in shown(listing) and buttons(listing)[-2:] == ["Uphold", "Overturn"]
+    bot.driver.click(MANAGER, listing, "Overturn", channel=listing.channel)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(MANAGER))
+    bot.driver.submit_view(MANAGER, modal, {"decide_grade": "minor", "decide_reason": VERDICT})
+    told = _dm(bot, TRAINER1, "was overturned")
+    assert "now counts as 🟡 Minor issue" in shown(told) and f"<@{MANAGER}>" not in shown(told)
+    _dm(bot, NURSE, "was overturned")
+    assert _standing(bot).graded == 3
+
 
 def test_the_trainers_home_and_status_hide_reviewer_names(bot):
     _week_graded(bot, _samples(bot))
