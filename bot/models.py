@@ -236,6 +236,7 @@ class EscalationNotice(SQLModel, table=True):
 
 
 import bot.models_consistency  # noqa: E402
+import bot.models_feedback  # noqa: E402
 import bot.models_pacing  # noqa: E402
 import bot.models_people  # noqa: E402
 import bot.models_precedents  # noqa: E402

@@ -46,3 +46,14 @@ class TrainerOutlier(SQLModel, table=True):
     graded: int
     p_value: float
     since: datetime  # first flagged, in this run of flags
+
+
+class DisagreementLapse(SQLModel, table=True):
+    """A disagreement left unsettled past ``[policy] disagreement_deadline``: from then on
+    the sample counts with the mean of its two grades (until a manager settles it)."""
+
+    __tablename__ = "disagreement_lapse"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="sample.id", unique=True)
+    lapsed_at: datetime

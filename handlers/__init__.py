@@ -13,6 +13,7 @@ from handlers import (
     grading,
     home,
     precedents,
+    trainer_disputes,
 )
 
 
@@ -24,5 +25,6 @@ def register(app: App, ctx: AppContext) -> None:
     commands.register(app, ctx)
     escalations.register(app, ctx)
     disputes.register(app, ctx)
+    trainer_disputes.register(app, ctx)
     home.register(app, ctx)
     precedents.register(app, ctx)

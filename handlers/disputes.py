@@ -21,8 +21,11 @@ from bot.services.disputes import (
     settle_problems,
     visible_task_types,
 )
+from bot.services.reviewer_quality import reviewer_quality
+from bot.services.trainer_disputes import open_trainer_disputes
 from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
 from bot.slack.dispute_blocks import (
+    MESSAGE_BLOCK_LIMIT,
     SETTLE_ACTION,
     DisputeBlock,
     DisputeCallback,
@@ -31,11 +34,13 @@ from bot.slack.dispute_blocks import (
     settle_metadata,
     settle_modal,
 )
+from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section
 from bot.slack.payloads import parse_click
 from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission, submit_follow_up
 from schedules.escalation_check import check_after_grade
+from schedules.feedback import feedback_after_change
 
 
 def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
@@ -43,15 +48,27 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     if not visible_task_types(ctx.workspace, user):
         text = "Disputes are for the task types' reviewers and managers."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    now = ctx.clock.now()
+    manager = ctx.workspace.is_manager(user)
     with ctx.session() as session:
-        views = list_disputes(session, ctx.workspace, user=user, now=ctx.clock.now())
+        views = list_disputes(session, ctx.workspace, user=user, now=now)
+        pushed = open_trainer_disputes(
+            session, task_types=visible_task_types(ctx.workspace, user))
+        quality = reviewer_quality(session, ctx.workspace, now=now) if manager else []
     names = {t.key: t.name for t in ctx.workspace.task_types}
-    return disputes_list(views, task_names=names,
-                         can_settle=ctx.workspace.is_manager(user))
+    text, blocks = disputes_list(views, task_names=names, can_settle=manager)
+    if pushed:
+        text += f"; {len(pushed)} open trainer dispute{'s' if len(pushed) != 1 else ''}"
+    extra = [{"type": "divider"},
+             *trainer_disputes_section(pushed, now=now, task_names=names,
+                                       can_decide=manager),
+             *reviewer_quality_section(quality)]
+    return text, (blocks[:MESSAGE_BLOCK_LIMIT - len(extra)] + extra)
 
 
 add_subcommand(Subcommand(
-    Usage("disputes", ("disputes",), "double reviews that disagree, for a manager to settle"),
+    Usage("disputes", ("disputes",), "double reviews that disagree (a manager settles) and "
+          "trainers' disputes of grades"),
     no_args("disputes"),
     lambda call: call.answer(*disputes_answer(call.ctx, call.user)),
 ))
@@ -97,5 +114,9 @@ def register(app: App, ctx: AppContext) -> None:
             return
         view = kept.value
         ctx.outbox.wake()
-        submit_follow_up(ctx, lambda: check_after_grade(ctx, trainer=view.trainer,
-                                                        task_type=view.task_type))
+
+        def follow_up() -> None:
+            check_after_grade(ctx, trainer=view.trainer, task_type=view.task_type)
+            feedback_after_change(ctx, sample_id=view.sample_id)
+
+        submit_follow_up(ctx, follow_up)

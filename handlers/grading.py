@@ -31,6 +31,7 @@ from handlers.consistency import after_grade
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission, submit_follow_up
 from schedules.escalation_check import check_after_grade
+from schedules.feedback import feedback_after_change
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +148,4 @@ def _after_change(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel:
     check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
     after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
                 channel=channel, thread_ts=thread_ts)
+    feedback_after_change(ctx, sample_id=outcome.sample_id)

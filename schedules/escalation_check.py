@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
+from bot.services.disputes import lapse_overdue
 from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+from bot.services.feedback import owe_due_feedback
 from bot.services.outliers import store_outliers
 from bot.slack.consistency_notices import owe_consistency_messages
 
@@ -35,6 +37,10 @@ class EscalationCheckSummary:
 
 def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSummary:
     with ctx.session() as session:
+        # Disagreements unsettled past their deadline count with both grades from now on,
+        # so the check below sees their weeks fully graded.
+        lapse_overdue(session, ctx.workspace, now=now)
+    with ctx.session() as session:
         outcomes = check_all(session, ctx.workspace, now=now)
     with ctx.session() as session:
         climbed = climb_overdue(session, ctx.workspace, now=now)
@@ -47,6 +53,10 @@ def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSu
         # What each grade's follow-up owes (dispute notices, consistency alerts) is owed
         # after the grade commits; a crash in between would lose it. Owed once per key.
         owe_consistency_messages(session, ctx.workspace, now=now)
+    with ctx.session() as session:
+        # The trainers' weekly feedback of weeks now fully graded (``bot.services.feedback``):
+        # owed by each change's follow-up too; this catches up on one a crash lost.
+        owe_due_feedback(session, ctx.workspace, now=now)
     ctx.outbox.wake()
     return EscalationCheckSummary(outcomes, climbed)
 

@@ -19,9 +19,13 @@ weighting minor close to pass does not turn Pass vs Major into agreement.)
 
 Disputed is derived from the grades, never stored, so it always matches them: a reviewer who
 changes their grade after seeing the other's can end a dispute or start one. A disputed
-sample does not count towards the trainer's score (``bot.services.standings``). A manager's
-settlement is stored (one per sample, unique) and is final: the sample then counts once,
-with the settled grade.
+sample is not graded yet in the trainer's score (``bot.services.standings``): its week is
+not fully graded, so the escalation test waits. A manager's settlement is stored (one per
+sample, unique) and is final: the sample then counts once, with the settled grade. A
+dispute nobody settles within ``[policy] disagreement_deadline`` of its last grade lapses
+(``lapse_overdue``, run by the escalation check; one ``DisagreementLapse`` row per sample):
+from then on the mean of both grades counts, and it leaves the list (a manager may still
+settle it from its notice).
 """
 
 import json
@@ -36,7 +40,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
 from bot.models import AuditThread, Grade, Sample
-from bot.models_consistency import DisputeSettlement
+from bot.models_consistency import DisagreementLapse, DisputeSettlement
 from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
@@ -105,13 +109,58 @@ def dispute_outcomes(session: Session,
     """For scoring: which of these samples (id → its reviewers' current grades) are affected.
 
     A settled sample maps to its ``Settlement`` (count it with that grade); an open dispute
-    maps to ``None`` (leave it out); every other sample is absent (count it as graded).
+    maps to ``None`` (not graded yet, unless it lapsed: ``lapsed_disagreements``); every
+    other sample is absent (count it as graded).
     """
     settled = settlements(session, [sid for sid, given in grades.items() if len(given) >= 2])
     outcome: dict[int, Settlement | None] = dict(settled)
     outcome.update({sid: None for sid, given in grades.items()
                     if sid not in settled and is_disagreement(given)})
     return outcome
+
+
+def lapsed_disagreements(session: Session, sample_ids: Iterable[int]) -> set[int]:
+    """Those of ``sample_ids`` whose disagreement outlived its deadline (both grades count)."""
+    ids = list(sample_ids)
+    if not ids:
+        return set()
+    return set(session.exec(select(DisagreementLapse.sample_id)
+                            .where(col(DisagreementLapse.sample_id).in_(ids))).all())
+
+
+def lapse_overdue(session: Session, workspace: Workspace, *, now: datetime) -> list[int]:
+    """Lapse the window's open disputes whose last grade is older than their task type's
+    ``disagreement_deadline``: each then counts with both grades, moved in its tally in
+    this transaction. Returns the samples lapsed (none twice: one row per sample)."""
+    views = list_disputes(session, workspace, now=now)
+    if not views:
+        return []
+    last = dict(session.exec(select(Grade.sample_id, func.max(Grade.updated_at))
+                             .where(col(Grade.sample_id).in_([v.sample_id for v in views]))
+                             .group_by(col(Grade.sample_id))).all())
+    lapsed = []
+    for view in views:
+        try:
+            deadline = workspace.task_type(view.task_type).policy.disagreement_deadline
+        except KeyError:
+            continue
+        since = last.get(view.sample_id)
+        if since is None or now < since + deadline:
+            continue
+        lock_sample(session, view.sample_id)
+        before = contribution(session, view.sample_id)
+        try:
+            with session.begin_nested():
+                session.add(DisagreementLapse(sample_id=view.sample_id, lapsed_at=now))
+                session.flush()
+                move(session, before, contribution(session, view.sample_id))
+        except IntegrityError:
+            continue  # another replica lapsed it first
+        enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=view.sample_id,
+                       channel=view.channel, now=now)
+        lapsed.append(view.sample_id)
+    session.flush()
+    return lapsed
 
 
 def visible_task_types(workspace: Workspace, user: str) -> tuple[str, ...]:
@@ -163,7 +212,8 @@ def _listed(session: Session, workspace: Workspace, *, user: str | None,
     where = [col(AuditThread.task_type).in_(keys), reviews >= 2]
     if not include_settled:
         where += [_disagreeing(), ~exists().where(
-            col(DisputeSettlement.sample_id) == Sample.id)]
+            col(DisputeSettlement.sample_id) == Sample.id), ~exists().where(
+            col(DisagreementLapse.sample_id) == Sample.id)]
     if now is not None:
         from bot.services.standings import window_weeks  # standings imports this module
 

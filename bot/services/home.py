@@ -30,7 +30,9 @@ from bot.services.scorecard import Scorecard, scorecards
 from bot.services.scoring import Standing, standing
 from bot.services.standings import window_samples, window_weeks
 from bot.services.status import TeamStatus, team_status
+from bot.services.trainer_disputes import open_trainer_disputes
 from bot.services.trainer_rows import TrainerRows, trainer_rows
+from bot.services.visibility import reviewers_shown
 from bot.workspace import Workspace
 
 QUEUE_PAGE = 8
@@ -87,6 +89,8 @@ class HomeData:
     rows: TrainerRows | None = None  # a manager's: every trainer, riskiest first (one page)
     escalations: EscalationOverview | None = None
     disputes: int = 0  # open double-review disputes a manager may settle
+    trainer_disputes: tuple[tuple[str, str, datetime, str | None], ...] = ()
+    # ^ open trainer disputes: (trainer, task type name, opened at, second reviewer)
     own: tuple[TrainerLine, ...] = ()
     recent: tuple[RecentSample, ...] = ()
     scorecards: tuple[Scorecard, ...] = ()  # a trainer's own, one per task type
@@ -125,7 +129,12 @@ def home_data(session: Session, workspace: Workspace, *, user: str, now: datetim
                      rows=trainer_rows(session, workspace, viewer=user, now=now,
                                        page=pages.get("rows", 0), size=TRAINERS_PAGE),
                      escalations=escalation_overview(session, workspace, viewer=user),
-                     disputes=count_open_disputes(session, workspace, user=user, now=now))
+                     disputes=count_open_disputes(session, workspace, user=user, now=now),
+                     trainer_disputes=tuple(
+                         (d.trainer, _name(workspace, d.task_type), d.opened_at,
+                          d.second_reviewer)
+                         for d in open_trainer_disputes(
+                             session, task_types=[t.key for t in workspace.task_types])))
     if roles.trainer is not None:
         own = [(user, key) for key in roles.trainer.task_types]
         cards = scorecards(session, workspace, pairs=own, now=now)
@@ -168,7 +177,8 @@ def reviewer_stats(session: Session, workspace: Workspace, *, user: str,
 def recent_graded(session: Session, workspace: Workspace, *, trainer: str,
                   limit: int = RECENT_SHOWN) -> tuple[RecentSample, ...]:
     """The trainer's most recently graded samples (not calibration items, and not a double
-    review still waiting for its second grade: that one stays blind)."""
+    review still waiting for its second grade: that one stays blind), for their own Home:
+    without reviewers' names unless ``show_reviewer_to_trainer``."""
     newest = func.max(Grade.updated_at).label("newest")
     latest = session.exec(
         select(Sample.id, newest)
@@ -191,7 +201,9 @@ def recent_graded(session: Session, workspace: Workspace, *, trainer: str,
             task_name=_name(workspace, s.thread.task_type), week=s.thread.iso_week,
             position=s.sample.position, count=s.thread.sample_count, channel=s.thread.channel,
             message_ts=s.sample.message_ts,
-            grades=tuple((r.reviewer, r.grade, r.category, r.explanation) for r in s.reviews)))
+            grades=tuple((r.reviewer if reviewers_shown(
+                workspace, viewer=trainer, trainer=trainer, task_type=s.thread.task_type)
+                else "", r.grade, r.category, r.explanation) for r in s.reviews)))
     return tuple(recent)
 
 

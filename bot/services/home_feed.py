@@ -39,7 +39,8 @@ THREAD_KINDS = {OutboxKind.AUDIT_PARENT}
 SAMPLE_KINDS = {OutboxKind.SAMPLE_POST, OutboxKind.SAMPLE_UPDATE}
 NOTICE_KINDS = {OutboxKind.ESCALATION_NOTICE, OutboxKind.ESCALATION_UPDATE,
                 OutboxKind.ESCALATION_CLOSED}
-QUIET_KINDS = {OutboxKind.MESSAGE}  # one-off DMs (reminders, digests) change no Home
+# One-off DMs (reminders, digests, a trainer's feedback) change no Home.
+QUIET_KINDS = {OutboxKind.MESSAGE, OutboxKind.TRAINER_FEEDBACK}
 
 
 def record_viewer(session: Session, *, user: str, now: datetime) -> dict[str, int]:

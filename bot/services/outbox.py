@@ -32,6 +32,7 @@ class OutboxKind(StrEnum):
     MESSAGE = "message"  # a one-off message to a person (DM) or channel; ref: 0
     DISAGREEMENT_POST = "disagreement_post"  # ref: disagreement.id
     DISAGREEMENT_UPDATE = "disagreement_update"  # ref: disagreement.id
+    TRAINER_FEEDBACK = "trainer_feedback"  # a DM to a trainer; ref: trainer_feedback.id
 
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from bot.clock import iso_week
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
-from bot.services.disputes import dispute_outcomes
+from bot.services.disputes import dispute_outcomes, lapsed_disagreements
 from bot.services.reviews import Review
 from bot.services.scoring import (
     GradedSample,
@@ -36,6 +36,7 @@ from bot.services.scoring import (
     standing,
 )
 from bot.services.tallies import (
+    DISPUTED,
     SEP,
     Pair,
     Tally,
@@ -43,6 +44,7 @@ from bot.services.tallies import (
     task_type_tally,
     window_tallies,
 )
+from bot.services.trainer_disputes import trainer_disputes_of
 from bot.workspace import TaskType, Workspace
 from bot.workspace.model import Policy
 
@@ -86,11 +88,14 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     """The window's audited samples (graded or not) and the graded ones with details.
 
     Ungraded samples matter: a week only counts as settled once all its samples are graded,
-    so the rule is not tested again on every partial week. Calibration items never count,
-    nor do disputed samples until a manager settles them (then with the settled grade). A
-    double review counts once both its grades are in (``bot.services.blind.revealed``):
-    until then it is an ungraded sample, in every score, count and interval and in the
-    escalation rule alike, and not among the graded records.
+    so the rule is not tested again on every partial week. Calibration items never count.
+    A double review whose reviewers disagree by a whole step is not graded yet (its week
+    not fully graded) until a manager settles it (then with the settled grade) or it
+    outlives ``disagreement_deadline`` (then with both grades, their mean). A sample its
+    trainer disputes is not graded yet until a second reviewer decides (overturned, it
+    counts with the corrected grade). A double review counts once both its grades are in
+    (``bot.services.blind.revealed``): until then it is an ungraded sample, in every score,
+    count and interval and in the escalation rule alike, and not among the graded records.
     """
     shown = revealed().label("revealed")
     rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
@@ -111,12 +116,22 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
             by_sample[sample.id or 0].append(
                 Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
     given = {sid: [g.grade for g in grades] for sid, grades in by_sample.items()}
-    for sample_id, settled in dispute_outcomes(session, given).items():
-        if settled is None:  # disputed: left out until a manager settles it
-            del meta[sample_id], by_sample[sample_id]
+    outcomes = dispute_outcomes(session, given)
+    lapsed = lapsed_disagreements(session, [sid for sid, s in outcomes.items() if s is None])
+    for sample_id, settled in outcomes.items():
+        if settled is None and sample_id in lapsed:
+            continue  # unsettled past the deadline: both grades count (their mean)
+        if settled is None:  # disagreeing: not graded yet until a manager settles it
+            del by_sample[sample_id]
         else:
             by_sample[sample_id] = [Review(settled.manager, settled.grade, None,
                                                   settled.note)]
+    for pushed in trainer_disputes_of(session, list(meta)):
+        if pushed.status == "open":  # the trainer's dispute: ungraded until decided
+            by_sample.pop(pushed.sample_id, None)
+        elif pushed.status == "overturned" and pushed.grade is not None:
+            by_sample[pushed.sample_id] = [Review(pushed.second_reviewer or "", pushed.grade,
+                                                  None, pushed.reason)]
     samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
                             grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
                for sample_id, (_, thread, _) in meta.items()]
@@ -221,7 +236,7 @@ def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, W
         if week not in sums:
             continue
         sums[week].audited += n
-        if kind:
+        if kind and kind != DISPUTED:  # an open disagreement is not graded yet
             sums[week].graded += n
             sums[week].total += n * sample_score(kind.split(SEP), policy)
     return sums

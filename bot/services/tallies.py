@@ -11,29 +11,35 @@ Usage (the caller commits; the same transaction as the change)::
     samples = as_samples(by_pair[("U0T1", "clinical")])   # what ``standing`` takes
 
 What a sample counts as is one rule, ``sample_kind``, the same as ``window_samples``: not
-at all when a calibration item or an open dispute (tallied as ``DISPUTED``, which no score
-reads, so the disputes list finds the weeks that have one); ungraded (``""``) while nobody graded
-it or while a double review is still blind (``bot.services.blind``); with the settled grade
-once a manager settled its dispute; else with its reviewers' current grades.
+at all when a calibration item; as not yet graded while nobody graded it, while a double
+review is still blind (``bot.services.blind``) or while its reviewers disagree by a whole
+step (tallied as ``DISPUTED``, read as ungraded, so the disputes list finds the weeks that
+have one and the week is not fully graded); with the settled grade once a manager settled
+its dispute, or with both grades (their mean) once the disagreement lapsed
+(``[policy] disagreement_deadline``); else with its reviewers' current grades. A trainer's
+dispute of the grade (``bot.services.trainer_disputes``) comes on top: while it is open the
+sample counts as ungraded (in no score, and its week is not fully graded: the score waits
+for the outcome), once overturned with the corrected grade, once upheld as before.
 """
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, text
+from sqlalchemy import ColumnElement, Connection, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
-from bot.models_consistency import DisputeSettlement
+from bot.models_consistency import DisagreementLapse, DisputeSettlement
+from bot.models_feedback import TrainerDispute
 from bot.models_tally import TrainerWeekTally
 from bot.services.scoring import GradedSample
 
 UNGRADED = ""
 SEP = "+"
-DISPUTED = "!"  # an open dispute: counts in no score, tallied so lists can find its week
+DISPUTED = "!"  # an open disagreement: ungraded in every score, tallied so lists find it
 
 
 @dataclass(frozen=True)
@@ -46,19 +52,35 @@ class Contribution:
     kind: str | None
 
 
+def trainer_override(status: str | None, grade: str | None) -> str | None:
+    """What a trainer dispute in ``status`` makes its sample count as, whatever its
+    grades: ungraded while open (the score and the week wait for the outcome), the
+    corrected grade once overturned; ``None``: no change (no dispute, or upheld)."""
+    if status == "open":
+        return UNGRADED
+    if status == "overturned":
+        return grade
+    return None
+
+
 def sample_kind(grades: Sequence[str], *, double_review: bool, calibration: bool,
-                settled: str | None) -> str | None:
+                settled: str | None, overridden: str | None = None,
+                lapsed: bool = False) -> str | None:
     """The kind a sample counts as (see the module docstring); ``None``: not at all (a
-    calibration item); ``DISPUTED``: not at all, an open dispute."""
+    calibration item); ``DISPUTED``: an open disagreement, not graded yet. ``overridden``:
+    what a trainer's dispute makes it (``trainer_override``); ``lapsed``: the disagreement
+    outlived its deadline, both grades count."""
     from bot.services.disputes import is_disagreement  # disputes imports this module
 
     if calibration:
         return None
+    if overridden is not None:
+        return overridden
     shown = list(grades) if not double_review or len(grades) >= 2 else []
     if len(shown) >= 2 and settled is not None:
         return settled
     if is_disagreement(shown):
-        return DISPUTED
+        return SEP.join(sorted(shown)) if lapsed else DISPUTED
     return SEP.join(sorted(shown))
 
 
@@ -85,8 +107,13 @@ def contribution(session: Session, sample_id: int) -> Contribution | None:
     grades = session.exec(select(Grade.grade).where(Grade.sample_id == sample_id)).all()
     settled = session.exec(select(DisputeSettlement.grade)
                            .where(DisputeSettlement.sample_id == sample_id)).first()
+    pushed = session.exec(select(TrainerDispute.status, TrainerDispute.grade)
+                          .where(TrainerDispute.sample_id == sample_id)).first()
+    lapsed = session.exec(select(DisagreementLapse.id)
+                          .where(DisagreementLapse.sample_id == sample_id)).first()
     kind = sample_kind(list(grades), double_review=bool(double), calibration=gold is not None,
-                       settled=settled)
+                       settled=settled, overridden=trainer_override(*pushed) if pushed else None,
+                       lapsed=lapsed is not None)
     return Contribution(trainer, task_type, week, kind)
 
 
@@ -135,8 +162,7 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
     query over the rows of the trainer-weeks asked, never the grades."""
     wanted = sorted(set(pairs))
     where: list[ColumnElement[bool]] = [col(TrainerWeekTally.iso_week).in_(weeks),
-                                        col(TrainerWeekTally.samples) > 0,
-                                        col(TrainerWeekTally.kind) != DISPUTED]
+                                        col(TrainerWeekTally.samples) > 0]
     if task_type is not None:
         where.append(col(TrainerWeekTally.task_type) == task_type)
     elif wanted:  # by the unique index's (trainer, task type) prefix; pairs checked below
@@ -164,7 +190,7 @@ def task_type_tally(session: Session, *, task_type: str, weeks: Sequence[str]) -
         .where(TrainerWeekTally.task_type == task_type,
                col(TrainerWeekTally.iso_week).in_(weeks))
         .group_by(col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind))).all()
-    return {(week, kind): int(n) for week, kind, n in rows if n and kind != DISPUTED}
+    return {(week, kind): int(n) for week, kind, n in rows if n}
 
 
 def disputed_weeks(session: Session, *, task_types: Sequence[str],
@@ -179,12 +205,11 @@ def disputed_weeks(session: Session, *, task_types: Sequence[str],
 
 
 def as_samples(tally: Tally) -> list[GradedSample]:
-    """Samples that count the same as the tallied ones (ids made up), for ``standing``."""
+    """Samples that count the same as the tallied ones (ids made up), for ``standing``:
+    an open disagreement as not graded yet."""
     samples: list[GradedSample] = []
     for (week, kind), n in sorted(tally.items()):
-        if kind == DISPUTED:
-            continue
-        grades = tuple(kind.split(SEP)) if kind else ()
+        grades = tuple(kind.split(SEP)) if kind and kind != DISPUTED else ()
         samples += [GradedSample(sample_id=len(samples) + i, week=week, grades=grades)
                     for i in range(n)]
     return samples
@@ -192,11 +217,14 @@ def as_samples(tally: Tally) -> list[GradedSample]:
 
 _EVERY_SAMPLE = """
 SELECT sample.id, audit_thread.trainer, audit_thread.task_type, audit_thread.iso_week,
-       sample.needs_double_review, trainer_output.gold_grade, dispute_settlement.grade
+       sample.needs_double_review, trainer_output.gold_grade, dispute_settlement.grade,
+       trainer_dispute.status, trainer_dispute.grade, disagreement_lapse.id
 FROM sample
 JOIN audit_thread ON audit_thread.id = sample.thread_id
 JOIN trainer_output ON trainer_output.id = sample.output_id
 LEFT JOIN dispute_settlement ON dispute_settlement.sample_id = sample.id
+LEFT JOIN trainer_dispute ON trainer_dispute.sample_id = sample.id
+LEFT JOIN disagreement_lapse ON disagreement_lapse.sample_id = sample.id
 """
 
 
@@ -208,10 +236,19 @@ def recount(connection: Connection) -> int:
     for sample_id, grade in connection.execute(text("SELECT sample_id, grade FROM grade")):
         grades[sample_id].append(grade)
     tally: Counter[tuple[str, str, str, str]] = Counter()
-    for sample_id, trainer, task_type, week, double, gold, settled in connection.execute(
-            text(_EVERY_SAMPLE)):
+    every = _EVERY_SAMPLE
+    if "trainer_dispute" not in inspect(connection).get_table_names():  # migration 0011
+        every = every.replace("trainer_dispute.status, trainer_dispute.grade, "
+                              "disagreement_lapse.id", "NULL, NULL, NULL")
+        every = "\n".join(line for line in every.split("\n")
+                          if "trainer_dispute ON" not in line
+                          and "disagreement_lapse ON" not in line)
+    for (sample_id, trainer, task_type, week, double, gold, settled, status,
+         corrected, lapsed) in connection.execute(text(every)):
         kind = sample_kind(grades.get(sample_id, []), double_review=bool(double),
-                           calibration=gold is not None, settled=settled)
+                           calibration=gold is not None, settled=settled,
+                           overridden=trainer_override(status, corrected),
+                           lapsed=lapsed is not None)
         if kind is not None:
             tally[(trainer, task_type, week, kind)] += 1
     rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": kind, "samples": n}

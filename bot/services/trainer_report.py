@@ -28,7 +28,7 @@ from bot.services.people import away_on, local_date, paused_trainers
 from bot.services.scorecard import Scorecard, scorecards
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
 from bot.services.standings import GradedRecord, window_samples, window_weeks, worst
-from bot.services.visibility import check_may_see_trainer
+from bot.services.visibility import check_may_see_trainer, reviewers_shown
 from bot.workspace import TaskType, Trainer, Workspace
 
 HISTORY_WEEKS = 12
@@ -88,13 +88,18 @@ def trainer_report(session: Session, workspace: Workspace, *, trainer: str, view
         trainer=trainer, lead=found.lead, started=found.started,
         paused=trainer in paused_trainers(session), away_until=away.get(trainer),
         tasks=tuple(replace(_task_report(session, workspace, found, workspace.task_type(key),
-                                         now=now), scorecard=cards.get((trainer, key)))
+                                         now=now,
+                                         named=reviewers_shown(workspace, viewer=viewer,
+                                                               trainer=trainer, task_type=key)),
+                            scorecard=cards.get((trainer, key)))
                     for key in found.task_types),
     )
 
 
 def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
-                 task_type: TaskType, *, now: datetime) -> TaskReport:
+                 task_type: TaskType, *, now: datetime, named: bool = True) -> TaskReport:
+    """``named``: whether the viewer may read who graded (``reviewers_shown``); if not, the
+    worst samples carry no reviewer."""
     policy = task_type.policy
     history_weeks = window_weeks(workspace, now, max(HISTORY_WEEKS, policy.window_weeks))
     onboarding_weeks = _onboarding_windows(workspace, trainer, task_type, now=now)
@@ -111,7 +116,10 @@ def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
                          for g in r.grades if g.grade != "pass" and g.category)
     return TaskReport(
         key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
-        current=current, history=history, worst=tuple(worst(in_window, WORST_SHOWN)),
+        current=current, history=history,
+        worst=tuple(r if named else replace(r, grades=tuple(replace(g, reviewer="")
+                                                            for g in r.grades))
+                    for r in worst(in_window, WORST_SHOWN)),
         categories=tuple((c, n) for c, n in categories.most_common()
                          if n >= RECURRING_AT_LEAST),
         escalation=open_escalation(session, trainer=trainer.user, task_type=task_type.key),

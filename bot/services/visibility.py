@@ -53,3 +53,16 @@ def split_visible(workspace: Workspace, *, viewer: str | None,
     listed = tuple(trainers)
     named = tuple(t for t in listed if may_see_trainer(workspace, viewer=viewer, trainer=t))
     return named, len(listed) - len(named)
+
+
+def reviewers_shown(workspace: Workspace, *, viewer: str | None, trainer: str,
+                    task_type: str) -> bool:
+    """Whether ``viewer`` may read who graded ``trainer``'s samples: everyone who may see
+    the trainer, except the trainer themself unless the task type's
+    ``show_reviewer_to_trainer`` says so (DMs, the App Home, `status @self` all ask here)."""
+    if viewer != trainer:
+        return True
+    try:
+        return workspace.task_type(task_type).policy.show_reviewer_to_trainer
+    except KeyError:
+        return False

@@ -74,7 +74,8 @@ def dispute_status_line(view: DisputeView | None) -> str | None:
         return None
     if view.settlement is None:
         return ("⚖️ *Disputed*: the reviewers disagree by a whole step. It counts towards "
-                "the score once a manager settles it.")
+                "the score once a manager settles it (or, left unsettled past the "
+                "deadline, with both grades).")
     s = view.settlement
     return (f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
             f"{escape(cut(s.note, 600))}")

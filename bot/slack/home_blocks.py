@@ -19,6 +19,7 @@ from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
 from bot.slack.status_blocks import (
     Links,
+    ago,
     closed_line,
     context,
     escalation_lines,
@@ -135,6 +136,15 @@ def _manager(data: HomeData, *, now: datetime) -> list[dict]:
         noun = "dispute waits" if data.disputes == 1 else "disputes wait"
         blocks.append(context(f"⚖️ {data.disputes} double-review {noun} for a manager to "
                               "settle: `/audit disputes`."))
+    if data.trainer_disputes:
+        shown = data.trainer_disputes[:TRAINER_DISPUTES_SHOWN]
+        lines = [f"🙋 *{len(data.trainer_disputes)} open trainer "
+                 f"dispute{'s' if len(data.trainer_disputes) != 1 else ''}* "
+                 "(`/audit disputes`)"]
+        lines += [f"• <@{trainer}> · {escape(task)} · open {ago(now - opened)} · "
+                  + (f"with <@{second}>" if second else "no eligible reviewer")
+                  for trainer, task, opened, second in shown]
+        blocks += sections(lines)
     overview = data.escalations
     if overview is None:
         return blocks
@@ -150,6 +160,9 @@ def _manager(data: HomeData, *, now: datetime) -> list[dict]:
         blocks += sections(["*Recently closed*",
                             *(closed_line(e, now=now) for e in overview.closed[:3])])
     return blocks
+
+
+TRAINER_DISPUTES_SHOWN = 5
 
 
 def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
@@ -172,7 +185,9 @@ def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
         link = links.get((r.channel, r.message_ts)) if r.message_ts else None
         detail = []
         for reviewer, grade, category, why in r.grades[:2]:
-            text = f"{GRADE_BADGES.get(grade, grade)} by <@{reviewer}>"
+            text = GRADE_BADGES.get(grade, grade)
+            if reviewer:  # empty when hidden from the trainer (``reviewers_shown``)
+                text += f" by <@{reviewer}>"
             if category:
                 text += f" · *{escape(category)}*"
             if why:

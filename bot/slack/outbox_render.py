@@ -23,9 +23,11 @@ from bot.clock import Clock
 from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
 from bot.models_trainer import Disagreement
 from bot.services import outbox as store
+from bot.services.feedback import feedback_of
 from bot.services.outbox import OutboxKind
 from bot.slack.cards import disagreement_message, escalation_card, parent_message, sample_message
 from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
+from bot.slack.feedback_blocks import feedback_dm
 from bot.slack.ids import OUTBOX_EVENT_TYPE
 from bot.slack.links import permalinks_for
 from bot.workspace import Workspace
@@ -36,7 +38,7 @@ FIND_PAGES = 5
 POST_KINDS = frozenset({OutboxKind.AUDIT_PARENT, OutboxKind.SAMPLE_POST,
                         OutboxKind.ESCALATION_NOTICE, OutboxKind.ESCALATION_CLOSED,
                         OutboxKind.WATCH_FYI, OutboxKind.MESSAGE,
-                        OutboxKind.DISAGREEMENT_POST})
+                        OutboxKind.DISAGREEMENT_POST, OutboxKind.TRAINER_FEEDBACK})
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,16 @@ class OutboxRenderer:
             text, blocks = watch_fyi(
                 trainer=state.trainer, task_name=task_type.name, score=state.score,
                 graded=state.graded, threshold=task_type.policy.pass_threshold)
+            return _post(self._dm_channel(item.channel), text, blocks, metadata)
+        if kind == OutboxKind.TRAINER_FEEDBACK:
+            feedback = feedback_of(session, self._workspace, feedback_id=item.ref_id,
+                                   now=self._clock.now())
+            if feedback is None:
+                text, blocks = "Your audit feedback is no longer available.", []
+            else:
+                links = {(s.channel, s.message_ts): self._permalink(s.channel, s.message_ts)
+                         for s in feedback.items if s.message_ts}
+                text, blocks = feedback_dm(feedback, links=links)
             return _post(self._dm_channel(item.channel), text, blocks, metadata)
         return self._render_escalation(session, item, kind, metadata)
 

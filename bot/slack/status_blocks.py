@@ -237,7 +237,9 @@ def task_report_blocks(task: TaskReport, *, links: Links) -> list[dict]:
             label = f"{r.week} · sample {r.position + 1} of {r.count}"
             link = links.get((r.channel, r.message_ts)) if r.message_ts else None
             for g in r.grades[:2]:
-                detail = f"{GRADE_BADGES.get(g.grade, g.grade)} by <@{g.reviewer}>"
+                detail = GRADE_BADGES.get(g.grade, g.grade)
+                if g.reviewer:  # empty when hidden from the trainer (``reviewers_shown``)
+                    detail += f" by <@{g.reviewer}>"
                 if g.category:
                     detail += f" · *{escape(g.category)}*"
                 if g.explanation:

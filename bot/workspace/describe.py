@@ -7,6 +7,7 @@ effective policy per task type (overrides marked ``*``), people, schedule and es
 """
 
 from dataclasses import fields
+from datetime import timedelta
 
 from bot.workspace.model import LEAD, Policy, Workspace
 from bot.workspace.timing import format_duration
@@ -75,6 +76,10 @@ def _policy(policy: Policy, default: Policy) -> str:
             text = "{" + ", ".join(f"{g}={w:g}" for g, w in value.items()) + "}"
         elif value is None:
             text = "none"
+        elif isinstance(value, timedelta):
+            text = format_duration(value)
+        elif isinstance(value, bool | str):
+            text = str(value).lower() if isinstance(value, bool) else value
         else:
             text = f"{value:g}"
         mark = "*" if value != getattr(default, f.name) else ""

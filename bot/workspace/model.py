@@ -83,6 +83,18 @@ class Policy:
     # dimension. ``None``: no threshold. Precision alone drives escalation.
     consistency_threshold: float | None = None
     clarity_threshold: float | None = None
+    # Feedback to trainers (bot.services.feedback): "weekly" (one DM per audited week once
+    # it is fully graded), "each" (a DM per final non-pass grade, and the weekly summary for
+    # the rest) or "off". Reviewers' names are hidden from trainers unless
+    # ``show_reviewer_to_trainer``. A trainer may dispute a non-pass grade within
+    # ``dispute_within`` of the feedback that showed it (bot.services.trainer_disputes).
+    trainer_feedback: str = "weekly"
+    show_reviewer_to_trainer: bool = False
+    dispute_within: timedelta = timedelta(days=7)
+    # A double-review disagreement (bot.services.disputes) keeps its week not fully graded
+    # until a manager settles it, or until this long after it arose: then the mean of the
+    # two grades counts (bot.services.disputes.lapse_overdue, run by the escalation check).
+    disagreement_deadline: timedelta = timedelta(days=7)
 
     def weight(self, grade: str) -> float:
         """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
@@ -90,6 +102,7 @@ class Policy:
 
 
 POLICY_KEYS = tuple(Policy.__dataclass_fields__)
+TRAINER_FEEDBACK = ("weekly", "each", "off")
 
 LABEL_LEVELS = ("nominal", "ordinal", "interval")
 

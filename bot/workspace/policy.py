@@ -8,8 +8,9 @@ The same reader serves both: a ``[[task_types]]`` table may set any policy key d
 
 from collections.abc import Mapping
 
-from bot.workspace.model import GRADES, FrozenMap, Policy
-from bot.workspace.reader import Table, describe
+from bot.workspace.model import GRADES, TRAINER_FEEDBACK, FrozenMap, Policy
+from bot.workspace.reader import MISSING, Table, describe
+from bot.workspace.timing import parse_duration
 
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
 MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
@@ -51,6 +52,14 @@ def read_policy(table: Table, base: Policy) -> Policy:
                                                  base.consistency_threshold),
         clarity_threshold=_optional_fraction(table, "clarity_threshold",
                                              base.clarity_threshold),
+        trainer_feedback=table.parsed("trainer_feedback", _feedback_mode,
+                                      default=base.trainer_feedback, example="weekly"),
+        show_reviewer_to_trainer=_boolean(table, "show_reviewer_to_trainer",
+                                          default=base.show_reviewer_to_trainer),
+        dispute_within=table.parsed("dispute_within", parse_duration,
+                                    default=base.dispute_within, example="7d"),
+        disagreement_deadline=table.parsed("disagreement_deadline", parse_duration,
+                                           default=base.disagreement_deadline, example="7d"),
     )
 
 
@@ -60,6 +69,23 @@ def _optional_fraction(table: Table, key: str, base: float | None) -> float | No
         return base
     value = table.fraction(key, default=-1.0)
     return base if value < 0 else value
+
+
+def _feedback_mode(value: str) -> str:
+    if value not in TRAINER_FEEDBACK:
+        raise ValueError(f"must be one of {', '.join(repr(m) for m in TRAINER_FEEDBACK)} "
+                         f"(got {value!r})")
+    return value
+
+
+def _boolean(table: Table, key: str, *, default: bool) -> bool:
+    value = table.raw(key)
+    if value is MISSING:
+        return default
+    if not isinstance(value, bool):
+        table.report(key, f"must be true or false (got {describe(value)})")
+        return default
+    return value
 
 
 def _grade_weights(table: Table, base: Policy) -> FrozenMap:

@@ -97,7 +97,8 @@ def test_tallies_equal_a_count_from_scratch_after_any_grading(engine: Engine):
 
 
 def test_a_calibration_item_or_an_open_dispute_counts_nowhere():
-    """(An open dispute is tallied as ``DISPUTED``, which no score reads.)"""
+    """(An open dispute is tallied as ``DISPUTED``, which every score reads as not graded
+    yet.)"""
     assert sample_kind(["pass"], double_review=False, calibration=True, settled=None) is None
     assert sample_kind(["pass", "major"], double_review=True, calibration=False,
                        settled=None) == DISPUTED

@@ -16,7 +16,7 @@ same three sources ``bot.services.search`` queries:
   The column is not on the SQLModel models (SQLite has no such column; nothing writes it).
 
 Revision ID: 0014_precedent_search
-Revises: 0012_trainer_fields
+Revises: 0013_trainer_disputes
 """
 
 from collections.abc import Sequence
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_precedent_search"
-down_revision: str | Sequence[str] | None = "0012_trainer_fields"
+down_revision: str | Sequence[str] | None = "0013_trainer_disputes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,53 @@
+"""Per reviewer, for managers: calibration catch rate, agreement and the overturn rate.
+
+    rows = reviewer_quality(session, workspace, now=now)   # one row per (task type, reviewer)
+
+Three views of a reviewer's grading over each task type's window: how many planted errors
+they caught (``bot.services.calibration``), how often they agreed with the other reviewer
+on double reviews (``bot.services.consistency``), and how many of their grades that
+trainers disputed were overturned by a second reviewer (``bot.services.trainer_disputes``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.services.calibration import calibration_by_reviewer
+from bot.services.consistency import task_agreement
+from bot.services.standings import window_weeks
+from bot.services.trainer_disputes import OverturnRate, overturn_rates
+from bot.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ReviewerQuality:
+    task_type: str
+    task_name: str
+    reviewer: str
+    catch_rate: float | None
+    calibration_items: int  # gold non-pass items graded
+    agreement: float | None
+    shared: int  # double reviews with the other reviewer's grade in
+    overturn: OverturnRate | None
+
+
+def reviewer_quality(session: Session, workspace: Workspace, *,
+                     now: datetime) -> list[ReviewerQuality]:
+    rows = []
+    for task_type in workspace.task_types:
+        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
+        caught = {c.reviewer: c for c in calibration_by_reviewer(
+            session, workspace, task_type=task_type, now=now)}
+        agreed = {a.reviewer: a for a in task_agreement(
+            session, workspace, task_type=task_type, now=now).reviewers}
+        overturned = overturn_rates(session, task_type=task_type.key, weeks=weeks)
+        for reviewer in dict.fromkeys([*task_type.reviewers, *sorted(caught),
+                                       *sorted(agreed), *sorted(overturned)]):
+            c, a = caught.get(reviewer), agreed.get(reviewer)
+            rows.append(ReviewerQuality(
+                task_type=task_type.key, task_name=task_type.name, reviewer=reviewer,
+                catch_rate=c.catch_rate if c else None, calibration_items=c.errors if c else 0,
+                agreement=a.percent if a else None, shared=a.shared if a else 0,
+                overturn=overturned.get(reviewer)))
+    return rows
