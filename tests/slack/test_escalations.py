@@ -63,7 +63,7 @@ def test_a_confident_drop_notifies_the_lead_with_score_trend_and_worst_samples(b
     assert "archives" in text  # links to the samples (permalinks)
     labels = [e["text"]["text"] for b in opened.blocks if b["type"] == "actions"
               for e in b["elements"]]
-    assert labels == ["Acknowledge", "Resolve"]
+    assert labels == ["Acknowledge", "Snooze", "Resolve"]
     assert bot.sandbox.dms(MANAGER) == []
 
 
