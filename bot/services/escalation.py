@@ -166,6 +166,7 @@ def _step(session: Session, workspace: Workspace, escalation: Escalation, *, now
             return False
         _notify_level(session, workspace, escalation, level=escalation.level,
                       round_=escalation.reminders, now=now, away=away, kind="reminded")
+        _update_notices(session, escalation, now=now)  # their timelines show the reminder
         return True
     if escalation.notify_at is not None:  # this level waits for its working hours
         if now < escalation.notify_at or not _open_now(workspace, escalation.level, now):
@@ -290,6 +291,8 @@ def may_snooze(workspace: Workspace, escalation: Escalation, user: str) -> bool:
 def check_may_snooze(workspace: Workspace, escalation: Escalation, user: str) -> None:
     if not may_snooze(workspace, escalation, user):
         raise NotAllowedToAct("Only managers and the trainer's lead can snooze an escalation.")
+    if escalation.status != "open":
+        raise AuditbotError("This escalation is closed already: there is nothing to snooze.")
 
 
 def snooze_reason_problem(reason: str | None) -> str | None:
