@@ -235,12 +235,14 @@ def _worst(line: WorstLine) -> str:
 
 def _status(card: EscalationCard) -> str:
     told = ", ".join(f"<@{t}>" if t[0] in "UW" else f"<#{t}>" for _, t, _ in card.notified)
-    lines = [f"Level {card.level + 1} of {card.levels} notified: {told}"]
+    waiting = card.waits_until is not None and card.status == "open"
+    lines = [f"Notified so far: {told}" if waiting
+             else f"Level {card.level + 1} of {card.levels} notified: {told}"]
     if card.level > 0:
         lines.append(f"Escalated to level {card.level + 1}: not acknowledged in time.")
-    if card.waits_until is not None and card.status == "open":
-        lines.append(f"Level {card.level + 1} is paged when its working hours open: "
-                     f"{when(card.waits_until)}.")
+    if waiting and card.waits_until is not None:
+        lines.append(f"Level {card.level + 1} of {card.levels} is paged when its working "
+                     f"hours open: {when(card.waits_until)}.")
     if card.repeats:
         lines.append(f"Nobody acknowledged: the path started again "
                      f"({card.repeats} of {card.repeat} repeats).")

@@ -74,7 +74,8 @@ class TestWorkingHours:
         monday = waiting.notify_at.astimezone(bot.ctx.workspace.tz)
         assert (monday.weekday(), monday.hour) == (0, 9)
         view = shown_text(bot.sandbox.message(notice.channel, notice.ts))
-        assert "Level 2 is paged when its working hours open" in view
+        assert "Level 2 of 2 is paged when its working hours open" in view
+        assert f"Notified so far: <@{LEAD}>" in view
         for _ in range(6):  # the night and the weekend: nothing
             bot.ctx.clock.advance(timedelta(hours=10))
             check(bot)

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from bot.models import Escalation, EscalationEvent
 from bot.sandbox.records import Message
-from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
+from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms
 from tests.factories import LEAD, MANAGER, TRAINER1
 from tests.harness import RunningBot
 from tests.status_support import ask, shown

@@ -21,7 +21,7 @@ def ny(*args: int) -> datetime:
 
 
 def test_parse_ranges_lists_and_wraps() -> None:
-    assert OFFICE == WorkingHours(frozenset(range(5)), time(9), time(18))
+    assert WorkingHours(frozenset(range(5)), time(9), time(18)) == OFFICE
     assert parse_working_hours("Mon,wed , fri 08:00-12:30").days == frozenset({0, 2, 4})
     assert parse_working_hours("fri-mon 10:00-14:00").days == frozenset({4, 5, 6, 0})
     assert parse_working_hours("sat 00:00-24:00") == WorkingHours(frozenset({5}), time(0),
