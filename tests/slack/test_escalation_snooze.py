@@ -29,11 +29,11 @@ def opened(bot: RunningBot) -> Message:
     return notice
 
 
-def _snooze(bot: RunningBot, user: str, notice: Message, values: dict,
-            **submit: bool) -> dict:
+def _snooze(bot: RunningBot, user: str, notice: Message, values: dict, *,
+            client_checks: bool = True) -> dict:
     bot.driver.click(user, notice, "Snooze", channel=notice.channel)
     modal = bot.driver.wait_for(lambda: bot.driver.open_modal(user))
-    response = bot.driver.submit_view(user, modal, values, **submit)
+    response = bot.driver.submit_view(user, modal, values, client_checks=client_checks)
     assert response.status == 200
     return response.json() or {}
 

@@ -16,8 +16,8 @@ OFFICE = parse_working_hours("mon-fri 09:00-18:00")
 NIGHTS = parse_working_hours("sun-thu 22:00-06:00")  # a night shift, past midnight
 
 
-def ny(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NEW_YORK)  # type: ignore[misc]
+def ny(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
 
 
 def test_parse_ranges_lists_and_wraps() -> None:
