@@ -213,6 +213,13 @@ class Escalation(SQLModel, table=True):
     notify_at: datetime | None = None
     repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # path restarts
     stopped_at: datetime | None = None  # the path ran out (repeats used up): nobody is paged
+    # The confidence test of the decision that opened it (None: opened on a severe week
+    # without one): the window's last week, its bounds, and per week [week, graded,
+    # audited, score] as JSON, oldest first.
+    tested_through: str | None = Field(default=None, max_length=10)
+    tested_lower: float | None = None
+    tested_upper: float | None = None
+    tested_weeks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class EscalationEvent(SQLModel, table=True):

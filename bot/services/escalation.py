@@ -23,6 +23,7 @@ most ``repeat`` times; then it stops (``stopped_at``), and the message says so.
 """
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -229,6 +230,24 @@ def may_act(workspace: Workspace, session: Session, escalation: Escalation, user
     return notified is not None
 
 
+@dataclass(frozen=True)
+class TestedWeek:
+    week: str
+    graded: int
+    audited: int
+    score: float | None
+
+
+def tested_weeks(escalation: Escalation) -> tuple[TestedWeek, ...]:
+    """The weeks of the confidence test that opened ``escalation`` (oldest first)."""
+    try:
+        rows = json.loads(escalation.tested_weeks or "[]")
+        return tuple(TestedWeek(str(w), int(g), int(a), None if s is None else float(s))
+                     for w, g, a, s in rows)
+    except (ValueError, TypeError):
+        return ()  # a damaged row shows no weeks rather than breaking the message
+
+
 def load_escalation(session: Session, escalation_id: int) -> Escalation:
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
@@ -368,6 +387,11 @@ def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: st
         level=0, level_notified_at=now, opened_at=now, reason=current.reason,
         score=current.score, lower=current.lower, upper=current.upper,
         threshold=workspace.task_type(task_type).policy.pass_threshold,
+        tested_through=current.tested_through, tested_lower=current.tested_lower,
+        tested_upper=current.tested_upper,
+        tested_weeks=json.dumps([[w.week, w.graded, w.audited, w.score]
+                                 for w in current.tested_weeks])
+        if current.tested_weeks else None,
     )
     try:
         with session.begin_nested():

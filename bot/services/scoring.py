@@ -150,6 +150,7 @@ class Standing:
     tested_through: str | None = None
     tested_upper: float | None = None
     tested_lower: float | None = None
+    tested_weeks: tuple[WeekScore, ...] = ()  # the test's weeks, oldest first (for display)
 
 
 def _binom_cdf(k: int, n: int, p: float) -> float:
@@ -373,7 +374,11 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                     sampling=sampling, recovered=recovered, reason=reason,
                     tested_through=test.through if test else None,
                     tested_upper=test.upper if test else None,
-                    tested_lower=test.lower if test else None, **common)
+                    tested_lower=test.lower if test else None,
+                    tested_weeks=tuple(
+                        _week_score(w, by_week[w], week_counts[w], confidence)
+                        for w in weeks[max(0, tested - size + 1):tested + 1]
+                    ) if test is not None and tested is not None else (), **common)
 
 
 def decision_weeks(policy: Policy) -> int:

@@ -9,13 +9,13 @@ from sqlmodel import Session
 from bot.models import AuditThread, Escalation
 from bot.services.blind import quotable
 from bot.services.disputes import sample_dispute
-from bot.services.escalation import notices
+from bot.services.escalation import notices, tested_weeks
 from bot.services.escalation_view import NO_TIMELINE, timelines
 from bot.services.grading import load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
 from bot.slack.blocks import GradeLine, SampleCard, audit_parent, sample_reply
 from bot.slack.dispute_blocks import dispute_status_line
-from bot.slack.escalation_blocks import EscalationCard, WorstLine
+from bot.slack.escalation_blocks import EscalationCard, TestedWindow, WorstLine
 from bot.workspace import Workspace
 
 CARD_TIMELINE = 12  # the newest changes an escalation message shows
@@ -105,4 +105,6 @@ def escalation_card(session: Session, workspace: Workspace, escalation: Escalati
         stopped_at=escalation.stopped_at,
         timeline=timelines(session, [escalation.id or 0], last=CARD_TIMELINE).get(
             escalation.id or 0, NO_TIMELINE),
+        tested=TestedWindow(escalation.tested_lower, escalation.tested_upper,
+                            tested_weeks(escalation)) if escalation.tested_through else None,
     )

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.escalation import SNOOZE_FOR, SNOOZE_UNTIL_DATE
+from bot.services.escalation import SNOOZE_FOR, SNOOZE_UNTIL_DATE, TestedWeek
 from bot.services.escalation_view import NO_TIMELINE, Timeline, TimelineEntry
 from bot.slack.blocks import GRADE_BADGES, button, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.ids import Action, Callback
@@ -50,6 +50,16 @@ class EscalationCard:
     repeat: int = 0
     stopped_at: datetime | None = None
     timeline: Timeline = NO_TIMELINE
+    tested: "TestedWindow | None" = None
+
+
+@dataclass(frozen=True)
+class TestedWindow:
+    """The confidence test of the decision that opened the escalation."""
+
+    lower: float | None
+    upper: float | None
+    weeks: Sequence[TestedWeek]
 
 
 def sparkline(values: Sequence[float | None]) -> str:
@@ -70,6 +80,9 @@ def escalation_notice(card: EscalationCard) -> tuple[str, list[dict]]:
             f"*Why:* {escape(card.reason)}", 3000))},
         {"type": "section", "text": mrkdwn(_trend(card))},
     ]
+    tested = _tested(card)
+    if tested:
+        blocks.append({"type": "section", "text": mrkdwn(cut(tested, 3000))})
     if card.worst:
         blocks.append({"type": "section", "text": mrkdwn("*Worst samples*")})
         for line in card.worst:
@@ -204,20 +217,46 @@ def _change(e: TimelineEntry) -> str:
     }.get(e.kind, escape(e.kind))
 
 
+def interval_text(lower: float | None, upper: float | None, confidence: float) -> str:
+    """The one name of the interval everywhere (cards, status, Home): each bound is
+    one-sided at ``confidence``, so together they are a ``2c - 1`` two-sided interval."""
+    if lower is None or upper is None:
+        return ""
+    return f"{2 * confidence - 1:.0%} interval {lower:.2f}–{upper:.2f}"
+
+
 def _score(card: EscalationCard) -> str:
     if card.score is None:
         return "–"
-    interval = ""
-    if card.lower is not None and card.upper is not None:
-        interval = f" ({card.confidence:.0%} bounds {card.lower:.2f}–{card.upper:.2f})"
-    return f"*{card.score:.2f}*{interval}"
+    interval = interval_text(card.lower, card.upper, card.confidence)
+    return f"*{card.score:.2f}*" + (f" ({interval})" if interval else "")
+
+
+def _week(week: str, score: float | None, graded: int) -> str:
+    return f"{week[-3:]} {score:.2f} ({graded})" if score is not None else f"{week[-3:]} –"
 
 
 def _trend(card: EscalationCard) -> str:
+    weeks = " · ".join(_week(week, score, graded) for week, score, graded in card.weekly)
+    return (f"*Trend* `{sparkline([s for _, s, _ in card.weekly])}`  {weeks}  "
+            "_(score, graded samples)_")
+
+
+def _tested(card: EscalationCard) -> str | None:
+    """The confidence test of the decision that opened it: its window, interval, weeks."""
+    test = card.tested
+    if test is None or not test.weeks:
+        return None
+    first, last = test.weeks[0].week, test.weeks[-1].week
+    span = first if first == last else f"{first}–{last}"
+    graded = sum(w.graded for w in test.weeks)
+    interval = interval_text(test.lower, test.upper, card.confidence)
     weeks = " · ".join(
-        f"{week[-3:]} {score:.2f}" if score is not None else f"{week[-3:]} –"
-        for week, score, _ in card.weekly)
-    return f"*Trend* `{sparkline([s for _, s, _ in card.weekly])}`  {weeks}"
+        f"{w.week[-3:]} no audit" if not w.audited else
+        f"{w.week[-3:]} {w.graded} of {w.audited} graded"
+        + (f", {w.score:.2f}" if w.score is not None else "") for w in test.weeks)
+    return (f"*Opened on the test over {span}* ({graded} graded): {interval}, against the "
+            f"threshold {card.threshold:.2f}\n{weeks}")
 
 
 def _worst(line: WorstLine) -> str:

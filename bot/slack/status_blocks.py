@@ -14,7 +14,7 @@ from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
 from bot.services.trainer_rows import TrainerRow, TrainerRows
 from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, people, plain
-from bot.slack.escalation_blocks import sparkline, timeline_lines, when
+from bot.slack.escalation_blocks import interval_text, sparkline, timeline_lines, when
 from bot.slack.ids import Action
 
 Links = Mapping[tuple[str, str], str]
@@ -33,12 +33,6 @@ MARKER_BADGES = {"met": "✅", "missed": "❌", "ungraded": "–", "now": "⏳",
 
 def score_text(score: float | None) -> str:
     return "–" if score is None else f"{score:.2f}"
-
-
-def interval_text(lower: float | None, upper: float | None, confidence: float) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"{2 * confidence - 1:.0%} interval {lower:.2f}–{upper:.2f}"
 
 
 def ago(delta: timedelta) -> str:
@@ -127,9 +121,9 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
 
 
 def trainer_row_line(row: TrainerRow) -> str:
-    """``@Tara · Clinical NLP — 👀 watch · 0.71 (90% 0.52–0.85) `▅▃▂` 14 graded``."""
-    interval = ("" if row.lower is None or row.upper is None else
-                f" ({2 * row.confidence - 1:.0%} {row.lower:.2f}–{row.upper:.2f})")
+    """``@Tara · Clinical NLP — 👀 watch · 0.71 (80% interval 0.52–0.85) `▅▃▂` 14 graded``."""
+    interval = interval_text(row.lower, row.upper, row.confidence)
+    interval = f" ({interval})" if interval else ""
     return (f"<@{row.trainer}> · {escape(row.task_name)} — "
             f"{ROW_BADGES.get(row.state, row.state)} · *{score_text(row.score)}*{interval} "
             f"`{sparkline(row.weekly)}` {row.graded} graded")

@@ -1,6 +1,7 @@
 """Escalation timeline, snooze, working hours and repeat: an append-only table of every
 state change (who and when); on escalations the snooze (until, by, reason), the moment a
-level's notices wait for (its working hours), the path's repeats and its end; on notices
+level's notices wait for (its working hours), the path's repeats and its end, the
+confidence test of the decision that opened it (window, bounds, weeks); on notices
 the repeat (cycle) they belong to, part of their unique key
 
 Revision ID: 0017_escalation_timeline
@@ -44,6 +45,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("repeats", sa.Integer(), nullable=False,
                                    server_default="0"))
         batch.add_column(sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("tested_through", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("tested_lower", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("tested_upper", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("tested_weeks", sa.Text(), nullable=True))
     with op.batch_alter_table("escalation_notice") as batch:
         batch.add_column(sa.Column("cycle", sa.Integer(), nullable=False, server_default="0"))
         batch.drop_constraint("uq_notice_target", type_="unique")
@@ -57,7 +62,8 @@ def downgrade() -> None:
         batch.create_unique_constraint("uq_notice_target", ["escalation_id", "target", "round"])
         batch.drop_column("cycle")
     with op.batch_alter_table("escalation") as batch:
-        for column in ("stopped_at", "repeats", "notify_at", "reminded_at", "resumed_at",
+        for column in ("tested_weeks", "tested_upper", "tested_lower", "tested_through",
+                       "stopped_at", "repeats", "notify_at", "reminded_at", "resumed_at",
                        "snooze_reason", "snoozed_by", "snoozed_until"):
             batch.drop_column(column)
     op.drop_index("ix_escalation_event_escalation_id", table_name="escalation_event")
