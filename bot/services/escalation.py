@@ -159,13 +159,15 @@ def _step(session: Session, workspace: Workspace, escalation: Escalation, *, now
     if escalation.acknowledged_at is not None:
         last = max(t for t in (escalation.acknowledged_at, escalation.reminded_at,
                                escalation.resumed_at) if t is not None)
-        if now < last + workspace.escalation.reack_after \
-                or not _open_now(workspace, escalation.level, now):
+        if now < last + workspace.escalation.reack_after:
+            return False
+        paged = _paged_level(session, escalation)  # not one acknowledged while it waited
+        if not _open_now(workspace, paged, now):
             return False
         if not _claim(session, escalation, reminders=escalation.reminders + 1,
                       reminded_at=now):
             return False
-        _notify_level(session, workspace, escalation, level=escalation.level,
+        _notify_level(session, workspace, escalation, level=paged,
                       round_=escalation.reminders, now=now, away=away, kind="reminded")
         _update_notices(session, escalation, now=now)  # their timelines show the reminder
         return True
@@ -272,7 +274,8 @@ def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, u
         update(Escalation)
         .where(col(Escalation.id) == escalation_id, col(Escalation.status) == "open",
                col(Escalation.acknowledged_at).is_(None))
-        .values(acknowledged_by=user, acknowledged_at=now)
+        # A level still waiting for its working hours is not paged: someone has it.
+        .values(acknowledged_by=user, acknowledged_at=now, notify_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if changed:
@@ -411,6 +414,14 @@ def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: st
     session.add(escalation)
     _page(session, workspace, escalation, level=level, opening=opening, now=now, away=away)
     return escalation.id
+
+
+def _paged_level(session: Session, escalation: Escalation) -> int:
+    """The highest level that was actually paged (a level acknowledged while it waited for
+    its working hours never was); the escalation's level if none was."""
+    level = session.exec(select(func.max(EscalationNotice.level))
+                         .where(EscalationNotice.escalation_id == escalation.id)).one()
+    return escalation.level if level is None else int(level)
 
 
 def _opening(workspace: Workspace, level: int, now: datetime) -> datetime:

@@ -86,6 +86,26 @@ class TestWorkingHours:
         assert _escalation(bot).level_notified_at == waiting.notify_at
 
 
+    def test_an_acknowledgement_while_a_level_waits_cancels_its_page(self, bot):
+        bot.ctx.clock.advance(timedelta(days=4, hours=4))  # Friday 13:00
+        audited_weeks(bot, BAD_WEEKS)
+        check(bot)
+        [notice] = escalation_dms(bot, LEAD)
+        bot.ctx.clock.advance(timedelta(hours=4, minutes=5))  # level 2 waits for Monday
+        check(bot)
+        assert _escalation(bot).notify_at is not None
+        bot.driver.click(LEAD, notice, "Acknowledge", channel=notice.channel)
+        bot.driver.wait_for(lambda: _escalation(bot).acknowledged_by == LEAD)
+        assert _escalation(bot).notify_at is None
+        bot.ctx.clock.advance(timedelta(days=2, hours=16))  # Monday 09:05
+        check(bot)  # the manager's hours are open, but someone has it: no page
+        assert escalation_dms(bot, MANAGER) == []
+        bot.ctx.clock.advance(timedelta(hours=1))  # the lead's hours open: reminded
+        check(bot)
+        assert escalation_dms(bot, MANAGER) == []
+        assert len(escalation_dms(bot, LEAD)) == 2
+
+
 class TestRepeat:
     @pytest.fixture
     def workspace(self) -> Workspace:
