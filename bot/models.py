@@ -212,6 +212,43 @@ class Escalation(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = None
     close_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Snoozed (by a manager or the lead) until this moment: the climb and reminders pause.
+    snoozed_until: datetime | None = None
+    snoozed_by: str | None = Field(default=None, max_length=32)
+    snooze_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resumed_at: datetime | None = None  # the end of the last snooze: reminders count from it
+    reminded_at: datetime | None = None  # the last reminder: the next counts from it
+    # The current level's notices wait for its working hours until this moment (None: sent).
+    notify_at: datetime | None = None
+    repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # path restarts
+    stopped_at: datetime | None = None  # the path ran out (repeats used up): nobody is paged
+    # The confidence test of the decision that opened it (None: opened on a severe week
+    # without one): the window's last week, its bounds, and per week [week, graded,
+    # audited, score] as JSON, oldest first.
+    tested_through: str | None = Field(default=None, max_length=10)
+    tested_lower: float | None = None
+    tested_upper: float | None = None
+    tested_weeks: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class EscalationEvent(SQLModel, table=True):
+    """One state change of an escalation, with who and when: append-only, written in the
+    transaction that makes the change (the timeline on the message and `/audit escalations`).
+
+    ``kind``: opened | waiting | notified | climbed | reminded | acknowledged | snoozed |
+    unsnoozed | repeated | stopped | resolved | recovered.
+    """
+
+    __tablename__ = "escalation_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    at: datetime
+    kind: str = Field(max_length=16)
+    actor: str | None = Field(default=None, max_length=32)  # who acted (None: the bot)
+    level: int | None = None  # 0-based
+    until: datetime | None = None  # snoozed until / waiting until
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class EscalationNotice(SQLModel, table=True):
@@ -219,7 +256,7 @@ class EscalationNotice(SQLModel, table=True):
 
     __tablename__ = "escalation_notice"
     __table_args__ = (
-        UniqueConstraint("escalation_id", "target", "round", name="uq_notice_target"),
+        UniqueConstraint("escalation_id", "target", "round", "cycle", name="uq_notice_target"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -227,6 +264,7 @@ class EscalationNotice(SQLModel, table=True):
     level: int
     target: str = Field(max_length=32)  # a user id (DM) or a channel id
     round: int = 0  # 0: the first notice; n: the n-th reminder after an acknowledgement
+    cycle: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # path repeat
     notified_at: datetime
     channel: str | None = Field(default=None, max_length=32)  # where it landed (DM id)
     message_ts: str | None = Field(default=None, max_length=32)

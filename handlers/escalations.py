@@ -1,20 +1,26 @@
-"""Acknowledge and Resolve on escalation notices: what they change is stored, then acked
-(``handlers.kept``); the Resolve button's form opens after its ack."""
+"""Acknowledge, Snooze and Resolve on escalation notices: what they change is stored, then
+acked (``handlers.kept``); the Snooze and Resolve buttons' forms open after their ack."""
 
 import json
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.services.escalation import (
+    SnoozeEndProblem,
     acknowledge,
     check_may_act,
+    check_may_snooze,
     load_escalation,
     resolve,
     resolve_note_problem,
+    snooze,
+    snooze_end,
+    snooze_reason_problem,
 )
-from bot.slack.escalation_blocks import resolve_modal
+from bot.slack.escalation_blocks import resolve_modal, snooze_modal
 from bot.slack.ids import Action, Callback
 from bot.slack.payloads import form_metadata, form_value, parse_click, parse_id, user_of
 from handlers.errors import guarded
@@ -73,6 +79,61 @@ def register(app: App, ctx: AppContext) -> None:
         if kept is None:
             return
         ctx.outbox.wake()
+
+
+    @app.action(Action.ESCALATION_SNOOZE)
+    @after_ack
+    def snooze_clicked(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        click = parse_click(body)
+        escalation_id = _escalation_id(click.value)
+        with ctx.session() as session:
+            escalation = load_escalation(session, escalation_id)
+            check_may_snooze(ctx.workspace, escalation, click.user)
+        metadata = json.dumps({"escalation_id": escalation_id})
+        ctx.client.views_open(trigger_id=click.trigger_id, view=snooze_modal(
+            trainer=escalation.trainer, private_metadata=metadata))
+
+    @app.view(Callback.SNOOZE_MODAL, middleware=[arrived])
+    @after_ack
+    def snooze_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        view = body.get("view")
+        metadata = form_metadata(view, "snooze form")
+        escalation_id = parse_id(metadata.get("escalation_id"), "an escalation id")
+        reason = form_value(view, "reason")
+        reason = reason if isinstance(reason, str) else None
+        selected = form_value(view, "until", "selected_option")
+        choice = selected.get("value") if isinstance(selected, dict) else None
+        now = ctx.clock.now()
+        errors: dict[str, str] = {}
+        problem = snooze_reason_problem(reason)
+        if problem:
+            errors["reason"] = problem
+        try:
+            until = snooze_end(choice if isinstance(choice, str) else None,
+                               _day(form_value(view, "day", "selected_date")), now=now,
+                               workspace=ctx.workspace)
+        except SnoozeEndProblem as error:
+            errors["day" if choice == "date" else "until"] = error.user_message
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        kept = store_submission(ctx, context, ack, lambda session: snooze(
+            session, ctx.workspace, escalation_id=escalation_id, user=user_of(body),
+            until=until, reason=reason or "", now=now), field="reason")
+        if kept is None:
+            return
+        ctx.outbox.wake()
+
+
+def _day(value: object) -> date | None:
+    """The datepicker's ``YYYY-MM-DD``; anything else is no day."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _escalation_id(value: str) -> int:

@@ -12,8 +12,10 @@ from bot.clock import iso_week
 from bot.db import session_scope
 from bot.local import LocalBot
 from bot.models import AuditThread, Sample
+from bot.sandbox.records import Message
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import record_grade
+from schedules.escalation_check import run_escalation_check
 from tests.factories import DOCTOR, NURSE, TRAINER1, week_of_records
 
 WHY = "Recommends ibuprofen although the patient has stated CKD stage 3."
@@ -49,3 +51,29 @@ def audited_weeks(bot: LocalBot, grades_per_week: list[list[str]], *,
                              grade=grade, category=None if grade == "pass" else "Unsafe advice",
                              explanation=None if grade == "pass" else WHY, now=moment)
     bot.deliver()
+
+
+BAD_WEEKS = [["major", "minor", "major", "pass", "major"], ["major"] * 5]
+
+
+def check(bot: LocalBot) -> None:
+    """The scheduled escalation check at the app's clock, and its messages delivered."""
+    run_escalation_check(bot.ctx, now=bot.ctx.clock.now())
+    bot.deliver()
+
+
+def escalation_dms(bot: LocalBot, user: str) -> list[Message]:
+    """The escalation notices ``user`` got as DMs, oldest first."""
+    return [m for m in bot.sandbox.dms(user) if "Quality escalation" in m.text]
+
+
+def shown_text(message: Message) -> str:
+    """Everything a message's blocks show, as text."""
+    parts = []
+    for block in message.blocks:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            text = element.get("text")
+            parts.append(text if isinstance(text, str) else (text or {}).get("text", ""))
+    return "\n".join(parts)

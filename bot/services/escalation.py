@@ -6,23 +6,42 @@ Usage (the caller commits; the outbox delivers the messages)::
     climb_overdue(session, workspace, now=now)           # the scheduled escalation check
     acknowledge(session, workspace, escalation_id=3, user="U0LEAD1", now=now)
     resolve(session, workspace, escalation_id=3, user="U0LEAD1", note="...", now=now)
+    snooze(session, workspace, escalation_id=3, user="U0LEAD1", until=later, reason="...",
+           now=now)
 
 Exactly once: one open escalation per trainer and task type (``open_key`` is unique), one
-notice per escalation, target and round (unique), and every change of level or status is
-a conditional update, so concurrent checks on several replicas cannot both climb.
+notice per escalation, target, round and cycle (unique), and every change of level or
+status is a conditional update, so concurrent checks on several replicas cannot both climb.
+Every change also appends an ``EscalationEvent`` (the timeline) in its own transaction, only
+when its conditional update changed the row: one event per change.
+
+A level with ``working_hours`` is paged at its next opening (``notify_at``); its
+``ack_within`` counts from then. A snooze pauses the climb, the reminders and a waiting
+page; when it ends, ``ack_within`` counts again from its end. With ``repeat``, a path whose
+last level passed its ``ack_within`` unacknowledged starts again from the first level, at
+most ``repeat`` times; then it stops (``stopped_at``), and the message says so.
 """
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, NotFound
-from bot.models import AuditThread, Escalation, EscalationNotice, Grade, Sample, TrainerState
+from bot.models import (
+    AuditThread,
+    Escalation,
+    EscalationEvent,
+    EscalationNotice,
+    Grade,
+    Sample,
+    TrainerState,
+)
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.services.people import away_users
 from bot.services.scoring import Standing, watch_notice_key
@@ -31,6 +50,11 @@ from bot.text import visible_length
 from bot.workspace import Workspace
 
 MIN_RESOLVE_NOTE = 10
+MIN_SNOOZE_REASON = 10
+# The Snooze form's choices: a duration, or "date" (until the start of a chosen day).
+SNOOZE_FOR = {"4h": timedelta(hours=4), "1d": timedelta(days=1), "3d": timedelta(days=3)}
+SNOOZE_UNTIL_DATE = "date"
+MAX_SNOOZE = timedelta(days=30)
 
 
 class NotAllowedToAct(AuditbotError):
@@ -112,35 +136,85 @@ def check_all(session: Session, workspace: Workspace, *, now: datetime) -> list[
 
 
 def climb_overdue(session: Session, workspace: Workspace, *, now: datetime) -> list[int]:
-    """Notify the next level of every open escalation nobody acknowledged in time; remind
-    acknowledged ones every ``reack_after``. Returns the ids that moved."""
+    """Move every open escalation whose time came: end snoozes that are over, page levels
+    whose working hours opened, notify the next level (or repeat the path, or stop it) when
+    nobody acknowledged in time, remind acknowledged ones every ``reack_after``. Returns the
+    ids that moved."""
     moved = []
-    levels = workspace.escalation.levels
     away = away_users(session, workspace, now=now)
     for escalation in session.exec(select(Escalation).where(Escalation.status == "open")).all():
-        if escalation.acknowledged_at is not None:
-            due = escalation.acknowledged_at + workspace.escalation.reack_after * (
-                escalation.reminders + 1)
-            if now >= due and _claim(session, escalation, reminders=escalation.reminders + 1):
-                _notify_level(session, workspace, escalation, level=escalation.level,
-                              round_=escalation.reminders, now=now, away=away)
-                moved.append(escalation.id or 0)
-            continue
-        ack_within = levels[escalation.level].ack_within
-        if escalation.level + 1 >= len(levels) or ack_within is None:
-            continue  # the last level stays
-        if now - escalation.level_notified_at < ack_within:
-            continue
-        level = _next_level_with_targets(workspace, escalation, escalation.level + 1,
-                                         away=away)
-        if level is None or not _claim(session, escalation, unacknowledged=True,
-                                       level=level, level_notified_at=now):
-            continue
-        _notify_level(session, workspace, escalation, level=level, round_=0, now=now,
-                      away=away)
+        if escalation.snoozed_until is not None:
+            if now < escalation.snoozed_until or not _unsnooze(session, escalation, now=now):
+                continue  # snoozed: nothing moves (or another check just ended the snooze)
+            moved.append(escalation.id or 0)
+        if _step(session, workspace, escalation, now=now, away=away):
+            moved.append(escalation.id or 0)
+    return sorted(set(moved), key=moved.index)
+
+
+def _step(session: Session, workspace: Workspace, escalation: Escalation, *, now: datetime,
+          away: frozenset[str]) -> bool:
+    """One escalation's move at ``now``, if any is due; True when it moved."""
+    levels = workspace.escalation.levels
+    if escalation.acknowledged_at is not None:
+        last = max(t for t in (escalation.acknowledged_at, escalation.reminded_at,
+                               escalation.resumed_at) if t is not None)
+        if now < last + workspace.escalation.reack_after:
+            return False
+        paged = _paged_level(session, escalation)  # not one acknowledged while it waited
+        if not _open_now(workspace, paged, now):
+            return False
+        if not _claim(session, escalation, reminders=escalation.reminders + 1,
+                      reminded_at=now):
+            return False
+        _notify_level(session, workspace, escalation, level=paged,
+                      round_=escalation.reminders, now=now, away=away, kind="reminded")
+        _update_notices(session, escalation, now=now)  # their timelines show the reminder
+        return True
+    if escalation.notify_at is not None:  # this level waits for its working hours
+        if now < escalation.notify_at or not _open_now(workspace, escalation.level, now):
+            return False
+        if not _claim(session, escalation, unacknowledged=True, waiting=True,
+                      notify_at=None, level_notified_at=now):
+            return False
+        _notify_level(session, workspace, escalation, level=escalation.level, round_=0,
+                      now=now, away=away)
         _update_notices(session, escalation, now=now)
-        moved.append(escalation.id or 0)
-    return moved
+        return True
+    ack_within = levels[escalation.level].ack_within
+    if ack_within is None or escalation.stopped_at is not None:
+        return False  # the last level stays, or the path ran out
+    if now - escalation.level_notified_at < ack_within:
+        return False
+    is_last = escalation.level + 1 >= len(levels)
+    level = None if is_last else _next_level_with_targets(
+        workspace, escalation, escalation.level + 1, away=away)
+    if not is_last and level is None:
+        return False  # nobody on the path to tell at all
+    repeats = escalation.repeats
+    kind = "climbed"
+    if level is None:
+        if repeats >= workspace.escalation.repeat:
+            if not _claim(session, escalation, unacknowledged=True, stopped_at=now):
+                return False
+            _event(session, escalation, "stopped", at=now, level=escalation.level,
+                   detail=str(repeats))
+            _update_notices(session, escalation, now=now)
+            return True
+        level = _next_level_with_targets(workspace, escalation, 0, away=away)
+        if level is None:
+            return False
+        repeats, kind = repeats + 1, "repeated"
+    opening = _opening(workspace, level, now)
+    if not _claim(session, escalation, unacknowledged=True, level=level, repeats=repeats,
+                  level_notified_at=opening, notify_at=opening if opening > now else None):
+        return False
+    _event(session, escalation, kind, at=now, level=level,
+           detail=f"{repeats} of {workspace.escalation.repeat}" if kind == "repeated"
+           else None)
+    _page(session, workspace, escalation, level=level, opening=opening, now=now, away=away)
+    _update_notices(session, escalation, now=now)
+    return True
 
 
 def may_act(workspace: Workspace, session: Session, escalation: Escalation, user: str, *,
@@ -156,6 +230,24 @@ def may_act(workspace: Workspace, session: Session, escalation: Escalation, user
                                           col(EscalationNotice.target).in_(targets))
     ).first()
     return notified is not None
+
+
+@dataclass(frozen=True)
+class TestedWeek:
+    week: str
+    graded: int
+    audited: int
+    score: float | None
+
+
+def tested_weeks(escalation: Escalation) -> tuple[TestedWeek, ...]:
+    """The weeks of the confidence test that opened ``escalation`` (oldest first)."""
+    try:
+        rows = json.loads(escalation.tested_weeks or "[]")
+        return tuple(TestedWeek(str(w), int(g), int(a), None if s is None else float(s))
+                     for w, g, a, s in rows)
+    except (ValueError, TypeError):
+        return ()  # a damaged row shows no weeks rather than breaking the message
 
 
 def load_escalation(session: Session, escalation_id: int) -> Escalation:
@@ -182,11 +274,13 @@ def acknowledge(session: Session, workspace: Workspace, *, escalation_id: int, u
         update(Escalation)
         .where(col(Escalation.id) == escalation_id, col(Escalation.status) == "open",
                col(Escalation.acknowledged_at).is_(None))
-        .values(acknowledged_by=user, acknowledged_at=now)
+        # A level still waiting for its working hours is not paged: someone has it.
+        .values(acknowledged_by=user, acknowledged_at=now, notify_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if changed:
         session.refresh(escalation)
+        _event(session, escalation, "acknowledged", at=now, actor=user, level=escalation.level)
         _update_notices(session, escalation, now=now)
     return bool(changed)
 
@@ -211,6 +305,75 @@ def resolve(session: Session, workspace: Workspace, *, escalation_id: int, user:
     return _close(session, escalation, status="resolved", by=user, note=note.strip(), now=now)
 
 
+def may_snooze(workspace: Workspace, escalation: Escalation, user: str) -> bool:
+    """Managers and the trainer's lead may snooze (pausing the climb is theirs to decide)."""
+    return workspace.is_manager(user) or _lead(workspace, escalation.trainer) == user
+
+
+def check_may_snooze(workspace: Workspace, escalation: Escalation, user: str) -> None:
+    if not may_snooze(workspace, escalation, user):
+        raise NotAllowedToAct("Only managers and the trainer's lead can snooze an escalation.")
+    if escalation.status != "open":
+        raise AuditbotError("This escalation is closed already: there is nothing to snooze.")
+
+
+def snooze_reason_problem(reason: str | None) -> str | None:
+    seen = visible_length(reason)
+    if seen < MIN_SNOOZE_REASON:
+        return (f"Say why it can wait in at least {MIN_SNOOZE_REASON} characters "
+                f"(you wrote {seen}).")
+    return None
+
+
+class SnoozeEndProblem(AuditbotError):
+    pass
+
+
+def snooze_end(choice: str | None, day: date | None, *, now: datetime,
+               workspace: Workspace) -> datetime:
+    """When a snooze chosen on the form ends: ``now`` plus 4h, 1d or 3d, or the start of
+    ``day`` (00:00 in the workspace timezone) for ``"date"``; within ``MAX_SNOOZE``.
+    Raises ``SnoozeEndProblem`` with a message for the form."""
+    if choice in SNOOZE_FOR:
+        return now + SNOOZE_FOR[choice]
+    if choice != SNOOZE_UNTIL_DATE:
+        raise SnoozeEndProblem("Choose how long to snooze.")
+    if day is None:
+        raise SnoozeEndProblem("Pick the day the escalation should wake up.")
+    end = datetime.combine(day, time(0), tzinfo=workspace.tz).astimezone(UTC)
+    if end <= now:
+        raise SnoozeEndProblem("Pick a day after today.")
+    if end - now > MAX_SNOOZE:
+        raise SnoozeEndProblem(f"Snooze at most {MAX_SNOOZE.days} days ahead.")
+    return end
+
+
+def snooze(session: Session, workspace: Workspace, *, escalation_id: int, user: str,
+           until: datetime, reason: str, now: datetime) -> bool:
+    """Pause the climb and the reminders until ``until``. False when it is closed. A new
+    snooze replaces the one running."""
+    escalation = load_escalation(session, escalation_id)
+    check_may_snooze(workspace, escalation, user)
+    problem = snooze_reason_problem(reason)
+    if problem:
+        raise AuditbotError(problem)
+    if until <= now:
+        raise SnoozeEndProblem("The snooze must end in the future.")
+    changed = session.execute(
+        update(Escalation)
+        .where(col(Escalation.id) == escalation_id, col(Escalation.status) == "open")
+        .values(snoozed_until=until, snoozed_by=user, snooze_reason=reason.strip())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        return False
+    session.refresh(escalation)
+    _event(session, escalation, "snoozed", at=now, actor=user, level=escalation.level,
+           until=until, detail=reason.strip())
+    _update_notices(session, escalation, now=now)
+    return True
+
+
 def notices(session: Session, escalation_id: int) -> list[EscalationNotice]:
     return list(session.exec(
         select(EscalationNotice).where(EscalationNotice.escalation_id == escalation_id)
@@ -227,6 +390,11 @@ def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: st
         level=0, level_notified_at=now, opened_at=now, reason=current.reason,
         score=current.score, lower=current.lower, upper=current.upper,
         threshold=workspace.task_type(task_type).policy.pass_threshold,
+        tested_through=current.tested_through, tested_lower=current.tested_lower,
+        tested_upper=current.tested_upper,
+        tested_weeks=json.dumps([[w.week, w.graded, w.audited, w.score]
+                                 for w in current.tested_weeks])
+        if current.tested_weeks else None,
     )
     try:
         with session.begin_nested():
@@ -236,30 +404,95 @@ def _open(session: Session, workspace: Workspace, *, trainer: str, task_type: st
         return None  # another check opened it a moment ago
     away = away_users(session, workspace, now=now)
     level = _next_level_with_targets(workspace, escalation, 0, away=away)
+    _event(session, escalation, "opened", at=now, level=level, detail=current.reason)
     if level is None:
         return escalation.id
+    opening = _opening(workspace, level, now)
     escalation.level = level
+    escalation.level_notified_at = opening
+    escalation.notify_at = opening if opening > now else None
     session.add(escalation)
-    _notify_level(session, workspace, escalation, level=level, round_=0, now=now, away=away)
+    _page(session, workspace, escalation, level=level, opening=opening, now=now, away=away)
     return escalation.id
+
+
+def _paged_level(session: Session, escalation: Escalation) -> int:
+    """The highest level that was actually paged (a level acknowledged while it waited for
+    its working hours never was); the escalation's level if none was."""
+    level = session.exec(select(func.max(EscalationNotice.level))
+                         .where(EscalationNotice.escalation_id == escalation.id)).one()
+    return escalation.level if level is None else int(level)
+
+
+def _opening(workspace: Workspace, level: int, now: datetime) -> datetime:
+    """When ``level`` may be paged: ``now``, or the next opening of its working hours."""
+    hours = workspace.escalation.levels[level].working_hours
+    return now if hours is None else hours.next_opening(now, workspace.tz)
+
+
+def _open_now(workspace: Workspace, level: int, now: datetime) -> bool:
+    hours = workspace.escalation.levels[level].working_hours
+    return hours is None or hours.is_open(now, workspace.tz)
+
+
+def _page(session: Session, workspace: Workspace, escalation: Escalation, *, level: int,
+          opening: datetime, now: datetime, away: frozenset[str]) -> None:
+    """Notify ``level`` now, or note that it waits for its working hours."""
+    if opening > now:
+        _event(session, escalation, "waiting", at=now, level=level, until=opening)
+        return
+    _notify_level(session, workspace, escalation, level=level, round_=0, now=now, away=away)
+
+
+def _event(session: Session, escalation: Escalation, kind: str, *, at: datetime,
+           actor: str | None = None, level: int | None = None, until: datetime | None = None,
+           detail: str | None = None) -> None:
+    """Append one change to the timeline (in the caller's transaction)."""
+    session.add(EscalationEvent(escalation_id=escalation.id or 0, at=at, kind=kind,
+                                actor=actor, level=level, until=until, detail=detail))
+
+
+def _unsnooze(session: Session, escalation: Escalation, *, now: datetime) -> bool:
+    """End a snooze that is over: ``ack_within`` (and the reminders) count from its end.
+    Conditional on the snooze read, so one check on one replica ends it."""
+    end = escalation.snoozed_until
+    assert end is not None
+    changed = session.execute(
+        update(Escalation)
+        .where(col(Escalation.id) == escalation.id, col(Escalation.status) == "open",
+               col(Escalation.snoozed_until) == end)
+        .values(snoozed_until=None, resumed_at=end,
+                level_notified_at=max(escalation.level_notified_at, end))
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        return False
+    session.refresh(escalation)
+    _event(session, escalation, "unsnoozed", at=end, level=escalation.level)
+    _update_notices(session, escalation, now=now)
+    return True
 
 
 def _notify_level(session: Session, workspace: Workspace, escalation: Escalation, *,
                   level: int, round_: int, now: datetime,
-                  away: frozenset[str] = frozenset()) -> None:
+                  away: frozenset[str] = frozenset(), kind: str = "notified") -> None:
+    told = []
     for target in _targets(workspace, escalation, level, away=away) \
             or _targets(workspace, escalation, level):  # all away and nobody after: tell them
         notice = EscalationNotice(escalation_id=escalation.id or 0, level=level, target=target,
-                                  round=round_, notified_at=now)
+                                  round=round_, cycle=escalation.repeats, notified_at=now)
         try:
             with session.begin_nested():
                 session.add(notice)
                 session.flush()
         except IntegrityError:
             continue  # this target was told already (an earlier level or a concurrent check)
+        told.append(target)
         enqueue(session, kind=OutboxKind.ESCALATION_NOTICE, ref_id=notice.id or 0,
                 channel=target, dedupe_key=f"{OutboxKind.ESCALATION_NOTICE}:{notice.id}",
                 now=now)
+    if told:
+        _event(session, escalation, kind, at=now, level=level, detail=",".join(told))
 
 
 def _update_notices(session: Session, escalation: Escalation, *, now: datetime) -> None:
@@ -279,6 +512,7 @@ def _close(session: Session, escalation: Escalation, *, status: str, by: str | N
     if not changed:
         return False
     session.refresh(escalation)
+    _event(session, escalation, status, at=now, actor=by, level=escalation.level, detail=note)
     _update_notices(session, escalation, now=now)
     told: set[str] = set()
     for notice in notices(session, escalation.id or 0):
@@ -293,20 +527,26 @@ def _close(session: Session, escalation: Escalation, *, status: str, by: str | N
 
 
 def _claim(session: Session, escalation: Escalation, *, unacknowledged: bool = False,
-           **values: object) -> bool:
-    """Move the escalation only if nobody else moved it since we read it.
+           waiting: bool = False, **values: object) -> bool:
+    """Move the escalation only if nobody else moved it since we read it, and nobody
+    snoozed it since (a snooze committed meanwhile pauses what we were about to do).
 
     ``unacknowledged``: and only if still nobody acknowledged it (the climb read it so, but
     an acknowledgement may have committed since; the next level must not hear of it then).
+    ``waiting``: and only if its level still waits for working hours (one check pages it).
     """
     query = (
         update(Escalation)
         .where(col(Escalation.id) == escalation.id, col(Escalation.level) == escalation.level,
                col(Escalation.reminders) == escalation.reminders,
-               col(Escalation.status) == "open")
+               col(Escalation.repeats) == escalation.repeats,
+               col(Escalation.status) == "open", col(Escalation.snoozed_until).is_(None))
     )
-    if unacknowledged:
-        query = query.where(col(Escalation.acknowledged_at).is_(None))
+    if unacknowledged:  # (a stopped path moves again only through an acknowledgement)
+        query = query.where(col(Escalation.acknowledged_at).is_(None),
+                            col(Escalation.stopped_at).is_(None))
+    if waiting:
+        query = query.where(col(Escalation.notify_at).is_not(None))
     changed = session.execute(
         query.values(**values)
         .execution_options(synchronize_session=False)

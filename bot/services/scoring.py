@@ -150,6 +150,7 @@ class Standing:
     tested_through: str | None = None
     tested_upper: float | None = None
     tested_lower: float | None = None
+    tested_weeks: tuple[WeekScore, ...] = ()  # the test's weeks, oldest first (for display)
 
 
 def _binom_cdf(k: int, n: int, p: float) -> float:
@@ -373,7 +374,11 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                     sampling=sampling, recovered=recovered, reason=reason,
                     tested_through=test.through if test else None,
                     tested_upper=test.upper if test else None,
-                    tested_lower=test.lower if test else None, **common)
+                    tested_lower=test.lower if test else None,
+                    tested_weeks=tuple(
+                        _week_score(w, by_week[w], week_counts[w], confidence)
+                        for w in weeks[max(0, tested - size + 1):tested + 1]
+                    ) if test is not None and tested is not None else (), **common)
 
 
 def decision_weeks(policy: Policy) -> int:
@@ -440,7 +445,9 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
             graded: int, recovered: bool, week: str, audited: int, pending: int, held: bool,
             severe: tuple[str, int] | None, test: _Test | None) -> str:
     t = policy.pass_threshold
-    pct = f"{policy.escalation_confidence:.0%}"
+    # The interval's one name everywhere (cards, status): each end is one-sided at
+    # escalation_confidence, together a (2c - 1) two-sided interval.
+    pct = f"{2 * policy.escalation_confidence - 1:.0%} interval"
     base = f"score {_num(score, t)} over {graded} graded sample{'s' if graded != 1 else ''}"
     if severe is not None:
         severe_week, majors = severe
@@ -450,10 +457,10 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
               else f"{week} is still being graded" if pending else "")
     if state == "escalate" and test is not None:
         if test.through == week:
-            return (f"{base}; even its upper {pct} bound {_num(test.upper, t)} is below the "
-                    f"threshold {t:g}")
-        return (f"{base}; through {test.through} (fully graded; {newest}) even the upper "
-                f"{pct} bound {_num(test.upper, t)} over {test.graded} graded is below the "
+            return (f"{base}; even the top of its {pct}, {_num(test.upper, t)}, is below "
+                    f"the threshold {t:g}")
+        return (f"{base}; through {test.through} (fully graded; {newest}) even the top of the "
+                f"{pct}, {_num(test.upper, t)} over {test.graded} graded, is below the "
                 f"threshold {t:g}")
     if state == "watch":
         if held:
@@ -461,19 +468,19 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
                    f"threshold {t:g} plus the margin {policy.watch_margin:g}")
             return f"{base}; {why}: sampling tightened"
         if upper < t and newest:  # confidently below, but the newest week is not settled
-            why = (f"upper {pct} bound {_num(upper, t)}; escalation is decided once {week} "
+            why = (f"top of the {pct} {_num(upper, t)}; escalation is decided once {week} "
                    f"is fully graded, {pending} sample{'s' if pending != 1 else ''} left" if pending
-                   else f"upper {pct} bound {_num(upper, t)}; {newest}")
+                   else f"top of the {pct} {_num(upper, t)}; {newest}")
         else:
-            why = f"not confidently: upper {pct} bound {_num(upper, t)}"
+            why = f"not confidently: top of the {pct} {_num(upper, t)}"
         return f"{base} is below the threshold {t:g} ({why}): on watch, sampling tightened"
     if state == "insufficient":
         side = "below" if score < t else "at or above"
         return (f"{base}, {side} the threshold {t:g}, but too few to judge "
                 f"({policy.min_graded} needed)")
     if recovered and test is not None:
-        return (f"{base}; its lower {pct} bound {_num(test.lower, t)} is at or above the "
-                f"threshold {t:g}" + (f" (through {test.through}, fully graded)"
+        return (f"{base}; the bottom of its {pct}, {_num(test.lower, t)}, is at or above "
+                f"the threshold {t:g}" + (f" (through {test.through}, fully graded)"
                                       if test.through != week else ""))
-    return (f"{base} is at or above the threshold {t:g} (not confidently: lower {pct} bound "
+    return (f"{base} is at or above the threshold {t:g} (not confidently: bottom of the {pct} "
             f"{_num(lower, t)})")

@@ -12,14 +12,17 @@ from bot.services.blind import quotable
 from bot.services.clarity import sample_clarity
 from bot.services.disagreements import labels_of
 from bot.services.disputes import sample_dispute
-from bot.services.escalation import notices
+from bot.services.escalation import notices, tested_weeks
+from bot.services.escalation_view import NO_TIMELINE, timelines
 from bot.services.grading import load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
 from bot.slack.blocks import ClarityLine, GradeLine, SampleCard, audit_parent, sample_reply
 from bot.slack.disagreement_blocks import LabelLine, Ruling, disagreement_blocks
 from bot.slack.dispute_blocks import dispute_status_line
-from bot.slack.escalation_blocks import EscalationCard, WorstLine
+from bot.slack.escalation_blocks import EscalationCard, TestedWindow, WorstLine
 from bot.workspace import Workspace
+
+CARD_TIMELINE = 12  # the newest changes an escalation message shows
 
 
 def parent_message(workspace: Workspace, thread: AuditThread) -> tuple[str, list[dict]]:
@@ -109,10 +112,22 @@ def escalation_card(session: Session, workspace: Workspace, escalation: Escalati
         worst=worst_lines,
         level=escalation.level,
         levels=len(workspace.escalation.levels),
-        notified=[(n.level, n.target, n.notified_at) for n in told if n.round == 0],
+        notified=[(n.level, n.target, n.notified_at) for n in told
+                  if n.round == 0 and n.cycle == 0],
         acknowledged_by=escalation.acknowledged_by,
         acknowledged_at=escalation.acknowledged_at,
         closed_by=escalation.closed_by,
         closed_at=escalation.closed_at,
         close_note=escalation.close_note,
+        snoozed_until=escalation.snoozed_until,
+        snoozed_by=escalation.snoozed_by,
+        snooze_reason=escalation.snooze_reason,
+        waits_until=escalation.notify_at,
+        repeats=escalation.repeats,
+        repeat=workspace.escalation.repeat,
+        stopped_at=escalation.stopped_at,
+        timeline=timelines(session, [escalation.id or 0], last=CARD_TIMELINE).get(
+            escalation.id or 0, NO_TIMELINE),
+        tested=TestedWindow(escalation.tested_lower, escalation.tested_upper,
+                            tested_weeks(escalation)) if escalation.tested_through else None,
     )

@@ -14,6 +14,7 @@ class Action(StrEnum):
     SHOW_FULL = "show_full"
     ESCALATION_ACK = "escalation_ack"
     ESCALATION_RESOLVE = "escalation_resolve"
+    ESCALATION_SNOOZE = "escalation_snooze"
     SHOW_CHART = "show_chart"  # on `/audit status @trainer`: the PNG chart to your DM
     HOME_PAGE = "home_page"  # App Home pagers: "home_page-<section>-<next|prev>"
     STATUS_MORE = "status_more"  # on `/audit status`: the next page of trainers' rows
@@ -28,6 +29,7 @@ class Callback(StrEnum):
     RESOLVE_MODAL = "resolve_modal"
     CLARITY_MODAL = "clarity_modal"
     ADJUDICATE_MODAL = "adjudicate_modal"
+    SNOOZE_MODAL = "snooze_modal"
 
 
 class Block(StrEnum):

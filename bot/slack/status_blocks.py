@@ -15,7 +15,7 @@ from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
 from bot.services.trainer_rows import TrainerRow, TrainerRows
 from bot.slack.blocks import GRADE_BADGES, button, cut, escape, mrkdwn, people, plain
-from bot.slack.escalation_blocks import sparkline
+from bot.slack.escalation_blocks import interval_text, sparkline, timeline_lines, when
 from bot.slack.ids import Action
 
 Links = Mapping[tuple[str, str], str]
@@ -34,12 +34,6 @@ MARKER_BADGES = {"met": "✅", "missed": "❌", "ungraded": "–", "now": "⏳",
 
 def score_text(score: float | None) -> str:
     return "–" if score is None else f"{score:.2f}"
-
-
-def interval_text(lower: float | None, upper: float | None, confidence: float) -> str:
-    if lower is None or upper is None:
-        return ""
-    return f"{2 * confidence - 1:.0%} interval {lower:.2f}–{upper:.2f}"
 
 
 def ago(delta: timedelta) -> str:
@@ -131,9 +125,9 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
 
 
 def trainer_row_line(row: TrainerRow) -> str:
-    """``@Tara · Clinical NLP — 👀 watch · 0.71 (90% 0.52–0.85) `▅▃▂` 14 graded``."""
-    interval = ("" if row.lower is None or row.upper is None else
-                f" ({2 * row.confidence - 1:.0%} {row.lower:.2f}–{row.upper:.2f})")
+    """``@Tara · Clinical NLP — 👀 watch · 0.71 (80% interval 0.52–0.85) `▅▃▂` 14 graded``."""
+    interval = interval_text(row.lower, row.upper, row.confidence)
+    interval = f" ({interval})" if interval else ""
     return (f"<@{row.trainer}> · {escape(row.task_name)} — "
             f"{ROW_BADGES.get(row.state, row.state)} · *{score_text(row.score)}*{interval} "
             f"`{sparkline(row.weekly)}` {row.graded} graded")
@@ -336,7 +330,19 @@ def escalation_lines(e: EscalationLine, *, now: datetime) -> list[str]:
         ack = f"✋ Acknowledged by <@{e.acknowledged_by}> {ago(now - e.acknowledged_at)} ago"
     else:
         ack = "Not acknowledged yet"
-    return [head, f"Notified: {told}", ack]
+    lines = [head, f"Notified: {told}", ack]
+    if e.snoozed_until is not None:
+        lines.append(f"💤 Snoozed until {when(e.snoozed_until)} by <@{e.snoozed_by}> — "
+                     f"{escape(cut(e.snooze_reason or '', 200))}")
+    if e.waits_until is not None:
+        lines.append(f"Level {e.level + 1} is paged when its working hours open: "
+                     f"{when(e.waits_until)}")
+    if e.stopped_at is not None and e.acknowledged_at is None:
+        lines.append("The path has run out: nobody will be paged again")
+    if e.timeline.entries:
+        lines.append("_Timeline_")
+        lines += [f"› {line}" for line in timeline_lines(e.timeline)]
+    return lines
 
 
 def closed_line(e: EscalationLine, *, now: datetime) -> str:
@@ -357,7 +363,8 @@ def escalations_message(overview: EscalationOverview, *,
     if not overview.open:
         blocks.append({"type": "section", "text": mrkdwn("No escalation is open.")})
     for e in overview.open[:30]:
-        blocks.append({"type": "section", "text": mrkdwn("\n".join(escalation_lines(e, now=now)))})
+        blocks.append({"type": "section",
+                       "text": mrkdwn(cut("\n".join(escalation_lines(e, now=now)), 3000))})
     if len(overview.open) > 30:
         blocks.append(context(f"and {len(overview.open) - 30} more open."))
     if overview.closed:

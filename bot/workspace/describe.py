@@ -54,9 +54,13 @@ def describe_workspace(ws: Workspace) -> str:
             wait = "last level"
         else:
             wait = f"next level after {format_duration(level.ack_within)} unacknowledged"
-        lines.append(f"  {i}. {targets} ({wait})")
+        hours = f"; paged {level.working_hours} only" if level.working_hours else ""
+        lines.append(f"  {i}. {targets} ({wait}{hours})")
     lines.append(f"  acknowledged levels are pinged again after "
                  f"{format_duration(ws.escalation.reack_after)}")
+    if ws.escalation.repeat:
+        lines.append(f"  after the last level the path starts again, at most "
+                     f"{ws.escalation.repeat} time(s)")
     markers = ", ".join(f"week {m.week} >= "
                         + (f"{m.min_score:g}" if m.min_score is not None else "threshold")
                         for m in ws.onboarding.markers)

@@ -15,19 +15,22 @@ from bot.workspace.model import (
     default_escalation,
 )
 from bot.workspace.reader import Table, channel_id_problem, user_id_problem
-from bot.workspace.timing import parse_duration
+from bot.workspace.timing import parse_duration, parse_working_hours
 
-ESCALATION_KEYS = ("levels", "reack_after")
-LEVEL_KEYS = ("notify", "ack_within")
+ESCALATION_KEYS = ("levels", "reack_after", "repeat")
+LEVEL_KEYS = ("notify", "ack_within", "working_hours")
+MAX_REPEAT = 10
 
 
 def read_escalation(table: Table, *, managers: tuple[str, ...]) -> Escalation:
-    """The configured levels (or the default path) and ``reack_after``."""
+    """The configured levels (or the default path), ``reack_after`` and ``repeat``."""
     reack_after = table.parsed("reack_after", parse_duration, default=timedelta(hours=24),
                                example="24h")
+    repeat = table.integer("repeat", default=0, low=0, high=MAX_REPEAT)
     levels = table.tables("levels", known=LEVEL_KEYS)
     if levels is None:
-        return Escalation(levels=default_escalation(managers).levels, reack_after=reack_after)
+        return Escalation(levels=default_escalation(managers).levels, reack_after=reack_after,
+                          repeat=repeat)
     if not table.data["levels"]:
         table.report("levels", "must have at least one level")
     result: list[EscalationLevel] = []
@@ -40,8 +43,14 @@ def read_escalation(table: Table, *, managers: tuple[str, ...]) -> Escalation:
         if not is_last and not level.has("ack_within"):
             level.report("ack_within", "missing required key: every level but the last needs "
                          "one, or the next level is never reached")
-        result.append(EscalationLevel(notify=notify, ack_within=ack_within))
-    return Escalation(levels=tuple(result), reack_after=reack_after)
+        elif is_last and repeat and not level.has("ack_within"):
+            level.report("ack_within", "missing required key: with escalation.repeat the last "
+                         "level needs one too, or the path never starts again")
+        working_hours = level.parsed("working_hours", parse_working_hours, default=None,
+                                     example="mon-fri 09:00-18:00")
+        result.append(EscalationLevel(notify=notify, ack_within=ack_within,
+                                      working_hours=working_hours))
+    return Escalation(levels=tuple(result), reack_after=reack_after, repeat=repeat)
 
 
 def _target_problem(target: str) -> str | None:

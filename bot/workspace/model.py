@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.workspace.timing import WeeklyTime
+from bot.workspace.timing import WeeklyTime, WorkingHours
 
 GRADES = ("pass", "minor", "major")
 LEAD = "lead"  # the escalation target that means "this trainer's lead"
@@ -194,11 +194,15 @@ class EscalationLevel:
     """Who is notified at this level and how long they have to acknowledge.
 
     ``notify`` holds ``"lead"`` (the trainer's lead; skipped for a trainer without one),
-    user ids (DM) and channel ids (post). ``ack_within`` is ``None`` only on the last level.
+    user ids (DM) and channel ids (post). ``ack_within`` is ``None`` only on the last level
+    (and never with ``repeat``). ``working_hours`` (workspace timezone): nobody at this level
+    is paged outside them; the notice waits for the next opening, and ``ack_within`` counts
+    from its delivery.
     """
 
     notify: tuple[str, ...]
     ack_within: timedelta | None = None
+    working_hours: WorkingHours | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,7 @@ class Escalation:
 
     levels: tuple[EscalationLevel, ...]
     reack_after: timedelta = timedelta(hours=24)
+    repeat: int = 0  # after the last level, start again from the first at most this often
 
 
 def default_escalation(managers: tuple[str, ...]) -> Escalation:

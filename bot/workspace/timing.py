@@ -127,3 +127,93 @@ def parse_weekly_time(text: str) -> WeeklyTime:
     if hour > 23 or minute > 59:
         raise ValueError(f"invalid weekly time {text!r}: {_WEEKLY_HELP}")
     return WeeklyTime(weekday=weekday, at=time(hour, minute))
+
+
+_HOURS_RE = re.compile(r"([A-Za-z,\- ]+?)\s+([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})")
+_HOURS_HELP = ("expected weekdays and a 24-hour span, e.g. 'mon-fri 09:00-18:00', "
+               "'mon,wed 08:00-12:00' or 'sun-thu 22:00-06:00' (past midnight)")
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When a level may be paged, on the workspace's wall clock: from ``start`` to ``end`` on
+    each of ``days`` (0 is Monday). An ``end`` not after ``start`` runs past midnight into
+    the next day (``22:00-06:00`` on Friday ends Saturday 06:00); ``00:00-24:00`` is the
+    whole day. Times that a DST change skips open at the first instant after the gap."""
+
+    days: frozenset[int]
+    start: time
+    end: time | None  # None: 24:00
+
+    def __str__(self) -> str:
+        days = ",".join(WEEKDAYS[d][:3] for d in sorted(self.days))
+        end = "24:00" if self.end is None else f"{self.end:%H:%M}"
+        return f"{days} {self.start:%H:%M}-{end}"
+
+    @property
+    def wraps(self) -> bool:
+        return self.end is not None and self.end <= self.start
+
+    def is_open(self, moment: datetime, tz: tzinfo) -> bool:
+        local = moment.astimezone(tz)
+        clock = local.time().replace(tzinfo=None)
+        today = local.weekday()
+        yesterday = (today - 1) % 7
+        if self.wraps:
+            assert self.end is not None
+            return ((today in self.days and clock >= self.start)
+                    or (yesterday in self.days and clock < self.end))
+        return (today in self.days and clock >= self.start
+                and (self.end is None or clock < self.end))
+
+    def next_opening(self, moment: datetime, tz: tzinfo) -> datetime:
+        """``moment`` itself (in UTC) when open; else the next start of the hours, in UTC."""
+        moment = moment.astimezone(UTC)
+        if self.is_open(moment, tz):
+            return moment
+        local_day = moment.astimezone(tz).date()
+        for ahead in range(8):
+            day = local_day + timedelta(days=ahead)
+            if day.weekday() not in self.days:
+                continue
+            # A wall time in a DST gap converts with the offset before the gap (02:30 in a
+            # spring-forward night is 03:30 after it); UTC makes it a real instant.
+            candidate = datetime.combine(day, self.start, tzinfo=tz).astimezone(UTC)
+            if candidate > moment:
+                return candidate
+        raise AssertionError("unreachable: every week has an opening")
+
+
+def _parse_days(text: str) -> frozenset[int]:
+    days: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        ends = part.split("-")
+        if not part or len(ends) > 2:
+            raise ValueError(f"bad weekdays {text!r}")
+        found = [_WEEKDAY_BY_NAME.get(end.lower()) for end in ends]
+        if any(f is None for f in found):
+            raise ValueError(f"unknown weekday in {text!r}, expected mon..sun")
+        first, last = found[0], found[-1]
+        assert first is not None and last is not None
+        days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+    return frozenset(days)
+
+
+def parse_working_hours(text: str) -> WorkingHours:
+    """Parse ``"mon-fri 09:00-18:00"`` (day ranges may wrap: ``fri-mon``; lists with commas)."""
+    match = _HOURS_RE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"invalid working hours {text!r}: {_HOURS_HELP}")
+    try:
+        days = _parse_days(match[1])
+    except ValueError as error:
+        raise ValueError(f"invalid working hours {text!r}: {error}") from None
+    sh, sm, eh, em = (int(match[i]) for i in range(2, 6))
+    if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em):
+        raise ValueError(f"invalid working hours {text!r}: {_HOURS_HELP}")
+    start = time(sh, sm)
+    end = None if eh == 24 else time(eh, em)
+    if end == start:
+        raise ValueError(f"invalid working hours {text!r}: the span is empty "
+                         "(use 00:00-24:00 for the whole day)")
+    return WorkingHours(days=days, start=start, end=end)

@@ -56,14 +56,14 @@ def opened(bot: RunningBot) -> Message:
 def test_a_confident_drop_notifies_the_lead_with_score_trend_and_worst_samples(bot, opened):
     text = _text(opened)
     assert f"<@{TRAINER1}>" in text
-    assert "against the threshold 0.85" in text and "bounds" in text
+    assert "against the threshold 0.85" in text and "80% interval" in text
     assert "Trend" in text and "W47" in text and "W48" in text
     assert "Worst samples" in text and "Recommends ibuprofen" in text
     assert "Unsafe advice" in text
     assert "archives" in text  # links to the samples (permalinks)
     labels = [e["text"]["text"] for b in opened.blocks if b["type"] == "actions"
               for e in b["elements"]]
-    assert labels == ["Acknowledge", "Resolve"]
+    assert labels == ["Acknowledge", "Snooze", "Resolve"]
     assert bot.sandbox.dms(MANAGER) == []
 
 

@@ -86,7 +86,7 @@ def test_a_lead_sees_their_trainers(team: RunningBot):
     text = shown(_home(team, LEAD))
     assert "Your trainers" in text
     # Riskiest first: the open escalation, then too few grades; score, interval, trend.
-    assert (f"<@{TRAINER1}> · Clinical NLP — ⚠️ escalated · *0.25* (80% 0.05–0.55) `··▅▁` "
+    assert (f"<@{TRAINER1}> · Clinical NLP — ⚠️ escalated · *0.25* (80% interval 0.05–0.55) `··▅▁` "
             "10 graded") in text
     assert f"<@{TRAINER2}> · Legal drafting — · too few grades · *–*" in text
     assert text.index(TRAINER1) < text.index(TRAINER2)

@@ -233,7 +233,7 @@ def test_confidently_below_with_a_settled_week_escalates():
     s = at(window(*[["minor", "major", "pass", "pass", "major"]] * 4))  # score 0.5 over 20
     assert s.state == "escalate" and s.settled
     assert s.upper is not None and s.upper < POLICY.pass_threshold
-    assert "upper 95% bound" in s.reason and "below the threshold 0.85" in s.reason
+    assert "top of its 90% interval" in s.reason and "below the threshold 0.85" in s.reason
     assert s.sampling == "tightened"
 
 
@@ -307,7 +307,7 @@ def test_confidently_above_is_recovered_and_ok():
     s = at(window(["pass"] * 5, ["pass"] * 5, ["pass"] * 10, ["pass"] * 9 + ["minor"]))
     assert s.state == "ok" and s.recovered
     assert s.lower is not None and s.lower >= 0.85
-    assert "lower 95% bound" in s.reason and "at or above the threshold 0.85" in s.reason
+    assert "bottom of its 90% interval" in s.reason and "at or above the threshold 0.85" in s.reason
 
 
 def test_recovery_waits_for_a_settled_week():
@@ -335,7 +335,7 @@ def test_reason_never_prints_a_bound_that_looks_equal_to_the_threshold():
             s = at(window([], [], [], grades), policy)
             if s.state == "escalate":
                 assert s.upper is not None
-                assert "bound 0.80 " not in s.reason
+                assert "interval, 0.80," not in s.reason
 
 
 # --- sampling -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 Benjamini–Hochberg), so status, the Home and the digest read a few rows
 
 Revision ID: 0018_trainer_outlier
-Revises: 0014_precedent_search
+Revises: 0017_escalation_timeline
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_trainer_outlier"
-down_revision: str | Sequence[str] | None = "0014_precedent_search"
+down_revision: str | Sequence[str] | None = "0017_escalation_timeline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
