@@ -43,7 +43,7 @@ from sqlmodel import Session, col, delete, select
 from bot.models_consistency import TrainerOutlier
 from bot.services.audit import audit_week
 from bot.services.standings import window_weeks
-from bot.services.tallies import SEP, UNGRADED, window_tallies
+from bot.services.tallies import kind_grades, window_tallies
 from bot.workspace import Policy, TaskType, Workspace
 
 OUTLIER_FDR = 0.10
@@ -194,9 +194,9 @@ def task_spread(session: Session, workspace: Workspace, *, task_type: TaskType,
     for trainer in workspace.trainers_of(task_type.key):
         scores[trainer.user] = []
         for (_, kind), n in sorted(tallies.get((trainer.user, task_type.key), {}).items()):
-            if kind == UNGRADED:
+            grades = kind_grades(kind)
+            if not grades:
                 continue
-            grades = kind.split(SEP)
             scores[trainer.user] += [_sample_score(task_type.policy, grades)] * n
             passed[trainer.user] += n if all(g == "pass" for g in grades) else 0
     p_values = below_rest_p_values(scores)

@@ -204,12 +204,18 @@ def disputed_weeks(session: Session, *, task_types: Sequence[str],
     return [(trainer, key, week) for trainer, key, week in rows]
 
 
+def kind_grades(kind: str) -> tuple[str, ...]:
+    """The grades a sample of ``kind`` counts with; none (not graded yet) when ungraded or
+    an open disagreement."""
+    return tuple(kind.split(SEP)) if kind and kind != DISPUTED else ()
+
+
 def as_samples(tally: Tally) -> list[GradedSample]:
     """Samples that count the same as the tallied ones (ids made up), for ``standing``:
     an open disagreement as not graded yet."""
     samples: list[GradedSample] = []
     for (week, kind), n in sorted(tally.items()):
-        grades = tuple(kind.split(SEP)) if kind and kind != DISPUTED else ()
+        grades = kind_grades(kind)
         samples += [GradedSample(sample_id=len(samples) + i, week=week, grades=grades)
                     for i in range(n)]
     return samples
