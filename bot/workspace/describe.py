@@ -57,8 +57,10 @@ def describe_workspace(ws: Workspace) -> str:
         lines.append(f"  {i}. {targets} ({wait})")
     lines.append(f"  acknowledged levels are pinged again after "
                  f"{format_duration(ws.escalation.reack_after)}")
-    markers = ", ".join(f"week {m.week} >= "
-                        + (f"{m.min_score:g}" if m.min_score is not None else "threshold")
+    markers = ", ".join(f"week {m.week} "
+                        + ("" if m.dimension == "precision" else f"{m.dimension} ")
+                        + ">= " + (f"{m.min_score:g}" if m.min_score is not None
+                                   else "threshold")
                         for m in ws.onboarding.markers)
     lines.append(f"Onboarding: the first {ws.onboarding.days} days; {markers or 'no markers'}")
     for span in ws.away:
