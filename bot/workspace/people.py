@@ -7,8 +7,9 @@
 the task type's threshold). A marker may name the scorecard's ``dimension`` it is about
 (``precision``, the default, ``consistency`` or ``clarity``); its ``"threshold"`` is the task
 type's threshold for that dimension, so every task type must set one. ``[[away]]`` tables
-name someone who is away through ``until`` (from ``from``, or already): no audit for a trainer, no reminders or escalation pings for
-anyone else. ``/audit away`` records the same in the store.
+name someone who is away through ``until`` (from ``from``, or already): no audit for a
+trainer, no reminders or escalation pings for anyone else. ``/audit away`` records the same
+in the store.
 """
 
 import math
