@@ -1,6 +1,8 @@
-"""A trainer's chart as a PNG: the score per ISO week against the threshold, and the grade mix.
+"""A trainer's chart as a PNG: the score per ISO week against the threshold, the scorecard's
+consistency and clarity per week beside it, and the grade mix.
 
     png = trainer_chart(report)            # bytes starting with b"\\x89PNG"
+    series = chart_series(report.tasks[0])  # what the score panel draws, per week
 
 Pure (a report in, bytes out) and thread-safe: it draws on its own ``Figure`` with the Agg
 canvas, never through pyplot's global state, so listeners can draw at the same time.
@@ -9,6 +11,7 @@ matplotlib (and numpy under it) is imported by the first chart drawn, not with t
 """
 
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.services.trainer_report import TaskReport, TrainerReport
@@ -19,6 +22,35 @@ if TYPE_CHECKING:
 COLOURS = {"pass": "#2e7d32", "minor": "#f9a825", "major": "#c62828"}
 BELOW = "#ffcdd2"
 SCORE = "#1565c0"
+CONSISTENCY = "#6a1b9a"
+CLARITY = "#00838f"
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """The score panel's lines, one value (or None: nothing to show) per week, oldest first.
+
+    ``precision`` is the weighted score of each of the report's history weeks; consistency
+    and clarity are the scorecard's weekly trend (``bot.services.scorecard``), which covers
+    the policy's window: the history's weeks before it have None."""
+
+    weeks: tuple[str, ...]
+    precision: tuple[float | None, ...]
+    consistency: tuple[float | None, ...]
+    clarity: tuple[float | None, ...]
+
+
+def chart_series(task: TaskReport) -> ChartSeries:
+    weeks = tuple(w.week for w in task.history)
+    card = task.scorecard
+    consistency: dict[str, float | None] = {}
+    clarity: dict[str, float | None] = {}
+    if card is not None:
+        consistency = dict(zip(card.weeks, card.consistency.weekly, strict=True))
+        clarity = dict(zip(card.weeks, card.clarity.weekly, strict=True))
+    return ChartSeries(weeks=weeks, precision=tuple(w.score for w in task.history),
+                       consistency=tuple(consistency.get(w) for w in weeks),
+                       clarity=tuple(clarity.get(w) for w in weeks))
 
 
 def trainer_chart(report: TrainerReport, *, title: str | None = None) -> bytes:
@@ -60,14 +92,22 @@ def _scores(axes: "Axes", task: TaskReport) -> None:
                           color=SCORE, alpha=0.15, linewidth=0,
                           label=f"{2 * task.current.confidence - 1:.0%} interval")
         axes.plot(xs, [score for _, score, _, _ in shown], color=SCORE, marker="o",
-                  linewidth=2, label="score")
+                  linewidth=2, label="score (precision)")
     else:
         axes.text(0.5, 0.5, "no graded samples yet", transform=axes.transAxes, ha="center",
                   color="#555555")
+    series = chart_series(task)
+    for values, colour, label in ((series.consistency, CONSISTENCY, "consistency"),
+                                  (series.clarity, CLARITY, "clarity")):
+        points = [(i, v) for i, v in zip(x, values, strict=True) if v is not None]
+        if points:
+            axes.plot([i for i, _ in points], [v for _, v in points], color=colour,
+                      marker="s", markersize=4, linestyle="--", linewidth=1.4, label=label)
     axes.set_ylim(0, 1.02)
     axes.set_xticks(x, weeks)
-    axes.set_ylabel("score")
-    axes.set_title(f"{task.name}: score per week", loc="left", fontsize=11)
+    axes.set_ylabel("score · share")
+    axes.set_title(f"{task.name}: precision, consistency and clarity per week", loc="left",
+                   fontsize=11)
     axes.grid(axis="y", alpha=0.3)
     axes.legend(loc="lower left", fontsize=8, ncols=4)
 

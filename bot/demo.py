@@ -4,7 +4,10 @@ It runs the real bot (signed HTTP in, or Socket Mode envelopes with ``--socket-m
 API out) against ``bot.sandbox`` on a fresh SQLite database: loads
 ``examples/auditbot.toml`` and generated outputs, runs the weekly audit, lets simulated
 reviewers click and type, and prints the channel threads, the modal, the refusals and the
-week's numbers per trainer (from ``bot.services.standings``).
+week's numbers per trainer (from ``bot.services.standings``); then the trainer's side: a
+weekly feedback DM, a dispute overturned by a second reviewer, a disagreement between two
+trainers adjudicated, and the scorecard (precision, consistency, clarity) where people read
+it.
 """
 
 import logging
@@ -74,6 +77,7 @@ def run_demo(*, keep: bool = False, socket_mode: bool = False) -> int:
         _escalation(local, workspace)
         _status(local, workspace, workdir)
         _consistency(local, workspace)
+        _trainers_side(local, workspace, workdir)
     finally:
         local.stop()
         engine.dispose()
@@ -112,8 +116,10 @@ def _ingest(local: LocalBot, workspace: Workspace, workdir: Path, *,
     week = audit_week(workspace, now)
     records = generate_outputs(now=now, trainers=roster, weak_trainers=[WEAK_TRAINER],
                                seed=int(week[-2:]))
-    for record in records:
+    for n, record in enumerate(records):
         record["id"] = f"{record['id']}-{week[-3:].lower()}"  # ids stay unique across weeks
+        if record["trainer"] == REASONING_TRAINER and not record.get("gold"):
+            record["reasoning"] = REASONINGS[n % len(REASONINGS)]  # rated Clear / Unclear
     path = workdir / f"outputs-{week}.jsonl"
     write_jsonl(records, path)
     trainers, task_types = roster_from_workspace(workspace)
@@ -167,6 +173,7 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
     if verbose:
         _section("4. Reviewers grade in the threads")
     rng = random.Random(11)
+    rated = 0  # reasoning rated so far (no draw from ``rng``: the grades stay as they were)
     driver = local.driver
     shown_modal = shown_error = not verbose
     before = _graded(local)
@@ -180,6 +187,10 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
             reviewer = rng.choice(reviewers)
             grade, category, explanation = simulated_grade(record, reviewer=reviewer, rng=rng)
             expected += 1
+            if record.get("reasoning"):
+                _rate_reasoning(local, reviewer, reply, channel=task_type.channel,
+                                clear=rated % 4 != 2)  # one in four Unclear
+                rated += 1
             if grade == "pass":
                 driver.click(reviewer, reply, "Pass", channel=task_type.channel)
                 continue
@@ -208,6 +219,29 @@ def _grade_everything(local: LocalBot, workspace: Workspace, records: dict[str, 
         print(f"\n{expected} samples graded through {how}; every sample message was updated "
               "to show its grade.")
     return expected
+
+
+# One trainer writes down why they answered as they did (the record's `reasoning`);
+# reviewers rate it Clear or Unclear beside the grade: the scorecard's clarity.
+REASONING_TRAINER = "U0TRAINER1"
+REASONINGS = (
+    "I followed the source note's plan step by step and said when to seek urgent care.",
+    "Kept to the prompt's facts; the safety advice comes first because the patient asked "
+    "about combining medicines.",
+    "Routine case, so I gave the standard advice.",
+)
+
+
+def _rate_reasoning(local: LocalBot, reviewer: str, reply: Message, *, channel: str,
+                    clear: bool) -> None:
+    """The reviewer rates the trainer's reasoning: one click, Unclear asks why."""
+    if clear:
+        local.driver.click(reviewer, reply, "Clear", channel=channel)
+        return
+    local.driver.click(reviewer, reply, "Unclear", channel=channel)
+    modal = local.driver.wait_for(partial(local.driver.open_modal, reviewer))
+    local.driver.submit_view(reviewer, modal, {
+        "clarity_reason": "Says what was done, not why this case calls for it."})
 
 
 def _second_reviews(local: LocalBot, workspace: Workspace, records: dict[str, dict], *,
@@ -564,3 +598,176 @@ def _consistency(local: LocalBot, workspace: Workspace) -> None:
                       f"{low.score or 0:.2f} over {low.graded} samples, significantly below "
                       f"the rest (exact permutation p = {low.p_value or 0:.4f}, kept after "
                       f"Benjamini–Hochberg at {spread.fdr:.0%} false discoveries)")
+
+
+# --- the trainer's side -----------------------------------------------------------------------
+
+# Two clinical trainers triage the same three cases (item), each with a label (A urgent .. C
+# routine) and their reasoning; they disagree on the first.
+SHARED_ITEMS = (
+    ("triage-0042", "A 67-year-old on warfarin asks whether ibuprofen is fine for a sore knee.",
+     {"U0TRAINER1": ("B", "B: the bleeding risk with warfarin needs a clinician this week, "
+                          "not an emergency visit."),
+      "U0TRAINER2": ("C", "C: knee pain without swelling or trauma is routine.")}),
+    ("triage-0043", "Crushing chest pain for 20 minutes, sweating, short of breath.",
+     {"U0TRAINER1": ("A", "A: possible myocardial infarction, call emergency services."),
+      "U0TRAINER2": ("A", "A: these are heart attack symptoms; emergency now.")}),
+    ("triage-0044", "A mild seasonal hay fever flare; asks which antihistamine is cheapest.",
+     {"U0TRAINER1": ("C", "C: routine; any pharmacist can advise."),
+      "U0TRAINER2": ("C", "C: routine, no red flags.")}),
+)
+RULING = ("B: warfarin with an NSAID is a bleeding risk that needs a clinician within days, "
+          "though not an emergency.")
+
+
+def _buttons(message: Message) -> list[str]:
+    return [e["text"]["text"] for b in message.blocks if b["type"] == "actions"
+            for e in b["elements"] if e.get("type") == "button"]
+
+
+def _trainers_side(local: LocalBot, workspace: Workspace, workdir: Path) -> None:
+    _section("11. The trainer's side: feedback, a dispute, a disagreement, the scorecard")
+    _feedback_and_dispute(local, workspace)
+    _disagreement(local, workspace, workdir)
+    _scorecard(local, workspace)
+
+
+def _feedback_and_dispute(local: LocalBot, workspace: Workspace) -> None:
+    """The weak trainer's weekly DM; they dispute a grade; a second reviewer overturns it."""
+    driver, now = local.driver, local.ctx.clock.now()
+    week = audit_week(workspace, now)
+    run_escalation_check(local.ctx, now=now)  # its catch-up owes any week fully graded since
+    local.deliver()
+    found = [(t.user, m) for t in sorted(workspace.trainers, key=lambda t: t.user != WEAK_TRAINER)
+             for m in local.sandbox.dms(t.user)
+             if f"feedback for {week}" in m.text and "Dispute" in _buttons(m)]
+    if not found:
+        print("No trainer's week is fully graded with a non-pass in it this time.")
+        return
+    trainer, dm = found[0]
+    who = NAMES.get(trainer, trainer)
+    print(f"Once {who}'s week is fully graded (every grade final), {who} gets one DM: what "
+          "passed, every non-pass with its reviewer's explanation (reviewers' names hidden by "
+          "default), and their score:")
+    _box(_shorten(render_message(dm, names=NAMES), lines=22, keep_tail=4))
+    first = next(e["action_id"] for b in dm.blocks if b["type"] == "actions"
+                 for e in b["elements"] if e.get("text", {}).get("text") == "Dispute")
+    driver.click(trainer, dm, first, channel=dm.channel)  # the first item's Dispute
+    modal = driver.wait_for(lambda: driver.open_modal(trainer))
+    assert modal is not None
+    reasoning = ("My answer follows the source note the prompt gives; the error the reviewer "
+                 "names is not in my text. Please read it again against the note.")
+    driver.submit_view(trainer, modal, {"dispute_reasoning": reasoning})
+    print(f"\n{who} clicks [Dispute] on the first one and explains why (at least 20 "
+          "characters):")
+    _box(_shorten(render_view(modal, names=NAMES), lines=10, keep_tail=2))
+    reviewers = {r for t in workspace.task_types for r in t.reviewers}
+
+    def asked() -> list[tuple[str, Message]]:
+        return [(r, m) for r in sorted(reviewers) for m in local.sandbox.dms(r)
+                if "disputes a" in m.text and "Overturn" in _buttons(m)]
+
+    pending = driver.wait_for(asked, timeout=20)
+    reviewer, ask = pending[-1]
+    print(f"\nThe sample goes blind to another reviewer of the task type (never the first "
+          f"reviewer, never the trainer's lead): {NAMES.get(reviewer, reviewer)} reads the "
+          "trainer's reasoning, not the first grade:")
+    _box(_shorten(render_message(ask, names=NAMES), lines=14, keep_tail=3))
+    driver.click(reviewer, ask, "Overturn", channel=ask.channel)
+    decide = driver.wait_for(lambda: driver.open_modal(reviewer))
+    assert decide is not None
+    driver.submit_view(reviewer, decide, {
+        "decide_grade": "pass", "decide_reason": "Read against the source note, the answer is "
+                                                 "right: the error named is not in the text."})
+    told = driver.wait_for(lambda: [m for m in local.sandbox.dms(trainer)
+                                    if "was overturned" in m.text], timeout=20)[-1]
+    print(f"\n{NAMES.get(reviewer, reviewer)} clicks [Overturn] with a reason; the grade is "
+          f"replaced and the score counts the new one. {who} is told (so is the first "
+          "reviewer):")
+    _box(_shorten(render_message(told, names=NAMES), lines=10, keep_tail=2))
+
+
+def _disagreement(local: LocalBot, workspace: Workspace, workdir: Path) -> None:
+    """Two trainers label the same items; the weekly audit posts the one they disagree on;
+    a reviewer adjudicates it."""
+    task_type = next((t for t in workspace.task_types if t.key == "clinical"), None)
+    trainers = {u for _, _, labels in SHARED_ITEMS for u in labels}
+    if task_type is None or not trainers <= {t.user for t in workspace.trainers_of("clinical")}:
+        return
+    now = local.ctx.clock.now()
+    records = []
+    for n, (item, prompt, labels) in enumerate(SHARED_ITEMS):
+        for trainer, (label, why) in labels.items():
+            records.append({
+                "id": f"shared-{item}-{trainer.lower()}", "trainer": trainer,
+                "task_type": "clinical", "prompt": prompt,
+                "output": f"Triage {label}. {why}", "item": item, "label": label,
+                "reasoning": why,
+                "created_at": (now - timedelta(hours=3 + n)).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    path = workdir / "shared-items.jsonl"
+    write_jsonl(records, path)
+    known_trainers, task_types = roster_from_workspace(workspace)
+    with session_scope(local.ctx.engine) as session:
+        ingest(session, read_records(path), known_trainers=known_trainers,
+               known_task_types=task_types, now=now, label_scales=label_scales_of(workspace))
+    local.run_audit()  # the job again: threads already posted, the disagreements are new
+    posted = [m for m in local.parents(task_type.channel) if "Disagreement between" in m.text]
+    if not posted:
+        print("No disagreement between trainers to post this time.")
+        return
+    message = posted[-1]
+    names = " and ".join(NAMES.get(t, t) for t in sorted(trainers))
+    print(f"\n{names} each triaged the same three cases (records with `item`, `label` and "
+          f"`reasoning`). The weekly audit posts the case they disagree on most to "
+          f"#{local.sandbox.channel_names.get(task_type.channel)}, side by side:")
+    _box(_shorten(render_message(message, names=NAMES), lines=14, keep_tail=2))
+    reviewer = next(r for r in task_type.reviewers if r not in trainers)
+    local.driver.click(reviewer, message, "Adjudicate", channel=task_type.channel)
+    modal = local.driver.wait_for(lambda: local.driver.open_modal(reviewer))
+    assert modal is not None
+    local.driver.submit_view(reviewer, modal, {"ruling_label": "B", "ruling_reason": RULING})
+    local.driver.wait_for(lambda: "Adjudicated" in render_message(
+        local.sandbox.message(message.channel, message.ts) or message), timeout=20)
+    updated = local.sandbox.message(message.channel, message.ts)
+    assert updated is not None
+    ruled = [row for row in render_message(updated, names=NAMES).splitlines()
+             if "Adjudicated" in row]
+    print(f"\n{NAMES.get(reviewer, reviewer)} clicks [Adjudicate], picks the right label and "
+          "says why (at least 20 characters); the first ruling stands and the thread shows it:")
+    _box("\n".join(textwrap.shorten(r, WIDTH, placeholder=" …") for r in ruled))
+
+
+def _scorecard(local: LocalBot, workspace: Workspace) -> None:
+    """The scorecard in `/audit status @trainer` and in a lead's App Home rows."""
+    trainer = "U0TRAINER1"
+    found = workspace.trainer(trainer)
+    if found is None or found.lead is None:
+        return
+    driver, lead = local.driver, found.lead
+    before = len(local.sandbox.ephemerals(user=trainer))
+    driver.slash_command(trainer, f"status <@{trainer}>")
+    answer = driver.wait_for(lambda: local.sandbox.ephemerals(user=trainer)[before:])[-1]
+    card = [row for row in render_message(answer, names=NAMES).splitlines()
+            if row.lstrip(" *").startswith(("Scorecard", "Precision", "Consistency",
+                                            "Clarity", "👀"))]
+    print(f"\n{NAMES.get(trainer, trainer)}'s scorecard in `/audit status @self`: precision "
+          "(the score), consistency with the other trainers on shared items, clarity of "
+          "their written reasoning (reviewers' Clear / Unclear ratings), each with its "
+          "interval and weekly trend:")
+    _box("\n".join(textwrap.shorten(r, WIDTH, placeholder=" …") for r in card))
+    publishes = len(local.sandbox.calls("views.publish"))
+    driver.app_home_opened(lead)
+    driver.wait_for(lambda: len(local.sandbox.calls("views.publish")) > publishes)
+    home = local.sandbox.home(lead) or {}
+    rows = render_view(home, names=NAMES).splitlines()
+    start = next((i for i, r in enumerate(rows) if "Your trainers" in r), None)
+    if start is None:
+        return
+    part = []
+    for row in rows[start + 1:]:
+        if row.startswith("│ ──") or "Page " in row or "Updated" in row:
+            break
+        part.append(row)
+    print(f"\n{NAMES.get(lead, lead)}'s App Home: each of her trainers' rows carries the "
+          "compact scorecard (P precision · C consistency · Cl clarity, 👀 on watch):")
+    _box("\n".join(part[:12]))

@@ -22,6 +22,7 @@ from bot.services.audit import audit_week
 from bot.services.escalation_view import EscalationLine, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import away_users, local_date
+from bot.services.scorecard import Scorecard, scorecards, week_start
 from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
 from bot.services.tallies import task_type_tally, window_tallies
@@ -32,6 +33,7 @@ REMIND_AFTER = timedelta(days=1)
 REMINDER_SHOWN = 10
 MOVERS_SHOWN = 3
 MOVER_MIN_GRADED = 2  # graded samples in each of the two weeks for a change to count
+ESCALATIONS_SHOWN = 15  # in the digest message (``nudge_blocks``)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class Digest:
     risers: tuple[Mover, ...]
     fallers: tuple[Mover, ...]
     open_escalations: tuple[EscalationLine, ...]
+    # The scorecard of each (trainer, task type) the digest names (below, movers, open
+    # escalations), over the window that ended with ``week``, in the order first named.
+    scorecards: tuple[Scorecard, ...] = ()
 
 
 def digest_key(*, manager: str, week: str) -> str:
@@ -118,7 +123,9 @@ def digest_recipients(session: Session, workspace: Workspace, *, now: datetime) 
 
 def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> Digest:
     """Last week per task type, its movers and who is below: from the trainer-week
-    tallies, one query per task type (``bot.services.standings.week_sums``)."""
+    tallies, one query per task type (``bot.services.standings.week_sums``); and the
+    scorecard of each trainer and task type it names, as of the end of that week
+    (``scorecards``: one tally read, three grouped reads per task type named)."""
     last_week = now - timedelta(weeks=1)
     rows: list[DigestTaskType] = []
     movers: list[Mover] = []
@@ -148,12 +155,20 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
             score=latest.score, graded=latest.graded, previous=previous.score,
             below=tuple(below), backlog=backlogs.get(task_type.key, Backlog())))
     ranked = sorted((m for m in movers if m.change), key=lambda m: m.change)
+    risers = tuple(m for m in reversed(ranked) if m.change > 0)[:MOVERS_SHOWN]
+    fallers = tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN]
+    escalations = escalation_overview(session, workspace, viewer=None).open
+    known = {t.key for t in workspace.task_types}
+    named = [(u, t.key) for t in rows for u in t.below]
+    named += [(m.trainer, m.task_type) for m in (*risers, *fallers)]
+    named += [(e.trainer, e.task_type) for e in escalations[:ESCALATIONS_SHOWN]]
+    pairs = [p for p in dict.fromkeys(named) if p[1] in known]
+    week_end = week_start(workspace, audit_week(workspace, now)) - timedelta(microseconds=1)
+    cards = scorecards(session, workspace, pairs=pairs, now=week_end)
     return Digest(
         week=audit_week(workspace, last_week), sent_in=audit_week(workspace, now),
-        task_types=tuple(rows),
-        risers=tuple(m for m in reversed(ranked) if m.change > 0)[:MOVERS_SHOWN],
-        fallers=tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN],
-        open_escalations=escalation_overview(session, workspace, viewer=None).open,
+        task_types=tuple(rows), risers=risers, fallers=fallers, open_escalations=escalations,
+        scorecards=tuple(cards[p] for p in pairs),
     )
 
 
@@ -170,4 +185,5 @@ def digest_for(digest: Digest, workspace: Workspace, *, viewer: str) -> Digest:
         risers=tuple(m for m in digest.risers if seen(m.trainer)),
         fallers=tuple(m for m in digest.fallers if seen(m.trainer)),
         open_escalations=tuple(e for e in digest.open_escalations if seen(e.trainer)),
+        scorecards=tuple(c for c in digest.scorecards if seen(c.trainer)),
     )

@@ -163,7 +163,7 @@ def scorecards(session: Session, workspace: Workspace, *, pairs: Sequence[Pair],
         task_type = workspace.task_type(key)
         policy = task_type.policy
         weeks = window_weeks(workspace, now, policy.window_weeks)
-        since = _week_start(workspace, weeks[0])
+        since = week_start(workspace, weeks[0])
         everyone = len(trainers) >= len(workspace.trainers_of(key))
         scale = task_type.label_scale
         rows = _labelled(session, workspace, task_type, since=since, until=now,
@@ -188,7 +188,7 @@ def scorecards(session: Session, workspace: Workspace, *, pairs: Sequence[Pair],
     return cards
 
 
-def _week_start(workspace: Workspace, week: str) -> datetime:
+def week_start(workspace: Workspace, week: str) -> datetime:
     """Monday 00:00 of ``week`` (``2026-W48``) in the workspace's time zone."""
     year, number = week.split("-W")
     monday = datetime.fromisocalendar(int(year), int(number), 1).date()
@@ -264,4 +264,4 @@ def week_span(weeks: Sequence[str]) -> str:
 
 
 __all__ = ["DIMENSIONS", "Dimension", "Scorecard", "Share", "label_shares",
-           "precision_dimension", "scorecards", "share_dimension", "week_span"]
+           "precision_dimension", "scorecards", "share_dimension", "week_span", "week_start"]

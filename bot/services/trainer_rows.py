@@ -12,8 +12,10 @@ never sees a peer's row; ``bot.services.visibility`` has the last word). The ord
 from what the escalation check stored (``trainer_state``) and the open escalations:
 escalated, watch, below the threshold (confidently, not escalated: e.g. resolved by hand),
 too few grades, ok; then by score, lowest first. The numbers shown on a row come from the
-trainer-week tallies (``bot.services.standings.tally_standings``), read for the page only:
-a page costs three queries whatever the team's size.
+trainer-week tallies (``bot.services.standings.tally_standings``) through the scorecard
+(``bot.services.scorecard.scorecards``: precision, consistency, clarity, each with its watch
+mark), read for the page's rows only: a page costs the two ordering queries, one tally read
+and three grouped reads per task type shown, whatever the team's size.
 """
 
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.models import Escalation, TrainerState
-from bot.services.standings import tally_standings
+from bot.services.scorecard import Scorecard, scorecards
 from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
 
@@ -44,6 +46,7 @@ class TrainerRow:
     threshold: float
     weekly: tuple[float | None, ...]  # the window's weeks, oldest first
     graded: int
+    scorecard: Scorecard | None = None  # precision, consistency, clarity with watch marks
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,16 @@ def trainer_rows(session: Session, workspace: Workspace, *, viewer: str, now: da
     pages = max(1, -(-len(ordered) // size))
     number = min(max(0, page), pages - 1)
     shown = ordered[number * size:(number + 1) * size]
-    standings = tally_standings(session, workspace, pairs=shown, now=now)
+    cards = scorecards(session, workspace, pairs=shown, now=now)
     rows = []
     for trainer, key in shown:
-        s, task_type = standings[(trainer, key)], workspace.task_type(key)
+        card = cards[(trainer, key)]
+        p = card.precision  # the standing's score, bounds and weeks (tally_standings)
         rows.append(TrainerRow(
-            trainer=trainer, task_type=key, task_name=task_type.name,
-            state=risk[(trainer, key)][0], score=s.score, lower=s.lower, upper=s.upper,
-            confidence=s.confidence, threshold=s.threshold,
-            weekly=tuple(w.score for w in s.weekly), graded=s.graded))
+            trainer=trainer, task_type=key, task_name=card.task_name,
+            state=risk[(trainer, key)][0], score=p.value, lower=p.lower, upper=p.upper,
+            confidence=card.confidence, threshold=workspace.task_type(key).policy.pass_threshold,
+            weekly=p.weekly, graded=p.n, scorecard=card))
     return TrainerRows(rows=tuple(rows), number=number, pages=pages, total=len(ordered),
                        first=number * size)
 

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.services.nudges import Digest, DigestTaskType, Mover, Reminder
+from bot.services.nudges import ESCALATIONS_SHOWN, Digest, DigestTaskType, Mover, Reminder
 from bot.slack.blocks import escape, people, plain
 from bot.slack.status_blocks import (
     MESSAGE_BLOCKS,
@@ -13,6 +13,7 @@ from bot.slack.status_blocks import (
     fit,
     pending_line,
     score_text,
+    scorecard_compact,
     sections,
 )
 
@@ -66,8 +67,15 @@ def digest_message(digest: Digest, *, now: datetime) -> tuple[str, list[dict]]:
     lines = [f"*Open escalations: {len(open_)}*"]
     lines += [f"• <@{e.trainer}> · {escape(e.task_name)} — level {e.level + 1} of {e.levels}, "
               f"open {ago(now - e.opened_at)}"
-              + ("" if e.acknowledged_at else ", not acknowledged") for e in open_[:15]]
+              + ("" if e.acknowledged_at else ", not acknowledged")
+              for e in open_[:ESCALATIONS_SHOWN]]
     blocks += sections(lines)
+    if digest.scorecards:
+        cards = ["*Scorecards* of the trainers named above (precision · consistency · "
+                 "clarity over the window, 👀 on watch)"]
+        cards += [f"• <@{c.trainer}> · {escape(c.task_name)} — {scorecard_compact(c)}"
+                  for c in digest.scorecards]
+        blocks += sections(cards)
     backlog = sum(t.backlog.waiting for t in digest.task_types)
     blocks.append(context(f"{backlog} samples wait for a grade in all. `/audit status` and "
                           "the App Home have the details."))

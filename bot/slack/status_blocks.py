@@ -125,12 +125,27 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
 
 
 def trainer_row_line(row: TrainerRow) -> str:
-    """``@Tara · Clinical NLP — 👀 watch · 0.71 (80% interval 0.52–0.85) `▅▃▂` 14 graded``."""
+    """``@Tara · Clinical NLP — 👀 watch · 0.71 (80% interval 0.52–0.85) `▅▃▂` 14 graded``,
+    then on a line of its own the compact scorecard (``scorecard_compact``)."""
     interval = interval_text(row.lower, row.upper, row.confidence)
     interval = f" ({interval})" if interval else ""
-    return (f"<@{row.trainer}> · {escape(row.task_name)} — "
+    line = (f"<@{row.trainer}> · {escape(row.task_name)} — "
             f"{ROW_BADGES.get(row.state, row.state)} · *{score_text(row.score)}*{interval} "
             f"`{sparkline(row.weekly)}` {row.graded} graded")
+    if row.scorecard is not None:
+        line += f"\n      {scorecard_compact(row.scorecard)}"
+    return line
+
+
+SCORECARD_SHORT = {"precision": "P", "consistency": "C", "clarity": "Cl"}
+
+
+def scorecard_compact(card: Scorecard) -> str:
+    """``P 0.82 · C 0.71👀 · Cl 0.90``: each dimension's value over the window, 👀 on a
+    dimension on watch (below its threshold with enough data; precision: the standing's
+    watch or below)."""
+    return " · ".join(f"{SCORECARD_SHORT[d.name]} {score_text(d.value)}"
+                      + ("👀" if d.watch else "") for d in card.dimensions)
 
 
 def trainer_rows_blocks(rows: TrainerRows, *, title: str) -> list[dict]:
@@ -283,8 +298,11 @@ def _below(d: Dimension) -> str:
 def onboarding_text(o: OnboardingProgress) -> str:
     parts = []
     for m in o.markers:
-        shown = {"upcoming": "", "ungraded": " no grades"}.get(m.state, f" {score_text(m.score)}")
-        parts.append(f"{MARKER_BADGES[m.state]} week {m.week} ≥ {m.target:.2f}{shown}")
+        none = {"precision": " no grades", "consistency": " no comparisons",
+                "clarity": " no ratings"}.get(m.dimension, " no data")
+        shown = {"upcoming": "", "ungraded": none}.get(m.state, f" {score_text(m.score)}")
+        what = "" if m.dimension == "precision" else f" {m.dimension}"
+        parts.append(f"{MARKER_BADGES[m.state]} week {m.week}{what} ≥ {m.target:.2f}{shown}")
     return (f"*Onboarding* week {o.week} of {o.weeks} (started {o.started.isoformat()})\n"
             + " · ".join(parts))
 

@@ -61,8 +61,10 @@ def describe_workspace(ws: Workspace) -> str:
     if ws.escalation.repeat:
         lines.append(f"  after the last level the path starts again, at most "
                      f"{ws.escalation.repeat} time(s)")
-    markers = ", ".join(f"week {m.week} >= "
-                        + (f"{m.min_score:g}" if m.min_score is not None else "threshold")
+    markers = ", ".join(f"week {m.week} "
+                        + ("" if m.dimension == "precision" else f"{m.dimension} ")
+                        + ">= " + (f"{m.min_score:g}" if m.min_score is not None
+                                   else "threshold")
                         for m in ws.onboarding.markers)
     lines.append(f"Onboarding: the first {ws.onboarding.days} days; {markers or 'no markers'}")
     for span in ws.away:

@@ -164,11 +164,13 @@ class Schedule:
 
 @dataclass(frozen=True)
 class OnboardingMarker:
-    """By onboarding week ``week``, a new trainer's score should be at least ``min_score``
-    (``None``: the task type's ``pass_threshold``)."""
+    """By onboarding week ``week``, a new trainer's ``dimension`` of the scorecard should be
+    at least ``min_score`` (``None``: the task type's threshold for it: ``pass_threshold``
+    for precision, ``consistency_threshold`` or ``clarity_threshold``)."""
 
     week: int
     min_score: float | None
+    dimension: str = "precision"  # precision | consistency | clarity
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
     trainers = read_trainers(root, task_type_keys=keys if keys and all(keys) else None)
     escalation = read_escalation(root.table("escalation", known=ESCALATION_KEYS),
                                  managers=managers)
-    onboarding = read_onboarding(root.table("onboarding", known=ONBOARDING_KEYS))
+    onboarding = read_onboarding(root.table("onboarding", known=ONBOARDING_KEYS),
+                                 task_types=task_types)
     people = {*managers, *(r for t in task_types for r in t.reviewers),
               *(t.user for t in trainers), *(t.lead for t in trainers if t.lead)}
     away = read_away(root, known_people=people if all(t.user for t in trainers) else None)

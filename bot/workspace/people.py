@@ -4,27 +4,33 @@
     away = read_away(root, known_people={"U0NURSE01", ...})
 
 ``[onboarding]`` is optional (default: 90 days, week 4 ≥ 0.75, week 8 ≥ 0.85, week 12 ≥
-the task type's threshold). ``[[away]]`` tables name someone who is away through ``until``
-(from ``from``, or already): no audit for a trainer, no reminders or escalation pings for
-anyone else. ``/audit away`` records the same in the store.
+the task type's threshold). A marker may name the scorecard's ``dimension`` it is about
+(``precision``, the default, ``consistency`` or ``clarity``); its ``"threshold"`` is the task
+type's threshold for that dimension, so every task type must set one. ``[[away]]`` tables
+name someone who is away through ``until`` (from ``from``, or already): no audit for a
+trainer, no reminders or escalation pings for anyone else. ``/audit away`` records the same
+in the store.
 """
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
-from bot.workspace.model import Away, Onboarding, OnboardingMarker
+from bot.workspace.model import Away, Onboarding, OnboardingMarker, TaskType
 from bot.workspace.reader import MISSING, Table, describe, user_id_problem
 
 ONBOARDING_KEYS = ("days", "markers")
-MARKER_KEYS = ("week", "min_score")
+MARKER_KEYS = ("week", "min_score", "dimension")
+DIMENSIONS = ("precision", "consistency", "clarity")  # bot.services.scorecard.DIMENSIONS
 AWAY_KEYS = ("user", "from", "until")
 THRESHOLD = "threshold"  # a marker's min_score that means the task type's pass_threshold
 MAX_ONBOARDING_DAYS = 365
 
 
-def read_onboarding(table: Table) -> Onboarding:
+def read_onboarding(table: Table, *, task_types: Sequence[TaskType] = ()) -> Onboarding:
+    """``task_types``: to check that a ``"threshold"`` marker's dimension has a threshold in
+    each of them."""
     default = Onboarding()
     days = table.integer("days", default=default.days, low=7, high=MAX_ONBOARDING_DAYS)
     tables = table.tables("markers", known=MARKER_KEYS)
@@ -34,13 +40,42 @@ def read_onboarding(table: Table) -> Onboarding:
     markers: list[OnboardingMarker] = []
     for marker in tables:
         week = marker.integer("week", default=0, low=1, high=last_week)
+        dimension = _dimension(marker)
+        before = [m for m in markers if m.dimension == dimension]
         if not marker.has("week"):
             marker.report("week", "missing required key")
-        elif markers and week and week <= markers[-1].week:
-            marker.report("week", f"must come after the previous marker's week "
-                          f"{markers[-1].week} (got {week})")
-        markers.append(OnboardingMarker(week=week, min_score=_min_score(marker)))
+        elif before and week and week <= before[-1].week:
+            of = "" if dimension == "precision" else f" {dimension}"
+            marker.report("week", f"must come after the previous{of} marker's week "
+                          f"{before[-1].week} (got {week})")
+        min_score = _min_score(marker)
+        if min_score is None and marker.raw("min_score") == THRESHOLD:
+            _check_threshold(marker, dimension, task_types)
+        markers.append(OnboardingMarker(week=week, min_score=min_score, dimension=dimension))
     return Onboarding(days=days, markers=tuple(markers))
+
+
+def _dimension(marker: Table) -> str:
+    value = marker.raw("dimension")
+    if value is MISSING:
+        return "precision"
+    if value not in DIMENSIONS:
+        marker.report("dimension", f"must be one of {', '.join(DIMENSIONS)} "
+                      f"(got {describe(value)})")
+        return "precision"
+    return str(value)
+
+
+def _check_threshold(marker: Table, dimension: str, task_types: Sequence[TaskType]) -> None:
+    """``"threshold"`` for consistency or clarity needs that threshold in every task type."""
+    if dimension == "precision":
+        return
+    key = f"{dimension}_threshold"
+    missing = [t.key for t in task_types if getattr(t.policy, key) is None]
+    if missing:
+        marker.report("min_score", f"\"{THRESHOLD}\" for {dimension} needs [policy] {key} "
+                      f"(not set for task type {', '.join(repr(k) for k in missing)}); "
+                      "set it or give a number")
 
 
 def _min_score(marker: Table) -> float | None:

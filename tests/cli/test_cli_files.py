@@ -326,3 +326,16 @@ def test_demo_runs_the_sandbox_week_and_prints_the_summary_and_the_table(
     assert "below threshold" in table, run.log  # the weak trainer stands out
     assert "Quality escalation" in table and "Acknowledged by" in table, run.log
     assert not (tmp_path / "mine.db").exists()
+    # The trainer's side: their weekly DM, a dispute overturned, a disagreement adjudicated,
+    # the scorecard in status and in the lead's Home rows.
+    side = out.split("── 11. The trainer's side", 1)[1]
+    assert re.search(r"Clinical NLP\* · \d{4}-W\d{2}: your audited samples are graded", side)
+    assert "[Dispute]" in side and "*Your score:*" in side, run.log
+    assert "A trainer disputes a non-pass grade" in side and "[Uphold] [Overturn]" in side
+    assert "*overturned* the grade you disputed" in side, run.log
+    assert "# Disagreement · Clinical NLP" in side and "labelled *B*" in side, run.log
+    assert "⚖️ *Adjudicated* by" in side and "*B* is right" in side, run.log
+    assert re.search(r"^  \*?Scorecard\*? · 80% intervals", side, re.MULTILINE), run.log
+    assert re.search(r"^  Consistency \*0\.67\* .* · 3 comparisons", side, re.MULTILINE)
+    assert re.search(r"^  Clarity \*0\.\d\d\* .* · \d+ ratings", side, re.MULTILINE)
+    assert re.search(r"^  │ +P 0\.\d\d👀? · C 0\.67 · Cl 0\.\d\d$", side, re.MULTILINE), run.log

@@ -20,7 +20,9 @@ from bot.services.ingest import ingest, records_from_json_array, roster_from_wor
 from bot.services.pending import pending_for
 from bot.services.people import NotAllowed, away_on, set_away, set_paused
 from bot.services.status import team_status
+from bot.services.trainer_report import marker_target
 from bot.workspace import WorkspaceError, parse_workspace
+from bot.workspace.describe import describe_workspace
 from tests.conftest import NOW
 from tests.factories import (
     DOCTOR,
@@ -280,6 +282,37 @@ def test_onboarding_away_and_nudge_times_are_read_and_defaulted():
         (4, 0.75), (8, 0.85), (12, None)]
 
 
+def test_onboarding_markers_may_name_any_dimension_of_the_scorecard():
+    data = workspace_data(consistency_threshold=0.7)
+    data["task_types"][1]["consistency_threshold"] = 0.6  # legal's own
+    data["onboarding"] = {"markers": [
+        {"week": 4, "min_score": 0.75}, {"week": 4, "min_score": 0.5, "dimension": "clarity"},
+        {"week": 8, "min_score": "threshold", "dimension": "consistency"},
+        {"week": 6, "min_score": 0.8, "dimension": "clarity"}]}  # each dimension in order
+    workspace = parse_workspace(data)
+    assert [(m.week, m.dimension, m.min_score) for m in workspace.onboarding.markers] == [
+        (4, "precision", 0.75), (4, "clarity", 0.5), (8, "consistency", None),
+        (6, "clarity", 0.8)]
+    assert "week 4 >= 0.75, week 4 clarity >= 0.5, week 8 consistency >= threshold" in \
+        describe_workspace(workspace)
+    consistency = workspace.onboarding.markers[2]
+    assert marker_target(consistency, workspace.task_type("clinical")) == 0.7
+    assert marker_target(consistency, workspace.task_type("legal")) == 0.6
+
+
+def test_a_threshold_marker_names_the_task_types_without_that_threshold():
+    data = workspace_data()
+    data["task_types"][0]["clarity_threshold"] = 0.8  # clinical only
+    data["onboarding"] = {"markers": [{"week": 4, "min_score": "threshold",
+                                       "dimension": "clarity"}]}
+    with pytest.raises(WorkspaceError) as error:
+        parse_workspace(data)
+    [problem] = error.value.problems
+    assert problem.path == "onboarding.markers[0].min_score"
+    assert "[policy] clarity_threshold" in problem.message and "'legal'" in problem.message
+    assert "'clinical'" not in problem.message
+
+
 @pytest.mark.parametrize(("section", "value", "path"), [
     ("onboarding", {"days": 3}, "onboarding.days"),
     ("onboarding", {"markers": [{"week": 4, "min_score": 1.5}]}, "onboarding.markers[0].min_score"),
@@ -287,6 +320,14 @@ def test_onboarding_away_and_nudge_times_are_read_and_defaulted():
      "onboarding.markers[1].week"),
     ("onboarding", {"markers": [{"min_score": 0.8}]}, "onboarding.markers[0].week"),
     ("onboarding", {"marks": []}, "onboarding.marks"),
+    ("onboarding", {"markers": [{"week": 4, "min_score": 0.7, "dimension": "speed"}]},
+     "onboarding.markers[0].dimension"),
+    ("onboarding", {"markers": [{"week": 4, "min_score": 0.7, "dimension": "clarity"},
+                                {"week": 4, "min_score": 0.8, "dimension": "clarity"}]},
+     "onboarding.markers[1].week"),
+    # no [policy] clarity_threshold: "threshold" means nothing for clarity
+    ("onboarding", {"markers": [{"week": 4, "min_score": "threshold", "dimension": "clarity"}]},
+     "onboarding.markers[0].min_score"),
     ("away", [{"user": "U0NOBODY1", "until": "2026-12-01"}], "away[0].user"),
     ("away", [{"user": LAWYER, "until": "2026-13-01"}], "away[0].until"),
     ("away", [{"user": LAWYER}], "away[0].until"),

@@ -1,21 +1,29 @@
 """The trainer's scorecard where people read it, end to end: `/audit status @trainer`, the
-trainer's own App Home and the export, after labels were ingested and reviewers graded and
-rated the reasoning through Slack."""
+trainer's own App Home, the lead's and manager's Home rows, the managers' weekly digest, the
+chart and the export, after labels were ingested and reviewers graded and rated the
+reasoning through Slack."""
 
 import csv
 import io
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
+from sqlmodel import Session
 
+from bot.charts import chart_series
 from bot.sandbox.records import Message
+from bot.services.trainer_report import trainer_report
 from bot.workspace import Workspace, parse_workspace
+from schedules.nudges import run_weekly_digest
 from tests.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
+    LEAD,
     MANAGER,
     NURSE,
     TRAINER1,
+    TRAINER2,
     TRAINER3,
     output_record,
     workspace_data,
@@ -32,12 +40,19 @@ LABELS = {"i0": {TRAINER1: "A", NURSE: "A", TRAINER3: "B"},
 UNCLEAR_WHY = "Names the label but not the fact that decides it."
 
 
-@pytest.fixture
-def workspace() -> Workspace:
+def _workspace(**onboarding: object) -> Workspace:
     data = workspace_data(consistency_threshold=0.7, clarity_threshold=0.8, min_graded=2)
     data["task_types"][0].update(label_scale="ordinal", labels=["A", "B", "C"])
     data["trainers"].append({"user": TRAINER3, "task_types": ["clinical"]})
+    if onboarding:
+        data["trainers"][0]["started"] = "2026-11-02"  # a Monday: NOW is in its week 4
+        data["onboarding"] = onboarding
     return parse_workspace(data)
+
+
+@pytest.fixture
+def workspace() -> Workspace:
+    return _workspace()
 
 
 def _trainer_samples(bot: RunningBot, trainer: str) -> list[Message]:
@@ -121,3 +136,99 @@ def test_the_export_carries_the_scorecard_columns(rated: RunningBot):
     assert float(row["clarity_lower"]) < 0.5 < float(row["clarity_upper"])
     assert row["scorecard_watch"] == "consistency clarity"
     assert row["trainers_alpha"] != ""
+
+
+def _row_cards(text: str) -> dict[str, str]:
+    """Each Home row's trainer → the compact scorecard on the line after it."""
+    lines = text.splitlines()
+    return {line.split(" · ")[0]: after.strip() for line, after in pairwise(lines)
+            if line.startswith("<@") and " — " in line and after.startswith("      P ")}
+
+
+def test_the_leads_home_rows_carry_each_trainers_compact_scorecard(rated: RunningBot):
+    cards = _row_cards(_home(rated, LEAD))
+    print(cards)  # quoted in the report: a lead's rows
+    assert cards == {f"<@{TRAINER1}>": "P 1.00 · C 0.60👀 · Cl 0.50👀",
+                     f"<@{TRAINER2}>": "P – · C – · Cl –"}
+
+
+def test_the_managers_home_rows_carry_every_trainers_compact_scorecard(rated: RunningBot):
+    home = _home(rated, MANAGER)
+    assert "Every trainer" in home
+    cards = _row_cards(home)
+    # NURSE: 2 of 4 comparisons; TRAINER3: i0 none of 2, i3 one of 1: 1 of 3 (min_graded 2).
+    assert cards == {f"<@{TRAINER1}>": "P 1.00 · C 0.60👀 · Cl 0.50👀",
+                     f"<@{NURSE}>": "P – · C 0.50👀 · Cl –",
+                     f"<@{TRAINER3}>": "P – · C 0.33👀 · Cl –",
+                     f"<@{TRAINER2}>": "P – · C – · Cl –"}
+    status = shown(ask(rated, MANAGER, "status"))  # the same rows in `/audit status`
+    assert f"<@{TRAINER1}>" in status and "P 1.00 · C 0.60👀 · Cl 0.50👀" in status
+
+
+def test_the_weekly_digest_gives_a_scorecard_line_per_trainer_it_names(rated: RunningBot):
+    """TRAINER1's last two samples Major: below the threshold (2 of 4 pass), so the digest
+    the Monday after names them, with their scorecard as of the end of that week."""
+    for sample in _trainer_samples(rated, TRAINER1)[2:]:
+        rated.driver.click(DOCTOR, sample, "Major error", channel=CLINICAL_CHANNEL)
+        modal = rated.driver.wait_for(lambda: rated.driver.open_modal(DOCTOR))
+        assert rated.driver.submit_view(DOCTOR, modal, {
+            "category": "Unsafe advice",
+            "explanation": "Recommends a dose above the stated limit."}).status == 200
+    rated.wait_listeners()
+    rated.ctx.clock.advance(timedelta(weeks=1))
+    assert run_weekly_digest(rated.ctx, now=rated.ctx.clock.now()).sent == (MANAGER,)
+    rated.deliver()
+    [digest] = [m for m in rated.sandbox.dms(MANAGER) if "Weekly audit digest" in m.text]
+    text = shown(digest)
+    print(text)  # quoted in the report: the digest's scorecard part
+    assert f"below threshold: <@{TRAINER1}>" in text
+    assert "*Scorecards* of the trainers named above" in text
+    lines = [line for line in text.splitlines() if line.startswith("• <@")
+             and " — P " in line]
+    assert lines == [f"• <@{TRAINER1}> · Clinical NLP — P 0.50👀 · C 0.60👀 · Cl 0.50👀"]
+
+
+def test_the_chart_draws_consistency_and_clarity_beside_the_score(rated: RunningBot):
+    answer = ask(rated, LEAD, f"status <@{TRAINER1}>")
+    rated.driver.click(LEAD, answer, "Show chart", channel="C0GENERAL")
+    [chart] = rated.driver.wait_for(lambda: rated.sandbox.files(LEAD), timeout=20)
+    assert chart.is_png and chart.data.startswith(b"\x89PNG")
+    now = rated.ctx.clock.now()
+    with Session(rated.ctx.engine) as session:
+        report = trainer_report(session, rated.ctx.workspace, trainer=TRAINER1, viewer=LEAD,
+                                now=now)
+    series = chart_series(report.tasks[0])
+    assert len(series.weeks) == 12 and series.weeks[-1] == "2026-W48"
+    assert series.precision[-1] == 1.0 and series.precision[:-1] == (None,) * 11
+    assert series.consistency == (None,) * 11 + (0.6,)
+    assert series.clarity == (None,) * 11 + (0.5,)
+
+
+@pytest.mark.parametrize("workspace", [_workspace(days=90, markers=[
+    {"week": 3, "min_score": 0.5},
+    {"week": 3, "min_score": 0.9, "dimension": "consistency"},
+    {"week": 4, "min_score": "threshold", "dimension": "consistency"},
+    {"week": 3, "min_score": 0.5, "dimension": "clarity"},
+    {"week": 4, "min_score": "threshold", "dimension": "clarity"},
+    {"week": 6, "min_score": 0.9, "dimension": "clarity"}])])
+def test_onboarding_markers_name_any_dimension_of_the_scorecard(rated: RunningBot, workspace):
+    """TRAINER1 started W45; NOW is in W48, their onboarding week 4. One more shared item,
+    labelled in W47 and agreed on, so the consistency marker of week 3 (W45–W47) has data;
+    week 4's reads W45–W48 so far: 4 of 6 comparisons, clarity 1 of 2 ratings."""
+    a_week_ago = rated.ctx.clock.now() - timedelta(days=3)  # Friday 2026-11-20 (W47)
+    records = []
+    for n, trainer in enumerate((TRAINER1, TRAINER3), start=40):
+        record = output_record(n, trainer=trainer, created_at=a_week_ago)
+        record.update(item="j0", label="B")
+        records.append(record)
+    assert rated.ingest(records).ok
+    text = shown(ask(rated, LEAD, f"status <@{TRAINER1}>"))
+    [line] = [line for line in text.splitlines() if line.startswith(("✅", "❌", "–", "⏳"))]
+    print(line)  # quoted in the report: onboarding per dimension
+    assert line.split(" · ") == [
+        "– week 3 ≥ 0.50 no grades",  # precision: nothing audited in W45–W47
+        "✅ week 3 consistency ≥ 0.90 1.00",  # j0 only, as it stood at the end of W47
+        "⏳ week 4 consistency ≥ 0.70 0.67",  # the config's consistency_threshold
+        "– week 3 clarity ≥ 0.50 no ratings",
+        "⏳ week 4 clarity ≥ 0.80 0.50",
+        "· week 6 clarity ≥ 0.90"]
