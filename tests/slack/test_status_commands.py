@@ -79,7 +79,7 @@ def test_a_subcommand_added_to_the_table_appears_in_the_help(bot: RunningBot):
 ])
 def test_what_is_not_understood_gets_the_help_with_the_reason(bot: RunningBot, text, says):
     response = bot.driver.slash_command(NURSE, text)
-    assert response.elapsed < 1.0
+    assert response.elapsed < 3.0  # Slack's ack deadline
     answer = response.json()
     assert answer["response_type"] == "ephemeral"
     assert says in answer["text"] and "`/audit status`" in answer["text"]
@@ -158,7 +158,7 @@ def test_a_trainers_status_is_refused_to_others(team: RunningBot, viewer: str):
 def test_show_chart_uploads_a_png_to_the_requesters_dm(team: RunningBot):
     answer = ask(team, LEAD, f"status <@{TRAINER1}>")
     response = team.driver.click(LEAD, answer, "Show chart", channel="C0GENERAL")
-    assert response.status == 200 and response.elapsed < 1.0
+    assert response.status == 200 and response.elapsed < 3.0  # Slack's ack deadline
     [chart] = team.driver.wait_for(lambda: team.sandbox.files(LEAD), timeout=20)
     assert chart.is_png and chart.data.startswith(b"\x89PNG\r\n\x1a\n")
     assert chart.length == len(chart.data) and chart.completed
@@ -331,7 +331,7 @@ def test_the_ack_does_not_wait_for_a_slow_database(team: RunningBot, text: str):
     event.listen(team.ctx.engine, "before_cursor_execute", slow_query)
     try:
         response = team.driver.slash_command(MANAGER, text)
-        assert response.status == 200 and response.elapsed < 1.0
+        assert response.status == 200 and response.elapsed < 3.0  # Slack's ack deadline
         answer = team.driver.wait_for(lambda: team.sandbox.ephemerals(user=MANAGER)[before:],
                                       timeout=60)
         assert answer[0].source == "response_url"

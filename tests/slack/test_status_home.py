@@ -39,7 +39,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 def _home(bot: RunningBot, user: str) -> dict:
     publishes = len(bot.sandbox.calls("views.publish"))
     response = bot.driver.app_home_opened(user)
-    assert response.status == 200 and response.elapsed < 1.0
+    assert response.status == 200 and response.elapsed < 3.0  # Slack's ack deadline
     bot.driver.wait_for(lambda: len(bot.sandbox.calls("views.publish")) > publishes)
     home = bot.sandbox.home(user)
     assert home is not None and len(home["blocks"]) <= 100
@@ -149,7 +149,7 @@ def test_a_large_team_stays_within_100_blocks_and_pages(bot: RunningBot, workspa
     first = shown(bot.sandbox.home(LEAD))
     assert "<@U0T00000>" in first and "<@U0T00299>" not in first
     response = bot.driver.click_in_home(LEAD, "Next ›")
-    assert response.status == 200 and response.elapsed < 1.0
+    assert response.status == 200 and response.elapsed < 3.0  # Slack's ack deadline
     second = bot.driver.wait_for(lambda: "Page 2 of" in shown(bot.sandbox.home(LEAD))
                                  and bot.sandbox.home(LEAD))
     assert "<@U0T00000>" not in shown(second) and "‹ Previous" in buttons(second)
