@@ -326,3 +326,68 @@ def test_forged_dispute_and_decision_clicks_get_an_answer_never_a_5xx(bot, value
     # Each click is answered (a DM, as a click in a DM is), and nothing is recorded.
     bot.driver.wait_for(lambda: len(bot.sandbox.dms(TRAINER1)) >= before + 3 or None)
     assert _rows(bot, TrainerDispute) == []
+
+
+UNCLEAR = "Says it is unsafe but never names the interaction it means."
+
+
+def _reasoned_samples(bot: RunningBot, count: int = 3) -> list[Message]:
+    records = week_of_records(NOW, trainer=TRAINER1, count=count)
+    for n, record in enumerate(records):
+        record.update(item=f"shared-{n}", label="A", reasoning=f"Sample {n}: {REASONING}")
+    bot.ingest(records)
+    bot.run_audit()
+    parent = [p for p in bot.parents(CLINICAL_CHANNEL) if f"<@{TRAINER1}>" in p.text][-1]
+    return [r for r in bot.thread_replies(CLINICAL_CHANNEL) if r.thread_ts == parent.ts]
+
+
+def _unclear(bot: RunningBot, sample: Message, reviewer: str = NURSE) -> None:
+    from bot.models_trainer import ClarityRating
+    bot.driver.click(reviewer, sample, "Unclear", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(reviewer))
+    bot.driver.submit_view(reviewer, modal, {"clarity_reason": UNCLEAR})
+    bot.driver.wait_for(lambda: _rows(bot, ClarityRating) or None)
+
+
+def _scorecard_of(bot: RunningBot) -> Any:
+    from bot.services.scorecard import scorecards
+    with Session(bot.ctx.engine) as session:
+        return scorecards(session, bot.ctx.workspace, pairs=[(TRAINER1, "clinical")],
+                          now=bot.ctx.clock.now())[(TRAINER1, "clinical")]
+
+
+def _line(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(start))
+
+
+def test_the_weekly_dm_shows_the_scorecard_and_the_clarity_notes(bot):
+    """The three parts of the scorecard as bot.services.scorecard computes them, each with
+    its interval and weekly trend, and why a reviewer found the reasoning unclear, the
+    reviewer unnamed."""
+    samples = _reasoned_samples(bot)
+    _unclear(bot, samples[1])
+    dm = _week_graded(bot, samples)
+    text = shown(dm)
+    print("\n--- the trainer's weekly DM with the scorecard ---\n" + text + "\n---")
+    card = _scorecard_of(bot)
+    assert card.clarity.n == 1 and card.clarity.value == 0.0
+    precision = _line(text, "*Your score:*")
+    assert f"*Your score:* {card.precision.value:.2f}" in precision
+    assert (f"interval {card.precision.lower:.2f}–{card.precision.upper:.2f}" in precision
+            and f"over {card.precision.n} graded samples" in precision)
+    clarity = _line(text, "*Clarity of your reasoning:*")
+    assert f"0.00 (80% interval 0.00–{card.clarity.upper:.2f}) over 1 rating ·" in clarity
+    assert "weekly `" in clarity
+    assert _line(text, "*Consistency with other trainers:*") == \
+        "*Consistency with other trainers:* – (nothing in the window yet)"
+    assert "*Clarity notes:* a reviewer found your reasoning unclear" in text
+    assert f"Sample 2 of 3>: {UNCLEAR}" in text
+    assert f"<@{NURSE}>" not in text  # reviewers hidden by default
+
+
+@pytest.mark.parametrize("workspace", [_workspace(show_reviewer_to_trainer=True)])
+def test_the_clarity_notes_name_the_reviewer_when_the_policy_says_so(bot):
+    samples = _reasoned_samples(bot)
+    _unclear(bot, samples[0])
+    text = shown(_week_graded(bot, samples))
+    assert f"Sample 1 of 3> (<@{NURSE}>): {UNCLEAR}" in text
