@@ -391,3 +391,51 @@ def test_the_clarity_notes_name_the_reviewer_when_the_policy_says_so(bot):
     _unclear(bot, samples[0])
     text = shown(_week_graded(bot, samples))
     assert f"Sample 1 of 3> (<@{NURSE}>): {UNCLEAR}" in text
+
+
+PRECEDENT_RULING = "Advice that matches the stated CKD stage 1 is not an error."
+PRECEDENT_WHY = "Stage 1 kidney function allows a short ibuprofen course at this dose."
+
+
+@pytest.mark.parametrize("outcome", ["Overturn", "Uphold"])
+def test_the_reviewer_who_decided_a_dispute_saves_it_as_a_precedent(bot, outcome):
+    """Whoever decided the trainer's dispute (upheld or overturned) is offered Save as
+    precedent once, through the same ruling_of / save_precedent path as a settlement;
+    the first reviewer, who did not decide it, is refused."""
+    from bot.models_precedents import Precedent as SavedRow
+    dm = _week_graded(bot, _samples(bot))
+    _dispute(bot, dm)
+    values = ({"decide_grade": "pass", "decide_reason": VERDICT} if outcome == "Overturn"
+              else {"decide_reason": UPHOLD_WHY})
+    _decide(bot, DOCTOR, outcome, values)
+    offer = _dm(bot, DOCTOR, "Save it as a precedent")
+    verdict = VERDICT if outcome == "Overturn" else UPHOLD_WHY
+    badge = "✅ Pass" if outcome == "Overturn" else "🔴 Major error"
+    assert verdict in shown(offer) and f"*Decision:* {badge}" in shown(offer)
+    assert buttons(offer) == ["Save as precedent"]
+
+    # Not the one who decided it: the first reviewer's click on the same button is refused.
+    bot.driver.click(NURSE, offer, "Save as precedent", channel=offer.channel)
+    refused = bot.driver.wait_for(lambda: next(
+        (t for t in [e.text for e in bot.sandbox.ephemerals(user=NURSE)]
+         + [m.text for m in bot.sandbox.dms(NURSE)] if "only they can save it" in t), None))
+    assert f"<@{DOCTOR}> settled this sample" in refused
+
+    bot.driver.click(DOCTOR, offer, "Save as precedent", channel=offer.channel)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    assert modal.view["title"]["text"] == "Save as precedent"
+    assert verdict in str(modal.view["blocks"][0])
+    category = next(b for b in modal.view["blocks"] if b["block_id"] == "precedent_category")
+    # Upheld, the category defaults to the upheld grade's; overturned, nothing to go by.
+    assert category["element"].get("initial_option", {}).get("value") == (
+        "Unsafe advice" if outcome == "Uphold" else None)
+    answer = bot.driver.submit_view(DOCTOR, modal, {
+        "precedent_category": "Unsafe advice", "precedent_ruling": PRECEDENT_RULING,
+        "precedent_rationale": PRECEDENT_WHY})
+    assert answer.status == 200
+    [row] = _rows(bot, SavedRow)
+    assert (row.author, row.ruling, row.rationale) == (DOCTOR, PRECEDENT_RULING, PRECEDENT_WHY)
+    found = shown(ask(bot, NURSE, "precedents ckd stage"))
+    assert PRECEDENT_RULING in found and f"saved by <@{DOCTOR}>" in found
+    bot.deliver()
+    assert len(_dms(bot, DOCTOR, "Save it as a precedent")) == 1  # offered once
