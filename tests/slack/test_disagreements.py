@@ -17,6 +17,7 @@ from bot.services.standings import trainer_standing, window_samples
 from bot.services.tallies import recount, ruled_verdicts
 from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.workspace import Workspace, parse_workspace
+from tests.conftest import NOW
 from tests.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
@@ -192,3 +193,25 @@ def test_the_ruling_counts_in_each_trainers_precision_and_is_dmed_once(bot, post
         connection.execute(text("DELETE FROM trainer_week_tally"))
         recount(connection)
     assert {t: _tally(bot, t, week) for t in (TRAINER1, NURSE, TRAINER3)} == kept
+
+
+def test_verdicts_by_hand():
+    """Each trainer's first label against the ruling, at the scale's level: an interval
+    scale matches the same number however written; a second label of the same trainer on
+    the item is kept but counts nothing."""
+    import json
+
+    from bot.services.disagreements import with_verdicts
+
+    row = Disagreement(task_type="clinical", item="i9", iso_week="2026-W48", channel="C",
+                       disagreement=1.0, created_at=NOW, labels_json=json.dumps([
+                           {"trainer": "T1", "label": "4", "reasoning": None, "output_id": "a"},
+                           {"trainer": "T2", "label": "4.0", "reasoning": None, "output_id": "b"},
+                           {"trainer": "T3", "label": "5", "reasoning": None, "output_id": "c"},
+                           {"trainer": "T1", "label": "5", "reasoning": None, "output_id": "d"},
+                       ]))
+    marked = with_verdicts(row, label="4", level="interval")
+    assert [(e["trainer"], e.get("verdict")) for e in marked] == [
+        ("T1", "pass"), ("T2", "pass"), ("T3", "minor"), ("T1", None)]
+    nominal = with_verdicts(row, label="4", level="nominal")
+    assert [e.get("verdict") for e in nominal] == ["pass", "minor", "minor", None]
