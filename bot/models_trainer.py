@@ -48,3 +48,6 @@ class Disagreement(SQLModel, table=True):
     ruling_label: str | None = Field(default=None, max_length=64)
     ruling_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     ruled_at: datetime | None = None
+    # The ISO week of ``ruled_at`` in the workspace's time zone: where the item counts in
+    # each involved trainer's precision (``bot.services.disagreements``).
+    ruled_week: str | None = Field(default=None, max_length=10)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from sqlmodel import Session
 
 from bot.context import AppContext
 from bot.services.disagreements import (
@@ -13,7 +14,9 @@ from bot.services.disagreements import (
     ruling_problems,
 )
 from bot.services.grading import MIN_EXPLANATION
+from bot.services.tallies import Verdict, verdicts_of
 from bot.slack.disagreement_blocks import adjudicate_modal
+from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.payloads import (
     parse_click,
@@ -23,7 +26,8 @@ from bot.slack.payloads import (
 )
 from handlers.errors import guarded
 from handlers.grading import open_modal
-from handlers.kept import arrived, store_submission
+from handlers.kept import arrived, store_submission, submit_follow_up
+from schedules.escalation_check import check_after_grade
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -54,10 +58,23 @@ def register(app: App, ctx: AppContext) -> None:
             field_of = {"label": Block.RULING_LABEL, "reason": Block.RULING_REASON}
             ack(response_action="errors", errors={field_of[k]: v for k, v in problems.items()})
             return
-        kept = store_submission(ctx, context, ack, lambda session: adjudicate(
-            session, ctx.workspace, disagreement_id=submission.disagreement_id,
-            user=submission.user, label=submission.label or "",
-            reason=submission.reason or "", now=ctx.clock.now()),
-            field=Block.RULING_REASON)
-        if kept is not None:
-            ctx.outbox.wake()
+        now = ctx.clock.now()
+
+        def ruled(session: Session) -> list[Verdict]:
+            row = adjudicate(session, ctx.workspace, disagreement_id=submission.disagreement_id,
+                             user=submission.user, label=submission.label or "",
+                             reason=submission.reason or "", now=now)
+            owe_ruling_dms(session, ctx.workspace, row, now=now)
+            return verdicts_of(row)
+
+        kept = store_submission(ctx, context, ack, ruled, field=Block.RULING_REASON)
+        if kept is None:
+            return
+        ctx.outbox.wake()
+        verdicts = kept.value
+
+        def follow_up() -> None:  # the ruling moved each involved trainer's precision
+            for verdict in verdicts:
+                check_after_grade(ctx, trainer=verdict.trainer, task_type=verdict.task_type)
+
+        submit_follow_up(ctx, follow_up)

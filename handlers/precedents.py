@@ -8,12 +8,12 @@ from sqlmodel import Session
 
 from bot.context import AppContext
 from bot.errors import NotFound
-from bot.services.disputes import sample_dispute
 from bot.services.grading import task_type_of
 from bot.services.precedent_save import (
     check_may_save,
     precedent_for,
     precedent_problems,
+    ruled_view,
     save_precedent,
 )
 from bot.services.precedents import SavedPrecedent
@@ -43,9 +43,9 @@ def register(app: App, ctx: AppContext) -> None:
         click = parse_click(body)
         with ctx.session() as session:
             check_may_save(session, sample_id=click.sample_id, user=click.user)
-            view = sample_dispute(session, click.sample_id)
+            view = ruled_view(session, click.sample_id)
             saved = precedent_for(session, click.sample_id)
-        if view is None:  # settled samples are always disputes; be safe anyway
+        if view is None:  # check_may_save found its ruling; be safe anyway
             return
         task_type = task_type_of(ctx.workspace, view.task_type)
         ctx.client.views_open(trigger_id=click.trigger_id, view=precedent_modal(

@@ -24,6 +24,7 @@ from bot.services.trainer_disputes import (
     open_trainer_dispute,
     reasoning_problem,
 )
+from bot.slack.consistency_notices import owe_ruling_offer
 from bot.slack.feedback_blocks import (
     DISPUTE_ACTION,
     OVERTURN_ACTION,
@@ -136,6 +137,7 @@ def register(app: App, ctx: AppContext) -> None:
                 reason=submission.reason or "", now=now)
             if changed:
                 owe_dispute_outcome(session, ctx.workspace, dispute, now=now)
+                owe_ruling_offer(session, ctx.workspace, sample_id=dispute.sample_id, now=now)
             return dispute
 
         kept = store_submission(ctx, context, ack, decided, field=FeedbackBlock.REASON)

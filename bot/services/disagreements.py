@@ -17,6 +17,16 @@ first among equals). An item is posted once ever (a unique key on task type and 
 a second run of the week, or a replica, posts nothing twice. Who may adjudicate is who may
 grade the task type (``Workspace.may_grade``), never one of the trainers involved; the
 first ruling stands (a conditional update), a later one is refused.
+
+The ruling counts in each involved trainer's precision, in the transaction that records it:
+one graded sample per trainer (their first label on the item) in the ISO week of the ruling
+(``Disagreement.ruled_week``, the workspace's time zone): **Pass** when their label matches
+the ruling (``agreement.labels_match`` at the task type's level), else **Minor issue** (one
+label on one shared item is a disagreement about a judgement call, not a Major error; the
+verdict is stored with each label, so a later change of the scale's level does not change
+what was counted). The tallies move with it (``tallies.adjudicated``), and the standings and
+the escalation check read it like any graded sample. Each involved trainer is told the
+ruling and the reason by DM (``bot.slack.disagreement_blocks.owe_ruling_dms``, once each).
 """
 
 import json
@@ -35,9 +45,11 @@ from bot.services.agreement import labels_match
 from bot.services.audit import audit_week
 from bot.services.grading import MIN_EXPLANATION
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
+from bot.services.tallies import adjudicated
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
+PASS, MINOR = "pass", "minor"  # an involved trainer's label was ruled right, or not
 PER_TASK_TYPE = 3
 LOOKBACK = timedelta(days=7)
 MAX_TRAINERS_SHOWN = 8
@@ -192,17 +204,44 @@ def adjudicate(session: Session, workspace: Workspace, *, disagreement_id: int, 
     problems = ruling_problems(row, label=label, reason=reason)
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
+    week = audit_week(workspace, now)
+    marked = with_verdicts(row, label=label, level=_level(workspace, row.task_type))
     done = session.execute(
         update(Disagreement)
         .where(col(Disagreement.id) == disagreement_id, col(Disagreement.ruled_at).is_(None))
-        .values(ruled_by=user, ruling_label=label, ruling_reason=reason.strip(), ruled_at=now)
+        .values(ruled_by=user, ruling_label=label, ruling_reason=reason.strip(), ruled_at=now,
+                ruled_week=week, labels_json=json.dumps(marked))
         .execution_options(synchronize_session=False))
     if getattr(done, "rowcount", 0) != 1:
         session.refresh(row)  # someone else's ruling, committed since this one was read
         raise AlreadyRuled(f"<@{row.ruled_by}> adjudicated this first: "
                            f"*{row.ruling_label}* is right.")
+    for entry in marked:
+        if entry.get("verdict"):
+            adjudicated(session, trainer=entry["trainer"], task_type=row.task_type,
+                        iso_week=week, grade=entry["verdict"])
     enqueue_update(session, kind=OutboxKind.DISAGREEMENT_UPDATE, ref_id=disagreement_id,
                    channel=row.channel, now=now)
     session.flush()
     session.refresh(row)
     return row
+
+
+def _level(workspace: Workspace, task_type: str) -> str:
+    return workspace.task_type(task_type).label_scale.level  # check_may_adjudicate found it
+
+
+def with_verdicts(row: Disagreement, *, label: str, level: str) -> list[dict]:
+    """The row's labels, each trainer's first one marked with its verdict (``PASS`` when it
+    matches the ruling ``label`` at ``level``, else ``MINOR``); later labels of the same
+    trainer on the item are kept, unmarked (pure)."""
+    seen: set[str] = set()
+    marked = []
+    for entry in json.loads(row.labels_json):
+        entry = {k: v for k, v in entry.items() if k != "verdict"}
+        if entry["trainer"] not in seen:
+            seen.add(entry["trainer"])
+            entry["verdict"] = PASS if labels_match(entry["label"], label, level=level) \
+                else MINOR
+        marked.append(entry)
+    return marked

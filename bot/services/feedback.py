@@ -22,8 +22,15 @@ Exactly once: each DM is a ``trainer_feedback`` row with a unique key (``week:<t
 ``item:<sample>``), inserted with its outbox item in one transaction; a second insert (a
 retry, another replica) finds the key taken and owes nothing. The DM is rendered at
 delivery (``OutboxKind.TRAINER_FEEDBACK``) from the store, with links to the samples.
+
+Besides the grades, a DM shows the trainer's scorecard for the task type as
+``bot.services.scorecard`` computes it (precision, consistency, clarity, each with its
+interval and weekly trend) and the clarity notes: every ``Unclear`` rating of the reasoning
+on the samples it covers, with the reviewer's why (their name only when
+``show_reviewer_to_trainer``).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,9 +41,10 @@ from sqlmodel import Session, col, select
 from bot.models import AuditThread
 from bot.models_feedback import TrainerFeedback
 from bot.models_tally import TrainerWeekTally
+from bot.models_trainer import ClarityRating
 from bot.services.outbox import OutboxKind, enqueue
-from bot.services.scoring import Standing
-from bot.services.standings import tally_standings, window_weeks
+from bot.services.scorecard import Scorecard, scorecards
+from bot.services.standings import window_weeks
 from bot.services.tallies import DISPUTED, UNGRADED
 from bot.services.trainer_disputes import CountedSample, counted_samples
 from bot.workspace import Workspace
@@ -144,6 +152,15 @@ def _all_final(kinds: set[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class ClarityNote:
+    """A reviewer found the trainer's reasoning on a sample unclear, and said why."""
+
+    sample: CountedSample
+    reviewer: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Feedback:
     """What one feedback DM shows."""
 
@@ -156,7 +173,8 @@ class Feedback:
     passes: int  # samples counted as Pass
     pending: int  # samples not final yet (a dispute open since, a late second review)
     sent_alone: int  # non-pass samples sent on their own earlier ("each"), not repeated
-    standing: Standing | None
+    scorecard: Scorecard | None  # the trainer's, for the task type, as of delivery
+    clarity_notes: tuple[ClarityNote, ...]  # Unclear ratings on the samples shown
     show_reviewer: bool
     dispute_within: str
     single: bool  # one sample's DM ("each"), not the week's
@@ -186,18 +204,32 @@ def feedback_of(session: Session, workspace: Workspace, *, feedback_id: int,
                    col(TrainerFeedback.sample_id).is_not(None))).all() if sid is not None}
         shown = [s for s in samples if (s.non_pass or _was_non_pass(s))
                  and s.sample_id not in sent_alone]
-    standing = tally_standings(session, workspace, pairs=[(thread.trainer, task_type.key)],
-                               now=now).get((thread.trainer, task_type.key))
+    card = scorecards(session, workspace, pairs=[(thread.trainer, task_type.key)],
+                      now=now).get((thread.trainer, task_type.key))
+    covered = samples if row.sample_id is None else shown
     return Feedback(
         key=row.key, trainer=thread.trainer, task_type=task_type.key,
         task_name=task_type.name, week=thread.iso_week, items=tuple(shown),
         passes=sum(1 for s in samples if s.counted is not None and not s.non_pass
                    and not _was_non_pass(s)),
         pending=sum(1 for s in samples if s.counted is None and s.dispute is None),
-        sent_alone=len(sent_alone), standing=standing,
+        sent_alone=len(sent_alone), scorecard=card,
+        clarity_notes=unclear_notes(session, covered),
         show_reviewer=task_type.policy.show_reviewer_to_trainer,
         dispute_within=format_duration(task_type.policy.dispute_within),
         single=row.sample_id is not None)
+
+
+def unclear_notes(session: Session, samples: Sequence[CountedSample]) -> tuple[ClarityNote, ...]:
+    """The Unclear ratings on ``samples`` (one query), in sample order, oldest first."""
+    by_id = {s.sample_id: s for s in samples}
+    if not by_id:
+        return ()
+    rows = session.exec(select(ClarityRating).where(
+        col(ClarityRating.sample_id).in_(sorted(by_id)), ClarityRating.rating == "unclear")
+        .order_by(col(ClarityRating.created_at), col(ClarityRating.id))).all()
+    notes = [ClarityNote(by_id[r.sample_id], r.reviewer, r.reason or "") for r in rows]
+    return tuple(sorted(notes, key=lambda n: n.sample.position))
 
 
 def _was_non_pass(sample: CountedSample) -> bool:

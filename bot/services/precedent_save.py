@@ -11,9 +11,12 @@ Usage (the caller commits)::
 
 Who may save: whoever settled the sample (``ruling_of``); one precedent per sample (unique),
 edited in place by its author (saving again replaces the text). ``ruling_of`` is the one
-place that knows what settles a sample: today a manager's settlement of a double-review
-dispute (``bot.services.disputes``); the outcome of a trainer's dispute is another kind of
-ruling and belongs there too, so that its decider can save it through this same function.
+place that knows what settles a sample: a manager's settlement of a double-review dispute
+(``bot.services.disputes``), or the decision (upheld or overturned) of the reviewer who
+decided the trainer's dispute of the grade (``bot.services.trainer_disputes``). A trainer's
+dispute comes after any settlement (it disputes the grade that counts), so its decision is
+the ruling once there is one. ``ruled_view`` is the sample as its settler's offer and the
+form show it, whichever kind of ruling it was.
 """
 
 from dataclasses import dataclass
@@ -21,13 +24,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError
+from bot.models import Grade
+from bot.models_feedback import TrainerDispute
 from bot.models_precedents import Precedent as SavedRow
-from bot.services.disputes import settlements
+from bot.services.disputes import DisputeView, Settlement, sample_dispute, settlements
 from bot.services.grading import MIN_EXPLANATION, load_sample, task_type_of
 from bot.services.precedents import SavedPrecedent, as_saved
+from bot.services.reviews import Review
 from bot.services.tallies import lock_sample
 from bot.text import visible_length
 from bot.workspace import Workspace
@@ -53,7 +59,8 @@ class NotTheSettler(AuditbotError):
 class Ruling:
     """How a sample was settled, and by whom."""
 
-    kind: str  # "dispute": a manager settled two reviewers' disagreement
+    kind: str  # "dispute": a manager settled two reviewers' disagreement;
+    # "trainer_dispute": a reviewer upheld or overturned the grade its trainer disputed
     by: str
     grade: str
     note: str
@@ -62,11 +69,43 @@ class Ruling:
 
 def ruling_of(session: Session, sample_id: int) -> Ruling | None:
     """The ruling that settled this sample, or ``None`` when nothing settled it."""
+    from bot.services.trainer_disputes import OVERTURNED, UPHELD, first_grades
+
+    decided = session.exec(select(TrainerDispute).where(
+        TrainerDispute.sample_id == sample_id,
+        col(TrainerDispute.status).in_((UPHELD, OVERTURNED)))).first()
+    if decided is not None and decided.second_reviewer and decided.decided_at is not None:
+        disputed = first_grades(decided)
+        grade = decided.grade if decided.status == OVERTURNED else (
+            disputed[0].grade if disputed else None)
+        return Ruling(kind="trainer_dispute", by=decided.second_reviewer, grade=grade or "",
+                      note=decided.reason or "", at=decided.decided_at)
     settled = settlements(session, [sample_id]).get(sample_id)
     if settled is not None:
         return Ruling(kind="dispute", by=settled.manager, grade=settled.grade,
                       note=settled.note, at=settled.settled_at)
     return None
+
+
+def ruled_view(session: Session, sample_id: int) -> DisputeView | None:
+    """The settled sample with its reviews and its ruling (as a ``Settlement``: who ruled,
+    the grade that counts, why), for the offer and the form; ``None`` when not settled."""
+    ruling = ruling_of(session, sample_id)
+    if ruling is None:
+        return None
+    if ruling.kind == "dispute":
+        return sample_dispute(session, sample_id)
+    record = load_sample(session, sample_id)
+    grades = session.exec(select(Grade).where(Grade.sample_id == sample_id)
+                          .order_by(col(Grade.created_at), col(Grade.id))).all()
+    return DisputeView(
+        sample_id=sample_id, task_type=record.thread.task_type, trainer=record.thread.trainer,
+        week=record.thread.iso_week, position=record.sample.position,
+        count=record.thread.sample_count, output_id=record.output.id,
+        channel=record.thread.channel, message_ts=record.sample.message_ts,
+        reviews=tuple(Review(g.reviewer, g.grade, g.category, g.explanation) for g in grades),
+        settlement=Settlement(manager=ruling.by, grade=ruling.grade, note=ruling.note,
+                              settled_at=ruling.at))
 
 
 def check_may_save(session: Session, *, sample_id: int, user: str) -> Ruling:

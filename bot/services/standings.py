@@ -41,6 +41,7 @@ from bot.services.tallies import (
     Pair,
     Tally,
     as_samples,
+    ruled_verdicts,
     task_type_tally,
     window_tallies,
 )
@@ -96,6 +97,8 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     counts with the corrected grade). A double review counts once both its grades are in
     (``bot.services.blind.revealed``): until then it is an ungraded sample, in every score,
     count and interval and in the escalation rule alike, and not among the graded records.
+    An adjudicated disagreement between trainers counts as one graded sample in the week of
+    its ruling (``tallies.ruled_verdicts``), not among the records (it is no sample).
     """
     shown = revealed().label("revealed")
     rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
@@ -135,6 +138,11 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
                             grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
                for sample_id, (_, thread, _) in meta.items()]
+    # Adjudicated disagreements between trainers count outside any sample (their ids
+    # made up, negative: never a sample's), as the tallies count them.
+    samples += [GradedSample(sample_id=-v.disagreement_id, week=v.iso_week, grades=(v.grade,))
+                for v in ruled_verdicts(session, task_type=task_type, weeks=weeks,
+                                        trainer=trainer)]
     records = []
     for sample_id, grades in by_sample.items():
         sample, thread, output_id = meta[sample_id]

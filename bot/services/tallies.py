@@ -20,8 +20,15 @@ its dispute, or with both grades (their mean) once the disagreement lapsed
 dispute of the grade (``bot.services.trainer_disputes``) comes on top: while it is open the
 sample counts as ungraded (in no score, and its week is not fully graded: the score waits
 for the outcome), once overturned with the corrected grade, once upheld as before.
+
+An adjudicated disagreement between trainers (``bot.services.disagreements``) counts too,
+outside any sample: each involved trainer gets one graded sample in the ISO week of the
+ruling, Pass when their label matched the ruling, else Minor issue (``ruled_verdicts``;
+tallied by ``adjudicated`` in the ruling's transaction, read by ``window_samples`` and
+``recount`` alike).
 """
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +42,7 @@ from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisagreementLapse, DisputeSettlement
 from bot.models_feedback import TrainerDispute
 from bot.models_tally import TrainerWeekTally
+from bot.models_trainer import Disagreement
 from bot.services.scoring import GradedSample
 
 UNGRADED = ""
@@ -136,6 +144,44 @@ def added(session: Session, *, trainer: str, task_type: str, iso_week: str,
     if samples:
         _bump(session, trainer=trainer, task_type=task_type, iso_week=iso_week,
               kind=UNGRADED, delta=samples)
+
+
+def adjudicated(session: Session, *, trainer: str, task_type: str, iso_week: str,
+                grade: str) -> None:
+    """One trainer's verdict on an adjudicated disagreement: one more graded sample."""
+    _bump(session, trainer=trainer, task_type=task_type, iso_week=iso_week, kind=grade,
+          delta=1)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How an adjudicated disagreement counts for one of its trainers."""
+
+    disagreement_id: int
+    trainer: str
+    task_type: str
+    iso_week: str  # of the ruling
+    grade: str  # pass: their label was ruled right; minor: it was not
+
+
+def verdicts_of(row: Disagreement) -> list[Verdict]:
+    """The verdicts the ruling stored on the row (none before it is adjudicated)."""
+    if row.ruled_week is None:
+        return []
+    return [Verdict(row.id or 0, entry["trainer"], row.task_type, row.ruled_week,
+                    entry["verdict"])
+            for entry in json.loads(row.labels_json) if entry.get("verdict")]
+
+
+def ruled_verdicts(session: Session, *, task_type: str, weeks: Sequence[str],
+                   trainer: str | None = None) -> list[Verdict]:
+    """The verdicts of ``task_type``'s disagreements ruled in ``weeks`` (of ``trainer``):
+    at most a few items a week per task type, so the rows are few."""
+    rows = session.exec(select(Disagreement).where(
+        Disagreement.task_type == task_type, col(Disagreement.ruled_week).in_(weeks))
+        .order_by(col(Disagreement.id))).all()
+    return [v for row in rows for v in verdicts_of(row)
+            if trainer is None or v.trainer == trainer]
 
 
 def _bump(session: Session, *, trainer: str, task_type: str, iso_week: str, kind: str,
@@ -257,6 +303,13 @@ def recount(connection: Connection) -> int:
                            lapsed=lapsed is not None)
         if kind is not None:
             tally[(trainer, task_type, week, kind)] += 1
+    if _has_column(connection, "disagreement", "ruled_week"):  # migration 0019 on
+        for labels_json, key, week in connection.execute(text(
+                "SELECT labels_json, task_type, ruled_week FROM disagreement "
+                "WHERE ruled_week IS NOT NULL")):
+            for entry in json.loads(labels_json):
+                if entry.get("verdict"):
+                    tally[(entry["trainer"], key, week, entry["verdict"])] += 1
     rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": kind, "samples": n}
             for (t, k, w, kind), n in tally.items()]
     if rows:
@@ -265,3 +318,8 @@ def recount(connection: Connection) -> int:
             "VALUES (:trainer, :task_type, :iso_week, :kind, :samples)"), rows)
     return len(rows)
 
+
+def _has_column(connection: Connection, table: str, column: str) -> bool:
+    found = inspect(connection)
+    return table in found.get_table_names() and column in {
+        c["name"] for c in found.get_columns(table)}

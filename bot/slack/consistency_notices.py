@@ -85,3 +85,22 @@ def owe_precedent_offer(session: Session, workspace: Workspace, view: DisputeVie
     text, blocks = precedent_offer(view, task_name=workspace.task_type(view.task_type).name)
     return enqueue_message(session, to=view.settlement.manager, text=text, blocks=blocks,
                            dedupe_key=f"precedent_offer:{view.sample_id}", now=now)
+
+
+def owe_ruling_offer(session: Session, workspace: Workspace, *, sample_id: int,
+                     now: datetime) -> int:
+    """Offer whoever ruled on the sample last (``precedent_save.ruling_of``: a manager's
+    settlement, or the decision on the trainer's dispute) to save it as a precedent, once
+    per sample and kind of ruling."""
+    from bot.services.precedent_save import ruled_view, ruling_of
+    from bot.slack.precedent_form import precedent_offer
+
+    ruling = ruling_of(session, sample_id)
+    view = ruled_view(session, sample_id)
+    if ruling is None or view is None:
+        return 0
+    text, blocks = precedent_offer(view, task_name=workspace.task_type(view.task_type).name)
+    key = (f"precedent_offer:{sample_id}" if ruling.kind == "dispute"
+           else f"precedent_offer:{sample_id}:{ruling.kind}")
+    return enqueue_message(session, to=ruling.by, text=text, blocks=blocks, dedupe_key=key,
+                           now=now)

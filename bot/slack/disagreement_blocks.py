@@ -4,7 +4,16 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.slack.blocks import button, cut, escape, escape_cut, mrkdwn, option, plain
+from bot.slack.blocks import (
+    GRADE_BADGES,
+    button,
+    cut,
+    escape,
+    escape_cut,
+    mrkdwn,
+    option,
+    plain,
+)
 from bot.slack.ids import Action, Block, Callback
 
 REASONING_SHOWN = 600
@@ -79,3 +88,28 @@ def adjudicate_modal(*, labels: Sequence[str], item: str, private_metadata: str,
                          "multiline": True, "min_length": minimum, "max_length": 3000}},
         ],
     }
+
+
+def ruling_dm(*, task_name: str, item: str, label: str, verdict: str, ruling: Ruling,
+              week: str, show_reviewer: bool) -> tuple[str, list[dict]]:
+    """The DM to one trainer of an adjudicated disagreement: their label, the ruling, why,
+    and how it counts in their precision. The reviewer is named only when
+    ``show_reviewer_to_trainer`` says so."""
+    right = verdict == "pass"
+    who = f"<@{ruling.reviewer}>" if show_reviewer else "A reviewer"
+    text = (f"{escape(task_name)}: a reviewer adjudicated item {escape_cut(item, 100)}: "
+            f"your label was {'right' if right else 'not the one ruled right'}")
+    head = (f"⚖️ *{escape(task_name)}* · item `{escape_cut(item, 200).replace('`', chr(39))}`"
+            f"\nYou and other trainers labelled this item differently. {who} adjudicated: "
+            f"*{escape_cut(ruling.label, 64)}* is right.")
+    mark = "✅ Your label matched the ruling" if right else "❌ Your label did not match"
+    blocks: list[dict] = [
+        {"type": "section", "text": mrkdwn(head)},
+        {"type": "section", "text": mrkdwn(
+            f"{mark}: you labelled *{escape_cut(label, 64)}*.\n*Why:* "
+            f"{escape(cut(ruling.reason, 2000))}")},
+        {"type": "context", "elements": [mrkdwn(
+            f"It counts in your precision as {GRADE_BADGES.get(verdict, verdict)} "
+            f"in {week}.")]},
+    ]
+    return text, blocks

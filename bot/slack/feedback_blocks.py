@@ -20,8 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 from bot.models_feedback import TrainerDispute
-from bot.services.feedback import Feedback
+from bot.services.feedback import ClarityNote, Feedback
 from bot.services.reviewer_quality import ReviewerQuality
+from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.trainer_disputes import OVERTURNED, UPHELD, CountedSample
 from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
@@ -30,6 +31,7 @@ from bot.slack.status_blocks import ago, interval_text, linked, score_text
 
 MESSAGE_BLOCK_LIMIT = 50
 ITEMS_SHOWN = 12  # non-pass samples in one DM: 3 blocks each stays inside 50
+CLARITY_NOTES_SHOWN = 8
 UNASSIGNED_SHOWN = 5  # trainer disputes a manager decides, in `/audit disputes`
 
 
@@ -91,22 +93,56 @@ def _dispute_line(dispute: TrainerDispute, *, show_reviewer: bool) -> str:
     return "⚖️ You disputed this grade: waiting for a second reviewer."
 
 
-def standing_line(standing: Any) -> str:
-    """Today's score with its interval and the weekly trend, as status shows it."""
-    if standing is None or standing.score is None:
+def _trend(weekly: Sequence[float | None]) -> str:
+    known = [v for v in weekly if v is not None]
+    if len(known) < 2:
+        return ""
+    change = known[-1] - known[-2]
+    return " · trend ↑" if change > 0.005 else " · trend ↓" if change < -0.005 else " · trend →"
+
+
+def dimension_line(name: str, d: Dimension, *, confidence: float, unit: str) -> str:
+    """One part of the scorecard as the trainer reads it: value, interval, n, weekly
+    sparkline and trend, threshold (the values are the scorecard's, formatted here)."""
+    if d.value is None:
+        return f"*{name}:* – (nothing in the window yet)"
+    interval = interval_text(d.lower, d.upper, confidence)
+    threshold = f", threshold {d.threshold:.2f}" if d.threshold is not None else ""
+    watch = " · 👀 on watch" if d.watch else ""
+    return (f"*{name}:* {score_text(d.value)}" + (f" ({interval})" if interval else "")
+            + f" over {d.n} {unit}{threshold} · weekly `{sparkline(list(d.weekly))}`"
+            + _trend(d.weekly) + watch)
+
+
+def scorecard_text(card: Scorecard | None) -> str:
+    """The trainer's scorecard: precision (their score), consistency with other trainers
+    and clarity, each with its interval and trend, over the window."""
+    if card is None:
         return "*Your score:* – (nothing graded in the window yet)"
-    interval = interval_text(standing.lower, standing.upper, standing.confidence)
-    weekly = [w.score for w in standing.weekly]
-    known = [s for s in weekly if s is not None]
-    trend = ""
-    if len(known) >= 2:
-        change = known[-1] - known[-2]
-        trend = (" · trend ↑" if change > 0.005 else " · trend ↓" if change < -0.005
-                 else " · trend →")
-    return (f"*Your score:* {score_text(standing.score)}"
-            + (f" ({interval})" if interval else "")
-            + f" over {standing.graded} graded samples, threshold {standing.threshold:.2f}"
-            + f" · weekly `{sparkline(weekly)}`{trend}")
+    c = card.confidence
+    lines = [f"*Your scorecard* · {week_span(card.weeks)}",
+             dimension_line("Your score", card.precision, confidence=c,
+                            unit="graded samples"),
+             dimension_line("Consistency with other trainers", card.consistency,
+                            confidence=c, unit="comparisons on shared items"),
+             dimension_line("Clarity of your reasoning", card.clarity, confidence=c,
+                            unit="rating" if card.clarity.n == 1 else "ratings")]
+    return "\n".join(lines)
+
+
+def clarity_notes_text(notes: Sequence[ClarityNote], *, show_reviewer: bool,
+                       links: Mapping[tuple[str, str], str | None]) -> str:
+    """Why reviewers found the trainer's reasoning unclear, sample by sample."""
+    lines = ["*Clarity notes:* a reviewer found your reasoning unclear"]
+    for note in notes[:CLARITY_NOTES_SHOWN]:
+        s = note.sample
+        link = links.get((s.channel, s.message_ts)) if s.message_ts else None
+        who = f" (<@{note.reviewer}>)" if show_reviewer else ""
+        lines.append(f"• {linked(f'Sample {s.position + 1} of {s.count}', link)}{who}: "
+                     f"{escape(cut(note.reason or 'no reason given', 300))}")
+    if len(notes) > CLARITY_NOTES_SHOWN:
+        lines.append(f"and {len(notes) - CLARITY_NOTES_SHOWN} more.")
+    return "\n".join(lines)
 
 
 def feedback_dm(feedback: Feedback, *,
@@ -149,7 +185,12 @@ def feedback_dm(feedback: Feedback, *,
     if len(feedback.items) > ITEMS_SHOWN:
         blocks.append({"type": "context", "elements": [mrkdwn(
             f"{len(feedback.items) - ITEMS_SHOWN} more in your App Home.")]})
-    blocks.append({"type": "section", "text": mrkdwn(standing_line(feedback.standing))})
+    if feedback.clarity_notes:
+        blocks.append({"type": "section", "text": mrkdwn(cut(clarity_notes_text(
+            feedback.clarity_notes, show_reviewer=feedback.show_reviewer, links=links),
+            2900))})
+    blocks.append({"type": "section", "text": mrkdwn(cut(scorecard_text(feedback.scorecard),
+                                                         2900))})
     if any(i.dispute is None and i.non_pass for i in feedback.items):
         blocks.append({"type": "context", "elements": [mrkdwn(
             f"Think a grade is wrong? *Dispute* it within {feedback.dispute_within} with your "

@@ -102,8 +102,9 @@ class OutboxRenderer:
             if feedback is None:
                 text, blocks = "Your audit feedback is no longer available.", []
             else:
+                linked = [*feedback.items, *(n.sample for n in feedback.clarity_notes)]
                 links = {(s.channel, s.message_ts): self._permalink(s.channel, s.message_ts)
-                         for s in feedback.items if s.message_ts}
+                         for s in linked if s.message_ts}
                 text, blocks = feedback_dm(feedback, links=links)
             return _post(self._dm_channel(item.channel), text, blocks, metadata)
         return self._render_escalation(session, item, kind, metadata)

@@ -5,12 +5,19 @@ adjudicates which label is right with a written reason."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bot.models_tally import TrainerWeekTally
 from bot.models_trainer import Disagreement
 from bot.sandbox.records import Message
+from bot.services.audit import audit_week
 from bot.services.disagreements import AlreadyRuled, adjudicate, disagreement_share
+from bot.services.standings import trainer_standing, window_samples
+from bot.services.tallies import recount, ruled_verdicts
+from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.workspace import Workspace, parse_workspace
+from tests.conftest import NOW
 from tests.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
@@ -121,3 +128,90 @@ def test_disagreement_share_by_hand():
         pytest.approx(2 / 3)
     assert disagreement_share([("T1", "4"), ("T2", "4.0")], level="interval") == 0.0
     assert disagreement_share([("T1", "A"), ("T1", "B")], level="nominal") == 0.0
+
+
+def _tally(bot: RunningBot, trainer: str, week: str) -> dict[str, int]:
+    with Session(bot.ctx.engine) as session:
+        rows = session.exec(select(TrainerWeekTally).where(
+            TrainerWeekTally.trainer == trainer, TrainerWeekTally.iso_week == week)).all()
+        return {r.kind: r.samples for r in rows if r.samples}
+
+
+def _adjudicate(bot: RunningBot, message: Message, label: str, reason: str) -> None:
+    bot.driver.click(DOCTOR, message, "Adjudicate", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    assert bot.driver.submit_view(DOCTOR, modal, {"ruling_label": label,
+                                                  "ruling_reason": reason}).status == 200
+
+
+def test_the_ruling_counts_in_each_trainers_precision_and_is_dmed_once(bot, posted):
+    """i0: TRAINER1 and NURSE said A, TRAINER3 said B; the ruling is B. TRAINER3 counts a
+    Pass, the others a Minor issue, in the week of the ruling; each is told once, the
+    reviewer unnamed (show_reviewer_to_trainer is off)."""
+    week = audit_week(bot.ctx.workspace, bot.ctx.clock.now())
+    before = {t: _tally(bot, t, week) for t in (TRAINER1, NURSE, TRAINER3)}
+    reason = "B: the CKD makes it time-sensitive, so A undersells the risk."
+    _adjudicate(bot, posted[1], "B", reason)
+    bot.driver.wait_for(lambda: _rows(bot)[1].ruled_at is not None)
+    for trainer, grade in ((TRAINER3, "pass"), (TRAINER1, "minor"), (NURSE, "minor")):
+        after = _tally(bot, trainer, week)
+        assert after.get(grade, 0) == before[trainer].get(grade, 0) + 1, trainer
+    with Session(bot.ctx.engine) as session:
+        verdicts = ruled_verdicts(session, task_type="clinical", weeks=[week])
+        assert sorted((v.trainer, v.grade) for v in verdicts) == sorted(
+            [(TRAINER1, "minor"), (NURSE, "minor"), (TRAINER3, "pass")])
+        samples, _ = window_samples(session, bot.ctx.workspace, trainer=TRAINER3,
+                                    task_type="clinical", weeks=[week])
+        assert [s.grades for s in samples if s.sample_id < 0] == [("pass",)]
+        standing, _ = trainer_standing(session, bot.ctx.workspace, trainer=TRAINER3,
+                                       task_type="clinical", now=bot.ctx.clock.now())
+        assert standing.graded >= 1
+    bot.deliver()
+    right = bot.sandbox.dms(TRAINER3)
+    wrong = bot.sandbox.dms(TRAINER1)
+    assert len([m for m in right if "adjudicated" in shown(m)]) == 1
+    assert "✅ Your label matched the ruling: you labelled *B*" in shown(right[-1])
+    assert reason in shown(right[-1]) and f"in {week}" in shown(right[-1])
+    assert "❌ Your label did not match: you labelled *A*" in shown(wrong[-1])
+    assert "🟡 Minor issue" in shown(wrong[-1])
+    assert "A reviewer adjudicated" in shown(wrong[-1]) and DOCTOR not in shown(wrong[-1])
+    # Owing the DMs again (a retried follow-up, another replica) owes none twice, and a
+    # second ruling is refused before it moves a tally.
+    ruled = _rows(bot)[1]
+    with Session(bot.ctx.engine) as session:
+        assert owe_ruling_dms(session, bot.ctx.workspace, ruled, now=bot.ctx.clock.now()) == 0
+        with pytest.raises(AlreadyRuled):
+            adjudicate(session, bot.ctx.workspace, disagreement_id=ruled.id or 0,
+                       user=MANAGER, label="A", reason=reason, now=bot.ctx.clock.now())
+        session.commit()
+    bot.deliver()
+    assert len([m for m in bot.sandbox.dms(TRAINER1) if "adjudicated" in shown(m)]) == 1
+    assert _tally(bot, TRAINER1, week).get("minor", 0) == before[TRAINER1].get("minor", 0) + 1
+    # Counted from scratch (migration 0011's recount), the tallies come out the same.
+    kept = {t: _tally(bot, t, week) for t in (TRAINER1, NURSE, TRAINER3)}
+    with bot.ctx.engine.begin() as connection:
+        connection.execute(text("DELETE FROM trainer_week_tally"))
+        recount(connection)
+    assert {t: _tally(bot, t, week) for t in (TRAINER1, NURSE, TRAINER3)} == kept
+
+
+def test_verdicts_by_hand():
+    """Each trainer's first label against the ruling, at the scale's level: an interval
+    scale matches the same number however written; a second label of the same trainer on
+    the item is kept but counts nothing."""
+    import json
+
+    from bot.services.disagreements import with_verdicts
+
+    row = Disagreement(task_type="clinical", item="i9", iso_week="2026-W48", channel="C",
+                       disagreement=1.0, created_at=NOW, labels_json=json.dumps([
+                           {"trainer": "T1", "label": "4", "reasoning": None, "output_id": "a"},
+                           {"trainer": "T2", "label": "4.0", "reasoning": None, "output_id": "b"},
+                           {"trainer": "T3", "label": "5", "reasoning": None, "output_id": "c"},
+                           {"trainer": "T1", "label": "5", "reasoning": None, "output_id": "d"},
+                       ]))
+    marked = with_verdicts(row, label="4", level="interval")
+    assert [(e["trainer"], e.get("verdict")) for e in marked] == [
+        ("T1", "pass"), ("T2", "pass"), ("T3", "minor"), ("T1", None)]
+    nominal = with_verdicts(row, label="4", level="nominal")
+    assert [e.get("verdict") for e in nominal] == ["pass", "minor", "minor", None]

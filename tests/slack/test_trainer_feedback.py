@@ -326,3 +326,116 @@ def test_forged_dispute_and_decision_clicks_get_an_answer_never_a_5xx(bot, value
     # Each click is answered (a DM, as a click in a DM is), and nothing is recorded.
     bot.driver.wait_for(lambda: len(bot.sandbox.dms(TRAINER1)) >= before + 3 or None)
     assert _rows(bot, TrainerDispute) == []
+
+
+UNCLEAR = "Says it is unsafe but never names the interaction it means."
+
+
+def _reasoned_samples(bot: RunningBot, count: int = 3) -> list[Message]:
+    records = week_of_records(NOW, trainer=TRAINER1, count=count)
+    for n, record in enumerate(records):
+        record.update(item=f"shared-{n}", label="A", reasoning=f"Sample {n}: {REASONING}")
+    bot.ingest(records)
+    bot.run_audit()
+    parent = [p for p in bot.parents(CLINICAL_CHANNEL) if f"<@{TRAINER1}>" in p.text][-1]
+    return [r for r in bot.thread_replies(CLINICAL_CHANNEL) if r.thread_ts == parent.ts]
+
+
+def _unclear(bot: RunningBot, sample: Message, reviewer: str = NURSE) -> None:
+    from bot.models_trainer import ClarityRating
+    bot.driver.click(reviewer, sample, "Unclear", channel=CLINICAL_CHANNEL)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(reviewer))
+    bot.driver.submit_view(reviewer, modal, {"clarity_reason": UNCLEAR})
+    bot.driver.wait_for(lambda: _rows(bot, ClarityRating) or None)
+
+
+def _scorecard_of(bot: RunningBot) -> Any:
+    from bot.services.scorecard import scorecards
+    with Session(bot.ctx.engine) as session:
+        return scorecards(session, bot.ctx.workspace, pairs=[(TRAINER1, "clinical")],
+                          now=bot.ctx.clock.now())[(TRAINER1, "clinical")]
+
+
+def _line(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(start))
+
+
+def test_the_weekly_dm_shows_the_scorecard_and_the_clarity_notes(bot):
+    """The three parts of the scorecard as bot.services.scorecard computes them, each with
+    its interval and weekly trend, and why a reviewer found the reasoning unclear, the
+    reviewer unnamed."""
+    samples = _reasoned_samples(bot)
+    _unclear(bot, samples[1])
+    dm = _week_graded(bot, samples)
+    text = shown(dm)
+    print("\n--- the trainer's weekly DM with the scorecard ---\n" + text + "\n---")
+    card = _scorecard_of(bot)
+    assert card.clarity.n == 1 and card.clarity.value == 0.0
+    precision = _line(text, "*Your score:*")
+    assert f"*Your score:* {card.precision.value:.2f}" in precision
+    assert (f"interval {card.precision.lower:.2f}–{card.precision.upper:.2f}" in precision
+            and f"over {card.precision.n} graded samples" in precision)
+    clarity = _line(text, "*Clarity of your reasoning:*")
+    assert f"0.00 (80% interval 0.00–{card.clarity.upper:.2f}) over 1 rating ·" in clarity
+    assert "weekly `" in clarity
+    assert _line(text, "*Consistency with other trainers:*") == \
+        "*Consistency with other trainers:* – (nothing in the window yet)"
+    assert "*Clarity notes:* a reviewer found your reasoning unclear" in text
+    assert f"Sample 2 of 3>: {UNCLEAR}" in text
+    assert f"<@{NURSE}>" not in text  # reviewers hidden by default
+
+
+@pytest.mark.parametrize("workspace", [_workspace(show_reviewer_to_trainer=True)])
+def test_the_clarity_notes_name_the_reviewer_when_the_policy_says_so(bot):
+    samples = _reasoned_samples(bot)
+    _unclear(bot, samples[0])
+    text = shown(_week_graded(bot, samples))
+    assert f"Sample 1 of 3> (<@{NURSE}>): {UNCLEAR}" in text
+
+
+PRECEDENT_RULING = "Advice that matches the stated CKD stage 1 is not an error."
+PRECEDENT_WHY = "Stage 1 kidney function allows a short ibuprofen course at this dose."
+
+
+@pytest.mark.parametrize("outcome", ["Overturn", "Uphold"])
+def test_the_reviewer_who_decided_a_dispute_saves_it_as_a_precedent(bot, outcome):
+    """Whoever decided the trainer's dispute (upheld or overturned) is offered Save as
+    precedent once, through the same ruling_of / save_precedent path as a settlement;
+    the first reviewer, who did not decide it, is refused."""
+    from bot.models_precedents import Precedent as SavedRow
+    dm = _week_graded(bot, _samples(bot))
+    _dispute(bot, dm)
+    values = ({"decide_grade": "pass", "decide_reason": VERDICT} if outcome == "Overturn"
+              else {"decide_reason": UPHOLD_WHY})
+    _decide(bot, DOCTOR, outcome, values)
+    offer = _dm(bot, DOCTOR, "Save it as a precedent")
+    verdict = VERDICT if outcome == "Overturn" else UPHOLD_WHY
+    badge = "✅ Pass" if outcome == "Overturn" else "🔴 Major error"
+    assert verdict in shown(offer) and f"*Decision:* {badge}" in shown(offer)
+    assert buttons(offer) == ["Save as precedent"]
+
+    # Not the one who decided it: the first reviewer's click on the same button is refused.
+    bot.driver.click(NURSE, offer, "Save as precedent", channel=offer.channel)
+    refused = bot.driver.wait_for(lambda: next(
+        (t for t in [e.text for e in bot.sandbox.ephemerals(user=NURSE)]
+         + [m.text for m in bot.sandbox.dms(NURSE)] if "only they can save it" in t), None))
+    assert f"<@{DOCTOR}> settled this sample" in refused
+
+    bot.driver.click(DOCTOR, offer, "Save as precedent", channel=offer.channel)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    assert modal.view["title"]["text"] == "Save as precedent"
+    assert verdict in str(modal.view["blocks"][0])
+    category = next(b for b in modal.view["blocks"] if b["block_id"] == "precedent_category")
+    # Upheld, the category defaults to the upheld grade's; overturned, nothing to go by.
+    assert category["element"].get("initial_option", {}).get("value") == (
+        "Unsafe advice" if outcome == "Uphold" else None)
+    answer = bot.driver.submit_view(DOCTOR, modal, {
+        "precedent_category": "Unsafe advice", "precedent_ruling": PRECEDENT_RULING,
+        "precedent_rationale": PRECEDENT_WHY})
+    assert answer.status == 200
+    [row] = _rows(bot, SavedRow)
+    assert (row.author, row.ruling, row.rationale) == (DOCTOR, PRECEDENT_RULING, PRECEDENT_WHY)
+    found = shown(ask(bot, NURSE, "precedents ckd stage"))
+    assert PRECEDENT_RULING in found and f"saved by <@{DOCTOR}>" in found
+    bot.deliver()
+    assert len(_dms(bot, DOCTOR, "Save it as a precedent")) == 1  # offered once
