@@ -31,10 +31,12 @@ outbox-bench: $(STAMP)
 start-bench: $(STAMP)
 	$(BIN)/python bench/start_bench.py
 
-# ruff and mypy, beside the tests (not inside them): .ci/run calls both.
+# ruff, mypy and the import contracts (pyproject.toml's [tool.importlinter]), beside the
+# tests (not inside them): .ci/run calls both.
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schedules tests bench
 	$(BIN)/mypy bot handlers schedules bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache
