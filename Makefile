@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick outbox-bench start-bench clean
+.PHONY: demo test test-fast lint bench bench-quick outbox-bench start-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/auditbot demo
 
+# Every test, SQLite and (with AUDITBOT_TEST_POSTGRES_URL) PostgreSQL, over TEST_WORKERS
+# processes (pytest-xdist): most of a test's time is waiting (HTTP round trips, the store,
+# subprocesses), so more workers than cores pays. Each worker has its own tmp directories,
+# SQLite files, PostgreSQL schemas and free ports. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
+
+# The fast tier: the pure tests (tests/unit: no store, no sandbox, no subprocess), under a
+# minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests/unit
 
 # Issue 12's table beside its floors (full sizes: long, prints progress); JSON in bench/results/.
 bench: $(STAMP)

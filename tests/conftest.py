@@ -6,6 +6,7 @@ AUDITBOT_TEST_POSTGRES_URL is set, see tests/postgres) and its own sandbox.
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,12 +55,26 @@ def workspace() -> Workspace:
     return make_workspace()
 
 
+@pytest.fixture(scope="session")
+def upgraded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store that `upgrade` made, once per test process: each test gets a
+    copy of the file (the very schema the migrations build, in a few milliseconds instead
+    of a quarter of a second of Alembic per test)."""
+    path = tmp_path_factory.mktemp("store") / "upgraded.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # checkpoints the WAL: the file alone is the whole store
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An upgraded, empty store: every store-backed test runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'auditbot.db'}")
-        upgrade(engine)
+        path = tmp_path / "auditbot.db"
+        shutil.copyfile(request.getfixturevalue("upgraded_sqlite"), path)
+        engine = make_engine(f"sqlite:///{path}")
         yield engine
         engine.dispose()
         return
