@@ -46,7 +46,7 @@ start-bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers schedules tests bench
 	$(BIN)/mypy bot handlers schedules bench
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) .pytest_cache
