@@ -32,6 +32,19 @@ REJECTED_PAYLOAD_ERRORS = {"invalid_blocks", "invalid_arguments", "msg_too_long"
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
+# Tests that start processes of their own (`auditbot` subprocesses, replicas, a big ingest
+# beside live clicks) load the machine enough to push a neighbour's click past its 2-second
+# store deadline: `make test` runs them after the rest, one at a time (`-m processes`).
+PROCESSES = ("tests/cli/", "tests/postgres/", "tests/web/test_serve_shutdown.py",
+             "tests/web/test_serve_socket_mode.py", "tests/schedules/test_concurrent_runs.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(PROCESSES):
+            item.add_marker(pytest.mark.processes)
+
+
 @pytest.fixture(autouse=True)
 def _no_cli_log_handler_left() -> Iterator[None]:
     """`main([...])` run in-process points the root logger at this test's captured stderr,
