@@ -7,7 +7,7 @@ unique constraint on its natural key; services insert and treat ``IntegrityError
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -156,8 +156,9 @@ class OutboxItem(SQLModel, table=True):
     payload_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
     sent_at: datetime | None = None
-    # Whether the App Home refresher has read this row (``bot.services.home_feed``).
-    home_feed_read: bool = False
+    # Whether the App Home refresher has read this row (``bot.services.home_feed``). The
+    # server default is migration 0009's (it filled the rows already there).
+    home_feed_read: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class TrainerState(SQLModel, table=True):

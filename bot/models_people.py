@@ -56,5 +56,5 @@ class HomeViewer(SQLModel, table=True):
     opened_at: datetime
     published_at: datetime | None = None
     dirty_since: datetime | None = None
-    dirty_marks: int = 0
+    dirty_marks: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 0009's
     pages_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

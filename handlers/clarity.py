@@ -15,8 +15,8 @@ from bot.slack.blocks import clarity_modal
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.payloads import clarity_modal_metadata, parse_clarity_submission, parse_click
 from handlers.errors import guarded
-from handlers.grading import open_modal
 from handlers.kept import arrived, store_in_time, store_submission
+from handlers.modals import open_modal
 
 
 def register(app: App, ctx: AppContext) -> None:

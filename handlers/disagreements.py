@@ -25,8 +25,8 @@ from bot.slack.payloads import (
     ruling_modal_metadata,
 )
 from handlers.errors import guarded
-from handlers.grading import open_modal
 from handlers.kept import arrived, store_submission, submit_follow_up
+from handlers.modals import open_modal
 from schedules.escalation_check import check_after_grade
 
 

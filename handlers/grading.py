@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
 from bot.errors import NotFound
@@ -30,6 +29,7 @@ from bot.slack.precedents_blocks import grading_precedents
 from handlers.consistency import after_grade
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission, submit_follow_up
+from handlers.modals import open_modal
 from schedules.escalation_check import check_after_grade
 from schedules.feedback import feedback_after_change
 
@@ -115,18 +115,6 @@ def register(app: App, ctx: AppContext) -> None:
         ctx.client.views_open(trigger_id=click.trigger_id, view=full_output_modal(
             output_id=record.output.id, prompt=record.output.prompt,
             output=record.output.output, reasoning=record.output.reasoning))
-
-
-def open_modal(ctx: AppContext, trigger_id: str | None, view: dict[str, Any], *,
-                user: str) -> None:
-    try:
-        ctx.client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as error:
-        # The same click delivered twice (a Slack retry) races for one trigger: the loser
-        # finds it used, and the reviewer already has the winner's modal open.
-        if error.response.get("error") != "exchanged_trigger_id":
-            raise
-        log.info("a repeated grade click by %s found its modal already open", user)
 
 
 def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,

@@ -21,6 +21,7 @@ from bot.local import BOT_TOKEN
 from bot.models import AuditThread, JobRun, OutboxItem, Sample
 from bot.sandbox.records import Message
 from bot.slack.delivery import OutboxWorker, outbox_client
+from bot.slack.pacing import Pace
 from bot.workspace import Workspace, parse_workspace
 from schedules.runner import WEEKLY_AUDIT, scheduled_weekly_audit
 from schedules.weekly_audit import run_weekly_audit
@@ -253,8 +254,13 @@ def test_two_outbox_workers_draining_together_deliver_every_item_exactly_once(
         # A little latency on each post keeps both workers busy at the same time.
         bot.sandbox.set_latency("chat.postMessage", 0.01)
 
+        # Paced as the sandbox limits posts (as bot.local's worker is): at Slack's own pace
+        # the two workers would spend most of the test waiting for the channels' slots
+        # (pacing shared by two workers: tests/slack/test_outbox_delivery.py).
+        pace = Pace(per_second=bot.sandbox.post_rate_per_sec, burst=bot.sandbox.post_burst)
         workers = [OutboxWorker(engine=engine, client=outbox_client(BOT_TOKEN, bot.sandbox.url),
-                                workspace=workspace, clock=SystemClock(), backoff_factor=0.05)
+                                workspace=workspace, clock=SystemClock(), backoff_factor=0.05,
+                                pace=pace)
                    for _ in range(2)]
         dues = run_at_once([(lambda w=w: w.run_until_idle(timeout=20)) for w in workers])
         assert [due.pending for due in dues] == [0, 0]
