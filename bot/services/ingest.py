@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from bot.clock import as_utc
@@ -147,24 +148,50 @@ def insert_new_outputs(session: Session, rows: Sequence[Mapping[str, Any]]) -> d
     """Insert ``TrainerOutput`` rows (column values); return ``{id: content_hash}`` of the ones
     that were already stored, e.g. by a concurrent ingest, and so were not inserted.
 
-    One multi-row ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` (batched by the
-    driver): a row whose id is there already is skipped, not an error, so nothing needs a
-    savepoint; the ids not returned are looked up. Any other constraint still raises.
+    One ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` per batch: a row whose id is
+    there already is skipped, not an error, so nothing needs a savepoint; the ids not
+    returned are looked up. Any other constraint still raises. On PostgreSQL the batch is
+    first ``COPY``'d into a temporary table of this transaction (psycopg's ``cursor.copy``),
+    then inserted from it in one statement.
     """
     if not rows:
         return {}
     # In id order: two ingests of overlapping batches then wait for each other on the first
     # shared id instead of each holding one the other needs (a deadlock on PostgreSQL).
     rows = sorted(rows, key=lambda row: str(row["id"]))
-    table = TrainerOutput.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=["id"]) \
-        .returning(table.c.id)
-    inserted = set(session.connection().execute(statement, [dict(row) for row in rows])
-                   .scalars())
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        inserted = _copy_in(connection, rows)
+    else:
+        table = TrainerOutput.__table__  # type: ignore[attr-defined]
+        inserted = set(connection.execute(
+            sqlite.insert(table).on_conflict_do_nothing(index_elements=["id"])
+            .returning(table.c.id), [dict(row) for row in rows]).scalars())
     lost = {row["id"] for row in rows if row["id"] not in inserted}
     return _stored_hashes(session, lost) if lost else {}
+
+
+_COLUMNS = ("id", "trainer", "task_type", "prompt", "output", "created_at", "metadata_json",
+            "gold_grade", "gold_note", "content_hash", "ingested_at")
+_STAGE = "ingest_stage"
+
+
+def _copy_in(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """PostgreSQL: the rows COPY'd into a temporary table, then inserted from it in id
+    order (skipping ids already stored); the ids inserted."""
+    columns = ", ".join(_COLUMNS)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+                       "(LIKE trainer_output) ON COMMIT DROP")
+        with cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row.get(name) for name in _COLUMNS))
+        cursor.execute(f"INSERT INTO trainer_output ({columns}) SELECT {columns} FROM {_STAGE} "
+                       "ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id")
+        inserted = {str(found[0]) for found in cursor.fetchall()}
+        cursor.execute(f"TRUNCATE {_STAGE}")
+    return inserted
 
 
 def _check(
