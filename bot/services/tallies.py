@@ -146,7 +146,8 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
                   col(TrainerWeekTally.task_type).in_(sorted({k for _, k in wanted}))]
     else:
         return {}
-    rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
+    # Core, not the ORM: plain tuples, thousands of them for a task type's every trainer.
+    rows = session.connection().execute(  # SQLModel's select() is typed for four columns
         select_columns(col(TrainerWeekTally.trainer), col(TrainerWeekTally.task_type),
                        col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind),
                        col(TrainerWeekTally.samples)).where(*where)).all()
