@@ -67,6 +67,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "connect", _postgres_settings)
     event.listen(engine, "before_cursor_execute", _reads_only)
     return engine
 
@@ -111,6 +112,16 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _postgres_settings(dbapi_connection: object, _record: object) -> None:
+    # No JIT: auditbot's reads are index lookups over a window whose cost PostgreSQL
+    # overestimates (a subquery per sample), and compiling them took longer than running
+    # them (status at a million grades: 0.7 s of JIT for a 0.3 s query).
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("SET jit = off")
+    cursor.close()
+    dbapi_connection.commit()  # type: ignore[attr-defined]
 
 
 def let_others_write(engine: Engine) -> None:
