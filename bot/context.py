@@ -4,6 +4,7 @@ Usage::
 
     ctx = AppContext.build(settings, workspace, clock=SystemClock())
     with ctx.session() as session: ...      # commits on success
+    with ctx.read_session() as session: ... # reads only, never takes SQLite's write lock
     ctx.outbox.wake()                        # after committing owed Slack writes
     ctx.follow_up.submit(fn, ...)            # work after an ack, off the listener pool
 """
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import bounded_session, make_engine, session_scope
+from bot.db import bounded_session, make_engine, read_scope, session_scope
 from bot.logs import ContextExecutor
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
@@ -64,6 +65,11 @@ class AppContext:
 
     def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.engine)
+
+    def read_session(self) -> AbstractContextManager[Session]:
+        """A session that only reads (``bot.db.read_scope``): on SQLite it never waits for,
+        nor holds up, the writer."""
+        return read_scope(self.engine)
 
     def bounded_session(self, *, deadline: float) -> AbstractContextManager[Session]:
         """A session that commits by ``deadline`` or raises ``bot.db.StoreBusy``."""

@@ -165,12 +165,12 @@ def _status(call: Call) -> None:
     ctx, now = call.ctx, call.ctx.clock.now()
     if isinstance(call.args, StatusPage):  # `status more N` or the More button
         check_known(ctx.workspace, call.user)
-        with ctx.session() as session:
+        with ctx.read_session() as session:
             rows = trainer_rows(session, ctx.workspace, viewer=call.user, now=now,
                                 page=call.args.page)
         call.answer(*trainer_rows_message(rows))
         return
-    with ctx.session() as session:
+    with ctx.read_session() as session:
         if call.args is not None:
             report = trainer_report(session, ctx.workspace, trainer=call.args,
                                     viewer=call.user, now=now)
@@ -191,7 +191,7 @@ def _status(call: Call) -> None:
 
 def _pending(call: Call) -> None:
     ctx, now = call.ctx, call.ctx.clock.now()
-    with ctx.session() as session:
+    with ctx.read_session() as session:
         waiting = pending_for(session, ctx.workspace, user=call.user, limit=PENDING_SHOWN,
                               now=now)
     links = permalinks_for(ctx.client).resolve((s.channel, s.message_ts) for s in waiting.samples)

@@ -6,7 +6,9 @@
 Called by the grading listeners once the grade is committed. Only the grader sees the note
 (``chat.postEphemeral`` in the thread): the calibration reveal, or that a double review's
 grades stay hidden until the second reviewer has graded. Managers are owed a DM about a new
-dispute and this week's consistency alerts through the outbox.
+dispute and this week's consistency alerts through the outbox: worked out in a read-only
+session, owed in a short write only when one is new, so the next grade's transaction does not
+wait behind these reads.
 """
 
 import logging
@@ -16,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.context import AppContext
 from bot.services.calibration import grader_feedback
 from bot.slack.consistency_blocks import grader_note
-from bot.slack.consistency_notices import owe_consistency_alerts, owe_dispute_notice
+from bot.slack.consistency_notices import messages_after_grade, owe
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +35,14 @@ def after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
 def _after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
                  channel: str | None, thread_ts: str | None) -> None:
     now = ctx.clock.now()
-    with ctx.session() as session:
+    with ctx.read_session() as session:
         feedback = grader_feedback(session, sample_id=sample_id, reviewer=user)
-        owe_dispute_notice(session, ctx.workspace, sample_id=sample_id, now=now)
-        owe_consistency_alerts(session, ctx.workspace, now=now, task_type=task_type)
-    ctx.outbox.wake()
+        owed = messages_after_grade(session, ctx.workspace, sample_id=sample_id,
+                                    task_type=task_type, now=now)
+    if owed:
+        with ctx.session() as session:
+            owe(session, owed, now=now)
+        ctx.outbox.wake()
     note = grader_note(feedback) if feedback is not None else None
     if note is None or not channel:
         return

@@ -30,7 +30,7 @@ from functools import cached_property
 
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread, GradeEvent, Sample
+from bot.models import AuditThread, GradeEvent, Sample, TrainerOutput
 from bot.services.agreement import (
     alpha_upper_bound,
     blind_pair,
@@ -141,17 +141,44 @@ def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,
                        task_type: str | None = None) -> list[ConsistencyAlert]:
     """What managers should be told this week: task types whose reviewers do not share a
     standard, and reviewers who catch too few planted errors (of ``task_type`` or all)."""
-    week = audit_week(workspace, now)
     kinds = [workspace.task_type(task_type)] if task_type else list(workspace.task_types)
+    return [alert for kind in kinds
+            for alert in _alerts(session, workspace, kind=kind, now=now)]
+
+
+def alerts_after_grade(session: Session, workspace: Workspace, *, now: datetime,
+                       task_type: str, sample_id: int) -> list[ConsistencyAlert]:
+    """``consistency_alerts`` of ``task_type`` that a grade of ``sample_id`` can have
+    changed: agreement counts double-reviewed samples only and calibration calibration items
+    only, so a grade of any other sample changes neither and costs one lookup. (The window
+    moving on changes them without a grade: the scheduled check, ``owe_consistency_messages``,
+    owes the new week's alerts for every task type.)"""
+    row = session.exec(
+        select(Sample.needs_double_review, TrainerOutput.gold_grade)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .where(Sample.id == sample_id)).first()
+    if row is None:
+        return []
+    double, gold = row
+    if not double and gold is None:
+        return []
+    return _alerts(session, workspace, kind=workspace.task_type(task_type), now=now,
+                   agreement=bool(double), calibration=gold is not None)
+
+
+def _alerts(session: Session, workspace: Workspace, *, kind: TaskType, now: datetime,
+            agreement: bool = True, calibration: bool = True) -> list[ConsistencyAlert]:
+    week = audit_week(workspace, now)
     alerts = []
-    for kind in kinds:
-        agreement = task_agreement(session, workspace, task_type=kind, now=now)
-        if agreement.alert:
+    if agreement:
+        measured = task_agreement(session, workspace, task_type=kind, now=now)
+        if measured.alert:
             alerts.append(ConsistencyAlert(key=f"agreement:{kind.key}:{week}", week=week,
-                                           agreement=agreement))
-        for calibration in calibration_by_reviewer(session, workspace, task_type=kind, now=now):
-            if calibration.flagged:
+                                           agreement=measured))
+    if calibration:
+        for reviewer in calibration_by_reviewer(session, workspace, task_type=kind, now=now):
+            if reviewer.flagged:
                 alerts.append(ConsistencyAlert(
-                    key=f"calibration:{kind.key}:{calibration.reviewer}:{week}", week=week,
-                    calibration=calibration))
+                    key=f"calibration:{kind.key}:{reviewer.reviewer}:{week}", week=week,
+                    calibration=reviewer))
     return alerts

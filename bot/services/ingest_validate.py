@@ -24,7 +24,7 @@ import json
 import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -76,11 +76,15 @@ class ValidRecord:
     item: str | None = None
     label: str | None = None
     reasoning: str | None = None
+    # ``metadata_json`` as validation wrote it (the same text), so it is not encoded twice.
+    metadata_text: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def metadata_json(self) -> str | None:
         """``metadata`` as stored: JSON text (ASCII-escaped, so any store can hold it)."""
-        return None if self.metadata is None else json.dumps(self.metadata)
+        if self.metadata is None:
+            return None
+        return self.metadata_text if self.metadata_text is not None else json.dumps(self.metadata)
 
     @property
     def content_hash(self) -> str:
@@ -156,12 +160,13 @@ def validate_record(
         prompt=texts["prompt"],
         output=texts["output"],
         created_at=created_at,
-        metadata=metadata,
+        metadata=None if metadata is None else metadata[0],
         gold_grade=gold[0],
         gold_note=gold[1],
         item=item,
         label=label,
         reasoning=reasoning,
+        metadata_text=None if metadata is None else metadata[1],
     )
 
 
@@ -251,6 +256,8 @@ def _text(data: Mapping[str, Any], name: str, *, label: str) -> _Text | str:
         return f"empty `{label}`"
     if "\x00" in value:
         return f"field `{label}` contains a NUL character"
+    if value.isascii():
+        return _Text(value)  # no surrogate in it: the common case, checked in C
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -271,16 +278,17 @@ def _timestamp(text: str) -> datetime | str:
         return f"bad `created_at` {text!r}: out of range in UTC"
 
 
-def _metadata(value: Any) -> dict[str, Any] | str | None:
+def _metadata(value: Any) -> tuple[dict[str, Any], str] | str | None:
+    """The metadata object and its stored JSON text, the reason it is refused, or None."""
     if value is None:
         return None
     if not isinstance(value, dict):
         return f"`metadata` must be an object, got {json_kind(value)}"
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False)
     except (ValueError, TypeError, RecursionError):
         return "`metadata` must be plain JSON (no NaN or Infinity, not nested too deeply)"
-    return value
+    return value, text
 
 
 def _gold(value: Any) -> tuple[str | None, str | None] | str:

@@ -10,6 +10,7 @@ Delivery (claiming, marking sent, retry times) is also here, as plain database s
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -60,6 +61,15 @@ def _owe(session: Session, item: OutboxItem) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def owed_already(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
+    """Which of ``dedupe_keys`` are owed or sent already (one query; reads only)."""
+    if not dedupe_keys:
+        return set()
+    found = session.exec(select(OutboxItem.dedupe_key)
+                         .where(col(OutboxItem.dedupe_key).in_(sorted(set(dedupe_keys)))))
+    return set(found.all())
 
 
 def enqueue_message(session: Session, *, to: str, text: str, blocks: list[dict] | None = None,

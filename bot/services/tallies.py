@@ -100,27 +100,29 @@ def lock_sample(session: Session, sample_id: int) -> None:
 
 
 def contribution(session: Session, sample_id: int) -> Contribution | None:
-    """What the sample counts as now, from its grades (``None`` when it does not exist)."""
-    row = session.exec(
-        select(AuditThread.trainer, AuditThread.task_type, AuditThread.iso_week,
-               Sample.needs_double_review)
-        .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(Sample.id == sample_id)).first()
-    if row is None:
+    """What the sample counts as now, from its grades (``None`` when it does not exist):
+    one query, a row per grade (one row with no grade when nobody graded it)."""
+    rows = session.execute(
+        select_columns(col(AuditThread.trainer), col(AuditThread.task_type),
+                       col(AuditThread.iso_week), col(Sample.needs_double_review),
+                       col(TrainerOutput.gold_grade), col(DisputeSettlement.grade),
+                       col(TrainerDispute.status), col(TrainerDispute.grade),
+                       col(DisagreementLapse.id), col(Grade.grade))
+        .select_from(Sample)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .outerjoin(DisputeSettlement, col(DisputeSettlement.sample_id) == Sample.id)
+        .outerjoin(TrainerDispute, col(TrainerDispute.sample_id) == Sample.id)
+        .outerjoin(DisagreementLapse, col(DisagreementLapse.sample_id) == Sample.id)
+        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
+        .where(col(Sample.id) == sample_id)).all()
+    if not rows:
         return None
-    trainer, task_type, week, double = row
-    gold = session.exec(select(TrainerOutput.gold_grade)
-                        .join(Sample, col(Sample.output_id) == TrainerOutput.id)
-                        .where(Sample.id == sample_id)).first()
-    grades = session.exec(select(Grade.grade).where(Grade.sample_id == sample_id)).all()
-    settled = session.exec(select(DisputeSettlement.grade)
-                           .where(DisputeSettlement.sample_id == sample_id)).first()
-    pushed = session.exec(select(TrainerDispute.status, TrainerDispute.grade)
-                          .where(TrainerDispute.sample_id == sample_id)).first()
-    lapsed = session.exec(select(DisagreementLapse.id)
-                          .where(DisagreementLapse.sample_id == sample_id)).first()
-    kind = sample_kind(list(grades), double_review=bool(double), calibration=gold is not None,
-                       settled=settled, overridden=trainer_override(*pushed) if pushed else None,
+    trainer, task_type, week, double, gold, settled, status, pushed, lapsed, _ = rows[0]
+    grades = [row[9] for row in rows if row[9] is not None]
+    kind = sample_kind(grades, double_review=bool(double), calibration=gold is not None,
+                       settled=settled,
+                       overridden=trainer_override(status, pushed) if status else None,
                        lapsed=lapsed is not None)
     return Contribution(trainer, task_type, week, kind)
 
@@ -216,7 +218,8 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
                   col(TrainerWeekTally.task_type).in_(sorted({k for _, k in wanted}))]
     else:
         return {}
-    rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
+    # Core, not the ORM: plain tuples, thousands of them for a task type's every trainer.
+    rows = session.connection().execute(  # SQLModel's select() is typed for four columns
         select_columns(col(TrainerWeekTally.trainer), col(TrainerWeekTally.task_type),
                        col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind),
                        col(TrainerWeekTally.samples)).where(*where)).all()

@@ -8,30 +8,69 @@
 Each DM carries a dedupe key saying what makes it the same message, so a retry, a second
 replica or the next grade owes it once: a dispute is announced once per manager, a
 settlement once per reviewer, an alert once per ISO week per manager.
+
+After a grade the messages are worked out in a read-only session and owed in a short write
+of their own, only when one is new (``messages_after_grade``, then ``owe``): the reads never
+hold SQLite's write lock, which the next grade is waiting for.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.services.consistency import consistency_alerts
+from bot.services.consistency import ConsistencyAlert, alerts_after_grade, consistency_alerts
 from bot.services.disputes import DisputeView, list_disputes, sample_dispute
-from bot.services.outbox import enqueue_message
+from bot.services.outbox import enqueue_message, owed_already
 from bot.slack.consistency_blocks import agreement_alert, calibration_alert
 from bot.slack.dispute_blocks import dispute_opened, settlement_dm
 from bot.workspace import Workspace
 
 
+@dataclass(frozen=True)
+class Message:
+    """A DM to owe: to whom, what, and the key that makes it the same message."""
+
+    to: str
+    text: str
+    blocks: list[dict]
+    dedupe_key: str
+
+
+def owe(session: Session, messages: Sequence[Message], *, now: datetime) -> int:
+    """Owe ``messages`` (each once, by its dedupe key); how many were new."""
+    return sum(enqueue_message(session, to=m.to, text=m.text, blocks=m.blocks,
+                               dedupe_key=m.dedupe_key, now=now) for m in messages)
+
+
+def dispute_notices(session: Session, workspace: Workspace, *,
+                    sample_id: int) -> list[Message]:
+    """The managers' DMs about the sample's dispute if it is open (reads only)."""
+    view = sample_dispute(session, sample_id)
+    if view is None or view.settlement is not None:
+        return []
+    text, blocks = dispute_opened(view, task_name=workspace.task_type(view.task_type).name)
+    return [Message(manager, text, blocks, f"dispute_open:{sample_id}:{manager}")
+            for manager in workspace.managers if manager != view.trainer]
+
+
 def owe_dispute_notice(session: Session, workspace: Workspace, *, sample_id: int,
                        now: datetime) -> int:
     """Tell the managers about the sample's dispute if it is open (once each)."""
-    view = sample_dispute(session, sample_id)
-    if view is None or view.settlement is not None:
-        return 0
-    text, blocks = dispute_opened(view, task_name=workspace.task_type(view.task_type).name)
-    return sum(enqueue_message(session, to=manager, text=text, blocks=blocks,
-                               dedupe_key=f"dispute_open:{sample_id}:{manager}", now=now)
-               for manager in workspace.managers if manager != view.trainer)
+    return owe(session, dispute_notices(session, workspace, sample_id=sample_id), now=now)
+
+
+def messages_after_grade(session: Session, workspace: Workspace, *, sample_id: int,
+                         task_type: str, now: datetime) -> list[Message]:
+    """What a grade of the sample may newly owe the managers, not owed before (reads
+    only): its dispute's notice, and the alerts of its task type the grade can have changed
+    (``bot.services.consistency.alerts_after_grade``)."""
+    messages = dispute_notices(session, workspace, sample_id=sample_id) + _alert_messages(
+        workspace, alerts_after_grade(session, workspace, now=now, task_type=task_type,
+                                      sample_id=sample_id))
+    owed = owed_already(session, [m.dedupe_key for m in messages])
+    return [m for m in messages if m.dedupe_key not in owed]
 
 
 def owe_settlement_dms(session: Session, workspace: Workspace, view: DisputeView, *,
@@ -50,21 +89,24 @@ def owe_settlement_dms(session: Session, workspace: Workspace, view: DisputeView
 def owe_consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,
                            task_type: str | None = None) -> int:
     """DM managers this week's agreement and calibration alerts (of one task type or all).
+    After a grade, the listeners owe only what that grade can have changed
+    (``messages_after_grade``); the scheduled check runs this for every task type."""
+    alerts = consistency_alerts(session, workspace, now=now, task_type=task_type)
+    return owe(session, _alert_messages(workspace, alerts), now=now)
 
-    Cheap enough to run after every grade; a scheduled job may run it for all task types.
-    """
-    owed = 0
-    for alert in consistency_alerts(session, workspace, now=now, task_type=task_type):
+
+def _alert_messages(workspace: Workspace, alerts: Sequence[ConsistencyAlert]) -> list[Message]:
+    messages = []
+    for alert in alerts:
         if alert.agreement is not None:
             text, blocks = agreement_alert(alert.agreement)
         else:
             assert alert.calibration is not None
             name = workspace.task_type(alert.calibration.task_type).name
             text, blocks = calibration_alert(alert.calibration, task_name=name)
-        owed += sum(enqueue_message(session, to=manager, text=text, blocks=blocks,
-                                    dedupe_key=f"{alert.key}:{manager}", now=now)
-                    for manager in workspace.managers)
-    return owed
+        messages += [Message(manager, text, blocks, f"{alert.key}:{manager}")
+                     for manager in workspace.managers]
+    return messages
 
 
 def owe_consistency_messages(session: Session, workspace: Workspace, *, now: datetime) -> int:

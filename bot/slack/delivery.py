@@ -40,11 +40,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot import metrics
 from bot.clock import Clock, SystemClock
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.models import AuditThread, EscalationNotice, OutboxItem, Sample
 from bot.models_trainer import Disagreement
 from bot.services import outbox as store
@@ -161,7 +160,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         while True:
             self.drain_once(deadline=deadline)
-            with Session(self._engine) as session:
+            with read_scope(self._engine) as session:
                 due = store.due_summary(session)
             if due.pending == 0 or time.monotonic() > deadline:
                 return due
@@ -200,7 +199,7 @@ class OutboxWorker:
         """
         with self._lock:
             read_at = self._finishes
-        with Session(self._engine, expire_on_commit=False) as session:
+        with read_scope(self._engine) as session:  # never waits for SQLite's writer
             heads = store.channel_heads(session, now=self._clock.now())
         paced: float | None = None
         with self._lock:
@@ -278,7 +277,7 @@ class OutboxWorker:
         leased_until = time.monotonic() + self._lease.total_seconds()
         was_in_doubt = item.in_doubt
         try:
-            with Session(self._engine) as session:
+            with read_scope(self._engine) as session:
                 write = self._renderer.render(session, item)
                 unchanged = self._renderer.shows_already(session, item, write)
             if unchanged:  # nothing new to show: no chat.update (Slack rate-limits it)

@@ -4,7 +4,11 @@ import pytest
 from sqlmodel import Session
 
 from bot.services.agreement import ordinal_alpha
-from bot.services.consistency import agreement_by_task_type, consistency_alerts
+from bot.services.consistency import (
+    agreement_by_task_type,
+    alerts_after_grade,
+    consistency_alerts,
+)
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back
 from tests.factories import DOCTOR, NURSE
@@ -67,6 +71,23 @@ def test_the_alert_needs_enough_double_reviews_and_alpha_below_the_bar(session: 
     assert not _clinical(session, double_review_workspace(agreement_min_samples=11)).alert
     assert not _clinical(session, double_review_workspace(agreement_min_samples=6,
                                                           agreement_alert_alpha=0.1)).alert
+
+
+def test_after_a_grade_only_the_alerts_that_grade_can_change_are_worked_out(session: Session):
+    """A double review's grade re-measures agreement; a single review's changes neither
+    agreement nor calibration, so nothing is re-read for it. The scheduled check
+    (``consistency_alerts`` over every task type) still finds the standing alert."""
+    samples = _double_reviewed(session)
+    single_review = double_review_workspace(double_review_fraction=0.0)
+    [single, *_] = audited(session, single_review, now=weeks_back(2))
+    assert not single.needs_double_review and samples[0].needs_double_review
+    [alert] = alerts_after_grade(session, WORKSPACE, now=NOW, task_type="clinical",
+                                 sample_id=samples[0].id or 0)
+    assert alert.key == "agreement:clinical:2026-W48"
+    grade(session, WORKSPACE, single, NURSE, "major")
+    assert alerts_after_grade(session, WORKSPACE, now=NOW, task_type="clinical",
+                              sample_id=single.id or 0) == []
+    assert consistency_alerts(session, WORKSPACE, now=NOW) == [alert]
 
 
 def test_reviewers_who_grade_alike_raise_no_alert(session: Session):
