@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("graded", sa.Integer(), nullable=False),
         sa.Column("p_value", sa.Float(), nullable=False),
-        sa.Column("since", sa.DateTime(), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("trainer", "task_type", name="uq_outlier_trainer"),
     )
