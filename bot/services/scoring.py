@@ -204,6 +204,58 @@ def bounds(total: float, n: int, confidence: float) -> tuple[float, float]:
     return max(0.0, min(lower, p)), min(1.0, max(upper, p))
 
 
+def t_cdf(t: float, df: int) -> float:
+    """P(T <= t) for Student's t with ``df`` (a whole number >= 1) degrees of freedom, in
+    closed form (Abramowitz & Stegun 26.7.3-4: finite series in the angle atan(t / sqrt(df)))."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
+    theta = math.atan(abs(t) / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    if df % 2:  # odd: 2/pi (theta + sin cos (1 + 2/3 c^2 + 2*4/(3*5) c^4 + ...))
+        term, series = 1.0, 1.0
+        for k in range(1, (df - 1) // 2):
+            term *= c2 * (2 * k) / (2 * k + 1)
+            series += term
+        inside = 2 / math.pi * (theta + (math.sin(theta) * math.cos(theta) * series
+                                        if df > 1 else 0.0))
+    else:  # even: sin (1 + 1/2 c^2 + 1*3/(2*4) c^4 + ...)
+        term, series = 1.0, 1.0
+        for k in range(1, df // 2):
+            term *= c2 * (2 * k - 1) / (2 * k)
+            series += term
+        inside = math.sin(theta) * series
+    return 0.5 + inside / 2 if t >= 0 else 0.5 - inside / 2
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (0.5 < p < 1), by
+    bisection on ``t_cdf`` to 1e-10."""
+    if not 0.5 < p < 1:
+        raise ValueError(f"quantile must be in (0.5, 1), got {p}")
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        high *= 2
+    while high - low > 1e-10:
+        middle = (low + high) / 2
+        low, high = (middle, high) if t_cdf(middle, df) < p else (low, middle)
+    return (low + high) / 2
+
+
+def between_trainers(count: int, total: float, squares: float,
+                     confidence: float) -> tuple[float, float, float]:
+    """A team's score as the mean of its ``count`` trainers' scores (their sum ``total``,
+    the sum of their squares ``squares``), each trainer weighing the same, with one-sided
+    bounds at ``confidence`` that count the differences between trainers: Student's t on the
+    trainers' scores (two or more), so a team whose trainers differ widely gets a wide
+    interval however many samples each one has. Returns (mean, lower, upper)."""
+    if count < 2:
+        raise ValueError("between_trainers needs two or more trainers' scores")
+    mean = total / count
+    variance = max(0.0, (squares - total * total / count) / (count - 1))
+    half = t_quantile(confidence, count - 1) * math.sqrt(variance / count)
+    return mean, max(0.0, mean - half), min(1.0, mean + half)
+
+
 def sample_score(grades: Sequence[str], policy: Policy) -> float:
     """The mean weight of a sample's reviewers' latest grades."""
     return sum(policy.weight(g) for g in grades) / len(grades)

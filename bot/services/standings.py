@@ -19,17 +19,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import case
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.clock import iso_week
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.models_tally import TrainerWeekTally
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes, lapsed_disagreements
 from bot.services.reviews import Review
 from bot.services.scoring import (
     GradedSample,
     Standing,
+    between_trainers,
     bounds,
     decision_weeks,
     sample_score,
@@ -41,6 +44,7 @@ from bot.services.tallies import (
     Pair,
     Tally,
     as_samples,
+    kind_grades,
     ruled_verdicts,
     task_type_tally,
     window_tallies,
@@ -61,6 +65,7 @@ class WindowSummary:
     weekly: tuple[float | None, ...]  # one per week of the window, oldest first
     audited: int
     graded: int
+    trainers: int = 0  # trainers with a graded sample, each weighing the same in the score
 
 
 @dataclass(frozen=True)
@@ -270,15 +275,61 @@ def all_standings(session: Session, workspace: Workspace, *,
 
 def task_type_summary(session: Session, *, task_type: TaskType,
                       weeks: list[str]) -> WindowSummary:
-    """Every trainer's samples of ``task_type`` over ``weeks``, from the tallies."""
+    """The team of ``task_type`` over ``weeks``, from the tallies: each trainer weighs the
+    same (a trainer on tightened sampling grades three times the samples, not three times
+    the say), the interval counts the differences between trainers
+    (``scoring.between_trainers``); with one trainer, theirs. Three aggregate queries,
+    whatever the number of trainers."""
     policy = task_type.policy
     sums = week_sums(task_type_tally(session, task_type=task_type.key, weeks=weeks), policy,
                      weeks)
     graded = sum(w.graded for w in sums.values())
     total = sum(w.total for w in sums.values())
-    lower, upper = (bounds(total, graded, policy.escalation_confidence) if graded
-                    else (None, None))
+    team = team_scores(session, task_type=task_type, weeks=weeks)
+    score = lower = upper = None
+    if team.trainers >= 2:
+        score, lower, upper = between_trainers(team.trainers, team.total, team.squares,
+                                               policy.escalation_confidence)
+    elif graded:
+        score = total / graded
+        lower, upper = bounds(total, graded, policy.escalation_confidence)
     return WindowSummary(
-        score=total / graded if graded else None, lower=lower, upper=upper,
-        weekly=tuple(sums[w].score for w in weeks),
-        audited=sum(w.audited for w in sums.values()), graded=graded)
+        score=score, lower=lower, upper=upper,
+        weekly=tuple(team.weekly.get(w, sums[w].score) for w in weeks),
+        audited=sum(w.audited for w in sums.values()), graded=graded,
+        trainers=team.trainers)
+
+
+@dataclass(frozen=True)
+class TeamScores:
+    trainers: int  # with a graded sample in the window
+    total: float  # the sum of their window scores
+    squares: float  # ... and of their squares
+    weekly: dict[str, float]  # week → the mean of that week's trainers' scores
+
+
+def team_scores(session: Session, *, task_type: TaskType, weeks: Sequence[str]) -> TeamScores:
+    """Per trainer, the window's score (and each week's), from the tallies, aggregated in
+    the store: a sample kind's score is a CASE over the few kinds the window holds."""
+    table = TrainerWeekTally
+    within = [col(table.task_type) == task_type.key, col(table.iso_week).in_(weeks),
+              col(table.samples) > 0]
+    kinds = [k for k in session.exec(select(table.kind).where(*within).distinct()).all()
+             if kind_grades(k)]
+    if not kinds:
+        return TeamScores(0, 0.0, 0.0, {})
+    score_of = case({k: sample_score(kind_grades(k), task_type.policy) for k in kinds},
+                    value=col(table.kind))
+    graded = [*within, col(table.kind).in_(kinds)]
+    mean = (func.sum(col(table.samples) * score_of) / func.sum(col(table.samples))).label("s")
+    per_trainer = (select_columns(col(table.trainer), mean).where(*graded)
+                   .group_by(col(table.trainer)).subquery())
+    count, total, squares = session.execute(select_columns(
+        func.count(), func.sum(per_trainer.c.s),
+        func.sum(per_trainer.c.s * per_trainer.c.s))).one()
+    per_week = (select_columns(col(table.iso_week), col(table.trainer), mean).where(*graded)
+                .group_by(col(table.iso_week), col(table.trainer)).subquery())
+    weekly = session.execute(select_columns(per_week.c.iso_week, func.avg(per_week.c.s))
+                             .group_by(per_week.c.iso_week)).all()
+    return TeamScores(int(count or 0), float(total or 0.0), float(squares or 0.0),
+                      {week: float(s) for week, s in weekly if s is not None})

@@ -64,6 +64,7 @@ class TaskTypeStatus:
     lower: float | None
     upper: float | None
     weekly: tuple[float | None, ...]  # the task type's score per window week
+    scored_trainers: int  # trainers in the score, each weighing the same
     watch: tuple[str, ...]  # trainers below the threshold, not (yet) escalated
     escalated: tuple[str, ...]  # trainers with an open escalation
     backlog: Backlog
@@ -144,7 +145,8 @@ def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
         graded_week=sum(counts[t][1] for t in audited),
         samples_window=summary.audited, graded_window=summary.graded,
         score=summary.score, lower=summary.lower, upper=summary.upper,
-        weekly=summary.weekly, watch=watch, escalated=escalated, backlog=backlog,
+        weekly=summary.weekly, scored_trainers=summary.trainers, watch=watch,
+        escalated=escalated, backlog=backlog,
     )
 
 

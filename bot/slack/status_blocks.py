@@ -96,7 +96,9 @@ def task_type_lines(t: TaskTypeStatus, *, now: datetime) -> list[str]:
     lines = [
         f"*{escape(t.name)}* · threshold {t.threshold:.2f}",
         f"Score *{score_text(t.score)}*" + (f" ({interval})" if interval else "")
-        + f" `{sparkline(t.weekly)}` {span}",
+        + f" `{sparkline(t.weekly)}` {span}"
+        + (f" · {t.scored_trainers} trainers, each counted once"
+           if t.scored_trainers >= 2 else ""),
     ]
     audited = [f"Trainers {t.trainers}", f"audited this week {t.audited}"]
     if t.away:

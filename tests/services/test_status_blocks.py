@@ -26,7 +26,7 @@ def _task(i: int) -> TaskTypeStatus:
         window=("2026-W45", "2026-W46", "2026-W47", "2026-W48"), trainers=400, audited=390,
         away=("U0A",), paused=(), missing=tuple(f"U0M{n:04d}" for n in range(9)),
         samples_week=2000, graded_week=1500, samples_window=8000, graded_window=7000,
-        score=0.8, lower=0.7, upper=0.9, weekly=(None, 0.8, 0.9, 0.7),
+        score=0.8, lower=0.7, upper=0.9, weekly=(None, 0.8, 0.9, 0.7), scored_trainers=390,
         watch=tuple(f"U0W{n:04d}" for n in range(200)), escalated=("U0E1",),
         backlog=Backlog(500, NOW - timedelta(days=9)))
 
