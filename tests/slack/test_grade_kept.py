@@ -95,7 +95,7 @@ def test_a_modal_submitted_on_a_locked_store_stays_open_saying_not_recorded(bot)
 def test_a_repeated_grade_click_that_finds_its_modal_open_tells_nobody_of_an_error(bot, caplog):
     """Slack delivers the same click twice; the second views.open finds the trigger used
     (`exchanged_trigger_id`). The reviewer's modal is open: nothing to apologise for."""
-    caplog.set_level(logging.INFO, logger="handlers.grading")
+    caplog.set_level(logging.INFO, logger="handlers.modals")
     sample = _samples(bot)[0]
     sent: list[dict[str, Any]] = []
     send = bot.driver.send_payload
