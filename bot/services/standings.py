@@ -14,6 +14,7 @@ the grades (``bot.services.tallies``), for lists of many trainers: the same samp
 same rule, a few rows per trainer.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -278,14 +279,15 @@ def task_type_summary(session: Session, *, task_type: TaskType,
     """The team of ``task_type`` over ``weeks``, from the tallies: each trainer weighs the
     same (a trainer on tightened sampling grades three times the samples, not three times
     the say), the interval counts the differences between trainers
-    (``scoring.between_trainers``); with one trainer, theirs. Three aggregate queries,
-    whatever the number of trainers."""
+    (``scoring.between_trainers``); with one trainer, theirs. Two queries whatever the
+    number of trainers: the task type's tally and one grouped by trainer and week."""
     policy = task_type.policy
-    sums = week_sums(task_type_tally(session, task_type=task_type.key, weeks=weeks), policy,
-                     weeks)
+    tally = task_type_tally(session, task_type=task_type.key, weeks=weeks)
+    sums = week_sums(tally, policy, weeks)
     graded = sum(w.graded for w in sums.values())
     total = sum(w.total for w in sums.values())
-    team = team_scores(session, task_type=task_type, weeks=weeks)
+    team = team_scores(session, task_type=task_type, weeks=weeks,
+                       kinds={kind for _, kind in tally})
     score = lower = upper = None
     if team.trainers >= 2:
         score, lower, upper = between_trainers(team.trainers, team.total, team.squares,
@@ -308,28 +310,29 @@ class TeamScores:
     weekly: dict[str, float]  # week → the mean of that week's trainers' scores
 
 
-def team_scores(session: Session, *, task_type: TaskType, weeks: Sequence[str]) -> TeamScores:
-    """Per trainer, the window's score (and each week's), from the tallies, aggregated in
-    the store: a sample kind's score is a CASE over the few kinds the window holds."""
+def team_scores(session: Session, *, task_type: TaskType, weeks: Sequence[str],
+                kinds: Iterable[str]) -> TeamScores:
+    """Per trainer, the window's score (and each week's), from the tallies in one grouped
+    query: a sample kind's score is a CASE over ``kinds``, the kinds the window holds (the
+    task type's tally already read them)."""
     table = TrainerWeekTally
-    within = [col(table.task_type) == task_type.key, col(table.iso_week).in_(weeks),
-              col(table.samples) > 0]
-    kinds = [k for k in session.exec(select(table.kind).where(*within).distinct()).all()
-             if kind_grades(k)]
-    if not kinds:
+    graded_kinds = sorted({k for k in kinds if kind_grades(k)})
+    if not graded_kinds:
         return TeamScores(0, 0.0, 0.0, {})
-    score_of = case({k: sample_score(kind_grades(k), task_type.policy) for k in kinds},
+    score_of = case({k: sample_score(kind_grades(k), task_type.policy) for k in graded_kinds},
                     value=col(table.kind))
-    graded = [*within, col(table.kind).in_(kinds)]
-    mean = (func.sum(col(table.samples) * score_of) / func.sum(col(table.samples))).label("s")
-    per_trainer = (select_columns(col(table.trainer), mean).where(*graded)
-                   .group_by(col(table.trainer)).subquery())
-    count, total, squares = session.execute(select_columns(
-        func.count(), func.sum(per_trainer.c.s),
-        func.sum(per_trainer.c.s * per_trainer.c.s))).one()
-    per_week = (select_columns(col(table.iso_week), col(table.trainer), mean).where(*graded)
-                .group_by(col(table.iso_week), col(table.trainer)).subquery())
-    weekly = session.execute(select_columns(per_week.c.iso_week, func.avg(per_week.c.s))
-                             .group_by(per_week.c.iso_week)).all()
-    return TeamScores(int(count or 0), float(total or 0.0), float(squares or 0.0),
-                      {week: float(s) for week, s in weekly if s is not None})
+    rows = session.execute(
+        select_columns(col(table.trainer), col(table.iso_week),
+                       func.sum(col(table.samples) * score_of), func.sum(col(table.samples)))
+        .where(col(table.task_type) == task_type.key, col(table.iso_week).in_(weeks),
+               col(table.kind).in_(graded_kinds), col(table.samples) > 0)
+        .group_by(col(table.trainer), col(table.iso_week))).all()
+    per_trainer: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    per_week: dict[str, list[float]] = defaultdict(list)
+    for trainer, week, total, samples in rows:
+        per_trainer[trainer][0] += float(total)
+        per_trainer[trainer][1] += float(samples)
+        per_week[week].append(float(total) / float(samples))
+    scores = [total / samples for total, samples in per_trainer.values()]
+    return TeamScores(len(scores), math.fsum(scores), math.fsum(s * s for s in scores),
+                      {week: math.fsum(s) / len(s) for week, s in per_week.items()})
