@@ -167,6 +167,34 @@ def check_may_save_disagreement(session: Session, *, disagreement_id: int,
     return row
 
 
+@dataclass(frozen=True)
+class Adjudicated:
+    """An adjudicated disagreement between trainers, as its adjudicator's offer and the
+    precedent form show it."""
+
+    disagreement_id: int
+    task_type: str
+    item: str
+    week: str
+    labels: tuple[tuple[str, str], ...]  # (trainer, label) in the order shown
+    ruled_by: str
+    ruling_label: str
+    ruling_reason: str
+
+
+def adjudicated_view(row: Disagreement) -> Adjudicated | None:
+    """The disagreement as the offer and the form show it; ``None`` until adjudicated."""
+    from bot.services.disagreements import labels_of
+
+    if row.ruled_by is None or row.ruling_label is None or row.id is None:
+        return None
+    return Adjudicated(disagreement_id=row.id, task_type=row.task_type, item=row.item,
+                       week=row.iso_week,
+                       labels=tuple((g.trainer, g.label) for g in labels_of(row)),
+                       ruled_by=row.ruled_by, ruling_label=row.ruling_label,
+                       ruling_reason=row.ruling_reason or "")
+
+
 def disagreement_precedent_for(session: Session,
                                disagreement_id: int) -> SavedPrecedent | None:
     row = session.exec(select(SavedRow).where(
