@@ -5,9 +5,9 @@ manager, or a trainer's dispute decided by a reviewer), or an adjudicated disagr
 between trainers (``bot.models_trainer.Disagreement``); one precedent per sample and one per
 disagreement (unique, and a CHECK that exactly one is set), written and edited by whoever
 settled it (``bot.services.precedent_save``). Migration 0021_disagreement_precedent made
-``sample_id`` nullable and added ``disagreement_id``. The full-text indexes over precedents, reviewers'
-explanations and settlement notes are store-specific and live in migration
-0014_precedent_search only (``bot.services.search`` queries them): on SQLite, FTS5 tables
+``sample_id`` nullable and added ``disagreement_id``. The full-text indexes over
+precedents, reviewers' explanations and settlement notes are store-specific and live in
+migration 0014_precedent_search only (``bot.services.search`` queries them): on SQLite, FTS5 tables
 ``precedent_fts``, ``grade_fts`` and ``settlement_fts`` (external content, kept current by
 triggers); on PostgreSQL, a generated ``search_vector`` column (``to_tsvector('english',
 …)`` of the same columns) on ``grade``, ``dispute_settlement`` and ``precedent``, with a GIN

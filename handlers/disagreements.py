@@ -15,8 +15,8 @@ from bot.services.disagreements import (
 )
 from bot.services.grading import MIN_EXPLANATION
 from bot.services.tallies import Verdict, verdicts_of
-from bot.slack.disagreement_blocks import adjudicate_modal
 from bot.slack.consistency_notices import owe_disagreement_precedent_offer
+from bot.slack.disagreement_blocks import adjudicate_modal
 from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.payloads import (

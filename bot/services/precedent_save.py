@@ -39,8 +39,8 @@ from sqlmodel import Session, col, select
 from bot.errors import AuditbotError
 from bot.models import Grade
 from bot.models_feedback import TrainerDispute
-from bot.models_trainer import Disagreement
 from bot.models_precedents import Precedent as SavedRow
+from bot.models_trainer import Disagreement
 from bot.services.disputes import DisputeView, Settlement, sample_dispute, settlements
 from bot.services.grading import MIN_EXPLANATION, load_sample, task_type_of
 from bot.services.precedents import SavedPrecedent, as_saved

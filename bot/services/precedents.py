@@ -16,11 +16,11 @@ tsvector on PostgreSQL; every word, English stems): a saved precedent (its categ
 and rationale), a Minor issue or Major error grade (its category and explanation), or a
 manager's settlement note. A saved precedent of an adjudicated disagreement between
 trainers is a result of its own (a ``DisagreementPrecedent``: the item, each trainer's
-label, the adjudication and its thread message). A sample result is one sample: all its reviewers' current grades (a
-Pass beside the matching Minor shows too), its settlement if a manager settled it (the
-ruling that counts) and its saved precedent. Ranked by the relevance of its best matching
-text (``bm25`` / ``ts_rank``); at equal relevance a saved precedent comes first, then the
-newest.
+label, the adjudication and its thread message). A sample result is one sample: all its
+reviewers' current grades (a Pass beside the matching Minor shows too), its settlement if a
+manager settled it (the ruling that counts) and its saved precedent. Ranked by the
+relevance of its best matching text (``bm25`` / ``ts_rank``); at equal relevance a saved
+precedent comes first, then the newest.
 
 Left out: task types the viewer neither reviews nor manages
 (``disputes.visible_task_types``), calibration items (planted, not a trainer's real error,
@@ -302,7 +302,7 @@ def _load(session: Session, hits: Sequence[_Hit]) -> tuple[Precedent, ...]:
     found = []
     for hit in hits:
         sid = hit.sample_id
-        if sid is None or sid not in reviewed:  # a sample always has grades when it matched; be safe anyway
+        if sid is None or sid not in reviewed:  # a matched sample has grades; be safe anyway
             continue
         s = reviewed[sid]
         found.append(Precedent(

@@ -21,8 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.services.disputes import DisputeView
-from bot.services.precedent_save import Adjudicated
-from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING
+from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING, Adjudicated
 from bot.services.precedents import SavedPrecedent
 from bot.slack.blocks import GRADE_BADGES, escape, escape_cut, mrkdwn, option, plain
 from bot.slack.dispute_blocks import review_line, sample_label

@@ -371,10 +371,9 @@ def test_a_precedent_belongs_to_exactly_one_sample_or_disagreement(bot, posted):
         sample = session.exec(select(Sample)).first()
         assert sample is not None
         for keys in ({}, {"sample_id": sample.id, "disagreement_id": row.id}):
-            with pytest.raises(IntegrityError):
-                with session.begin_nested():
-                    session.add(SavedRow(**keys, **fields))
-                    session.flush()
+            with pytest.raises(IntegrityError), session.begin_nested():
+                session.add(SavedRow(**keys, **fields))
+                session.flush()
         session.add(SavedRow(disagreement_id=row.id, **fields))
         session.commit()
         with pytest.raises(IntegrityError):  # one per disagreement
