@@ -204,7 +204,7 @@ def _precedents(call: Call) -> None:
     with ctx.session() as session:
         found = find_precedents(session, ctx.workspace, viewer=call.user, words=call.args)
     links = permalinks_for(ctx.client).resolve((p.channel, p.message_ts)
-                                               for p in found.precedents)
+                                               for p in found.ranked())
     names = {t.key: t.name for t in ctx.workspace.task_types}
     call.answer(*precedents_message(found, task_names=names, links=links))
 

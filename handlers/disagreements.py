@@ -15,6 +15,7 @@ from bot.services.disagreements import (
 )
 from bot.services.grading import MIN_EXPLANATION
 from bot.services.tallies import Verdict, verdicts_of
+from bot.slack.consistency_notices import owe_disagreement_precedent_offer
 from bot.slack.disagreement_blocks import adjudicate_modal
 from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.slack.ids import Action, Block, Callback
@@ -65,6 +66,7 @@ def register(app: App, ctx: AppContext) -> None:
                              user=submission.user, label=submission.label or "",
                              reason=submission.reason or "", now=now)
             owe_ruling_dms(session, ctx.workspace, row, now=now)
+            owe_disagreement_precedent_offer(session, ctx.workspace, row, now=now)
             return verdicts_of(row)
 
         kept = store_submission(ctx, context, ack, ruled, field=Block.RULING_REASON)

@@ -17,6 +17,16 @@ decided the trainer's dispute of the grade (``bot.services.trainer_disputes``). 
 dispute comes after any settlement (it disputes the grade that counts), so its decision is
 the ruling once there is one. ``ruled_view`` is the sample as its settler's offer and the
 form show it, whichever kind of ruling it was.
+
+An adjudicated disagreement between trainers (``bot.services.disagreements``: trainers'
+labels on a shared item, not a sample) is saved the same way by the reviewer who
+adjudicated it::
+
+    check_may_save_disagreement(session, disagreement_id=3, user="U0DOCTOR1")
+    saved = save_disagreement_precedent(session, workspace, disagreement_id=3,
+                                        author="U0DOCTOR1", category=..., ruling=...,
+                                        rationale=..., now=now)
+    saved = disagreement_precedent_for(session, 3)
 """
 
 from dataclasses import dataclass
@@ -30,6 +40,7 @@ from bot.errors import AuditbotError
 from bot.models import Grade
 from bot.models_feedback import TrainerDispute
 from bot.models_precedents import Precedent as SavedRow
+from bot.models_trainer import Disagreement
 from bot.services.disputes import DisputeView, Settlement, sample_dispute, settlements
 from bot.services.grading import MIN_EXPLANATION, load_sample, task_type_of
 from bot.services.precedents import SavedPrecedent, as_saved
@@ -141,6 +152,70 @@ def precedent_problems(*, category: str | None, ruling: str | None, rationale: s
     return problems
 
 
+def check_may_save_disagreement(session: Session, *, disagreement_id: int,
+                                user: str) -> Disagreement:
+    """The adjudicated disagreement when ``user`` adjudicated it; refuses otherwise."""
+    from bot.services.disagreements import load_disagreement
+
+    row = load_disagreement(session, disagreement_id)  # NotFound when it is not there
+    if row.ruled_at is None or row.ruled_by is None:
+        raise NotSettled("Only an adjudicated disagreement can be saved as a precedent, and "
+                         "nobody has adjudicated this one yet.")
+    if row.ruled_by != user:
+        raise NotTheSettler(f"<@{row.ruled_by}> adjudicated this disagreement: only they can "
+                            "save it as a precedent or edit it.")
+    return row
+
+
+@dataclass(frozen=True)
+class Adjudicated:
+    """An adjudicated disagreement between trainers, as its adjudicator's offer and the
+    precedent form show it."""
+
+    disagreement_id: int
+    task_type: str
+    item: str
+    week: str
+    labels: tuple[tuple[str, str], ...]  # (trainer, label) in the order shown
+    ruled_by: str
+    ruling_label: str
+    ruling_reason: str
+
+
+def adjudicated_view(row: Disagreement) -> Adjudicated | None:
+    """The disagreement as the offer and the form show it; ``None`` until adjudicated."""
+    from bot.services.disagreements import labels_of
+
+    if row.ruled_by is None or row.ruling_label is None or row.id is None:
+        return None
+    return Adjudicated(disagreement_id=row.id, task_type=row.task_type, item=row.item,
+                       week=row.iso_week,
+                       labels=tuple((g.trainer, g.label) for g in labels_of(row)),
+                       ruled_by=row.ruled_by, ruling_label=row.ruling_label,
+                       ruling_reason=row.ruling_reason or "")
+
+
+def disagreement_precedent_for(session: Session,
+                               disagreement_id: int) -> SavedPrecedent | None:
+    row = session.exec(select(SavedRow).where(
+        SavedRow.disagreement_id == disagreement_id)).first()
+    return as_saved(row) if row is not None else None
+
+
+def save_disagreement_precedent(session: Session, workspace: Workspace, *,
+                                disagreement_id: int, author: str, category: str, ruling: str,
+                                rationale: str, now: datetime) -> SavedPrecedent:
+    """Save (or, by its author, edit) the precedent of an adjudicated disagreement between
+    trainers; the same refusals as ``save_precedent`` (not adjudicated, not its
+    adjudicator, fields ``precedent_problems`` rejects)."""
+    row = check_may_save_disagreement(session, disagreement_id=disagreement_id, user=author)
+    task_type = task_type_of(workspace, row.task_type)
+    return _store(session, task_type=task_type.key, categories=task_type.error_categories,
+                  subject=col(SavedRow.disagreement_id) == disagreement_id,
+                  keys={"disagreement_id": disagreement_id}, author=author,
+                  category=category, ruling=ruling, rationale=rationale, now=now)
+
+
 def precedent_for(session: Session, sample_id: int) -> SavedPrecedent | None:
     row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).first()
     return as_saved(row) if row is not None else None
@@ -157,23 +232,33 @@ def save_precedent(session: Session, workspace: Workspace, *, sample_id: int, au
     record = load_sample(session, sample_id)  # NotFound for a sample that is not there
     check_may_save(session, sample_id=sample_id, user=author)
     task_type = task_type_of(workspace, record.thread.task_type)
+    return _store(session, task_type=task_type.key, categories=task_type.error_categories,
+                  subject=col(SavedRow.sample_id) == sample_id, keys={"sample_id": sample_id},
+                  author=author, category=category, ruling=ruling, rationale=rationale,
+                  now=now)
+
+
+def _store(session: Session, *, task_type: str, categories: tuple[str, ...], subject: Any,
+           keys: dict[str, Any], author: str, category: str, ruling: str, rationale: str,
+           now: datetime) -> SavedPrecedent:
+    """Insert the precedent of ``subject`` (its sample or disagreement, unique), or edit the
+    one there: a doubled submission that lost the race to insert edits the winner's."""
     problems = precedent_problems(category=category, ruling=ruling, rationale=rationale,
-                                  categories=task_type.error_categories)
+                                  categories=categories)
     if problems:
         raise InvalidPrecedent(" ".join(problems.values()))
     fields: dict[str, Any] = {"category": category, "ruling": ruling.strip(),
                               "rationale": rationale.strip(), "author": author,
                               "updated_at": now}
-    row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).first()
+    row = session.exec(select(SavedRow).where(subject)).first()
     if row is None:
         try:
             with session.begin_nested():
-                row = SavedRow(sample_id=sample_id, task_type=task_type.key, created_at=now,
-                               **fields)
+                row = SavedRow(task_type=task_type, created_at=now, **keys, **fields)
                 session.add(row)
                 session.flush()
         except IntegrityError:  # a doubled submission saved it first: edit that one
-            row = session.exec(select(SavedRow).where(SavedRow.sample_id == sample_id)).one()
+            row = session.exec(select(SavedRow).where(subject)).one()
     if row.id is not None and (row.category, row.ruling, row.rationale) != (
             fields["category"], fields["ruling"], fields["rationale"]):
         for key, value in fields.items():

@@ -7,15 +7,20 @@ Usage::
         p.task_type, p.trainer, p.week, p.channel, p.message_ts, p.reviews, p.settlement
         p.saved                         # the ruling its settler saved, if they did
     found.more                          # more matched than were returned: narrow the words
+    found.disagreements                 # saved rulings on adjudicated disagreements between
+                                        # trainers (labels on a shared item, not a sample)
+    found.ranked()                      # both kinds together, most relevant first
 
 What matches, with the store's full-text search (``bot.services.search``: FTS5 on SQLite,
 tsvector on PostgreSQL; every word, English stems): a saved precedent (its category, ruling
 and rationale), a Minor issue or Major error grade (its category and explanation), or a
-manager's settlement note. A result is one sample: all its reviewers' current grades (a
-Pass beside the matching Minor shows too), its settlement if a manager settled it (the
-ruling that counts) and its saved precedent. Ranked by the relevance of its best matching
-text (``bm25`` / ``ts_rank``); at equal relevance a saved precedent comes first, then the
-newest.
+manager's settlement note. A saved precedent of an adjudicated disagreement between
+trainers is a result of its own (a ``DisagreementPrecedent``: the item, each trainer's
+label, the adjudication and its thread message). A sample result is one sample: all its
+reviewers' current grades (a Pass beside the matching Minor shows too), its settlement if a
+manager settled it (the ruling that counts) and its saved precedent. Ranked by the
+relevance of its best matching text (``bm25`` / ``ts_rank``); at equal relevance a saved
+precedent comes first, then the newest.
 
 Left out: task types the viewer neither reviews nor manages
 (``disputes.visible_task_types``), calibration items (planted, not a trainer's real error,
@@ -23,18 +28,21 @@ and their grades are what calibration measures), and double reviews still blind
 (``bot.services.blind``).
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, union_all
+from sqlalchemy import Integer, and_, cast, literal, null, or_, union_all
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_precedents import Precedent as SavedRow
+from bot.models_trainer import Disagreement
 from bot.services.blind import revealed
 from bot.services.disputes import Settlement, is_disagreement, settlements, visible_task_types
 from bot.services.people import NotAllowed
@@ -58,15 +66,17 @@ NON_PASS = ("minor", "major")
 
 @dataclass(frozen=True)
 class SavedPrecedent:
-    """The ruling whoever settled a sample saved, for reviewers to look up."""
+    """The ruling whoever settled a sample (or adjudicated a disagreement between trainers)
+    saved, for reviewers to look up: exactly one of ``sample_id`` and ``disagreement_id``."""
 
-    sample_id: int
+    sample_id: int | None
     task_type: str
     category: str
     ruling: str  # one sentence
     rationale: str
     author: str
     saved_at: datetime  # created or last edited (UTC)
+    disagreement_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,11 +104,39 @@ class Precedent:
 
 
 @dataclass(frozen=True)
+class DisagreementPrecedent:
+    """A saved ruling on an adjudicated disagreement between trainers, with its thread."""
+
+    disagreement_id: int
+    task_type: str
+    item: str
+    week: str  # ISO week the disagreement was posted
+    channel: str
+    message_ts: str | None  # the disagreement thread's message; None if it never posted
+    labels: tuple[tuple[str, str], ...]  # (trainer, label) in the order shown
+    ruled_by: str
+    ruling_label: str
+    ruling_reason: str
+    ruled_at: datetime  # the newest of the adjudication and the saved ruling (UTC)
+    saved: SavedPrecedent
+    relevance: float = 0.0
+
+
+@dataclass(frozen=True)
 class Precedents:
     words: tuple[str, ...]
     task_types: tuple[str, ...]  # where it looked
-    precedents: tuple[Precedent, ...]  # most relevant first
+    precedents: tuple[Precedent, ...]  # samples, most relevant first
     more: bool  # more matched than ``limit``
+    disagreements: tuple[DisagreementPrecedent, ...] = ()  # most relevant first
+
+    def ranked(self) -> list[Precedent | DisagreementPrecedent]:
+        """Samples and disagreements together, most relevant first (a saved ruling first
+        among equals, then the newest)."""
+        found: list[Precedent | DisagreementPrecedent] = [*self.precedents,
+                                                          *self.disagreements]
+        return sorted(found, key=lambda p: (-p.relevance, p.saved is None,
+                                            -p.ruled_at.timestamp()))
 
 
 def find_precedents(session: Session, workspace: Workspace, *, viewer: str,
@@ -114,8 +152,12 @@ def find_precedents(session: Session, workspace: Workspace, *, viewer: str,
         raise ValueError("find_precedents needs at least one word")
     limit = max(1, min(limit, MOST))
     hits = _ranked(session, keys, wanted, limit=limit + 1)
-    found = _load(session, hits[:limit])
-    return Precedents(words=wanted, task_types=keys, precedents=found, more=len(hits) > limit)
+    shown = hits[:limit]
+    return Precedents(words=wanted, task_types=keys,
+                      precedents=_load(session, [h for h in shown if h.sample_id is not None]),
+                      disagreements=_load_disagreements(
+                          session, [h for h in shown if h.disagreement_id is not None]),
+                      more=len(hits) > limit)
 
 
 def normalized(words: Iterable[str]) -> tuple[str, ...]:
@@ -133,13 +175,14 @@ def saved_precedents(session: Session, sample_ids: Iterable[int]) -> dict[int, S
     if not ids:
         return {}
     rows = session.exec(select(SavedRow).where(col(SavedRow.sample_id).in_(ids))).all()
-    return {r.sample_id: as_saved(r) for r in rows}
+    return {r.sample_id: as_saved(r) for r in rows if r.sample_id is not None}
 
 
 def as_saved(row: SavedRow) -> SavedPrecedent:
     return SavedPrecedent(sample_id=row.sample_id, task_type=row.task_type,
                           category=row.category, ruling=row.ruling, rationale=row.rationale,
-                          author=row.author, saved_at=as_utc(row.updated_at))
+                          author=row.author, saved_at=as_utc(row.updated_at),
+                          disagreement_id=row.disagreement_id)
 
 
 GRADING_SHOWN = 2
@@ -158,11 +201,15 @@ def precedents_for_grading(session: Session, *, task_type: str, sample_id: int,
     if not words:
         return ()
     found = any_of(session, PRECEDENTS, col(SavedRow.id), words=words)
+    # A disagreement's precedent has no sample (outer joins); a sample's is never the one
+    # being graded, nor a calibration item.
     stmt = (found.join(select(SavedRow).select_from(SavedRow))
-            .join(Sample, col(Sample.id) == SavedRow.sample_id)
-            .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+            .outerjoin(Sample, col(Sample.id) == SavedRow.sample_id)
+            .outerjoin(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
             .where(found.condition, col(SavedRow.task_type) == task_type,
-                   col(SavedRow.sample_id) != sample_id, col(TrainerOutput.gold_grade).is_(None))
+                   or_(col(SavedRow.disagreement_id).is_not(None),
+                       and_(col(SavedRow.sample_id) != sample_id,
+                            col(TrainerOutput.gold_grade).is_(None))))
             .order_by(found.score.desc(), col(SavedRow.updated_at).desc(),
                       col(SavedRow.id).desc())
             .limit(max(1, limit)))
@@ -171,7 +218,8 @@ def precedents_for_grading(session: Session, *, task_type: str, sample_id: int,
 
 @dataclass(frozen=True)
 class _Hit:
-    sample_id: int
+    sample_id: int | None  # exactly one of the two
+    disagreement_id: int | None
     relevance: float
     saved: bool
     at: datetime
@@ -181,14 +229,15 @@ def _ranked(session: Session, keys: Sequence[str], words: Sequence[str], *,
             limit: int) -> list[_Hit]:
     """The ``limit`` most relevant samples: each scored by its best matching text."""
     rows = session.exec(ranked_statement(session, keys, words, limit=limit)).all()
-    return [_Hit(sample_id=sid, relevance=float(score or 0.0), saved=bool(is_saved),
-                 at=as_utc(at)) for sid, score, is_saved, at in rows]
+    return [_Hit(sample_id=sid, disagreement_id=did, relevance=float(score or 0.0),
+                 saved=bool(is_saved), at=as_utc(at)) for sid, did, score, is_saved, at in rows]
 
 
 def ranked_statement(session: Session, keys: Sequence[str], words: Sequence[str], *,
                      limit: int) -> Any:
     """One statement: the three sources' matches (each through its full-text index, in
-    scope) as one union, grouped by sample, ordered and cut in the store."""
+    scope) as one union, grouped by sample (or, for a disagreement's saved precedent, by
+    disagreement), ordered and cut in the store."""
     arms = [
         _arm(session, GRADES, Grade, words, keys, saved=False, at=Grade.updated_at,
              sample=Grade.sample_id, where=(col(Grade.grade).in_(NON_PASS),)),
@@ -196,23 +245,40 @@ def ranked_statement(session: Session, keys: Sequence[str], words: Sequence[str]
              at=DisputeSettlement.settled_at, sample=DisputeSettlement.sample_id),
         _arm(session, PRECEDENTS, SavedRow, words, keys, saved=True, at=SavedRow.updated_at,
              sample=SavedRow.sample_id),
+        _disagreement_arm(session, words, keys),
     ]
     hits = union_all(*arms).subquery("hits")
     best = func.max(hits.c.relevance).label("best")
     saved = func.max(hits.c.saved).label("is_saved")
     newest = func.max(hits.c.at).label("newest")
-    return (select(hits.c.sample_id, best, saved, newest).group_by(hits.c.sample_id)
-            .order_by(best.desc(), saved.desc(), newest.desc(), hits.c.sample_id.desc())
+    return (core_select(hits.c.sample_id, hits.c.disagreement_id, best, saved, newest)
+            .group_by(hits.c.sample_id, hits.c.disagreement_id)
+            .order_by(best.desc(), saved.desc(), newest.desc(), hits.c.sample_id.desc(),
+                      hits.c.disagreement_id.desc())
             .limit(limit))
+
+
+def _disagreement_arm(session: Session, words: Sequence[str], keys: Sequence[str]) -> Any:
+    """Saved precedents of adjudicated disagreements between trainers, in scope."""
+    found: Match = matching(session, PRECEDENTS, col(SavedRow.id), words=words)
+    stmt: Any = core_select(cast(null(), Integer).label("sample_id"),
+                            col(SavedRow.disagreement_id).label("disagreement_id"),
+                            found.score.label("relevance"), literal(1).label("saved"),
+                            col(SavedRow.updated_at).label("at")).select_from(SavedRow)
+    return (found.join(stmt)
+            .join(Disagreement, col(Disagreement.id) == SavedRow.disagreement_id)
+            .where(found.condition, col(Disagreement.task_type).in_(keys)))
 
 
 def _arm(session: Session, source: Source, model: Any, words: Sequence[str],
          keys: Sequence[str], *, saved: bool, at: Any, sample: Any,
          where: tuple[Any, ...] = ()) -> Any:
     found: Match = matching(session, source, col(model.id), words=words)
-    stmt: Any = select(col(sample).label("sample_id"), found.score.label("relevance"),
-                  literal(1 if saved else 0).label("saved"), col(at).label("at")
-                  ).select_from(model)
+    stmt: Any = core_select(col(sample).label("sample_id"),
+                            cast(null(), Integer).label("disagreement_id"),
+                            found.score.label("relevance"),
+                            literal(1 if saved else 0).label("saved"), col(at).label("at")
+                            ).select_from(model)
     stmt = found.join(stmt)
     return (stmt.join(Sample, col(Sample.id) == sample)
             .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
@@ -229,14 +295,14 @@ def scope_for(keys: Sequence[str]) -> tuple[Any, ...]:
 def _load(session: Session, hits: Sequence[_Hit]) -> tuple[Precedent, ...]:
     if not hits:
         return ()
-    ids = [h.sample_id for h in hits]
+    ids = [h.sample_id for h in hits if h.sample_id is not None]
     reviewed = samples_with_reviews(session, col(Sample.id).in_(ids))
     settled = settlements(session, ids)
     saved = saved_precedents(session, ids)
     found = []
     for hit in hits:
         sid = hit.sample_id
-        if sid not in reviewed:  # a sample always has grades when it matched; be safe anyway
+        if sid is None or sid not in reviewed:  # a matched sample has grades; be safe anyway
             continue
         s = reviewed[sid]
         found.append(Precedent(
@@ -244,5 +310,30 @@ def _load(session: Session, hits: Sequence[_Hit]) -> tuple[Precedent, ...]:
             week=s.thread.iso_week, position=s.sample.position, count=s.thread.sample_count,
             channel=s.thread.channel, message_ts=s.sample.message_ts, ruled_at=hit.at,
             reviews=s.reviews, settlement=settled.get(sid), saved=saved.get(sid),
+            relevance=hit.relevance))
+    return tuple(found)
+
+
+def _load_disagreements(session: Session,
+                        hits: Sequence[_Hit]) -> tuple[DisagreementPrecedent, ...]:
+    ids = [h.disagreement_id for h in hits if h.disagreement_id is not None]
+    if not ids:
+        return ()
+    rows = {r.id: r for r in session.exec(
+        select(Disagreement).where(col(Disagreement.id).in_(ids))).all()}
+    saved = {r.disagreement_id: as_saved(r) for r in session.exec(
+        select(SavedRow).where(col(SavedRow.disagreement_id).in_(ids))).all()}
+    found = []
+    for hit in hits:
+        row = rows.get(hit.disagreement_id)
+        kept = saved.get(hit.disagreement_id)
+        if row is None or kept is None or row.ruled_at is None:  # matched: be safe anyway
+            continue
+        labels = tuple((d["trainer"], d["label"]) for d in json.loads(row.labels_json))
+        found.append(DisagreementPrecedent(
+            disagreement_id=hit.disagreement_id or 0, task_type=row.task_type, item=row.item,
+            week=row.iso_week, channel=row.channel, message_ts=row.message_ts, labels=labels,
+            ruled_by=row.ruled_by or "", ruling_label=row.ruling_label or "",
+            ruling_reason=row.ruling_reason or "", ruled_at=hit.at, saved=kept,
             relevance=hit.relevance))
     return tuple(found)

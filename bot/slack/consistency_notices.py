@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.models_trainer import Disagreement
 from bot.services.consistency import ConsistencyAlert, alerts_after_grade, consistency_alerts
 from bot.services.disputes import DisputeView, list_disputes, sample_dispute
 from bot.services.outbox import enqueue_message, owed_already
@@ -145,4 +146,20 @@ def owe_ruling_offer(session: Session, workspace: Workspace, *, sample_id: int,
     key = (f"precedent_offer:{sample_id}" if ruling.kind == "dispute"
            else f"precedent_offer:{sample_id}:{ruling.kind}")
     return enqueue_message(session, to=ruling.by, text=text, blocks=blocks, dedupe_key=key,
+                           now=now)
+
+
+def owe_disagreement_precedent_offer(session: Session, workspace: Workspace,
+                                     row: Disagreement, *, now: datetime) -> int:
+    """Offer whoever adjudicated the disagreement between trainers to save the ruling as a
+    precedent (once per disagreement)."""
+    from bot.services.precedent_save import adjudicated_view
+    from bot.slack.precedent_form import disagreement_offer
+
+    view = adjudicated_view(row)
+    if view is None:
+        return 0
+    text, blocks = disagreement_offer(view, task_name=workspace.task_type(view.task_type).name)
+    return enqueue_message(session, to=view.ruled_by, text=text, blocks=blocks,
+                           dedupe_key=f"precedent_offer:disagreement:{view.disagreement_id}",
                            now=now)

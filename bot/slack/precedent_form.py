@@ -5,6 +5,10 @@
                             private_metadata=precedent_metadata(sample_id=7, task_type="clinical"))
     submission = parse_precedent(body)
 
+An adjudicated disagreement between trainers gets the same offer and form
+(``disagreement_offer``, ``disagreement_precedent_modal``; action id
+``precedent_save_disagreement:<disagreement id>``, metadata with ``disagreement_id``).
+
 The offer carries ``Save as precedent`` (action id ``precedent_save:<sample id>``); the modal
 asks for the error category (the task type's), the ruling in one sentence and the rationale,
 prefilled with the saved precedent when its author edits it.
@@ -17,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.services.disputes import DisputeView
-from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING
+from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING, Adjudicated
 from bot.services.precedents import SavedPrecedent
 from bot.slack.blocks import GRADE_BADGES, escape, escape_cut, mrkdwn, option, plain
 from bot.slack.dispute_blocks import review_line, sample_label
@@ -26,6 +30,7 @@ from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 
 class PrecedentAction(StrEnum):
     SAVE = "precedent_save"
+    SAVE_DISAGREEMENT = "precedent_save_disagreement"
 
 
 class PrecedentCallback(StrEnum):
@@ -39,12 +44,14 @@ class PrecedentBlock(StrEnum):
 
 
 SAVE_ACTION = re.compile(rf"^{PrecedentAction.SAVE}(:\d+)?$")
+SAVE_DISAGREEMENT_ACTION = re.compile(rf"^{PrecedentAction.SAVE_DISAGREEMENT}(:\d+)?$")
 
 
 @dataclass(frozen=True)
 class PrecedentSubmission:
     user: str
-    sample_id: int
+    sample_id: int | None  # exactly one of the two
+    disagreement_id: int | None
     task_type: str
     category: str | None
     ruling: str | None
@@ -76,12 +83,64 @@ def precedent_offer(view: DisputeView, *, task_name: str) -> tuple[str, list[dic
     return escape(text), blocks
 
 
+def save_disagreement_button(disagreement_id: int) -> dict:
+    return {"type": "button", "text": plain("Save as precedent"),
+            "action_id": f"{PrecedentAction.SAVE_DISAGREEMENT}:{disagreement_id}",
+            "value": str(disagreement_id)}
+
+
+def _item_label(view: Adjudicated) -> str:
+    return f"{view.week} · item `{escape_cut(view.item, 200).replace('`', chr(39))}`"
+
+
+def _labels_line(view: Adjudicated) -> str:
+    return " · ".join(f"<@{trainer}> labelled *{escape_cut(label, 64)}*"
+                      for trainer, label in view.labels[:8])
+
+
+def disagreement_offer(view: Adjudicated, *, task_name: str) -> tuple[str, list[dict]]:
+    """The DM to whoever adjudicated a disagreement between trainers: the ruling, and Save
+    as precedent."""
+    text = f"You adjudicated a {task_name} disagreement between trainers"
+    blocks: list[dict] = [
+        {"type": "section", "text": mrkdwn(
+            f"⚖️ You adjudicated *{escape(task_name)}* · {_item_label(view)}\n"
+            f"*Ruling:* *{escape_cut(view.ruling_label, 64)}* is right\n"
+            f"*Why:* {escape_cut(view.ruling_reason, 2000)}")},
+        {"type": "context", "elements": [mrkdwn(_labels_line(view) or "(no labels)")]},
+        {"type": "actions", "block_id": f"precedent-disagreement-{view.disagreement_id}",
+         "elements": [save_disagreement_button(view.disagreement_id)]},
+        {"type": "context", "elements": [mrkdwn(
+            "Save it as a precedent so reviewers find the ruling with `/audit precedents` "
+            "and in the grading form. You can edit it later with the same button.")]},
+    ]
+    return escape(text), blocks
+
+
+def disagreement_precedent_modal(view: Adjudicated, *, task_name: str,
+                                 categories: tuple[str, ...], saved: SavedPrecedent | None,
+                                 private_metadata: str) -> dict:
+    """The same form as a sample's, the task type fixed, for an adjudicated disagreement."""
+    heading = (f"*Task type:* {escape(task_name)} · {_item_label(view)}\n"
+               f"*Adjudicated:* *{escape_cut(view.ruling_label, 64)}* is right: "
+               f"{escape_cut(view.ruling_reason, 1200)}")
+    category = saved.category if saved is not None and saved.category in categories else None
+    return _form(heading, categories=categories, category=category, saved=saved,
+                 private_metadata=private_metadata)
+
+
 def precedent_modal(view: DisputeView, *, task_name: str, categories: tuple[str, ...],
                     saved: SavedPrecedent | None, private_metadata: str) -> dict:
     s = view.settlement
     decided = (f"\n*Settled as* {GRADE_BADGES.get(s.grade, s.grade)}: "
                f"{escape_cut(s.note, 1200)}" if s is not None else "")
-    category = _category(view, saved, categories)
+    return _form(f"*Task type:* {escape(task_name)} · {sample_label(view)}{decided}",
+                 categories=categories, category=_category(view, saved, categories),
+                 saved=saved, private_metadata=private_metadata)
+
+
+def _form(heading: str, *, categories: tuple[str, ...], category: str | None,
+          saved: SavedPrecedent | None, private_metadata: str) -> dict:
     select: dict[str, Any] = {"type": "static_select", "action_id": PrecedentBlock.CATEGORY,
                               "placeholder": plain("Choose a category"),
                               "options": [option(c) for c in categories[:100]]}
@@ -103,8 +162,7 @@ def precedent_modal(view: DisputeView, *, task_name: str, categories: tuple[str,
         "submit": plain("Save"),
         "close": plain("Cancel"),
         "blocks": [
-            {"type": "section", "text": mrkdwn(
-                f"*Task type:* {escape(task_name)} · {sample_label(view)}{decided}"[:3000])},
+            {"type": "section", "text": mrkdwn(heading[:3000])},
             {"type": "input", "block_id": PrecedentBlock.CATEGORY,
              "label": plain("Error category"), "element": select},
             {"type": "input", "block_id": PrecedentBlock.RULING,
@@ -131,8 +189,13 @@ def _category(view: DisputeView, saved: SavedPrecedent | None,
     return None
 
 
-def precedent_metadata(*, sample_id: int, task_type: str) -> str:
-    return json.dumps({"sample_id": sample_id, "task_type": task_type})
+def precedent_metadata(*, task_type: str, sample_id: int | None = None,
+                       disagreement_id: int | None = None) -> str:
+    """Which sample or disagreement the form saves (exactly one), and its task type."""
+    assert (sample_id is None) != (disagreement_id is None), "a sample or a disagreement"
+    if sample_id is not None:
+        return json.dumps({"sample_id": sample_id, "task_type": task_type})
+    return json.dumps({"disagreement_id": disagreement_id, "task_type": task_type})
 
 
 def parse_precedent(body: dict[str, Any]) -> PrecedentSubmission:
@@ -143,8 +206,14 @@ def parse_precedent(body: dict[str, Any]) -> PrecedentSubmission:
     ruling = form_value(view, PrecedentBlock.RULING)
     rationale = form_value(view, PrecedentBlock.RATIONALE)
     task_type = meta.get("task_type")
+    if meta.get("disagreement_id") is not None:
+        sample_id = None
+        disagreement_id: int | None = parse_id(meta.get("disagreement_id"),
+                                               "a disagreement id")
+    else:
+        sample_id, disagreement_id = parse_id(meta.get("sample_id"), "a sample id"), None
     return PrecedentSubmission(
-        user=user_of(body), sample_id=parse_id(meta.get("sample_id"), "a sample id"),
+        user=user_of(body), sample_id=sample_id, disagreement_id=disagreement_id,
         task_type=task_type if isinstance(task_type, str) else "",
         category=category if isinstance(category, str) else None,
         ruling=ruling if isinstance(ruling, str) else None,

@@ -3,7 +3,8 @@
     text, blocks = precedents_message(found, task_names={"clinical": "Clinical NLP"},
                                       links={(channel, ts): "https://…"})
 
-One section per sample: where it is (linked), whose output, its saved precedent (the ruling
+One section per sample (or per adjudicated disagreement between trainers with a saved ruling,
+linked to its thread message): where it is (linked), whose output, its saved precedent (the ruling
 in one sentence and its rationale), each reviewer's grade with category and explanation
 (cut), and a manager's settlement, the ruling that counts. At most
 ``MOST`` precedents reach the builder, so the message stays far inside 50 blocks; every
@@ -12,7 +13,13 @@ section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
 
 from collections.abc import Mapping, Sequence
 
-from bot.services.precedents import GRADING_SHOWN, Precedent, Precedents, SavedPrecedent
+from bot.services.precedents import (
+    GRADING_SHOWN,
+    DisagreementPrecedent,
+    Precedent,
+    Precedents,
+    SavedPrecedent,
+)
 from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.dispute_blocks import review_line
 from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
@@ -43,6 +50,19 @@ def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
     return cut("\n".join(lines), SECTION)
 
 
+def disagreement_text(p: DisagreementPrecedent, *, task_name: str, link: str | None) -> str:
+    """A saved ruling on a disagreement between trainers: the item (linked to its thread
+    message), each trainer's label, the ruling and its saved precedent."""
+    label = f"{p.week} · disagreement on item {escape_cut(p.item, 100)}"
+    labels = " · ".join(f"<@{trainer}> *{escape_cut(given, 64)}*"
+                        for trainer, given in p.labels[:8])
+    lines = [f"*{escape(task_name)}* · {linked(label, link)} · trainers' labels: {labels}",
+             saved_line(p.saved),
+             f"⚖️ *Adjudicated* by <@{p.ruled_by}>: *{escape_cut(p.ruling_label, 64)}* is "
+             f"right — {escape(cut(p.ruling_reason, NOTE_SHOWN))}"]
+    return cut("\n".join(lines), SECTION)
+
+
 def saved_line(saved: SavedPrecedent, *, rationale: int = RATIONALE_SHOWN) -> str:
     """A saved precedent: its category and ruling, then the rationale (cut), escaped."""
     return (f"📌 *Precedent* · *{escape_cut(saved.category, 200)}*: "
@@ -66,16 +86,19 @@ def grading_precedents(saved: Sequence[SavedPrecedent], *, task_name: str) -> li
 def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
                        links: Links) -> tuple[str, list[dict]]:
     where = ", ".join(escape(task_names.get(k, k)) for k in found.task_types)
-    if not found.precedents:
+    if not found.precedents and not found.disagreements:
         text = f"No precedents for {quoted(found.words)}."
         return text, [{"type": "section", "text": mrkdwn(
             f"🔎 *{text}*\nI looked in {where} for {WHAT_MATCHES}. Try fewer or other words.")}]
     text = f"Precedents for {quoted(found.words)}"
     blocks: list[dict] = [{"type": "header", "text": plain(cut(f"🔎 {text}", 150))}]
-    for p in found.precedents:
+    for p in found.ranked():
         link = links.get((p.channel, p.message_ts)) if p.message_ts else None
-        blocks.append({"type": "section", "text": mrkdwn(precedent_text(
-            p, task_name=task_names.get(p.task_type, p.task_type), link=link))})
+        name = task_names.get(p.task_type, p.task_type)
+        shown = (disagreement_text(p, task_name=name, link=link)
+                 if isinstance(p, DisagreementPrecedent)
+                 else precedent_text(p, task_name=name, link=link))
+        blocks.append({"type": "section", "text": mrkdwn(shown)})
     more = ("More match than these: add a word to narrow it. " if found.more else "")
     blocks.append(context(f"{more}Most relevant first, from {where}: {WHAT_MATCHES} (a settlement "
                           "is the ruling that counts)."))

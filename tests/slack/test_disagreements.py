@@ -6,21 +6,28 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.models import Sample
+from bot.models_precedents import Precedent as SavedRow
 from bot.models_tally import TrainerWeekTally
 from bot.models_trainer import Disagreement
 from bot.sandbox.records import Message
 from bot.services.audit import audit_week
 from bot.services.disagreements import AlreadyRuled, adjudicate, disagreement_share
+from bot.services.precedent_save import NotSettled, NotTheSettler, save_disagreement_precedent
 from bot.services.standings import trainer_standing, window_samples
 from bot.services.tallies import recount, ruled_verdicts
+from bot.slack.consistency_notices import owe_disagreement_precedent_offer
 from bot.slack.disagreement_notices import owe_ruling_dms
+from bot.slack.precedent_form import save_disagreement_button
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
+    LAWYER,
     MANAGER,
     NURSE,
     TRAINER1,
@@ -29,7 +36,7 @@ from tests.factories import (
     workspace_data,
 )
 from tests.harness import RunningBot
-from tests.status_support import shown
+from tests.status_support import ask, shown
 
 # i1: B vs C, every pair differs (1.0); i0: A, A, B: two of three pairs differ; i2, i3 agree.
 LABELS = {"i0": {TRAINER1: "A", NURSE: "A", TRAINER3: "B"},
@@ -215,3 +222,160 @@ def test_verdicts_by_hand():
         ("T1", "pass"), ("T2", "pass"), ("T3", "minor"), ("T1", None)]
     nominal = with_verdicts(row, label="4", level="nominal")
     assert [e.get("verdict") for e in nominal] == ["pass", "minor", "minor", None]
+
+
+# --- Saving an adjudicated disagreement as a precedent -------------------------------------
+
+PRECEDENT_RULING = "Chronic pain without red flags is routine triage, kidneys or not."
+PRECEDENT_WHY = ("Stable kidney disease alone does not make a patient's question urgent; "
+                 "check the interaction table for the medicines they combine.")
+
+
+def _offer(bot: RunningBot) -> Message:
+    bot.deliver()
+    offers = [m for m in bot.sandbox.dms(DOCTOR) if "You adjudicated" in m.text]
+    assert len(offers) == 1, [m.text for m in bot.sandbox.dms(DOCTOR)]
+    return offers[0]
+
+
+def _told(bot: RunningBot, user: str, needle: str) -> str:
+    """A refusal reaches the person who clicked: ephemeral or DM, whichever Slack allows."""
+    def said() -> str | None:
+        texts = [e.text for e in bot.sandbox.ephemerals(user=user)]
+        texts += [m.text for m in bot.sandbox.dms(user)]
+        return next((t for t in texts if needle in t), None)
+    return bot.driver.wait_for(said)
+
+
+def _precedents(bot: RunningBot) -> list[SavedRow]:
+    with Session(bot.ctx.engine) as session:
+        return list(session.exec(select(SavedRow)).all())
+
+
+def test_the_adjudicator_saves_the_ruling_as_a_precedent_and_reviewers_find_it(bot, posted):
+    row = _rows(bot)[0]
+    _adjudicate(bot, posted[0], "C", RULING)
+    bot.driver.wait_for(lambda: _rows(bot)[0].ruled_at is not None)
+    offer = _offer(bot)
+    assert "Save as precedent" in str(offer.blocks) and RULING in shown(offer)
+    assert "*C* is right" in shown(offer)
+    # Owed once: owing it again (a retried submission, another replica) owes nothing.
+    with Session(bot.ctx.engine) as session:
+        assert owe_disagreement_precedent_offer(session, bot.ctx.workspace, _rows(bot)[0],
+                                                now=bot.ctx.clock.now()) == 0
+    assert _offer(bot).ts == offer.ts
+
+    bot.driver.click(DOCTOR, offer, "Save as precedent", channel=offer.channel)
+    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    assert modal.view["callback_id"] == "precedent_modal"
+    assert modal.view["title"]["text"] == "Save as precedent"
+    assert "Clinical NLP" in str(modal.view["blocks"][0])  # the task type, fixed
+    fields = {b["block_id"]: b["element"] for b in modal.view["blocks"] if b["type"] == "input"}
+    assert list(fields) == ["precedent_category", "precedent_ruling", "precedent_rationale"]
+    assert [o["value"] for o in fields["precedent_category"]["options"]] == list(
+        bot.ctx.workspace.task_type("clinical").error_categories)
+    short = bot.driver.submit_view(DOCTOR, modal, {
+        "precedent_category": "Clinical reasoning", "precedent_ruling": "Routine.",
+        "precedent_rationale": "Too short."}, client_checks=False).json()
+    assert "at least 15 characters" in short["errors"]["precedent_ruling"]
+    assert "at least 20 characters" in short["errors"]["precedent_rationale"]
+    assert _precedents(bot) == []
+    answer = bot.driver.submit_view(DOCTOR, modal, {
+        "precedent_category": "Clinical reasoning", "precedent_ruling": PRECEDENT_RULING,
+        "precedent_rationale": PRECEDENT_WHY})
+    assert answer.status == 200 and not answer.body.strip()  # stored, then the form closed
+    [saved] = _precedents(bot)
+    assert (saved.disagreement_id, saved.sample_id, saved.author, saved.task_type,
+            saved.category, saved.ruling) == (row.id, None, DOCTOR, "clinical",
+                                              "Clinical reasoning", PRECEDENT_RULING)
+
+    # Found by search (reviewers and managers of the task type), linked to the thread.
+    found = shown(ask(bot, NURSE, "precedents routine triage"))
+    assert "📌 *Precedent* · *Clinical reasoning*: " + PRECEDENT_RULING in found
+    assert PRECEDENT_WHY in found and f"saved by <@{DOCTOR}>" in found
+    assert "disagreement on item i1" in found
+    assert f"<@{TRAINER1}> *B*" in found and f"<@{NURSE}> *C*" in found
+    assert f"⚖️ *Adjudicated* by <@{DOCTOR}>: *C* is right" in found
+    assert f"https://sandbox.slack.test/archives/{CLINICAL_CHANNEL}/p" \
+        f"{posted[0].ts.replace('.', '')}" in found
+    assert PRECEDENT_RULING in shown(ask(bot, MANAGER, "precedents kidneys routine"))
+    assert "No precedents" in shown(ask(bot, LAWYER, "precedents routine triage"))
+    assert "reviewers and managers" in ask(bot, TRAINER1, "precedents routine").text
+
+    # Its author edits it: the form comes back filled in, and saving replaces the text.
+    bot.driver.click(DOCTOR, offer, "Save as precedent", channel=offer.channel)
+    edit = bot.driver.wait_for(
+        lambda: (m := bot.driver.open_modal(DOCTOR)) and m.id != modal.id and m)
+    assert edit.view["title"]["text"] == "Edit precedent"
+    edited = {b["block_id"]: b["element"] for b in edit.view["blocks"] if b["type"] == "input"}
+    assert edited["precedent_ruling"]["initial_value"] == PRECEDENT_RULING
+    assert edited["precedent_category"]["initial_option"]["value"] == "Clinical reasoning"
+    bot.driver.submit_view(DOCTOR, edit, {
+        "precedent_category": "Clinical reasoning",
+        "precedent_ruling": "Stable kidney disease alone never makes triage urgent.",
+        "precedent_rationale": PRECEDENT_WHY})
+    bot.driver.wait_for(lambda: _precedents(bot)[0].ruling.startswith("Stable"))
+    assert len(_precedents(bot)) == 1
+    assert "never makes triage urgent" in shown(ask(bot, NURSE, "precedents urgent"))
+    assert "No precedents" in shown(ask(bot, NURSE, "precedents routine triage"))
+
+    # The grading modal's two most relevant precedents may include it: a sample whose
+    # prompt and output share its words ("interaction table", "medicines", "patient").
+    sample = next(r for r in bot.thread_replies(CLINICAL_CHANNEL)
+                  if "Major error" in str(r.blocks))
+    bot.driver.click(MANAGER, sample, "Major error", channel=CLINICAL_CHANNEL)
+    grading = bot.driver.wait_for(lambda: bot.driver.open_modal(MANAGER))
+    context = str(grading.view["blocks"])
+    assert "📌 *Precedent* · *Clinical reasoning*: Stable kidney disease alone" in context
+
+
+def test_only_the_adjudicator_may_save_and_only_once_adjudicated(bot, posted):
+    rows = _rows(bot)
+    _adjudicate(bot, posted[0], "C", RULING)
+    bot.driver.wait_for(lambda: _rows(bot)[0].ruled_at is not None)
+    offer = _offer(bot)
+    bot.driver.click(MANAGER, offer, "Save as precedent", channel=offer.channel)
+    assert "only they can save it" in _told(bot, MANAGER, "adjudicated this disagreement")
+    assert all(v.callback_id != "precedent_modal" for v in bot.sandbox.views(MANAGER))
+
+    # A button for a disagreement nobody adjudicated yet (a stale or forged message).
+    forged = {"ts": "1796000000.000100", "blocks": [
+        {"type": "actions", "block_id": "forged",
+         "elements": [save_disagreement_button(rows[1].id or 0)]}]}
+    bot.driver.click(DOCTOR, forged, "Save as precedent", channel=CLINICAL_CHANNEL)
+    _told(bot, DOCTOR, "nobody has adjudicated this one yet")
+    assert all(v.callback_id != "precedent_modal" for v in bot.sandbox.views(DOCTOR))
+    # The service refuses the same, whoever calls it.
+    with Session(bot.ctx.engine) as session:
+        with pytest.raises(NotSettled):
+            save_disagreement_precedent(
+                session, bot.ctx.workspace, disagreement_id=rows[1].id or 0, author=DOCTOR,
+                category="Other", ruling=PRECEDENT_RULING, rationale=PRECEDENT_WHY,
+                now=bot.ctx.clock.now())
+        with pytest.raises(NotTheSettler):
+            save_disagreement_precedent(
+                session, bot.ctx.workspace, disagreement_id=rows[0].id or 0, author=NURSE,
+                category="Other", ruling=PRECEDENT_RULING, rationale=PRECEDENT_WHY,
+                now=bot.ctx.clock.now())
+    assert _precedents(bot) == []
+
+
+def test_a_precedent_belongs_to_exactly_one_sample_or_disagreement(bot, posted):
+    """The store refuses a precedent of nothing, or of both a sample and a disagreement."""
+    row = _rows(bot)[0]
+    now = bot.ctx.clock.now()
+    fields = {"task_type": "clinical", "category": "Other", "ruling": PRECEDENT_RULING,
+              "rationale": PRECEDENT_WHY, "author": DOCTOR, "created_at": now,
+              "updated_at": now}
+    with Session(bot.ctx.engine) as session:
+        sample = session.exec(select(Sample)).first()
+        assert sample is not None
+        for keys in ({}, {"sample_id": sample.id, "disagreement_id": row.id}):
+            with pytest.raises(IntegrityError), session.begin_nested():
+                session.add(SavedRow(**keys, **fields))
+                session.flush()
+        session.add(SavedRow(disagreement_id=row.id, **fields))
+        session.commit()
+        with pytest.raises(IntegrityError):  # one per disagreement
+            session.add(SavedRow(disagreement_id=row.id, **fields))
+            session.flush()

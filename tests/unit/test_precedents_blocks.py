@@ -7,9 +7,22 @@ from hypothesis import strategies as st
 
 from bot.sandbox.blockkit import validate_message_blocks, validate_view
 from bot.services.disputes import DisputeView, Review, Settlement
-from bot.services.precedents import MOST, Precedent, Precedents, SavedPrecedent
+from bot.services.precedent_save import Adjudicated
+from bot.services.precedents import (
+    MOST,
+    DisagreementPrecedent,
+    Precedent,
+    Precedents,
+    SavedPrecedent,
+)
 from bot.slack.blocks import grade_modal
-from bot.slack.precedent_form import precedent_metadata, precedent_modal, precedent_offer
+from bot.slack.precedent_form import (
+    disagreement_offer,
+    disagreement_precedent_modal,
+    precedent_metadata,
+    precedent_modal,
+    precedent_offer,
+)
 from bot.slack.precedents_blocks import grading_precedents, precedents_message
 
 WHEN = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -100,3 +113,59 @@ def test_the_offer_and_the_precedent_form_stay_within_slacks_limits(text, saved)
                             private_metadata=precedent_metadata(sample_id=1,
                                                                 task_type="clinical"))
     assert validate_view(modal) == []
+
+
+def _adjudicated(text: str) -> Adjudicated:
+    return Adjudicated(disagreement_id=3, task_type="clinical", item=text[:200] or "i1",
+                       week="2026-W48", labels=tuple((f"U0TRAIN{n:03d}", text[:64] or "A")
+                                                     for n in range(12)),
+                       ruled_by="U0MDOCTOR", ruling_label=text[:64] or "A",
+                       ruling_reason=text or "x")
+
+
+def _disagreement(n: int, text: str, *, relevance: float) -> DisagreementPrecedent:
+    view = _adjudicated(text)
+    saved = SavedPrecedent(sample_id=None, disagreement_id=n, task_type="clinical",
+                           category=text[:100] or "x", ruling=text[:300] or "x",
+                           rationale=text or "x", author="U0MDOCTOR", saved_at=WHEN)
+    return DisagreementPrecedent(
+        disagreement_id=n, task_type="clinical", item=view.item, week=view.week,
+        channel="C0CLINICAL", message_ts=f"1796014397.{n:06d}", labels=view.labels,
+        ruled_by=view.ruled_by, ruling_label=view.ruling_label,
+        ruling_reason=view.ruling_reason, ruled_at=WHEN, saved=saved, relevance=relevance)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(min_size=1, max_size=6000), st.booleans())
+def test_a_disagreements_offer_form_and_search_result_stay_within_slacks_limits(text, saved):
+    view = _adjudicated(text)
+    _, blocks = disagreement_offer(view, task_name=text[:200] or "x")
+    assert validate_message_blocks(blocks) == []
+    modal = disagreement_precedent_modal(
+        view, task_name=text[:200] or "x", categories=("Unsafe advice", text[:200] or "x"),
+        saved=_saved(1, text) if saved else None,
+        private_metadata=precedent_metadata(disagreement_id=3, task_type="clinical"))
+    assert validate_view(modal) == []
+    found = Precedents(words=("dose",), task_types=("clinical",), more=True,
+                       precedents=tuple(_precedent(n, text=text, saved=True)
+                                        for n in range(MOST // 2)),
+                       disagreements=tuple(_disagreement(n, text, relevance=n)
+                                           for n in range(MOST - MOST // 2)))
+    _, blocks = precedents_message(found, task_names=NAMES, links={})
+    assert validate_message_blocks(blocks) == []
+    assert len(blocks) <= 50
+
+
+def test_samples_and_disagreements_are_shown_most_relevant_first_and_linked():
+    low = _precedent(1, text="Dose of ibuprofen with CKD.", saved=True)
+    low = Precedent(**{**low.__dict__, "relevance": 1.0})
+    high = _disagreement(7, "Chronic pain is routine.", relevance=2.0)
+    found = Precedents(words=("dose",), task_types=("clinical",), precedents=(low,),
+                       disagreements=(high,), more=False)
+    assert found.ranked() == [high, low]
+    links = {("C0CLINICAL", high.message_ts or ""): "https://slack.test/d7"}
+    _, blocks = precedents_message(found, task_names=NAMES, links=links)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert "<https://slack.test/d7|2026-W48 · disagreement on item Chronic pain" in sections[0]
+    assert "⚖️ *Adjudicated* by <@U0MDOCTOR>" in sections[0]
+    assert "sample 2 of 5" in sections[1]
