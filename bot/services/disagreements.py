@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound
+from bot.grades import SCALE
 from bot.models import TrainerOutput
 from bot.models_trainer import Disagreement
 from bot.services.agreement import labels_match
@@ -49,7 +50,7 @@ from bot.services.tallies import adjudicated
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-PASS, MINOR = "pass", "minor"  # an involved trainer's label was ruled right, or not
+PASS, MINOR = SCALE.keys[0], SCALE.keys[1]  # an involved trainer's label was ruled right, or not
 PER_TASK_TYPE = 3
 LOOKBACK = timedelta(days=7)
 MAX_TRAINERS_SHOWN = 8

@@ -32,6 +32,7 @@ from sqlalchemy import literal, union_all
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_precedents import Precedent as SavedRow
@@ -53,7 +54,7 @@ from bot.workspace import Workspace
 
 SHOWN = 10
 MOST = 25  # the cap on ``limit``: one message holds this many with room to spare
-NON_PASS = ("minor", "major")
+NON_PASS = SCALE.non_pass
 
 
 @dataclass(frozen=True)
