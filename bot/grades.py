@@ -115,6 +115,11 @@ class Scale:
     def badges(self) -> dict[str, str]:
         return {level.key: level.badge for level in self.levels}
 
+    def listed(self) -> str:
+        """The labels in bold as a sentence lists them: *Pass*, *Minor issue* or *Major error*."""
+        labels = [f"*{level.label}*" for level in self.levels]
+        return f"{', '.join(labels[:-1])} or {labels[-1]}"
+
     def sql_check(self, column: str) -> str:
         """A CHECK constraint's condition: ``column`` holds one of the keys."""
         return f"{column} IN ({', '.join(repr(k) for k in self.keys)})"

@@ -75,7 +75,7 @@ def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: i
             f"*Samples:* {sample_count} {noun}, one per reply in this thread"
         )},
         {"type": "context", "elements": [mrkdwn(
-            f"Reviewers ({who}): grade each reply with *Pass*, *Minor issue* or *Major error*. "
+            f"Reviewers ({who}): grade each reply with {SCALE.listed()}. "
             "A non-pass grade needs a category and a written explanation."
         )]},
     ]

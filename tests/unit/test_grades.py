@@ -27,6 +27,7 @@ def test_the_default_scale_is_todays_three_levels():
     assert SCALE.label_of("minor") == "Minor issue"
     assert SCALE.badge_of("major") == "🔴 Major error"
     assert SCALE.badge_of("unheard-of") == "unheard-of"  # shown as stored
+    assert SCALE.listed() == "*Pass*, *Minor issue* or *Major error*"
     assert SCALE.sql_check("grade") == "grade IN ('pass', 'minor', 'major')"
 
 
