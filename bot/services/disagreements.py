@@ -50,7 +50,8 @@ from bot.services.tallies import adjudicated
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-PASS, MINOR = SCALE.keys[0], SCALE.keys[1]  # an involved trainer's label was ruled right, or not
+# An involved trainer's label was ruled right (the best grade), or not (the mildest error).
+PASS, MINOR = SCALE.best, SCALE.non_pass[0]
 PER_TASK_TYPE = 3
 LOOKBACK = timedelta(days=7)
 MAX_TRAINERS_SHOWN = 8
