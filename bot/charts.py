@@ -14,12 +14,13 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.grades import SCALE
 from bot.services.trainer_report import TaskReport, TrainerReport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-COLOURS = {"pass": "#2e7d32", "minor": "#f9a825", "major": "#c62828"}
+COLOURS = {level.key: level.colour for level in SCALE}
 BELOW = "#ffcdd2"
 SCORE = "#1565c0"
 CONSISTENCY = "#6a1b9a"
@@ -115,12 +116,12 @@ def _scores(axes: "Axes", task: TaskReport) -> None:
 def _mix(axes: "Axes", task: TaskReport) -> None:
     x = list(range(len(task.history)))
     bottom = [0.0] * len(x)
-    for grade in ("pass", "minor", "major"):
+    for grade in SCALE.keys:
         heights = [float(w.counts.get(grade, 0)) for w in task.history]
         axes.bar(x, heights, bottom=bottom, color=COLOURS[grade], label=grade, width=0.7)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.set_ylim(0, max([*bottom, 1.0]) * 1.45)  # room for the legend above the bars
     axes.set_ylabel("grades")
     axes.set_title("grade mix", loc="left", fontsize=10)
-    axes.legend(loc="upper left", fontsize=8, ncols=3)
+    axes.legend(loc="upper left", fontsize=8, ncols=len(SCALE))
     axes.grid(axis="y", alpha=0.3)

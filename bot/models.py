@@ -10,6 +10,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from bot.grades import SCALE
+
 
 class TrainerOutput(SQLModel, table=True):
     """One piece of a trainer's work, as ingested. ``gold_*`` set means a calibration item."""
@@ -21,6 +23,7 @@ class TrainerOutput(SQLModel, table=True):
         # window, and the outputs on given items.
         Index("ix_output_task_created", "task_type", "created_at"),
         Index("ix_output_task_item", "task_type", "item"),
+        CheckConstraint(SCALE.sql_check("gold_grade"), name="ck_output_gold_scale"),
     )
 
     id: str = Field(primary_key=True, max_length=200)
@@ -85,7 +88,8 @@ class Grade(SQLModel, table=True):
     __tablename__ = "grade"
     __table_args__ = (UniqueConstraint("sample_id", "reviewer", name="uq_grade_reviewer"),
                       UniqueConstraint("sample_id", "slot", name="uq_grade_slot"),
-                      CheckConstraint("slot IN (1, 2)", name="ck_grade_slot"))
+                      CheckConstraint("slot IN (1, 2)", name="ck_grade_slot"),
+                      CheckConstraint(SCALE.sql_check("grade"), name="ck_grade_scale"))
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)
@@ -102,6 +106,7 @@ class GradeEvent(SQLModel, table=True):
     """History: every change of a reviewer's grade, appended, never rewritten."""
 
     __tablename__ = "grade_event"
+    __table_args__ = (CheckConstraint(SCALE.sql_check("grade"), name="ck_grade_event_scale"),)
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)

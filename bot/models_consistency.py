@@ -9,14 +9,17 @@ final: the sample then counts with the settled grade, whatever the reviewers cha
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from bot.grades import SCALE
 
 
 class DisputeSettlement(SQLModel, table=True):
     """A manager's decision on a disputed sample: its grade, with a note for the reviewers."""
 
     __tablename__ = "dispute_settlement"
+    __table_args__ = (CheckConstraint(SCALE.sql_check("grade"), name="ck_settlement_scale"),)
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", unique=True)

@@ -9,8 +9,10 @@ settled by managers): the trainer pushes back on a grade, and a second reviewer 
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
+
+from bot.grades import SCALE
 
 
 class TrainerFeedback(SQLModel, table=True):
@@ -35,7 +37,8 @@ class TrainerDispute(SQLModel, table=True):
     """
 
     __tablename__ = "trainer_dispute"
-    __table_args__ = (Index("ix_trainer_dispute_status", "status", "task_type"),)
+    __table_args__ = (Index("ix_trainer_dispute_status", "status", "task_type"),
+                      CheckConstraint(SCALE.sql_check("grade"), name="ck_trainer_dispute_scale"))
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", unique=True)

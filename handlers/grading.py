@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.errors import NotFound
+from bot.grades import SCALE
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
@@ -23,7 +24,7 @@ from bot.services.grading import (
 )
 from bot.services.precedents import precedents_for_grading
 from bot.slack.blocks import full_output_modal, grade_modal
-from bot.slack.ids import GRADE_BY_ACTION, Action, Block, Callback
+from bot.slack.ids import ACTION_BY_GRADE, GRADE_BY_ACTION, Action, Block, Callback
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from bot.slack.precedents_blocks import grading_precedents
 from handlers.consistency import after_grade
@@ -39,14 +40,14 @@ log = logging.getLogger(__name__)
 def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
 
-    @app.action(Action.GRADE_PASS, middleware=[arrived])
+    @app.action(ACTION_BY_GRADE[SCALE.best], middleware=[arrived])
     @after_ack
     def pass_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         try:
             click = parse_click(body)
             outcome = store_in_time(ctx, context, lambda session: record_grade(
                 session, ctx.workspace, sample_id=click.sample_id, reviewer=click.user,
-                grade="pass", category=None, explanation=None, now=ctx.clock.now()))
+                grade=SCALE.best, category=None, explanation=None, now=ctx.clock.now()))
         finally:
             ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
         _follow_up(ctx, outcome, user=click.user, channel=click.channel,
@@ -75,8 +76,8 @@ def register(app: App, ctx: AppContext) -> None:
                 channel=click.channel, thread_ts=click.thread_ts or click.message_ts),
         ), user=click.user)
 
-    app.action(Action.GRADE_MINOR)(error_clicked)
-    app.action(Action.GRADE_MAJOR)(error_clicked)
+    for key in SCALE.non_pass:  # each opens the modal for its category and explanation
+        app.action(ACTION_BY_GRADE[key])(error_clicked)
 
     @app.view(Callback.GRADE_MODAL, middleware=[arrived])
     @after_ack

@@ -17,13 +17,15 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, cast
 
-SCALE = ("pass", "minor", "major")  # the ordinal order of grades (best to worst)
-RANK = {grade: rank for rank, grade in enumerate(SCALE)}
+from bot.grades import SCALE as GRADE_SCALE
+
+SCALE = GRADE_SCALE.keys  # the ordinal order of grades (best to worst), from bot.grades
+RANK = GRADE_SCALE.rank
 
 
 def rank_distance(a: str, b: str) -> int:
     """How many notches apart two grades are on the scale: pass-minor 1, pass-major 2."""
-    return abs(RANK[a] - RANK[b])
+    return GRADE_SCALE.distance(a, b)
 
 
 def percent_agreement(pairs: Iterable[tuple[str, str]]) -> float | None:

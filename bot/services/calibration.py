@@ -32,6 +32,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.standings import window_weeks
 from bot.workspace import TaskType, Workspace
@@ -96,8 +97,8 @@ class ReviewerCalibration:
 def verdict(gold: str, grade: str) -> str:
     if grade == gold:
         return "match"
-    if gold != "pass":
-        return "missed" if grade == "pass" else "caught"
+    if gold != SCALE.best:
+        return "missed" if grade == SCALE.best else "caught"
     return "false alarm"
 
 
@@ -142,17 +143,17 @@ def calibration_by_reviewer(session: Session, workspace: Workspace, *, task_type
     ).all()
     first: dict[tuple[int, str], tuple[str, str]] = {}
     for sample_id, reviewer, grade, gold in rows:
-        first.setdefault((sample_id, reviewer), (grade, gold or "pass"))  # gold is never None
+        first.setdefault((sample_id, reviewer), (grade, gold or SCALE.best))  # gold is never None
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for (_, reviewer), (grade, gold) in first.items():
         t = tallies[reviewer]
-        if gold != "pass":
+        if gold != SCALE.best:
             t[0] += 1
-            t[1] += grade != "pass"
+            t[1] += grade != SCALE.best
             t[2] += grade == gold
         else:
             t[3] += 1
-            t[4] += grade != "pass"
+            t[4] += grade != SCALE.best
     policy = task_type.policy
     return [ReviewerCalibration(
         reviewer=reviewer, task_type=task_type.key, errors=t[0], caught=t[1],

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound
+from bot.grades import SCALE
 from bot.models import TrainerOutput
 from bot.models_trainer import Disagreement
 from bot.services.agreement import labels_match
@@ -49,7 +50,8 @@ from bot.services.tallies import adjudicated
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-PASS, MINOR = "pass", "minor"  # an involved trainer's label was ruled right, or not
+# An involved trainer's label was ruled right (the best grade), or not (the mildest error).
+PASS, MINOR = SCALE.best, SCALE.non_pass[0]
 PER_TASK_TYPE = 3
 LOOKBACK = timedelta(days=7)
 MAX_TRAINERS_SHOWN = 8

@@ -39,6 +39,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, Sample
 from bot.models_consistency import DisagreementLapse, DisputeSettlement
 from bot.services.agreement import RANK
@@ -49,7 +50,7 @@ from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
-WHOLE_STEP = 2  # rank distance: Pass vs Major error
+WHOLE_STEP = SCALE.whole_step  # rank distance best..worst: Pass vs Major error (2)
 
 
 class AlreadySettled(AuditbotError):

@@ -21,13 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.tallies import contribution, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-GRADE_LABELS = {"pass": "Pass", "minor": "Minor issue", "major": "Major error"}
+GRADE_LABELS = SCALE.labels()  # {"pass": "Pass", "minor": "Minor issue", ...}, from bot.grades
 MIN_EXPLANATION = 20
 DOUBLE_REVIEW_SLOTS = (1, 2)
 
@@ -120,7 +121,7 @@ def grade_problems(grade: str, *, category: str | None, explanation: str | None,
     problems: dict[str, str] = {}
     if grade not in GRADE_LABELS:
         return {"grade": f"Unknown grade {grade!r}."}
-    if grade == "pass":
+    if not SCALE.needs_explanation(grade):
         return problems
     if not category:
         problems["category"] = "Choose the error category."
@@ -144,7 +145,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
     task_type = task_type_of(workspace, record.thread.task_type)
-    if grade == "pass":
+    if grade in SCALE and not SCALE.needs_explanation(grade):
         category = explanation = None
     else:
         explanation = (explanation or "").strip()

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from bot.grades import SCALE
 from bot.services.ingest_read import json_kind
 
-GRADES = ("pass", "minor", "major")
+GRADES = SCALE.keys
 MAX_ID_LENGTH = 200
 TEXT_FIELDS = ("id", "trainer", "task_type", "prompt", "output", "created_at")
 OPTIONAL_FIELDS = ("metadata", "gold", "item", "label", "reasoning")

@@ -49,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import iso_week
+from bot.grades import SCALE
 from bot.services.sampling import double_review_positions
 from bot.services.scoring import (
     GradedSample,
@@ -59,11 +60,13 @@ from bot.services.scoring import (
     standing,
     watch_notice_due,
 )
-from bot.workspace.model import GRADES, Policy, Workspace
+from bot.workspace.model import Policy, Workspace
 
 QUARTER_WEEKS = 13
 DEFAULT_RUNS = 500
 REFERENCE_RUNS = 2_000  # the issue's reference precision per row
+# The simulation models a three-level scale: pass, a minor error, a major error.
+PASS, MINOR, MAJOR = SCALE.keys
 DEFAULT_MAJOR_SHARE = 1 / 3  # one Major error for every two Minor ones
 DEFAULT_LATE_SHARE = 0.0  # grades given only in the week after the audit's week
 SECOND_AGREES = 0.8  # a second reviewer gives the first one's grade
@@ -137,7 +140,7 @@ def grade_probabilities(true_score: float, policy: Policy, *,
     rest. A score too low for that split with no passes at all is reached with no passes
     and a Minor/Major mix. ``ValueError`` outside [weight of major, weight of pass].
     """
-    wp, wm, wM = (policy.weight(g) for g in GRADES)
+    wp, wm, wM = (policy.weight(g) for g in (PASS, MINOR, MAJOR))
     if not 0 <= major_share <= 1:
         raise ValueError(f"major_share must be between 0 and 1 (got {major_share})")
     if not wM - 1e-12 <= true_score <= wp + 1e-12:
@@ -158,8 +161,8 @@ def grade_probabilities(true_score: float, policy: Policy, *,
 def _draw(rng: random.Random, probs: tuple[float, float, float]) -> str:
     x = rng.random()
     if x < probs[0]:
-        return "pass"
-    return "minor" if x < probs[0] + probs[1] else "major"
+        return PASS
+    return MINOR if x < probs[0] + probs[1] else MAJOR
 
 
 def _label(week: int) -> str:
@@ -292,7 +295,7 @@ def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
                   task_type: str = "", weeks: int = QUARTER_WEEKS,
                   late_share: float = DEFAULT_LATE_SHARE) -> list[SimRow]:
     """The issue's rows for one policy: the offsets that grades can reach, then the drift."""
-    wp, wM = policy.weight("pass"), policy.weight("major")
+    wp, wM = policy.weight(PASS), policy.weight(MAJOR)
     offsets: list[Offset] = [o for o in OFFSETS if wM <= policy.pass_threshold + o <= wp]
     if (wM <= policy.pass_threshold + DRIFT_AFTER
             and policy.pass_threshold + DRIFT_BEFORE <= wp):

@@ -39,6 +39,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_precedents import Precedent as SavedRow
@@ -61,7 +62,7 @@ from bot.workspace import Workspace
 
 SHOWN = 10
 MOST = 25  # the cap on ``limit``: one message holds this many with room to spare
-NON_PASS = ("minor", "major")
+NON_PASS = SCALE.non_pass
 
 
 @dataclass(frozen=True)

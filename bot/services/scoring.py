@@ -89,6 +89,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypedDict
 
+from bot.grades import SCALE
 from bot.workspace.model import GRADES, FrozenMap, Policy
 from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
 
@@ -263,7 +264,7 @@ def sample_score(grades: Sequence[str], policy: Policy) -> float:
 
 def counts_as_major(grades: Sequence[str]) -> bool:
     """More than half of the reviewers' latest grades are Major."""
-    return 2 * sum(g == "major" for g in grades) > len(grades)
+    return 2 * sum(SCALE.is_severe(g) for g in grades) > len(grades)
 
 
 def sample_sizes(policy: Policy) -> dict[Sampling, int]:
@@ -306,7 +307,7 @@ class _Tally:
             return
         self.graded += 1
         self.total += sample_score(grades, policy)
-        self.passes += sum(g == "pass" for g in grades) / len(grades)
+        self.passes += sum(g == SCALE.best for g in grades) / len(grades)
         self.majors += counts_as_major(grades)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotFound
+from bot.grades import SCALE
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_feedback import TrainerDispute, TrainerFeedback
@@ -74,7 +75,7 @@ class CountedSample:
 
     @property
     def non_pass(self) -> bool:
-        return self.counted is not None and any(r.grade != "pass" for r in self.counted)
+        return self.counted is not None and any(r.grade != SCALE.best for r in self.counted)
 
 
 def trainer_disputes_of(session: Session, sample_ids: Iterable[int]) -> list[TrainerDispute]:

@@ -8,7 +8,8 @@ mrkdwn can neither ping a channel nor break the layout.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.slack.ids import Action, Block, Callback
+from bot.grades import SCALE
+from bot.slack.ids import ACTION_BY_GRADE, Action, Block, Callback
 
 SECTION_LIMIT = 3000
 PROMPT_SHOWN = 1200
@@ -19,7 +20,7 @@ PROJECT_SHOWN = 200
 REVIEWERS_NAMED = 20  # in a thread's parent; the rest are counted
 MODAL_BLOCK_LIMIT = 100
 PROMPT_SECTIONS_SHOWN = 30  # of a full view's 100 blocks; the output gets the rest
-GRADE_BADGES = {"pass": "✅ Pass", "minor": "🟡 Minor issue", "major": "🔴 Major error"}
+GRADE_BADGES = SCALE.badges()  # {"pass": "✅ Pass", ...}, from bot.grades
 CLARITY_BADGES = {"clear": "💬 Clear", "unclear": "❔ Unclear"}
 
 
@@ -74,7 +75,7 @@ def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: i
             f"*Samples:* {sample_count} {noun}, one per reply in this thread"
         )},
         {"type": "context", "elements": [mrkdwn(
-            f"Reviewers ({who}): grade each reply with *Pass*, *Minor issue* or *Major error*. "
+            f"Reviewers ({who}): grade each reply with {SCALE.listed()}. "
             "A non-pass grade needs a category and a written explanation."
         )]},
     ]
@@ -122,11 +123,8 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
             f"👥 Double review: {min(done, 2)} of 2 reviews in{hidden}"
         )]})
     value = str(card.sample_id)
-    buttons = [
-        button("Pass", Action.GRADE_PASS, value, style="primary"),
-        button("Minor issue", Action.GRADE_MINOR, value),
-        button("Major error", Action.GRADE_MAJOR, value, style="danger"),
-    ]
+    buttons = [button(level.label, ACTION_BY_GRADE[level.key], value, style=level.style)
+               for level in SCALE]
     if card.reasoning:  # rating the reasoning is optional, one click beside the grade
         buttons.append(button("Clear", Action.CLARITY_CLEAR, value))
         buttons.append(button("Unclear", Action.CLARITY_UNCLEAR, value))
@@ -151,7 +149,7 @@ def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_e
                 private_metadata: str, context: Sequence[dict] = ()) -> dict:
     """The modal a non-pass click opens: an error category and a written explanation, after
     ``context`` (blocks the grader reads first: the precedents most like the sample)."""
-    title = "Minor issue" if grade == "minor" else "Major error"
+    title = SCALE.label_of(grade)
     return {
         "type": "modal",
         "callback_id": Callback.GRADE_MODAL,

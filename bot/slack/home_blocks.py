@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.grades import SCALE
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
 from bot.services.scorecard import Scorecard
 from bot.services.trainer_rows import TrainerRows
@@ -63,7 +64,7 @@ def _stranger(data: HomeData) -> list[dict]:
     return [{"type": "section", "text": mrkdwn(
         "auditbot keeps the quality of AI model trainers' work under a weekly audit: every "
         "week it samples each trainer's recent outputs into their task type's review "
-        "channel, where domain reviewers grade them *Pass*, *Minor issue* or *Major error* "
+        f"channel, where domain reviewers grade them {SCALE.listed()} "
         "with a written explanation. Scores roll up per trainer; when someone's quality "
         "falls below the threshold their lead is told, then a manager. You are not in its "
         f"config as a reviewer, lead, trainer or manager; to take part, ask {ask}.")}]

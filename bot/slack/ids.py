@@ -6,6 +6,8 @@ drift apart.
 
 from enum import StrEnum
 
+from bot.grades import SCALE
+
 
 class Action(StrEnum):
     GRADE_PASS = "grade_pass"
@@ -40,10 +42,9 @@ class Block(StrEnum):
     RULING_REASON = "ruling_reason"
 
 
-GRADE_BY_ACTION = {
-    Action.GRADE_PASS: "pass",
-    Action.GRADE_MINOR: "minor",
-    Action.GRADE_MAJOR: "major",
-}
+# A grade button's action id is "grade_" + the grade's key (bot.grades); the Action members
+# above name the default scale's three.
+GRADE_BY_ACTION = {Action(f"grade_{key}"): key for key in SCALE.keys}
+ACTION_BY_GRADE = {key: action for action, key in GRADE_BY_ACTION.items()}
 
 OUTBOX_EVENT_TYPE = "auditbot_outbox"

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.grades import SCALE
 from bot.workspace.timing import WeeklyTime, WorkingHours
 
-GRADES = ("pass", "minor", "major")
+GRADES = SCALE.keys
 LEAD = "lead"  # the escalation target that means "this trainer's lead"
 
 
@@ -45,7 +46,7 @@ class FrozenMap(Mapping[str, float]):
         return f"FrozenMap({self._data!r})"
 
 
-DEFAULT_GRADE_WEIGHTS = FrozenMap({"pass": 1.0, "minor": 0.5, "major": 0.0})
+DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
 
 
 @dataclass(frozen=True)

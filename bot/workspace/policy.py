@@ -7,7 +7,9 @@ The same reader serves both: a ``[[task_types]]`` table may set any policy key d
 """
 
 from collections.abc import Mapping
+from itertools import pairwise
 
+from bot.grades import SCALE
 from bot.workspace.model import GRADES, TRAINER_FEEDBACK, FrozenMap, Policy
 from bot.workspace.reader import MISSING, Table, describe
 from bot.workspace.timing import parse_duration
@@ -89,20 +91,21 @@ def _boolean(table: Table, key: str, *, default: bool) -> bool:
 
 
 def _grade_weights(table: Table, base: Policy) -> FrozenMap:
-    """All three grades, each in [0, 1], never rewarding a worse grade more."""
+    """Every grade of the scale, each in [0, 1], never rewarding a worse grade more."""
     raw = table.raw("grade_weights")
     if not isinstance(raw, Mapping):  # absent, or reported here without a cascade below
         if table.has("grade_weights"):
-            table.report("grade_weights", "must be a table like { pass = 1.0, minor = 0.5, "
-                         f"major = 0.0 }} (got {describe(raw)})")
+            table.report("grade_weights", "must be a table like { "
+                         + ", ".join(f"{g} = {w:.1f}" for g, w in SCALE.default_weights.items())
+                         + f" }} (got {describe(raw)})")
         return FrozenMap(base.grade_weights)
     weights = table.table("grade_weights", known=GRADES)
     before = len(table.problems.items)
     values = {g: weights.fraction(g, default=base.grade_weights[g], required=True)
               for g in GRADES}
-    if len(table.problems.items) == before and not (
-            values["pass"] >= values["minor"] >= values["major"]):
-        table.report("grade_weights", "must satisfy pass >= minor >= major (got "
+    ordered = all(values[a] >= values[b] for a, b in pairwise(GRADES))
+    if len(table.problems.items) == before and not ordered:
+        table.report("grade_weights", f"must satisfy {' >= '.join(GRADES)} (got "
                      + ", ".join(f"{g} = {values[g]:g}" for g in GRADES) + ")")
     return FrozenMap(values)
 

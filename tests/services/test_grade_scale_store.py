@@ -1,0 +1,61 @@
+"""The store rejects a grade that is not on the scale: the domain write refuses it, and the
+CHECK constraints of migration 0020 refuse it underneath (SQLite and PostgreSQL)."""
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.errors import InvalidGrade
+from bot.models import Grade
+from bot.services.grading import record_grade
+from tests.conftest import NOW
+from tests.consistency_setup import audited, double_review_workspace
+from tests.factories import NURSE
+
+WORKSPACE = double_review_workspace()
+
+
+def test_record_grade_refuses_a_grade_off_the_scale(session: Session):
+    sample = audited(session, WORKSPACE, count=1)[0]
+    with pytest.raises(InvalidGrade, match="Unknown grade 'catastrophic'"):
+        record_grade(session, WORKSPACE, sample_id=sample.id or 0, reviewer=NURSE,
+                     grade="catastrophic", category="Other",
+                     explanation="A long enough explanation of what went wrong.", now=NOW)
+    assert session.exec(select(Grade)).all() == []
+
+
+INSERTS = {
+    "grade": "INSERT INTO grade (sample_id, reviewer, grade, created_at, updated_at) "
+             "VALUES (:sample, 'U0NURSE01', :grade, :at, :at)",
+    "grade_event": "INSERT INTO grade_event (sample_id, reviewer, grade, recorded_at) "
+                   "VALUES (:sample, 'U0NURSE01', :grade, :at)",
+    "dispute_settlement": "INSERT INTO dispute_settlement (sample_id, task_type, trainer, "
+                          "settled_by, grade, note, reviews_json, settled_at) VALUES "
+                          "(:sample, 'clinical', 'U0T', 'U0M', :grade, 'n', '{}', :at)",
+    "trainer_dispute": "INSERT INTO trainer_dispute (sample_id, trainer, task_type, iso_week, "
+                       "reasoning, first_json, status, grade, opened_at) VALUES "
+                       "(:sample, 'U0T', 'clinical', '2026-W48', 'r', '[]', 'open', :grade, :at)",
+}
+
+
+@pytest.mark.parametrize("table", sorted(INSERTS))
+def test_the_store_refuses_a_grade_off_the_scale(engine: Engine, table: str):
+    with Session(engine, expire_on_commit=False) as session:
+        sample = audited(session, WORKSPACE, count=1)[0]
+    params = {"sample": sample.id, "at": NOW}
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text(INSERTS[table]), {**params, "grade": "catastrophic"})
+    with engine.begin() as connection:  # a key of the scale is stored
+        connection.execute(text(INSERTS[table]), {**params, "grade": "minor"})
+
+
+def test_a_gold_grade_off_the_scale_is_refused_and_none_is_allowed(engine: Engine):
+    with Session(engine, expire_on_commit=False) as session:
+        sample = audited(session, WORKSPACE, count=1)[0]
+    update = text("UPDATE trainer_output SET gold_grade = :gold WHERE id = :id")
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(update, {"gold": "catastrophic", "id": sample.output_id})
+    with engine.begin() as connection:
+        connection.execute(update, {"gold": None, "id": sample.output_id})
+        connection.execute(update, {"gold": "major", "id": sample.output_id})
