@@ -10,7 +10,7 @@ copy keeps every row's id, which is the FTS5 rowid). On PostgreSQL the columns a
 place; the generated ``search_vector`` column and its GIN index are untouched.
 
 Revision ID: 0021_disagreement_precedent
-Revises: 0019_loop
+Revises: 0020_grade_scale
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_disagreement_precedent"
-down_revision: str | Sequence[str] | None = "0019_loop"
+down_revision: str | Sequence[str] | None = "0020_grade_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
