@@ -8,7 +8,8 @@ identical records.
 Every record carries a hidden quality label in ``metadata`` (``demo_quality``: ``good``,
 ``minor`` or ``major``) together with the template and slot it was rendered from, so that
 ``simulated_grade`` can decide like a domain reviewer would and explain the flaw specifically.
-The flawed outputs really contain their flaw (texts live in ``bot.demo_texts``). The weak
+The flawed outputs really contain their flaw. The texts are data, one TOML file per task type
+in ``bot/demo_texts/`` (prose is edited there, not in Python). The weak
 trainer (``WEAK_TRAINER``) gets about 60% flawed outputs, everybody else about 10%.
 
 A few records per domain are calibration items (they carry ``gold``): a planted error or a
@@ -25,6 +26,8 @@ Usage::
 
 import json
 import random
+import re
+import tomllib
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import as_utc
-from bot.demo_texts import ERROR_CATEGORIES, TEMPLATES, Flaw, Template, fill
 from bot.services.grading import MIN_EXPLANATION
 from bot.text import visible_length
 
 __all__ = [
     "CALIBRATION",
     "ERROR_CATEGORIES",
+    "TEMPLATES",
     "TRAINERS",
     "WEAK_TRAINER",
     "generate_outputs",
@@ -47,6 +50,65 @@ __all__ = [
     "simulated_grade",
     "write_jsonl",
 ]
+
+TEXTS = Path(__file__).parent / "demo_texts"  # <task type>.toml: the templates below
+DOMAINS = ("clinical", "legal", "finance")
+
+
+@dataclass(frozen=True)
+class Flaw:
+    grade: str  # "minor" | "major"
+    category: str
+    output: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A prompt, a good answer and two flawed ones; ``str.format`` patterns over ``slots``."""
+
+    key: str  # "<domain>.<name>"
+    project: str
+    prompt: str
+    good: str
+    good_note: str  # why the good answer is right (gold note of a known-good calibration item)
+    minor: Flaw
+    major: Flaw
+    slots: tuple[dict[str, str], ...]
+    long: bool = False  # over 3000 characters: the bot's "Show full" has something to show
+
+    @property
+    def domain(self) -> str:
+        return self.key.split(".", 1)[0]
+
+
+def fill(pattern: str, values: Mapping[str, str]) -> str:
+    """``pattern`` with its slots filled; "Foods's" becomes "Foods'"."""
+    return _POSSESSIVE.sub("s'", pattern.format_map(values))
+
+
+_POSSESSIVE = re.compile(r"(?<=[a-z])s's\b")
+
+
+def _load(domain: str) -> tuple[tuple[str, ...], tuple[Template, ...]]:
+    """A task type's error categories and templates, read from its TOML file."""
+    with (TEXTS / f"{domain}.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    templates = tuple(
+        Template(
+            key=raw["key"], project=raw["project"], prompt=raw["prompt"], good=raw["good"],
+            good_note=raw["good_note"],
+            minor=Flaw("minor", **raw["minor"]), major=Flaw("major", **raw["major"]),
+            slots=tuple(raw["slots"]), long=raw.get("long", False),
+        )
+        for raw in data["templates"]
+    )
+    return tuple(data["error_categories"]), templates
+
+
+_LOADED = {domain: _load(domain) for domain in DOMAINS}
+ERROR_CATEGORIES: dict[str, tuple[str, ...]] = {d: cats for d, (cats, _) in _LOADED.items()}
+TEMPLATES: dict[str, tuple[Template, ...]] = {d: found for d, (_, found) in _LOADED.items()}
 
 TRAINERS: dict[str, tuple[str, ...]] = {
     "U0TRAINER1": ("clinical",),

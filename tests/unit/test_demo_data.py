@@ -11,6 +11,7 @@ import pytest
 
 from bot.demo_data import (
     ERROR_CATEGORIES,
+    TEMPLATES,
     TRAINERS,
     WEAK_TRAINER,
     generate_outputs,
@@ -18,7 +19,6 @@ from bot.demo_data import (
     simulated_grade,
     write_jsonl,
 )
-from bot.demo_texts import TEMPLATES
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 QUALITIES = ("good", "minor", "major")

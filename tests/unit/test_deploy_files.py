@@ -1,6 +1,7 @@
 """The container files say what the README says (no container engine runs in CI: they are
 checked as text)."""
 
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -47,3 +48,25 @@ def test_the_two_manifests_differ_only_in_how_slack_reaches_the_bot():
     del http["settings"]["interactivity"]["request_url"]
     http["settings"]["socket_mode_enabled"] = True
     assert socket == http
+
+
+def test_every_file_the_package_reads_is_declared_package_data():
+    """The image installs a wheel, which holds the package's modules (every directory is a
+    package: setuptools' find includes namespace packages) and only the other files pyproject
+    declares as package data: the migration template, the demo's texts. One left undeclared
+    works from a checkout and is missing in the image."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = pyproject["tool"]["setuptools"]["package-data"]
+    shipped = {
+        path
+        for package, patterns in declared.items()
+        for pattern in patterns
+        for path in (REPO / package.replace(".", "/")).glob(pattern)
+    }
+    files = [
+        path for path in (REPO / "bot").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    modules = {path for path in files if path.suffix == ".py"}
+    assert any(path.suffix == ".toml" for path in shipped)  # the demo's texts are data
+    assert sorted(str(p.relative_to(REPO)) for p in set(files) - modules - shipped) == []
