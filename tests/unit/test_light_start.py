@@ -7,8 +7,15 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SERVE_PATH = ("bot.cli", "bot.app", "bot.server", "bot.web", "bot.socket_front", "handlers",
-              "schedules.runner")
+SERVE_PATH = (
+    "bot.cli",
+    "bot.app",
+    "bot.server",
+    "bot.web",
+    "bot.socket_front",
+    "handlers",
+    "schedules.runner",
+)
 HEAVY = ("scipy", "matplotlib", "numpy", "krippendorff")
 
 
@@ -60,3 +67,28 @@ def test_scipy_is_a_test_dependency_only():
                 for r in requirements}
     assert "scipy" not in names(project["dependencies"])
     assert "scipy" in names(project["optional-dependencies"]["dev"])
+
+
+# the demo (its texts too), the bot against the local Slack and that Slack
+NOT_SERVED = ("bot.demo", "bot.local", "bot.sandbox")
+
+
+def loaded_of(prefixes: tuple[str, ...], code: str) -> list[str]:
+    """The modules under ``prefixes`` in ``sys.modules`` after a fresh interpreter runs ``code``."""
+    probe = (f"import sys\n{code}\n"
+             f"print(*sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_the_serve_path_imports_neither_the_demo_nor_the_sandbox():
+    # The demo stays installable for `make demo`; `serve` ships beside it and never loads it.
+    # The command line is parsed as `auditbot serve` would be, so a lazy import on its way
+    # would count too.
+    assert loaded_of(NOT_SERVED, f"import {', '.join(SERVE_PATH)}\n"
+                                 "import bot.cli\n"
+                                 "bot.cli._parser().parse_args(['serve'])") == []
+    # and the probe does see them when they are imported
+    assert "bot.sandbox.server" in loaded_of(NOT_SERVED, "import bot.local")
