@@ -22,9 +22,7 @@ from bot.workspace import (
     load_workspace,
     parse_workspace,
 )
-from bot.workspace.escalation import ESCALATION_KEYS, LEVEL_KEYS
-from bot.workspace.parse import SCHEDULE_KEYS, TOP_KEYS, WORKSPACE_KEYS
-from bot.workspace.teams import TASK_TYPE_KEYS, TRAINER_KEYS
+from bot.workspace.problems import known_keys
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auditbot.toml"
 
@@ -586,14 +584,14 @@ TOML_VALUES = st.recursive(
 )
 # Where a value can go: (section,), (section, key) or (array section, 0, key).
 PLACES = (
-    [(k,) for k in TOP_KEYS]
-    + [("workspace", k) for k in WORKSPACE_KEYS]
-    + [("schedule", k) for k in SCHEDULE_KEYS]
+    [(k,) for k in known_keys(Workspace, ())]
+    + [("workspace", k) for k in known_keys(Workspace, ("workspace",))]
+    + [("schedule", k) for k in known_keys(Workspace, ("schedule",))]
     + [("policy", k) for k in Policy.__dataclass_fields__]
-    + [("escalation", k) for k in ESCALATION_KEYS]
-    + [("task_types", 0, k) for k in TASK_TYPE_KEYS]
-    + [("trainers", 0, k) for k in TRAINER_KEYS]
-    + [("escalation", "levels", 0, k) for k in LEVEL_KEYS]
+    + [("escalation", k) for k in known_keys(Workspace, ("escalation",))]
+    + [("task_types", 0, k) for k in known_keys(Workspace, ("task_types", 0))]
+    + [("trainers", 0, k) for k in known_keys(Workspace, ("trainers", 0))]
+    + [("escalation", "levels", 0, k) for k in known_keys(Workspace, ("escalation", "levels", 0))]
 )
 
 
