@@ -19,8 +19,13 @@ from pydantic import BeforeValidator, ConfigDict, PlainValidator, ValidationErro
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from bot.workspace.ids import is_channel_id, is_user_id
-from bot.workspace.timing import WeeklyTime, WorkingHours, parse_duration, parse_weekly_time
-from bot.workspace.timing import parse_working_hours
+from bot.workspace.timing import (
+    WeeklyTime,
+    WorkingHours,
+    parse_duration,
+    parse_weekly_time,
+    parse_working_hours,
+)
 
 T = TypeVar("T")
 TABLE = ConfigDict(extra="forbid")  # every table (models are frozen): unknown keys are mistakes

@@ -19,8 +19,6 @@ from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from typing import Annotated, Any
-
-from typing_extensions import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -29,11 +27,10 @@ from pydantic import (
     Field,
     GetPydanticSchema,
     PlainValidator,
-    ValidationError,
     model_validator,
 )
 from pydantic.dataclasses import dataclass
-from pydantic_core import ErrorDetails
+from typing_extensions import TypedDict
 
 from bot.grades import SCALE
 from bot.workspace import fields as f
@@ -414,8 +411,8 @@ class Onboarding:
             before = [m.week for m in self.markers[:i] if m.dimension == marker.dimension]
             of = "" if marker.dimension == "precision" else f" {marker.dimension}"
             if marker.week > last_week:
-                found.append(((("markers", i, "week"),
-                               f"must be between 1 and {last_week} (got {marker.week})")))
+                found.append((("markers", i, "week"),
+                               f"must be between 1 and {last_week} (got {marker.week})"))
             elif before and marker.week <= before[-1]:
                 found.append((("markers", i, "week"), f"must come after the previous{of} "
                               f"marker's week {before[-1]} (got {marker.week})"))
