@@ -232,6 +232,10 @@ def _label(value: object) -> str:
     return label
 
 
+Category = Annotated[str, PlainValidator(_category)]
+Label = Annotated[str, PlainValidator(_label)]
+
+
 @dataclass(frozen=True, config=ALIASED)
 class TaskType:
     """A kind of work audited together, in one channel, by its own reviewers. The policy
@@ -245,13 +249,12 @@ class TaskType:
     channel: ChannelId
     reviewers: Annotated[tuple[UserId, ...], f.strings(non_empty=True)]
     error_categories: Annotated[
-        tuple[Annotated[str, PlainValidator(_category)], ...], AfterValidator(_categories_fit_a_menu),
+        tuple[Category, ...], AfterValidator(_categories_fit_a_menu),
         f.strings(non_empty=True, fold=lambda c: c.strip().casefold())] = DEFAULT_ERROR_CATEGORIES
     policy: Policy = Policy()  # the effective policy (Workspace merges [policy] into it)
     label_level: Annotated[str | None, f.optional(f.one_of(*LABEL_LEVELS, near=True))] = Field(
         default=None, alias="label_scale")
-    labels: Annotated[tuple[Annotated[str, PlainValidator(_label)], ...],
-                      f.strings(non_empty=True, fold=str.strip)] = ()
+    labels: Annotated[tuple[Label, ...], f.strings(non_empty=True, fold=str.strip)] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -382,7 +385,7 @@ def _min_score(value: object) -> float | None:
     if isinstance(value, str):
         raise fail(f"must be a number between 0 and 1 or \"{THRESHOLD}\" "
                    f"(got {f.describe(value)})")
-    return float(f.fraction.func(value))  # type: ignore[call-arg, arg-type]
+    return float(f.fraction.func(value))  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True, config=TABLE)

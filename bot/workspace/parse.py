@@ -65,9 +65,8 @@ def _across_sections(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
             first_key.setdefault(key, i)
     # A task type whose key cannot be read: trainers' references are not checked, rather
     # than each reported as unknown because of that one mistake.
-    known = [t.get("key") for t in task_types]
-    check_refs = bool(known) and len(known) == len(data.get("task_types") or ()) \
-        and all(isinstance(k, str) and k.strip() for k in known)
+    known = [k for t in task_types if isinstance(k := t.get("key"), str) and k.strip()]
+    check_refs = bool(known) and len(known) == len(data.get("task_types") or ())
     first_user: dict[str, int] = {}
     for i, table in enumerate(trainers):
         user = table.get("user")
