@@ -34,7 +34,7 @@ from bot.services.blind import blind_samples
 from bot.services.scorecard import DIMENSIONS, Dimension, Scorecard, scorecards
 from bot.services.standings import window_weeks
 from bot.workspace import Workspace
-from bot.workspace.model import MAX_WINDOW_WEEKS
+from bot.workspace.policy import MAX_WINDOW_WEEKS
 
 GRADE_COLUMNS = ("iso_week", "task_type", "trainer", "sample", "output_id", "reviewer",
                  "grade", "category", "explanation", "graded_at", "double_review",

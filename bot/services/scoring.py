@@ -90,7 +90,8 @@ from functools import lru_cache
 from typing import Literal, TypedDict
 
 from bot.grades import SCALE
-from bot.workspace.model import GRADES, MAX_SAMPLES_PER_TRAINER, FrozenMap, Policy
+from bot.workspace.model import GRADES, FrozenMap, Policy
+from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
 
 State = Literal["ok", "watch", "escalate", "insufficient"]
 Sampling = Literal["reduced", "normal", "tightened"]

@@ -65,11 +65,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def whole(low: int, high: int | None = None) -> PlainValidator:
+def whole(low: int | None, high: int | None = None) -> PlainValidator:
+    """A whole number in ``[low, high]`` (``low`` ``None``: any; the table checks it)."""
     def check(value: object) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise fail(f"must be a whole number (got {describe(value)})")
-        if value < low or (high is not None and value > high):
+        if low is not None and (value < low or (high is not None and value > high)):
             bounds = f"at least {low}" if high is None else f"between {low} and {high}"
             raise fail(f"must be {bounds} (got {value})")
         return value
@@ -157,7 +158,8 @@ ChannelId = Annotated[str, checked(channel_id_problem)]
 
 
 def strings(*, non_empty: bool = False, fold: Callable[[str], str] = str) -> WrapValidator:
-    """An array of ``item``; a duplicate (after ``fold``) is reported at its index."""
+    """An array of strings (checked by the item's annotation); each duplicate (after
+    ``fold``) is reported at its index, naming the first."""
     def check(value: object, handler: Callable[[object], tuple[str, ...]]) -> tuple[str, ...]:
         if not isinstance(value, list | tuple):
             raise fail(f"must be an array of strings (got {describe(value)})")
@@ -167,10 +169,15 @@ def strings(*, non_empty: bool = False, fold: Callable[[str], str] = str) -> Wra
             raise fail("must not be empty")
         result = handler(value)
         first: dict[str, int] = {}
-        for i, text in enumerate(value):
-            if fold(text) in first:
-                raise fail(f"duplicate {text!r}", at=(i,), first=first[fold(text)])
-            first[fold(text)] = i
+        duplicates: list[InitErrorDetails] = []
+        for i, item in enumerate(result):
+            if fold(item) in first:
+                duplicates.append(InitErrorDetails(type=fail(f"duplicate {value[i]!r}",
+                                                              first=first[fold(item)]),
+                                                   loc=(i,), input=item))
+            first.setdefault(fold(item), i)
+        if duplicates:
+            raise ValidationError.from_exception_data("config", duplicates)
         return result
     return WrapValidator(check)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bot.workspace import (
     LEAD,
@@ -615,3 +616,31 @@ def test_any_value_anywhere_gives_a_workspace_or_a_workspace_error(
         parse_workspace(data)
     except WorkspaceError as err:
         assert err.problems and all(p.message for p in err.problems)
+
+
+def test_each_duplicate_in_an_array_is_reported_naming_the_first() -> None:
+    assert problems(config(task_types=[task_type(reviewers=["U0A1", "U0B1", "U0A1", "U0B1"])])) == [
+        Problem("task_types[0].reviewers[2]", "duplicate 'U0A1' (already at reviewers[0])"),
+        Problem("task_types[0].reviewers[3]", "duplicate 'U0B1' (already at reviewers[1])"),
+    ]
+
+
+def test_a_policy_table_inside_a_task_type_is_not_silently_ignored() -> None:
+    assert only_problem(config(task_types=[task_type(policy={"pass_threshold": 0.9})])) == Problem(
+        "task_types[0].policy", "unknown key 'policy': set policy keys in the task type's "
+        "table itself (e.g. pass_threshold = 0.9)")
+
+
+def test_onboarding_weeks_are_bounded_by_its_days() -> None:
+    data = config(onboarding={"days": 28, "markers": [{"week": 0, "min_score": 0.5},
+                                                       {"week": 5, "min_score": 0.6}]})
+    assert problems(data) == [
+        Problem("onboarding.markers[0].week", "must be between 1 and 4 (got 0)"),
+        Problem("onboarding.markers[1].week", "must be between 1 and 4 (got 5)"),
+    ]
+
+
+def test_code_that_rebuilds_a_model_is_checked_like_the_file() -> None:
+    with pytest.raises(ValidationError):
+        dataclasses.replace(Policy(), pass_threshold=1.5)
+    assert dataclasses.replace(Policy(), consistency_threshold=None) == Policy()

@@ -1,0 +1,152 @@
+"""``[policy]``: how a task type is audited and when a trainer is escalated, as a frozen
+pydantic dataclass whose annotations are the checks. A ``[[task_types]]`` table may set any
+of these keys; ``parse_workspace`` merges them over the workspace's.
+"""
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
+from itertools import pairwise
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, GetPydanticSchema, PlainValidator
+from pydantic.dataclasses import dataclass
+from typing_extensions import TypedDict
+
+from bot.grades import SCALE
+from bot.workspace import fields as f
+from bot.workspace.fields import TABLE, Duration, fail
+
+GRADES = SCALE.keys
+MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
+MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
+MAX_SAMPLING_FACTOR = 10  # tightened sampling; the sample count is capped at the maximum above
+TRAINER_FEEDBACK = ("weekly", "each", "off")
+
+class FrozenMap(Mapping[str, float]):
+    """A read-only, hashable mapping (``MappingProxyType`` is not hashable, and a frozen
+    dataclass hashes its fields)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> None:
+        self._data = dict(items)
+
+    def __getitem__(self, key: str) -> float:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
+DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
+
+
+@dataclasses.dataclass(frozen=True)
+class KnownKeys:
+    """Annotation metadata: the keys a mapping-valued field may hold (for suggestions)."""
+
+    toml_keys: tuple[str, ...]
+
+
+# One required fraction per grade; TypedDict so that a missing or unknown grade is reported
+# at its own key path. (A workspace's own grade scale would build this from its scale.)
+_Weights = TypedDict("_Weights", {g: Annotated[float, f.fraction] for g in GRADES})  # type: ignore[misc]
+_Weights.__pydantic_config__ = TABLE  # type: ignore[attr-defined]
+
+
+def _weights_table(value: object) -> object:
+    if not isinstance(value, Mapping):
+        like = ", ".join(f"{g} = {w:.1f}" for g, w in SCALE.default_weights.items())
+        raise fail(f"must be a table like {{ {like} }} (got {f.describe(value)})")
+    return value
+
+
+def _weights_ordered(weights: Mapping[str, float]) -> FrozenMap:
+    """Never reward a worse grade more than a better one."""
+    if any(weights[a] < weights[b] for a, b in pairwise(GRADES)):
+        got = ", ".join(f"{g} = {weights[g]:g}" for g in GRADES)
+        raise fail(f"must satisfy {' >= '.join(GRADES)} (got {got})")
+    return FrozenMap({g: weights[g] for g in GRADES})
+
+
+GradeWeights = Annotated[
+    Mapping[str, float], GetPydanticSchema(lambda _type, handler: handler(_Weights)),
+    AfterValidator(_weights_ordered), BeforeValidator(_weights_table), KnownKeys(GRADES)]
+
+
+def _feedback_mode(value: object) -> str:
+    if not isinstance(value, str):
+        raise fail(f"must be a string like 'weekly' (got {f.describe(value)})")
+    if value not in TRAINER_FEEDBACK:
+        modes = ", ".join(repr(m) for m in TRAINER_FEEDBACK)
+        raise fail(f"must be one of {modes} (got {value!r})")
+    return value
+
+
+@dataclass(frozen=True, config=TABLE)
+class Policy:
+    """How a task type is audited and when a trainer is escalated."""
+
+    samples_per_trainer: Annotated[int, f.whole(1, MAX_SAMPLES_PER_TRAINER)] = 5
+    # share of samples that need a second reviewer
+    double_review_fraction: Annotated[float, f.fraction] = 0.2
+    window_weeks: Annotated[int, f.whole(1, MAX_WINDOW_WEEKS)] = 4  # the score's window
+    pass_threshold: Annotated[float, f.fraction] = 0.85  # a score below this opens an escalation
+    min_graded: Annotated[int, f.whole(0)] = 8  # no escalation on fewer graded samples
+    grade_weights: GradeWeights = DEFAULT_GRADE_WEIGHTS
+    # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
+    # on watch; escalation needs the score's upper bound below it, recovery the lower bound
+    # at or above it, each bound one-sided at this confidence (tuned with policy simulate).
+    escalation_confidence: Annotated[float, f.number(0.5, 1, high_open=True)] = 0.9
+    # Major samples in one ISO week that escalate at once; 0 = off
+    severe_majors: Annotated[int, f.whole(0, MAX_SAMPLES_PER_TRAINER)] = 4
+    # sampling multipliers: below the threshold or escalated; after a clean, confident window
+    tightened_factor: Annotated[float, f.number(1, MAX_SAMPLING_FACTOR)] = 3.0
+    reduced_factor: Annotated[float, f.number(0, 1, low_open=True)] = 0.6
+    # Watch ends only when the score is at least this far above the threshold (hysteresis:
+    # a trainer near the threshold does not flap on and off watch as grades arrive).
+    watch_margin: Annotated[float, f.number(0, 0.5)] = 0.02
+    # Consistency checks (bot.services.consistency): managers are told when the reviewers
+    # of a task type do not share a standard (Krippendorff's alpha below this with at least
+    # ``agreement_min_samples`` double-reviewed samples in the window), and when a reviewer
+    # catches too few of the planted errors (with at least ``calibration_min_items`` gold
+    # non-pass items graded in the window).
+    agreement_alert_alpha: Annotated[float, f.fraction] = 0.667
+    agreement_min_samples: Annotated[int, f.whole(2)] = 20
+    calibration_min_catch_rate: Annotated[float, f.fraction] = 0.7
+    calibration_min_items: Annotated[int, f.whole(1)] = 10
+    # The trainer's scorecard (bot.services.scorecard): a trainer whose consistency with
+    # other trainers, or whose clarity rate, is below its threshold (with at least
+    # ``min_graded`` comparisons or ratings in the window) is shown on watch for that
+    # dimension. ``None``: no threshold. Precision alone drives escalation.
+    consistency_threshold: Annotated[float | None, f.optional(f.fraction)] = None
+    clarity_threshold: Annotated[float | None, f.optional(f.fraction)] = None
+    # Feedback to trainers (bot.services.feedback): "weekly" (one DM per audited week once
+    # it is fully graded), "each" (a DM per final non-pass grade, and the weekly summary for
+    # the rest) or "off". Reviewers' names are hidden from trainers unless
+    # ``show_reviewer_to_trainer``. A trainer may dispute a non-pass grade within
+    # ``dispute_within`` of the feedback that showed it (bot.services.trainer_disputes).
+    trainer_feedback: Annotated[str, PlainValidator(_feedback_mode)] = "weekly"
+    show_reviewer_to_trainer: f.Boolean = False
+    dispute_within: Duration = timedelta(days=7)
+    # A double-review disagreement (bot.services.disputes) keeps its week not fully graded
+    # until a manager settles it, or until this long after it arose: then the mean of the
+    # two grades counts (bot.services.disputes.lapse_overdue, run by the escalation check).
+    disagreement_deadline: Duration = timedelta(days=7)
+
+    def weight(self, grade: str) -> float:
+        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
+        return self.grade_weights[grade]
+
+
+POLICY_KEYS = tuple(field.name for field in dataclasses.fields(Policy))
