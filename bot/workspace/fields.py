@@ -61,6 +61,11 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def unknown_key(name: str, known: Iterable[str]) -> str:
+    known = list(known)
+    return f"unknown key {name!r}" + (suggest(name, known) or f" (known keys: {', '.join(known)})")
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -29,7 +29,7 @@ from bot.workspace.policy import DEFAULT_GRADE_WEIGHTS as DEFAULT_GRADE_WEIGHTS 
 from bot.workspace.policy import GRADES as GRADES
 from bot.workspace.policy import POLICY_KEYS, Policy
 from bot.workspace.policy import FrozenMap as FrozenMap
-from bot.workspace.timing import WeeklyTime, WorkingHours
+from bot.workspace.timing import WeeklyTime, WorkingHours, parse_weekly_time
 
 LEAD = "lead"  # the escalation target that means "this trainer's lead"
 MAX_REPEAT = 10
@@ -111,7 +111,7 @@ class TaskType:
     error_categories: Annotated[
         tuple[Category, ...], AfterValidator(_categories_fit_a_menu),
         f.strings(non_empty=True, fold=lambda c: c.strip().casefold())] = DEFAULT_ERROR_CATEGORIES
-    policy: Policy = Policy()  # the effective policy (Workspace merges [policy] into it)
+    policy: Policy = Policy()  # the effective one: parse_workspace merges [policy] under it
     label_level: Annotated[str | None, f.optional(f.one_of(*LABEL_LEVELS, near=True))] = Field(
         default=None, alias="label_scale")
     labels: Annotated[tuple[Label, ...], f.strings(non_empty=True, fold=str.strip)] = ()
@@ -179,7 +179,7 @@ class Schedule:
         if not isinstance(data, Mapping):
             return data
         try:
-            audit = f.parse_weekly_time(data.get("weekly_audit", "mon 09:00"))
+            audit = parse_weekly_time(data.get("weekly_audit", "mon 09:00"))
         except ValueError:
             return data  # reported by weekly_audit's own check
         return {"reviewer_reminder": audit.shifted(timedelta(days=2)),
@@ -330,6 +330,7 @@ class Workspace:
     """The whole validated config (``parse_workspace`` builds it: sections are checked
     against each other there). Look things up with the methods, not by scanning."""
 
+    # (A `grade_scale` section goes first: parse_workspace hands its scale to [policy].)
     workspace: Head = Field(default_factory=dict, validate_default=True)  # timezone required
     schedule: Schedule = Schedule()
     policy: Policy = Policy()  # the workspace defaults; each TaskType carries its effective policy

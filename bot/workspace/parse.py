@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from bot.grades import SCALE
 from bot.workspace.fields import suggest, user_id_problem
 from bot.workspace.model import DIMENSIONS, POLICY_KEYS, THRESHOLD, Workspace, default_escalation
 from bot.workspace.problems import Loc, Problem, WorkspaceError, problems_of
@@ -32,8 +33,10 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
         raise WorkspaceError([Problem("", "the config must be a table of sections")],
                              source=source)
     found = list(_across_sections(data))
+    # Policy's grade_weights are checked against the context's scale: a workspace's own
+    # `grade_scale` (bot.workspace.scale.parse_grade_scale) belongs here once it is a key.
     try:
-        ws = _WORKSPACE.validate_python(data)
+        ws = _WORKSPACE.validate_python(data, context={"grade_scale": SCALE})
     except ValidationError as error:
         raise WorkspaceError(problems_of(error, data, Workspace, found), source=source) from None
     if found:

@@ -6,14 +6,15 @@ of these keys; ``parse_workspace`` merges them over the workspace's.
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
+from functools import lru_cache
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, GetPydanticSchema, PlainValidator
+from pydantic import PlainValidator, TypeAdapter, ValidationInfo
 from pydantic.dataclasses import dataclass
 from typing_extensions import TypedDict
 
-from bot.grades import SCALE
+from bot.grades import SCALE, Scale
 from bot.workspace import fields as f
 from bot.workspace.fields import TABLE, Duration, fail
 
@@ -51,37 +52,32 @@ class FrozenMap(Mapping[str, float]):
 DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
 
 
-@dataclasses.dataclass(frozen=True)
-class KnownKeys:
-    """Annotation metadata: the keys a mapping-valued field may hold (for suggestions)."""
-
-    toml_keys: tuple[str, ...]
-
-
-# One required fraction per grade; TypedDict so that a missing or unknown grade is reported
-# at its own key path. (A workspace's own grade scale would build this from its scale.)
-_Weights = TypedDict("_Weights", {g: Annotated[float, f.fraction] for g in GRADES})  # type: ignore[misc]
-_Weights.__pydantic_config__ = TABLE  # type: ignore[attr-defined]
+@lru_cache
+def _weights_of(grades: tuple[str, ...]) -> TypeAdapter[Any]:
+    """One required fraction per grade: a missing or bad one is reported at its key path."""
+    table = TypedDict("GradeWeights", {g: Annotated[float, f.fraction] for g in grades})  # type: ignore[misc]
+    return TypeAdapter(table)
 
 
-def _weights_table(value: object) -> object:
+def _grade_weights(value: object, info: ValidationInfo) -> FrozenMap:
+    """Every grade of the scale, each in [0, 1], never rewarding a worse grade more. The
+    scale is the validation context's ``grade_scale`` (a ``bot.grades.Scale``; without one
+    the default), so a workspace that defines its own scale has its weights checked by it."""
+    if isinstance(value, FrozenMap):  # code re-building a Policy (dataclasses.replace)
+        return value
+    scale: Scale = (info.context or {}).get("grade_scale", SCALE)
+    grades = scale.keys
     if not isinstance(value, Mapping):
-        like = ", ".join(f"{g} = {w:.1f}" for g, w in SCALE.default_weights.items())
+        like = ", ".join(f"{g} = {w:.1f}" for g, w in scale.default_weights.items())
         raise fail(f"must be a table like {{ {like} }} (got {f.describe(value)})")
-    return value
-
-
-def _weights_ordered(weights: Mapping[str, float]) -> FrozenMap:
-    """Never reward a worse grade more than a better one."""
-    if any(weights[a] < weights[b] for a, b in pairwise(GRADES)):
-        got = ", ".join(f"{g} = {weights[g]:g}" for g in GRADES)
-        raise fail(f"must satisfy {' >= '.join(GRADES)} (got {got})")
-    return FrozenMap({g: weights[g] for g in GRADES})
-
-
-GradeWeights = Annotated[
-    Mapping[str, float], GetPydanticSchema(lambda _type, handler: handler(_Weights)),
-    AfterValidator(_weights_ordered), BeforeValidator(_weights_table), KnownKeys(GRADES)]
+    if error := f.failures(((str(k),), f.unknown_key(str(k), grades))
+                           for k in value if k not in grades):
+        raise error
+    weights = _weights_of(grades).validate_python(value)  # its errors keep their key paths
+    if any(weights[a] < weights[b] for a, b in pairwise(grades)):
+        got = ", ".join(f"{g} = {weights[g]:g}" for g in grades)
+        raise fail(f"must satisfy {' >= '.join(grades)} (got {got})")
+    return FrozenMap({g: weights[g] for g in grades})
 
 
 def _feedback_mode(value: object) -> str:
@@ -103,7 +99,8 @@ class Policy:
     window_weeks: Annotated[int, f.whole(1, MAX_WINDOW_WEEKS)] = 4  # the score's window
     pass_threshold: Annotated[float, f.fraction] = 0.85  # a score below this opens an escalation
     min_graded: Annotated[int, f.whole(0)] = 8  # no escalation on fewer graded samples
-    grade_weights: GradeWeights = DEFAULT_GRADE_WEIGHTS
+    grade_weights: Annotated[Mapping[str, float], PlainValidator(_grade_weights)] = (
+        DEFAULT_GRADE_WEIGHTS)
     # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
     # on watch; escalation needs the score's upper bound below it, recovery the lower bound
     # at or above it, each bound one-sided at this confidence (tuned with policy simulate).

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from bot.workspace.fields import describe, suggest
+from bot.workspace.fields import describe, unknown_key
 
 Loc = tuple[str | int, ...]
 # What to add to "missing required key" where a bare one would not help.
@@ -87,9 +87,7 @@ def _message(detail: ErrorDetails, loc: Loc, root: type) -> str:
     if kind == "missing":
         return "missing required key" + MISSING_HINTS.get(join(loc), "")
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
-        name, known = str(loc[-1]), known_keys(root, detail["loc"][:-1])
-        return f"unknown key {name!r}" + (suggest(name, known)
-                                          or f" (known keys: {', '.join(known)})")
+        return unknown_key(str(loc[-1]), known_keys(root, detail["loc"][:-1]))
     if kind == "tables":
         return f"must be an array of tables like [[{join(loc)}]] (got {describe(ctx['got'])})"
     if kind in NOT_A_TABLE:
@@ -99,32 +97,22 @@ def _message(detail: ErrorDetails, loc: Loc, root: type) -> str:
 
 def known_keys(root: type, loc: Sequence[str | int]) -> tuple[str, ...]:
     """The keys the table at ``loc`` (pydantic's location) may hold."""
-    table, keys = root, None
+    table = root
     for step in (s for s in loc if isinstance(s, str)):
         fields = getattr(table, "__pydantic_fields__", {})
         field = next((f for n, f in fields.items() if (f.alias or n) == step), None)
         if field is None:
             return ()
-        table, keys = _unwrap(field.annotation, field.metadata)
-    if keys is not None:
-        return keys
+        table = _table_type(field.annotation)
     return getattr(table, "TOML_KEYS", None) or tuple(
         f.alias or n for n, f in getattr(table, "__pydantic_fields__", {}).items())
 
 
-def _unwrap(tp: Any, metadata: Sequence[Any] = ()) -> tuple[Any, tuple[str, ...] | None]:
-    """The table type inside ``X | None``, ``tuple[X, ...]`` and ``Annotated`` (whose
-    ``toml_keys`` metadata, if any, lists the keys of a mapping)."""
-    keys = next((m.toml_keys for m in metadata if hasattr(m, "toml_keys")), None)
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            keys = next((m.toml_keys for m in tp.__metadata__ if hasattr(m, "toml_keys")), keys)
-            tp = get_args(tp)[0]
-        elif origin in (tuple, Union, types.UnionType):
-            tp = next(a for a in get_args(tp) if a is not type(None) and a is not Ellipsis)
-        else:
-            return tp, keys
+def _table_type(tp: Any) -> Any:
+    """The table type inside ``X | None``, ``tuple[X, ...]`` and ``Annotated[X, ...]``."""
+    while get_origin(tp) in (Annotated, tuple, Union, types.UnionType):
+        tp = next(a for a in get_args(tp) if a is not type(None) and a is not Ellipsis)
+    return tp
 
 
 def _order(loc: Loc, data: Mapping[str, Any], root: type) -> tuple[int, ...]:

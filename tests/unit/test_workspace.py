@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from bot.grades import DEFAULT_SCALE, Level, Scale
 from bot.workspace import (
     LEAD,
     EscalationLevel,
@@ -23,7 +24,7 @@ from bot.workspace import (
     load_workspace,
     parse_workspace,
 )
-from bot.workspace.problems import known_keys
+from bot.workspace.problems import known_keys, problems_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auditbot.toml"
 
@@ -644,3 +645,24 @@ def test_code_that_rebuilds_a_model_is_checked_like_the_file() -> None:
     with pytest.raises(ValidationError):
         dataclasses.replace(Policy(), pass_threshold=1.5)
     assert dataclasses.replace(Policy(), consistency_threshold=None) == Policy()
+
+
+FOUR_LEVELS = Scale((
+    *DEFAULT_SCALE.levels[:2],
+    dataclasses.replace(DEFAULT_SCALE.levels[2], weight=0.25),
+    Level("critical", "Critical", "⛔ Critical", "danger", 0.0, "#000000", True, True),
+))
+
+
+def test_grade_weights_follow_the_scale_in_the_validation_context() -> None:
+    # A workspace's own grade_scale reaches [policy] this way (parse_workspace passes it).
+    policy = TypeAdapter(Policy).validate_python(
+        {"grade_weights": {"pass": 1, "minor": 0.6, "major": 0.2, "critical": 0}},
+        context={"grade_scale": FOUR_LEVELS})
+    assert dict(policy.grade_weights) == {"pass": 1, "minor": 0.6, "major": 0.2, "critical": 0}
+    with pytest.raises(ValidationError) as raised:
+        TypeAdapter(Policy).validate_python({"grade_weights": {"pass": 1, "minor": 0.5}},
+                                            context={"grade_scale": FOUR_LEVELS})
+    assert problems_of(raised.value, {}, Policy) == [
+        Problem("grade_weights.major", "missing required key"),
+        Problem("grade_weights.critical", "missing required key")]
