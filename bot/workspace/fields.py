@@ -29,7 +29,8 @@ from bot.workspace.timing import (
 
 T = TypeVar("T")
 TABLE = ConfigDict(extra="forbid")  # every table (models are frozen): unknown keys are mistakes
-# A field whose key in the file is a Python keyword or taken: `dataclasses.replace` names it.
+# A table with a field named unlike its key (TaskType.label_level is `label_scale`), so that
+# code re-building it (`dataclasses.replace`) may name the field.
 ALIASED = ConfigDict(extra="forbid", validate_by_name=True)
 
 

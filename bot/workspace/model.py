@@ -287,7 +287,7 @@ class Onboarding:
         return self
 
 
-@dataclass(frozen=True, config=ALIASED)
+@dataclass(frozen=True, config=TABLE)
 class Away:
     """Someone away from ``start`` (``from``; ``None``: already) through ``until``, both
     inclusive."""

@@ -666,3 +666,11 @@ def test_grade_weights_follow_the_scale_in_the_validation_context() -> None:
     assert problems_of(raised.value, {}, Policy) == [
         Problem("grade_weights.major", "missing required key"),
         Problem("grade_weights.critical", "missing required key")]
+
+
+def test_away_from_is_read_and_its_field_name_is_not_a_key() -> None:
+    away = {"user": "U0TR1", "until": "2026-12-24", "from": "2026-12-20"}
+    assert parse_workspace(config(away=[away])).away[0].start == date(2026, 12, 20)
+    assert only_problem(config(away=[{"user": "U0TR1", "until": "2026-12-24",
+                                      "start": "2026-12-20"}])) == Problem(
+        "away[0].start", "unknown key 'start' (known keys: user, until, from)")
