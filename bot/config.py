@@ -57,15 +57,15 @@ def _whole(value: object, what: str) -> int:
         raise ValueError(f"must be {what} (got {value!r})") from None
 
 
-Optional = Annotated[str | None, BeforeValidator(_unset_if_empty)]
+OrUnset = Annotated[str | None, BeforeValidator(_unset_if_empty)]  # `NAME=`: None
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")  # the environment holds much else
 
-    slack_bot_token: Optional = Field(None, alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: Optional = Field(None, alias="SLACK_SIGNING_SECRET")
-    slack_app_token: Optional = Field(None, alias="SLACK_APP_TOKEN")
+    slack_bot_token: OrUnset = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: OrUnset = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: OrUnset = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: Annotated[str, _or(DEFAULT_API_URL)] = Field(
         DEFAULT_API_URL, alias="SLACK_API_URL")
     database_url: Annotated[str, _or(DEFAULT_DATABASE_URL)] = Field(
@@ -73,7 +73,7 @@ class Settings(BaseModel):
     config_path: Path = Field(Path("auditbot.toml"), alias="AUDITBOT_CONFIG",
                               validate_default=True)
     port: int = Field(3000, alias="PORT")
-    ingest_token: Optional = Field(None, alias="INGEST_TOKEN")
+    ingest_token: OrUnset = Field(None, alias="INGEST_TOKEN")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
     # How long a replica holds an outbox item it is sending before others may take it over
     # (after a crash). Sends are timed out well inside it. OUTBOX_LEASE, e.g. "60s".
