@@ -13,9 +13,10 @@
 ``describe_workspace(ws)`` is what ``auditbot config check`` prints. The reference example
 with every key explained is ``examples/auditbot.toml``.
 
-Modules: ``model`` (the dataclasses), ``timing`` (durations, weekly times), ``ids`` (Slack
-id shapes), ``reader`` (path-aware typed reads), ``policy``/``teams``/``escalation`` (one
-section each), ``parse``, ``load``, ``describe``, ``problems`` (the error type).
+Modules: ``model`` (the sections as frozen pydantic dataclasses), ``fields`` (the value
+checks, worded for TOML), ``parse`` (checks across sections), ``problems`` (pydantic's errors
+as key paths), ``timing`` (durations, weekly times), ``ids`` (Slack id shapes), ``load``,
+``describe``.
 """
 
 from bot.workspace.describe import describe_workspace
@@ -39,26 +40,8 @@ from bot.workspace.problems import Problem, WorkspaceError
 from bot.workspace.timing import WeeklyTime, format_duration, parse_duration, parse_weekly_time
 
 __all__ = [
-    "GRADES",
-    "LEAD",
-    "Escalation",
-    "EscalationLevel",
-    "FrozenMap",
-    "LabelScale",
-    "Policy",
-    "Problem",
-    "Schedule",
-    "TaskType",
-    "Trainer",
-    "WeeklyTime",
-    "Workspace",
-    "WorkspaceError",
-    "describe_workspace",
-    "format_duration",
-    "is_channel_id",
-    "is_user_id",
-    "load_workspace",
-    "parse_duration",
-    "parse_weekly_time",
-    "parse_workspace",
+    "GRADES", "LEAD", "Escalation", "EscalationLevel", "FrozenMap", "LabelScale", "Policy",
+    "Problem", "Schedule", "TaskType", "Trainer", "WeeklyTime", "Workspace", "WorkspaceError",
+    "describe_workspace", "format_duration", "is_channel_id", "is_user_id", "load_workspace",
+    "parse_duration", "parse_weekly_time", "parse_workspace",
 ]

@@ -1,4 +1,5 @@
-"""The workspace config as frozen, typed objects. Build them with ``parse_workspace``.
+"""The workspace config as frozen pydantic dataclasses: their fields are auditbot.toml's keys,
+their annotations the checks. Build them with ``parse_workspace``.
 
     ws = load_workspace("auditbot.toml")
     tt = ws.task_type("clinical")            # KeyError if unknown
@@ -6,109 +7,38 @@
     ws.may_grade("U0NURSE01", "clinical")    # reviewer of the type, or a manager
 
 Everything here is immutable and hashable, so it can be shared across threads and replicas'
-jobs without copying.
+jobs without copying. ``[policy]`` is ``bot.workspace.policy``; what spans sections
+(references, inherited policy, the default escalation path) is checked in ``parse``.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
 from datetime import date, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cached_property
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.grades import SCALE
-from bot.workspace.timing import WeeklyTime, WorkingHours
+from pydantic import AfterValidator, Field, PlainValidator, model_validator
+from pydantic.dataclasses import dataclass
 
-GRADES = SCALE.keys
+from bot.workspace import fields as f
+from bot.workspace.fields import ALIASED, TABLE, ChannelId, Duration, Text, UserId, Weekly, fail
+from bot.workspace.policy import DEFAULT_GRADE_WEIGHTS as DEFAULT_GRADE_WEIGHTS  # callers' path
+from bot.workspace.policy import GRADES as GRADES
+from bot.workspace.policy import POLICY_KEYS, Policy
+from bot.workspace.policy import FrozenMap as FrozenMap
+from bot.workspace.timing import WeeklyTime, WorkingHours, parse_weekly_time
+
 LEAD = "lead"  # the escalation target that means "this trainer's lead"
-
-
-class FrozenMap(Mapping[str, float]):
-    """A read-only, hashable mapping (``MappingProxyType`` is not hashable, and a frozen
-    dataclass hashes its fields)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, items: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> None:
-        self._data = dict(items)
-
-    def __getitem__(self, key: str) -> float:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
-
-
-DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How a task type is audited and when a trainer is escalated."""
-
-    samples_per_trainer: int = 5
-    double_review_fraction: float = 0.2  # share of samples that need a second reviewer
-    window_weeks: int = 4  # rolling window of the quality score
-    pass_threshold: float = 0.85  # a score below this opens an escalation
-    min_graded: int = 8  # no escalation on fewer graded samples
-    grade_weights: Mapping[str, float] = DEFAULT_GRADE_WEIGHTS
-    # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
-    # on watch; escalation needs the score's upper bound below it, recovery the lower bound
-    # at or above it, each bound one-sided at this confidence.
-    escalation_confidence: float = 0.9  # tuned with policy simulate (README)
-    severe_majors: int = 4  # Major samples in one ISO week that escalate at once; 0 = off
-    tightened_factor: float = 3.0  # sampling multiplier below the threshold or escalated
-    reduced_factor: float = 0.6  # sampling multiplier after a clean, confident window
-    # Watch ends only when the score is at least this far above the threshold (hysteresis:
-    # a trainer near the threshold does not flap on and off watch as grades arrive).
-    watch_margin: float = 0.02
-    # Consistency checks (bot.services.consistency): managers are told when the reviewers
-    # of a task type do not share a standard (Krippendorff's alpha below this with at least
-    # ``agreement_min_samples`` double-reviewed samples in the window), and when a reviewer
-    # catches too few of the planted errors (with at least ``calibration_min_items`` gold
-    # non-pass items graded in the window).
-    agreement_alert_alpha: float = 0.667
-    agreement_min_samples: int = 20
-    calibration_min_catch_rate: float = 0.7
-    calibration_min_items: int = 10
-    # The trainer's scorecard (bot.services.scorecard): a trainer whose consistency with
-    # other trainers, or whose clarity rate, is below its threshold (with at least
-    # ``min_graded`` comparisons or ratings in the window) is shown on watch for that
-    # dimension. ``None``: no threshold. Precision alone drives escalation.
-    consistency_threshold: float | None = None
-    clarity_threshold: float | None = None
-    # Feedback to trainers (bot.services.feedback): "weekly" (one DM per audited week once
-    # it is fully graded), "each" (a DM per final non-pass grade, and the weekly summary for
-    # the rest) or "off". Reviewers' names are hidden from trainers unless
-    # ``show_reviewer_to_trainer``. A trainer may dispute a non-pass grade within
-    # ``dispute_within`` of the feedback that showed it (bot.services.trainer_disputes).
-    trainer_feedback: str = "weekly"
-    show_reviewer_to_trainer: bool = False
-    dispute_within: timedelta = timedelta(days=7)
-    # A double-review disagreement (bot.services.disputes) keeps its week not fully graded
-    # until a manager settles it, or until this long after it arose: then the mean of the
-    # two grades counts (bot.services.disputes.lapse_overdue, run by the escalation check).
-    disagreement_deadline: timedelta = timedelta(days=7)
-
-    def weight(self, grade: str) -> float:
-        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
-        return self.grade_weights[grade]
-
-
-POLICY_KEYS = tuple(Policy.__dataclass_fields__)
-TRAINER_FEEDBACK = ("weekly", "each", "off")
-
+MAX_REPEAT = 10
 LABEL_LEVELS = ("nominal", "ordinal", "interval")
+DIMENSIONS = ("precision", "consistency", "clarity")  # bot.services.scorecard.DIMENSIONS
+THRESHOLD = "threshold"  # a marker's min_score that means the task type's threshold for it
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class LabelScale:
     """How a task type's trainer labels compare (``label_scale`` and ``labels`` keys).
 
@@ -124,75 +54,145 @@ class LabelScale:
     declared: bool = False
 
 
-@dataclass(frozen=True)
+# Error categories become options of a Slack select menu: at most 100 options, each label
+# at most 75 characters. Trainer labels have the same cap as a record's `label`.
+MAX_CATEGORIES = 100
+MAX_CATEGORY_LENGTH = 75
+MAX_LABEL_LENGTH = 64
+DEFAULT_ERROR_CATEGORIES = ("Factual error", "Reasoning error", "Instruction not followed",
+                            "Formatting or style", "Other")
+
+
+def _key_problem(key: str) -> str | None:
+    if re.fullmatch(r"[a-z][a-z0-9_-]*", key):
+        return None
+    return f"must be lowercase letters, digits, '_' or '-', starting with a letter (got {key!r})"
+
+
+def _category(value: object) -> str:
+    if isinstance(value, str) and not value.strip():
+        raise fail("must not be blank")
+    if isinstance(value, str) and len(value) > MAX_CATEGORY_LENGTH:
+        raise fail(f"must be at most {MAX_CATEGORY_LENGTH} characters, a Slack menu option's "
+                   f"limit (got {len(value)})")
+    return f.text(value)
+
+
+def _categories_fit_a_menu(categories: tuple[str, ...]) -> tuple[str, ...]:
+    if len(categories) > MAX_CATEGORIES:
+        raise fail(f"must have at most {MAX_CATEGORIES} entries, a Slack menu's limit "
+                   f"(got {len(categories)})")
+    return categories
+
+
+def _label(value: object) -> str:
+    label = f.text(value).strip()
+    if len(label) > MAX_LABEL_LENGTH:
+        raise fail(f"must be at most {MAX_LABEL_LENGTH} characters (got {len(label)})")
+    return label
+
+
+Category = Annotated[str, PlainValidator(_category)]
+Label = Annotated[str, PlainValidator(_label)]
+
+
+@dataclass(frozen=True, config=ALIASED)
 class TaskType:
-    """A kind of work audited together, in one channel, by its own reviewers."""
+    """A kind of work audited together, in one channel, by its own reviewers. The policy
+    keys sit in its table and override the workspace's ``[policy]``."""
 
-    key: str
-    name: str
-    channel: str
-    reviewers: tuple[str, ...]
-    error_categories: tuple[str, ...]
-    policy: Policy
-    label_scale: LabelScale = LabelScale()
+    TOML_KEYS = ("key", "name", "channel", "reviewers", "error_categories", "label_scale",
+                 "labels", *POLICY_KEYS)
+
+    key: Annotated[str, f.checked(_key_problem)]
+    name: Text
+    channel: ChannelId
+    reviewers: Annotated[tuple[UserId, ...], f.strings(non_empty=True)]
+    error_categories: Annotated[
+        tuple[Category, ...], AfterValidator(_categories_fit_a_menu),
+        f.strings(non_empty=True, fold=lambda c: c.strip().casefold())] = DEFAULT_ERROR_CATEGORIES
+    policy: Policy = Policy()  # the effective one: parse_workspace merges [policy] under it
+    label_level: Annotated[str | None, f.optional(f.one_of(*LABEL_LEVELS, near=True))] = Field(
+        default=None, alias="label_scale")
+    labels: Annotated[tuple[Label, ...], f.strings(non_empty=True, fold=str.strip)] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _policy_keys_in_a_table(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if "policy" in data:  # the nested table is ours: the file writes the keys here
+            raise fail("unknown key 'policy': set policy keys in the task type's table itself "
+                       "(e.g. pass_threshold = 0.9)", at=("policy",))
+        return {**{k: v for k, v in data.items() if k not in POLICY_KEYS},
+                "policy": {k: v for k, v in data.items() if k in POLICY_KEYS}}
+
+    @model_validator(mode="after")
+    def _labels_fit_the_scale(self) -> "TaskType":
+        problem = None
+        if self.labels and self.label_level is None:
+            problem = "needs `label_scale` (nominal or ordinal) to say what the labels are"
+        elif self.labels and self.label_level == "interval":
+            problem = ("is not used with label_scale = 'interval' (labels are numbers there): "
+                       "remove it")
+        elif len(self.labels) == 1:
+            problem = "must list at least two labels"
+        if problem:
+            raise fail(problem, at=("labels",))
+        return self
+
+    @property
+    def label_scale(self) -> LabelScale:
+        return LabelScale(level=self.label_level or "nominal", labels=self.labels,
+                          declared=self.label_level is not None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=TABLE)
 class Trainer:
     """A person whose outputs are audited. ``lead`` gets the first escalation (if set)."""
 
-    user: str
-    task_types: tuple[str, ...]
-    lead: str | None = None
-    started: date | None = None
+    user: UserId
+    task_types: Annotated[tuple[Text, ...], f.strings(non_empty=True)]
+    lead: Annotated[str | None, f.optional(f.checked(f.user_id_problem))] = None
+    started: Annotated[date | None, f.optional(PlainValidator(f.start_date))] = None
+
+    @model_validator(mode="after")
+    def _not_own_lead(self) -> "Trainer":
+        if self.lead == self.user:
+            raise fail("a trainer cannot be their own lead", at=("lead",))
+        return self
 
 
-DEFAULT_WEEKLY_AUDIT = WeeklyTime(weekday=0, at=time(9, 0))  # mon 09:00
-DEFAULT_REVIEWER_REMINDER = WeeklyTime(weekday=2, at=time(9, 0))  # two days after the audit
-DEFAULT_WEEKLY_DIGEST = WeeklyTime(weekday=0, at=time(10, 0))  # an hour after it
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=TABLE)
 class Schedule:
     """When the jobs run: the weekly audit, the escalation re-check interval, and the
     nudges (by default two days after the audit, and an hour after it)."""
 
-    weekly_audit: WeeklyTime = DEFAULT_WEEKLY_AUDIT
-    escalation_check: timedelta = timedelta(minutes=5)
-    reviewer_reminder: WeeklyTime = DEFAULT_REVIEWER_REMINDER
-    weekly_digest: WeeklyTime = DEFAULT_WEEKLY_DIGEST
+    weekly_audit: Weekly = WeeklyTime(weekday=0, at=time(9, 0))  # mon 09:00
+    escalation_check: Duration = timedelta(minutes=5)
+    reviewer_reminder: Weekly = WeeklyTime(weekday=2, at=time(9, 0))
+    weekly_digest: Weekly = WeeklyTime(weekday=0, at=time(10, 0))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nudges_follow_the_audit(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        try:
+            audit = parse_weekly_time(data.get("weekly_audit", "mon 09:00"))
+        except ValueError:
+            return data  # reported by weekly_audit's own check
+        return {"reviewer_reminder": audit.shifted(timedelta(days=2)),
+                "weekly_digest": audit.shifted(timedelta(hours=1)), **data}
 
 
-@dataclass(frozen=True)
-class OnboardingMarker:
-    """By onboarding week ``week``, a new trainer's ``dimension`` of the scorecard should be
-    at least ``min_score`` (``None``: the task type's threshold for it: ``pass_threshold``
-    for precision, ``consistency_threshold`` or ``clarity_threshold``)."""
-
-    week: int
-    min_score: float | None
-    dimension: str = "precision"  # precision | consistency | clarity
+def _target(target: str) -> str | None:
+    if target == LEAD or not f.user_id_problem(target) or not f.channel_id_problem(target):
+        return None
+    return f"must be \"lead\", a user id (U… or W…) or a channel id (C… or G…) (got {target!r})"
 
 
-@dataclass(frozen=True)
-class Onboarding:
-    """Trainers who started within ``days`` see their progress against the markers."""
-
-    days: int = 90
-    markers: tuple[OnboardingMarker, ...] = (
-        OnboardingMarker(4, 0.75), OnboardingMarker(8, 0.85), OnboardingMarker(12, None))
-
-
-@dataclass(frozen=True)
-class Away:
-    """Someone away from ``start`` (``None``: already) through ``until``, both inclusive."""
-
-    user: str
-    until: date
-    start: date | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=TABLE)
 class EscalationLevel:
     """Who is notified at this level and how long they have to acknowledge.
 
@@ -200,21 +200,38 @@ class EscalationLevel:
     user ids (DM) and channel ids (post). ``ack_within`` is ``None`` only on the last level
     (and never with ``repeat``). ``working_hours`` (workspace timezone): nobody at this level
     is paged outside them; the notice waits for the next opening, and ``ack_within`` counts
-    from its delivery.
+    from its delivery. ("lead" is allowed even if some trainers have none: for them the
+    level notifies its other targets, and a level with no target left is passed over.)
     """
 
-    notify: tuple[str, ...]
-    ack_within: timedelta | None = None
-    working_hours: WorkingHours | None = None
+    notify: Annotated[tuple[Annotated[str, f.checked(_target)], ...], f.strings(non_empty=True)]
+    ack_within: Annotated[timedelta | None, f.optional(f.duration)] = None
+    working_hours: Annotated[WorkingHours | None, f.optional(f.hours)] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=TABLE)
 class Escalation:
-    """The path an escalation climbs, and when an acknowledged level is pinged again."""
+    """The path an escalation climbs, and when an acknowledged level is pinged again.
+    Without ``levels`` the workspace gives the default path (``default_escalation``)."""
 
-    levels: tuple[EscalationLevel, ...]
-    reack_after: timedelta = timedelta(hours=24)
-    repeat: int = 0  # after the last level, start again from the first at most this often
+    levels: Annotated[tuple[EscalationLevel, ...],
+                      f.tables(non_empty="must have at least one level")] = ()
+    reack_after: Duration = timedelta(hours=24)
+    repeat: Annotated[int, f.whole(0, MAX_REPEAT)] = 0  # times the path may start again
+
+    @model_validator(mode="after")
+    def _every_level_is_left(self) -> "Escalation":
+        last = len(self.levels) - 1
+        missing = "missing required key: "
+        if error := f.failures(
+                (("levels", i, "ack_within"),
+                 missing + ("every level but the last needs one, or the next level is never "
+                            "reached" if i < last else "with escalation.repeat the last level "
+                            "needs one too, or the path never starts again"))
+                for i, level in enumerate(self.levels)
+                if level.ack_within is None and (i < last or self.repeat)):
+            raise error
+        return self
 
 
 def default_escalation(managers: tuple[str, ...]) -> Escalation:
@@ -225,29 +242,124 @@ def default_escalation(managers: tuple[str, ...]) -> Escalation:
     return Escalation(levels=tuple(levels))
 
 
-@dataclass(frozen=True)
+def _min_score(value: object) -> float | None:
+    if value == THRESHOLD or value is None:
+        return None
+    if isinstance(value, str):
+        raise fail(f"must be a number between 0 and 1 or \"{THRESHOLD}\" "
+                   f"(got {f.describe(value)})")
+    return float(f.fraction.func(value))  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True, config=TABLE)
+class OnboardingMarker:
+    """By onboarding week ``week``, a new trainer's ``dimension`` of the scorecard should be
+    at least ``min_score`` (``None``, "threshold" in the file: the task type's threshold for
+    it: ``pass_threshold`` for precision, ``consistency_threshold`` or ``clarity_threshold``)."""
+
+    week: Annotated[int, f.whole(None)]  # 1 to the last week of onboarding: Onboarding checks
+    min_score: Annotated[float | None, PlainValidator(_min_score)]
+    dimension: Annotated[str, f.one_of(*DIMENSIONS)] = "precision"
+
+
+@dataclass(frozen=True, config=TABLE)
+class Onboarding:
+    """Trainers who started within ``days`` see their progress against the markers."""
+
+    days: Annotated[int, f.whole(7, 365)] = 90
+    markers: Annotated[tuple[OnboardingMarker, ...], f.tables()] = (
+        OnboardingMarker(4, 0.75), OnboardingMarker(8, 0.85), OnboardingMarker(12, None))
+
+    @model_validator(mode="after")
+    def _weeks_in_order(self) -> "Onboarding":
+        last_week, found = math.ceil(self.days / 7), []
+        for i, marker in enumerate(self.markers):
+            before = [m.week for m in self.markers[:i] if m.dimension == marker.dimension]
+            of = "" if marker.dimension == "precision" else f" {marker.dimension}"
+            if not 1 <= marker.week <= last_week:
+                found.append((("markers", i, "week"),
+                               f"must be between 1 and {last_week} (got {marker.week})"))
+            elif before and marker.week <= before[-1]:
+                found.append((("markers", i, "week"), f"must come after the previous{of} "
+                              f"marker's week {before[-1]} (got {marker.week})"))
+        if error := f.failures(found):
+            raise error
+        return self
+
+
+@dataclass(frozen=True, config=TABLE)
+class Away:
+    """Someone away from ``start`` (``from``; ``None``: already) through ``until``, both
+    inclusive."""
+
+    user: UserId
+    until: Annotated[date, PlainValidator(f.day)]
+    start: Annotated[date | None, f.optional(PlainValidator(f.day))] = Field(
+        default=None, alias="from")
+
+    @model_validator(mode="after")
+    def _starts_before_it_ends(self) -> "Away":
+        if self.start and self.start > self.until:
+            raise fail(f"must not be after until ({self.start} > {self.until})", at=("from",))
+        return self
+
+
+def _timezone(value: object) -> str:
+    name = f.text(value)
+    if name == "localtime":  # a real file on many systems, but differs between machines
+        raise fail("must name a zone like 'America/New_York', not the machine's 'localtime'")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        # available_timezones() scans the tz database: only worth it to suggest a fix.
+        hint = f.suggest(name, available_timezones()) or " (use an IANA name like 'Europe/Paris')"
+        raise fail(f"unknown timezone {name!r}{hint}") from None
+    return name
+
+
+@dataclass(frozen=True, config=TABLE)
+class Head:
+    """``[workspace]``: the timezone of every schedule, and the managers."""
+
+    timezone: Annotated[str, PlainValidator(_timezone)]
+    managers: Annotated[tuple[UserId, ...], f.strings()] = ()
+
+
+@dataclass(frozen=True, config=TABLE, kw_only=True)
 class Workspace:
-    """The whole validated config. Look things up with the methods, not by scanning."""
+    """The whole validated config (``parse_workspace`` builds it: sections are checked
+    against each other there). Look things up with the methods, not by scanning."""
 
-    timezone: str
-    tz: ZoneInfo
-    managers: tuple[str, ...]
-    schedule: Schedule
-    policy: Policy  # the workspace defaults; each TaskType carries its effective policy
-    task_types: tuple[TaskType, ...]
-    trainers: tuple[Trainer, ...]
-    escalation: Escalation
+    # (A `grade_scale` section goes first: parse_workspace hands its scale to [policy].)
+    workspace: Head = Field(default_factory=dict, validate_default=True)  # timezone required
+    schedule: Schedule = Schedule()
+    policy: Policy = Policy()  # the workspace defaults; each TaskType carries its effective policy
+    task_types: Annotated[tuple[TaskType, ...],
+                          f.tables(non_empty="must declare at least one task type")]
+    trainers: Annotated[tuple[Trainer, ...], f.tables()] = ()
+    escalation: Escalation = Escalation()
     onboarding: Onboarding = Onboarding()
-    away: tuple[Away, ...] = ()  # [[away]] in the config; `/audit away` adds to the store
-    _task_types_by_key: Mapping[str, TaskType] = field(
-        init=False, repr=False, compare=False, hash=False)
-    _trainers_by_user: Mapping[str, Trainer] = field(
-        init=False, repr=False, compare=False, hash=False)
+    away: Annotated[tuple[Away, ...], f.tables()] = ()  # `/audit away` adds to the store
 
-    def __post_init__(self) -> None:
-        # Frozen: indexes are set once, through object.__setattr__.
-        object.__setattr__(self, "_task_types_by_key", {t.key: t for t in self.task_types})
-        object.__setattr__(self, "_trainers_by_user", {t.user: t for t in self.trainers})
+    @property
+    def timezone(self) -> str:
+        return self.workspace.timezone
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.workspace.timezone)  # ZoneInfo caches its instances
+
+    @property
+    def managers(self) -> tuple[str, ...]:
+        return self.workspace.managers
+
+    @cached_property
+    def _task_types_by_key(self) -> Mapping[str, TaskType]:
+        return {t.key: t for t in self.task_types}
+
+    @cached_property
+    def _trainers_by_user(self) -> Mapping[str, Trainer]:
+        return {t.user: t for t in self.trainers}
 
     def task_type(self, key: str) -> TaskType:
         """The task type with this key; ``KeyError`` if none."""

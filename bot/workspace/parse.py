@@ -4,27 +4,24 @@
     with open("auditbot.toml", "rb") as f:
         ws = parse_workspace(tomllib.load(f), source="auditbot.toml")
 
-Raises ``WorkspaceError`` listing every problem found; tests may pass plain dicts.
+Raises ``WorkspaceError`` listing every problem found; tests may pass plain dicts. Each
+section is checked by its model; what one section says about another (references,
+duplicates across tables, inherited policy, the default escalation path) is checked here,
+on the data as written, so it is reported even when another key of the section is wrong.
 """
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.workspace.escalation import ESCALATION_KEYS, read_escalation
-from bot.workspace.model import POLICY_KEYS, Policy, Schedule, Workspace
-from bot.workspace.people import ONBOARDING_KEYS, read_away, read_onboarding
-from bot.workspace.policy import read_policy
-from bot.workspace.problems import Problem, WorkspaceError
-from bot.workspace.reader import Problems, Table, suggest, user_id_problem
-from bot.workspace.teams import read_task_types, read_trainers
-from bot.workspace.timing import parse_duration, parse_weekly_time
+from pydantic import TypeAdapter, ValidationError
 
-TOP_KEYS = ("workspace", "schedule", "policy", "task_types", "trainers", "escalation",
-            "onboarding", "away")
-WORKSPACE_KEYS = ("timezone", "managers")
-SCHEDULE_KEYS = ("weekly_audit", "escalation_check", "reviewer_reminder", "weekly_digest")
+from bot.grades import SCALE
+from bot.workspace.fields import suggest, user_id_problem
+from bot.workspace.model import DIMENSIONS, POLICY_KEYS, THRESHOLD, Workspace, default_escalation
+from bot.workspace.problems import Loc, Problem, WorkspaceError, problems_of
+
+_WORKSPACE = TypeAdapter(Workspace)
 
 
 def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -> Workspace:
@@ -35,62 +32,95 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
     if not isinstance(data, Mapping):
         raise WorkspaceError([Problem("", "the config must be a table of sections")],
                              source=source)
-    problems = Problems()
-    root = Table(data, "", problems, known=TOP_KEYS)
-    section = root.table("workspace", known=WORKSPACE_KEYS)
-    timezone, tz = _timezone(section)
-    managers = section.strings("managers", check=user_id_problem)
-    schedule = _schedule(root.table("schedule", known=SCHEDULE_KEYS))
-    policy = read_policy(root.table("policy", known=POLICY_KEYS), Policy())
-    task_types = read_task_types(root, policy)
-    # A task type whose key could not be read has key "": then trainers' references are
-    # not checked, rather than each reported as unknown because of that one mistake.
-    keys = [t.key for t in task_types]
-    trainers = read_trainers(root, task_type_keys=keys if keys and all(keys) else None)
-    escalation = read_escalation(root.table("escalation", known=ESCALATION_KEYS),
-                                 managers=managers)
-    onboarding = read_onboarding(root.table("onboarding", known=ONBOARDING_KEYS),
-                                 task_types=task_types)
-    people = {*managers, *(r for t in task_types for r in t.reviewers),
-              *(t.user for t in trainers), *(t.lead for t in trainers if t.lead)}
-    away = read_away(root, known_people=people if all(t.user for t in trainers) else None)
-    if problems:
-        raise WorkspaceError(problems.items, source=source)
-    return Workspace(timezone=timezone, tz=tz, managers=managers, schedule=schedule,
-                     policy=policy, task_types=task_types, trainers=trainers,
-                     escalation=escalation, onboarding=onboarding, away=away)
-
-
-def _timezone(section: Table) -> tuple[str, ZoneInfo]:
-    name = section.string("timezone", required=True)
-    if name is None:
-        return "UTC", ZoneInfo("UTC")
-    if name == "localtime":  # a real file on many systems, but differs between machines
-        section.report("timezone", "must name a zone like 'America/New_York', not the "
-                       "machine's 'localtime'")
-        return "UTC", ZoneInfo("UTC")
+    found = list(_across_sections(data))
+    # Policy's grade_weights are checked against the context's scale: a workspace's own
+    # `grade_scale` (bot.workspace.scale.parse_grade_scale) belongs here once it is a key.
     try:
-        return name, ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        # available_timezones() scans the tz database: only worth it to suggest a fix.
-        hint = suggest(name, available_timezones()) or " (use an IANA name like 'Europe/Paris')"
-        section.report("timezone", f"unknown timezone {name!r}{hint}")
-        return "UTC", ZoneInfo("UTC")
+        ws = _WORKSPACE.validate_python(data, context={"grade_scale": SCALE})
+    except ValidationError as error:
+        raise WorkspaceError(problems_of(error, data, Workspace, found), source=source) from None
+    if found:
+        raise WorkspaceError(problems_of(None, data, Workspace, found), source=source)
+    raw_types = data["task_types"]
+    return replace(
+        ws,
+        task_types=tuple(replace(t, policy=replace(ws.policy, **{
+            k: getattr(t.policy, k) for k in raw if k in POLICY_KEYS}))
+            for t, raw in zip(ws.task_types, raw_types, strict=True)),
+        escalation=ws.escalation if ws.escalation.levels
+        else replace(ws.escalation, levels=default_escalation(ws.managers).levels))
 
 
-def _schedule(section: Table) -> Schedule:
-    default = Schedule()
-    weekly_audit = section.parsed("weekly_audit", parse_weekly_time,
-                                  default=default.weekly_audit, example="mon 09:00")
-    return Schedule(
-        weekly_audit=weekly_audit,
-        escalation_check=section.parsed("escalation_check", parse_duration,
-                                        default=default.escalation_check, example="5m"),
-        # Nudges follow the audit unless set: reminders two days later, the digest an hour.
-        reviewer_reminder=section.parsed(
-            "reviewer_reminder", parse_weekly_time, example="wed 09:00",
-            default=weekly_audit.shifted(timedelta(days=2))),
-        weekly_digest=section.parsed(
-            "weekly_digest", parse_weekly_time, example="mon 10:00",
-            default=weekly_audit.shifted(timedelta(hours=1))),
-    )
+def _tables(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = data.get(key)
+    return [t for t in value if isinstance(t, Mapping)] if isinstance(value, list) else []
+
+
+def _across_sections(data: Mapping[str, Any]) -> Iterator[tuple[Loc, str]]:
+    """Problems between tables and sections, as (key path, message)."""
+    task_types, trainers = _tables(data, "task_types"), _tables(data, "trainers")
+    first_key: dict[str, int] = {}
+    for i, table in enumerate(task_types):
+        if isinstance(key := table.get("key"), str):
+            if key in first_key:
+                yield ("task_types", i, "key"), (f"duplicate task type key {key!r} (already "
+                                                 f"used by task_types[{first_key[key]}])")
+            first_key.setdefault(key, i)
+    # A task type whose key cannot be read: trainers' references are not checked, rather
+    # than each reported as unknown because of that one mistake.
+    known = [k for t in task_types if isinstance(k := t.get("key"), str) and k.strip()]
+    check_refs = bool(known) and len(known) == len(data.get("task_types") or ())
+    first_user: dict[str, int] = {}
+    for i, table in enumerate(trainers):
+        user = table.get("user")
+        if isinstance(user, str) and not user_id_problem(user):
+            if user in first_user:
+                yield ("trainers", i, "user"), (f"duplicate trainer {user!r} (already at "
+                                                f"trainers[{first_user[user]}])")
+            first_user.setdefault(user, i)
+        refs = table.get("task_types")
+        for j, ref in enumerate(refs if check_refs and isinstance(refs, list) else []):
+            if isinstance(ref, str) and ref.strip() and ref not in known:
+                listed = f" (known: {', '.join(known)})"
+                yield (("trainers", i, "task_types", j),
+                       f"unknown task type {ref!r}{suggest(ref, known) or listed}")
+    yield from _thresholds_to_reach(data, task_types)
+    yield from _away_people_named(data, task_types, trainers)
+
+
+def _thresholds_to_reach(data: Mapping[str, Any],
+                         task_types: list[Mapping[str, Any]]) -> Iterator[tuple[Loc, str]]:
+    """A marker's "threshold" for consistency or clarity needs that threshold set for every
+    task type ([policy] or its own)."""
+    onboarding, policy = data.get("onboarding"), data.get("policy")
+    base = policy if isinstance(policy, Mapping) else {}
+    markers = _tables(onboarding, "markers") if isinstance(onboarding, Mapping) else []
+    for i, marker in enumerate(markers):
+        dimension = marker.get("dimension", "precision")
+        if marker.get("min_score") != THRESHOLD or dimension not in DIMENSIONS[1:]:
+            continue
+        key = f"{dimension}_threshold"
+        missing = [t.get("key") for t in task_types if t.get(key, base.get(key)) is None]
+        if missing:
+            yield (("onboarding", "markers", i, "min_score"),
+                   f"\"{THRESHOLD}\" for {dimension} needs [policy] {key} (not set for task "
+                   f"type {', '.join(repr(k) for k in missing)}); set it or give a number")
+
+
+def _away_people_named(data: Mapping[str, Any], task_types: list[Mapping[str, Any]],
+                       trainers: list[Mapping[str, Any]]) -> Iterator[tuple[Loc, str]]:
+    """Someone away who the config names nowhere would change nothing: a typo."""
+    if not all(isinstance(t.get("user"), str) for t in trainers):
+        return
+    head = data.get("workspace")
+    managers = head.get("managers") if isinstance(head, Mapping) else None
+    named = [*(managers if isinstance(managers, list) else ()),
+             *(r for t in task_types if isinstance(t.get("reviewers"), list)
+               for r in t["reviewers"]),
+             *(t.get("user") for t in trainers), *(t.get("lead") for t in trainers)]
+    people = {p for p in named if isinstance(p, str)}
+    for i, table in enumerate(_tables(data, "away")):
+        user = table.get("user")
+        if isinstance(user, str) and not user_id_problem(user) and user not in people:
+            yield (("away", i, "user"),
+                   f"{user!r} is not a manager, reviewer, lead or trainer in this config")

@@ -1,111 +1,149 @@
-"""Reading ``[policy]`` and the per-task-type overrides of it.
-
-    base = read_policy(root.table("policy", known=POLICY_KEYS), Policy())
-    effective = read_policy(task_type_table, base)   # only the keys it sets change
-
-The same reader serves both: a ``[[task_types]]`` table may set any policy key directly.
+"""``[policy]``: how a task type is audited and when a trainer is escalated, as a frozen
+pydantic dataclass whose annotations are the checks. A ``[[task_types]]`` table may set any
+of these keys; ``parse_workspace`` merges them over the workspace's.
 """
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
+from functools import lru_cache
 from itertools import pairwise
+from typing import Annotated, Any
 
-from bot.grades import SCALE
-from bot.workspace.model import GRADES, TRAINER_FEEDBACK, FrozenMap, Policy
-from bot.workspace.reader import MISSING, Table, describe
-from bot.workspace.timing import parse_duration
+from pydantic import PlainValidator, TypeAdapter, ValidationInfo
+from pydantic.dataclasses import dataclass
+from typing_extensions import TypedDict
 
+from bot.grades import SCALE, Scale
+from bot.workspace import fields as f
+from bot.workspace.fields import TABLE, Duration, fail
+
+GRADES = SCALE.keys
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
 MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
 MAX_SAMPLING_FACTOR = 10  # tightened sampling; the sample count is capped at the maximum above
+TRAINER_FEEDBACK = ("weekly", "each", "off")
+
+class FrozenMap(Mapping[str, float]):
+    """A read-only, hashable mapping (``MappingProxyType`` is not hashable, and a frozen
+    dataclass hashes its fields)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, items: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> None:
+        self._data = dict(items)
+
+    def __getitem__(self, key: str) -> float:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
 
 
-def read_policy(table: Table, base: Policy) -> Policy:
-    """``base`` with every policy key that ``table`` sets, validated (problems collected)."""
-    return Policy(
-        samples_per_trainer=table.integer(
-            "samples_per_trainer", default=base.samples_per_trainer, low=1,
-            high=MAX_SAMPLES_PER_TRAINER),
-        double_review_fraction=table.fraction(
-            "double_review_fraction", default=base.double_review_fraction),
-        window_weeks=table.integer("window_weeks", default=base.window_weeks, low=1,
-                                   high=MAX_WINDOW_WEEKS),
-        pass_threshold=table.fraction("pass_threshold", default=base.pass_threshold),
-        min_graded=table.integer("min_graded", default=base.min_graded, low=0),
-        grade_weights=_grade_weights(table, base),
-        escalation_confidence=table.number(
-            "escalation_confidence", default=base.escalation_confidence, low=0.5, high=1,
-            high_open=True),
-        severe_majors=table.integer("severe_majors", default=base.severe_majors, low=0,
-                                    high=MAX_SAMPLES_PER_TRAINER),
-        tightened_factor=table.number("tightened_factor", default=base.tightened_factor,
-                                      low=1, high=MAX_SAMPLING_FACTOR),
-        reduced_factor=table.number("reduced_factor", default=base.reduced_factor, low=0,
-                                    high=1, low_open=True),
-        watch_margin=table.number("watch_margin", default=base.watch_margin, low=0, high=0.5),
-        agreement_alert_alpha=table.fraction(
-            "agreement_alert_alpha", default=base.agreement_alert_alpha),
-        agreement_min_samples=table.integer(
-            "agreement_min_samples", default=base.agreement_min_samples, low=2),
-        calibration_min_catch_rate=table.fraction(
-            "calibration_min_catch_rate", default=base.calibration_min_catch_rate),
-        calibration_min_items=table.integer(
-            "calibration_min_items", default=base.calibration_min_items, low=1),
-        consistency_threshold=_optional_fraction(table, "consistency_threshold",
-                                                 base.consistency_threshold),
-        clarity_threshold=_optional_fraction(table, "clarity_threshold",
-                                             base.clarity_threshold),
-        trainer_feedback=table.parsed("trainer_feedback", _feedback_mode,
-                                      default=base.trainer_feedback, example="weekly"),
-        show_reviewer_to_trainer=_boolean(table, "show_reviewer_to_trainer",
-                                          default=base.show_reviewer_to_trainer),
-        dispute_within=table.parsed("dispute_within", parse_duration,
-                                    default=base.dispute_within, example="7d"),
-        disagreement_deadline=table.parsed("disagreement_deadline", parse_duration,
-                                           default=base.disagreement_deadline, example="7d"),
-    )
+DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
 
 
-def _optional_fraction(table: Table, key: str, base: float | None) -> float | None:
-    """A number in [0, 1] when set; ``base`` (None: no threshold) when absent or wrong."""
-    if not table.has(key):
-        return base
-    value = table.fraction(key, default=-1.0)
-    return base if value < 0 else value
+@lru_cache
+def _weights_of(grades: tuple[str, ...]) -> TypeAdapter[Any]:
+    """One required fraction per grade: a missing or bad one is reported at its key path."""
+    table = TypedDict("GradeWeights", {g: Annotated[float, f.fraction] for g in grades})  # type: ignore[misc]
+    return TypeAdapter(table)
 
 
-def _feedback_mode(value: str) -> str:
+def _grade_weights(value: object, info: ValidationInfo) -> FrozenMap:
+    """Every grade of the scale, each in [0, 1], never rewarding a worse grade more. The
+    scale is the validation context's ``grade_scale`` (a ``bot.grades.Scale``; without one
+    the default), so a workspace that defines its own scale has its weights checked by it."""
+    if isinstance(value, FrozenMap):  # code re-building a Policy (dataclasses.replace)
+        return value
+    scale: Scale = (info.context or {}).get("grade_scale", SCALE)
+    grades = scale.keys
+    if not isinstance(value, Mapping):
+        like = ", ".join(f"{g} = {w:.1f}" for g, w in scale.default_weights.items())
+        raise fail(f"must be a table like {{ {like} }} (got {f.describe(value)})")
+    if error := f.failures(((str(k),), f.unknown_key(str(k), grades))
+                           for k in value if k not in grades):
+        raise error
+    weights = _weights_of(grades).validate_python(value)  # its errors keep their key paths
+    if any(weights[a] < weights[b] for a, b in pairwise(grades)):
+        got = ", ".join(f"{g} = {weights[g]:g}" for g in grades)
+        raise fail(f"must satisfy {' >= '.join(grades)} (got {got})")
+    return FrozenMap({g: weights[g] for g in grades})
+
+
+def _feedback_mode(value: object) -> str:
+    if not isinstance(value, str):
+        raise fail(f"must be a string like 'weekly' (got {f.describe(value)})")
     if value not in TRAINER_FEEDBACK:
-        raise ValueError(f"must be one of {', '.join(repr(m) for m in TRAINER_FEEDBACK)} "
-                         f"(got {value!r})")
+        modes = ", ".join(repr(m) for m in TRAINER_FEEDBACK)
+        raise fail(f"must be one of {modes} (got {value!r})")
     return value
 
 
-def _boolean(table: Table, key: str, *, default: bool) -> bool:
-    value = table.raw(key)
-    if value is MISSING:
-        return default
-    if not isinstance(value, bool):
-        table.report(key, f"must be true or false (got {describe(value)})")
-        return default
-    return value
+@dataclass(frozen=True, config=TABLE)
+class Policy:
+    """How a task type is audited and when a trainer is escalated."""
+
+    samples_per_trainer: Annotated[int, f.whole(1, MAX_SAMPLES_PER_TRAINER)] = 5
+    # share of samples that need a second reviewer
+    double_review_fraction: Annotated[float, f.fraction] = 0.2
+    window_weeks: Annotated[int, f.whole(1, MAX_WINDOW_WEEKS)] = 4  # the score's window
+    pass_threshold: Annotated[float, f.fraction] = 0.85  # a score below this opens an escalation
+    min_graded: Annotated[int, f.whole(0)] = 8  # no escalation on fewer graded samples
+    grade_weights: Annotated[Mapping[str, float], PlainValidator(_grade_weights)] = (
+        DEFAULT_GRADE_WEIGHTS)
+    # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
+    # on watch; escalation needs the score's upper bound below it, recovery the lower bound
+    # at or above it, each bound one-sided at this confidence (tuned with policy simulate).
+    escalation_confidence: Annotated[float, f.number(0.5, 1, high_open=True)] = 0.9
+    # Major samples in one ISO week that escalate at once; 0 = off
+    severe_majors: Annotated[int, f.whole(0, MAX_SAMPLES_PER_TRAINER)] = 4
+    # sampling multipliers: below the threshold or escalated; after a clean, confident window
+    tightened_factor: Annotated[float, f.number(1, MAX_SAMPLING_FACTOR)] = 3.0
+    reduced_factor: Annotated[float, f.number(0, 1, low_open=True)] = 0.6
+    # Watch ends only when the score is at least this far above the threshold (hysteresis:
+    # a trainer near the threshold does not flap on and off watch as grades arrive).
+    watch_margin: Annotated[float, f.number(0, 0.5)] = 0.02
+    # Consistency checks (bot.services.consistency): managers are told when the reviewers
+    # of a task type do not share a standard (Krippendorff's alpha below this with at least
+    # ``agreement_min_samples`` double-reviewed samples in the window), and when a reviewer
+    # catches too few of the planted errors (with at least ``calibration_min_items`` gold
+    # non-pass items graded in the window).
+    agreement_alert_alpha: Annotated[float, f.fraction] = 0.667
+    agreement_min_samples: Annotated[int, f.whole(2)] = 20
+    calibration_min_catch_rate: Annotated[float, f.fraction] = 0.7
+    calibration_min_items: Annotated[int, f.whole(1)] = 10
+    # The trainer's scorecard (bot.services.scorecard): a trainer whose consistency with
+    # other trainers, or whose clarity rate, is below its threshold (with at least
+    # ``min_graded`` comparisons or ratings in the window) is shown on watch for that
+    # dimension. ``None``: no threshold. Precision alone drives escalation.
+    consistency_threshold: Annotated[float | None, f.optional(f.fraction)] = None
+    clarity_threshold: Annotated[float | None, f.optional(f.fraction)] = None
+    # Feedback to trainers (bot.services.feedback): "weekly" (one DM per audited week once
+    # it is fully graded), "each" (a DM per final non-pass grade, and the weekly summary for
+    # the rest) or "off". Reviewers' names are hidden from trainers unless
+    # ``show_reviewer_to_trainer``. A trainer may dispute a non-pass grade within
+    # ``dispute_within`` of the feedback that showed it (bot.services.trainer_disputes).
+    trainer_feedback: Annotated[str, PlainValidator(_feedback_mode)] = "weekly"
+    show_reviewer_to_trainer: f.Boolean = False
+    dispute_within: Duration = timedelta(days=7)
+    # A double-review disagreement (bot.services.disputes) keeps its week not fully graded
+    # until a manager settles it, or until this long after it arose: then the mean of the
+    # two grades counts (bot.services.disputes.lapse_overdue, run by the escalation check).
+    disagreement_deadline: Duration = timedelta(days=7)
+
+    def weight(self, grade: str) -> float:
+        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
+        return self.grade_weights[grade]
 
 
-def _grade_weights(table: Table, base: Policy) -> FrozenMap:
-    """Every grade of the scale, each in [0, 1], never rewarding a worse grade more."""
-    raw = table.raw("grade_weights")
-    if not isinstance(raw, Mapping):  # absent, or reported here without a cascade below
-        if table.has("grade_weights"):
-            table.report("grade_weights", "must be a table like { "
-                         + ", ".join(f"{g} = {w:.1f}" for g, w in SCALE.default_weights.items())
-                         + f" }} (got {describe(raw)})")
-        return FrozenMap(base.grade_weights)
-    weights = table.table("grade_weights", known=GRADES)
-    before = len(table.problems.items)
-    values = {g: weights.fraction(g, default=base.grade_weights[g], required=True)
-              for g in GRADES}
-    ordered = all(values[a] >= values[b] for a, b in pairwise(GRADES))
-    if len(table.problems.items) == before and not ordered:
-        table.report("grade_weights", f"must satisfy {' >= '.join(GRADES)} (got "
-                     + ", ".join(f"{g} = {values[g]:g}" for g in GRADES) + ")")
-    return FrozenMap(values)
-
+POLICY_KEYS = tuple(field.name for field in dataclasses.fields(Policy))

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
+from bot.grades import DEFAULT_SCALE, Level, Scale
 from bot.workspace import (
     LEAD,
     EscalationLevel,
@@ -22,9 +24,7 @@ from bot.workspace import (
     load_workspace,
     parse_workspace,
 )
-from bot.workspace.escalation import ESCALATION_KEYS, LEVEL_KEYS
-from bot.workspace.parse import SCHEDULE_KEYS, TOP_KEYS, WORKSPACE_KEYS
-from bot.workspace.teams import TASK_TYPE_KEYS, TRAINER_KEYS
+from bot.workspace.problems import known_keys, problems_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auditbot.toml"
 
@@ -586,14 +586,14 @@ TOML_VALUES = st.recursive(
 )
 # Where a value can go: (section,), (section, key) or (array section, 0, key).
 PLACES = (
-    [(k,) for k in TOP_KEYS]
-    + [("workspace", k) for k in WORKSPACE_KEYS]
-    + [("schedule", k) for k in SCHEDULE_KEYS]
+    [(k,) for k in known_keys(Workspace, ())]
+    + [("workspace", k) for k in known_keys(Workspace, ("workspace",))]
+    + [("schedule", k) for k in known_keys(Workspace, ("schedule",))]
     + [("policy", k) for k in Policy.__dataclass_fields__]
-    + [("escalation", k) for k in ESCALATION_KEYS]
-    + [("task_types", 0, k) for k in TASK_TYPE_KEYS]
-    + [("trainers", 0, k) for k in TRAINER_KEYS]
-    + [("escalation", "levels", 0, k) for k in LEVEL_KEYS]
+    + [("escalation", k) for k in known_keys(Workspace, ("escalation",))]
+    + [("task_types", 0, k) for k in known_keys(Workspace, ("task_types", 0))]
+    + [("trainers", 0, k) for k in known_keys(Workspace, ("trainers", 0))]
+    + [("escalation", "levels", 0, k) for k in known_keys(Workspace, ("escalation", "levels", 0))]
 )
 
 
@@ -617,3 +617,60 @@ def test_any_value_anywhere_gives_a_workspace_or_a_workspace_error(
         parse_workspace(data)
     except WorkspaceError as err:
         assert err.problems and all(p.message for p in err.problems)
+
+
+def test_each_duplicate_in_an_array_is_reported_naming_the_first() -> None:
+    assert problems(config(task_types=[task_type(reviewers=["U0A1", "U0B1", "U0A1", "U0B1"])])) == [
+        Problem("task_types[0].reviewers[2]", "duplicate 'U0A1' (already at reviewers[0])"),
+        Problem("task_types[0].reviewers[3]", "duplicate 'U0B1' (already at reviewers[1])"),
+    ]
+
+
+def test_a_policy_table_inside_a_task_type_is_not_silently_ignored() -> None:
+    assert only_problem(config(task_types=[task_type(policy={"pass_threshold": 0.9})])) == Problem(
+        "task_types[0].policy", "unknown key 'policy': set policy keys in the task type's "
+        "table itself (e.g. pass_threshold = 0.9)")
+
+
+def test_onboarding_weeks_are_bounded_by_its_days() -> None:
+    data = config(onboarding={"days": 28, "markers": [{"week": 0, "min_score": 0.5},
+                                                       {"week": 5, "min_score": 0.6}]})
+    assert problems(data) == [
+        Problem("onboarding.markers[0].week", "must be between 1 and 4 (got 0)"),
+        Problem("onboarding.markers[1].week", "must be between 1 and 4 (got 5)"),
+    ]
+
+
+def test_code_that_rebuilds_a_model_is_checked_like_the_file() -> None:
+    with pytest.raises(ValidationError):
+        dataclasses.replace(Policy(), pass_threshold=1.5)
+    assert dataclasses.replace(Policy(), consistency_threshold=None) == Policy()
+
+
+FOUR_LEVELS = Scale((
+    *DEFAULT_SCALE.levels[:2],
+    dataclasses.replace(DEFAULT_SCALE.levels[2], weight=0.25),
+    Level("critical", "Critical", "⛔ Critical", "danger", 0.0, "#000000", True, True),
+))
+
+
+def test_grade_weights_follow_the_scale_in_the_validation_context() -> None:
+    # A workspace's own grade_scale reaches [policy] this way (parse_workspace passes it).
+    policy = TypeAdapter(Policy).validate_python(
+        {"grade_weights": {"pass": 1, "minor": 0.6, "major": 0.2, "critical": 0}},
+        context={"grade_scale": FOUR_LEVELS})
+    assert dict(policy.grade_weights) == {"pass": 1, "minor": 0.6, "major": 0.2, "critical": 0}
+    with pytest.raises(ValidationError) as raised:
+        TypeAdapter(Policy).validate_python({"grade_weights": {"pass": 1, "minor": 0.5}},
+                                            context={"grade_scale": FOUR_LEVELS})
+    assert problems_of(raised.value, {}, Policy) == [
+        Problem("grade_weights.major", "missing required key"),
+        Problem("grade_weights.critical", "missing required key")]
+
+
+def test_away_from_is_read_and_its_field_name_is_not_a_key() -> None:
+    away = {"user": "U0TR1", "until": "2026-12-24", "from": "2026-12-20"}
+    assert parse_workspace(config(away=[away])).away[0].start == date(2026, 12, 20)
+    assert only_problem(config(away=[{"user": "U0TR1", "until": "2026-12-24",
+                                      "start": "2026-12-20"}])) == Problem(
+        "away[0].start", "unknown key 'start' (known keys: user, until, from)")
