@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -51,6 +52,32 @@ def enqueue(
     """Owe one write. Returns False when the same ``dedupe_key`` is already owed or sent."""
     return _owe(session, OutboxItem(dedupe_key=dedupe_key, kind=kind, ref_id=ref_id,
                                     channel=channel, next_attempt_at=now, created_at=now))
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One write for ``enqueue_many``: what ``enqueue`` takes, but ``now``."""
+
+    kind: OutboxKind
+    ref_id: int
+    channel: str
+    dedupe_key: str
+
+
+def enqueue_many(session: Session, writes: Sequence[Owed], *, now: datetime) -> None:
+    """``enqueue`` for many writes in one batched INSERT; one whose ``dedupe_key`` is owed or
+    sent already is skipped. Ids follow the order of ``writes``: a channel's writes go out in
+    that order (a thread's parent before its replies)."""
+    if not writes:
+        return
+    table = OutboxItem.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"dedupe_key": w.dedupe_key, "kind": str(w.kind), "ref_id": w.ref_id,
+             "channel": w.channel, "status": PENDING, "attempts": 0, "in_doubt": False,
+             "next_attempt_at": now, "created_at": now, "home_feed_read": False}
+            for w in writes]
+    session.execute(insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
 
 def _owe(session: Session, item: OutboxItem) -> bool:
