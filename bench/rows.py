@@ -39,7 +39,7 @@ from bot.services.nudges import digest_for, weekly_digest
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.ids import Action
 from bot.slack.nudge_blocks import digest_message
-from bot.slack.pacing import Pace
+from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
 from schedules.weekly_audit import run_weekly_audit
 
@@ -610,7 +610,7 @@ def _deliver(sizes: Sizes) -> Row:
         ctx = AppContext.build(settings, workspace, clock=FixedClock(now), engine=engine)
         ctx.outbox = OutboxWorker(engine=engine, client=outbox_client(TOKEN, sandbox.url),
                                   workspace=workspace, clock=ctx.clock, threads=8,
-                                  pace=Pace(per_second=scale, burst=3))
+                                  pace=Pace(per_second=scale, burst=SLACK_PACE.burst))
         trainers, task_types = roster_from_workspace(workspace)
         with session_scope(engine) as session:
             ingest_records(session, records_from_json_array(

@@ -187,6 +187,22 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     return list(rows)
 
 
+def held_until(session: Session, *, now: datetime) -> datetime | None:
+    """When the first channel whose head waits for a retry time (a 429's Retry-After, a
+    backoff) may go on: the dispatcher wakes then instead of polling."""
+    oldest = (
+        select(OutboxItem.channel, func.min(OutboxItem.id).label("head_id"))
+        .where(OutboxItem.status == PENDING)
+        .group_by(OutboxItem.channel)
+        .subquery()
+    )
+    return session.exec(
+        select(func.min(OutboxItem.next_attempt_at))
+        .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
+        .where(col(OutboxItem.attempts) > 0, col(OutboxItem.next_attempt_at) > now)
+    ).one()
+
+
 def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,
           lease: timedelta) -> bool:
     """Take ``item`` for delivery; of several workers (threads, replicas) only one wins.
