@@ -169,6 +169,11 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     Items of one channel go out in order, so a channel whose head must wait (a 429, a lease
     held by another worker) waits as a whole.
     """
+    return due_heads(pending_heads(session), now=now)
+
+
+def pending_heads(session: Session) -> list[OutboxItem]:
+    """The oldest pending item of each channel, due or not (one grouped query)."""
     oldest = (
         select(OutboxItem.channel, func.min(OutboxItem.id).label("head_id"))
         .where(OutboxItem.status == PENDING)
@@ -178,29 +183,25 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     rows = session.exec(
         select(OutboxItem)
         .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
-        # A new item is due at once (it was owed at business time, which tests and the demo
-        # may fix in the past or future); a retried one at its next attempt, in real time.
-        .where(or_(col(OutboxItem.attempts) == 0, col(OutboxItem.next_attempt_at) <= now))
-        .where(or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now))
         .order_by(col(OutboxItem.id))
     ).all()
     return list(rows)
 
 
-def held_until(session: Session, *, now: datetime) -> datetime | None:
-    """When the first channel whose head waits for a retry time (a 429's Retry-After, a
-    backoff) may go on: the dispatcher wakes then instead of polling."""
-    oldest = (
-        select(OutboxItem.channel, func.min(OutboxItem.id).label("head_id"))
-        .where(OutboxItem.status == PENDING)
-        .group_by(OutboxItem.channel)
-        .subquery()
-    )
-    return session.exec(
-        select(func.min(OutboxItem.next_attempt_at))
-        .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
-        .where(col(OutboxItem.attempts) > 0, col(OutboxItem.next_attempt_at) > now)
-    ).one()
+def due_heads(heads: Sequence[OutboxItem], *, now: datetime) -> list[OutboxItem]:
+    """Of ``pending_heads``, those due now and not leased by someone else."""
+    # A new item is due at once (it was owed at business time, which tests and the demo may
+    # fix in the past or future); a retried one at its next attempt, in real time.
+    return [h for h in heads
+            if (h.attempts == 0 or h.next_attempt_at <= now)
+            and (h.lease_until is None or h.lease_until < now)]
+
+
+def held_until(heads: Sequence[OutboxItem], *, now: datetime) -> datetime | None:
+    """Of ``pending_heads``, when the first one waiting for a retry time (a 429's
+    Retry-After, a backoff) is due: the dispatcher wakes then instead of polling."""
+    return min((h.next_attempt_at for h in heads
+                if h.attempts > 0 and h.next_attempt_at > now), default=None)
 
 
 def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,

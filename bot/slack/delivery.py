@@ -204,8 +204,9 @@ class OutboxWorker:
             read_at = self._finishes
         now = self._clock.now()
         with read_scope(self._engine) as session:  # never waits for SQLite's writer
-            heads = store.channel_heads(session, now=now)
-            held_at = store.held_until(session, now=now)
+            pending = store.pending_heads(session)
+        heads = store.due_heads(pending, now=now)
+        held_at = store.held_until(pending, now=now)
         held = None if held_at is None else max(0.0, (held_at - now).total_seconds())
         paced: float | None = None
         with self._lock:
