@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Monday audit: {args.trainers} trainers × {args.samples} samples over "
           f"{args.channels} channels ({report.summary_line()})")
     print(f"  store {url.split(':')[0]}, outbox threads {args.threads}, "
-          f"sandbox and pacer at {args.scale:g} posts/s per channel (burst {BURST}), "
+          f"sandbox and pacer at {args.scale:g} posts/s per channel (bursts {BURST} and "
+          f"{SLACK_PACE.burst}), "
           f"{args.latency * 1000 / args.scale:.0f} ms a post")
     print(f"  ingest          {ingested - started:7.2f} s")
     print(f"  plan            {planned - ingested:7.2f} s   "
