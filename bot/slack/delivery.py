@@ -21,8 +21,10 @@ How "exactly once" holds:
   right after; a post whose earlier attempt is in doubt (a crash, a lost answer, a 5xx) is
   first looked for in the channel by the key in its message metadata, and only posted if
   it is not there;
-- 429 answers hold the whole channel until ``Retry-After`` has passed; 5xx and network
-  errors back off; permanent errors (``channel_not_found`` …) are kept as failed, never lost.
+- 429 answers hold the whole channel (that channel only) until ``Retry-After`` has passed,
+  and give the refused post's pace slot back; the dispatcher wakes when the hold ends;
+  5xx and network errors back off; permanent errors (``channel_not_found`` …) are kept as
+  failed, never lost.
 """
 
 import logging
@@ -349,7 +351,6 @@ class OutboxWorker:
             self._retry(item, after=retry_after, error="ratelimited", in_doubt=was_in_doubt)
             if slot_taken:
                 self._pacer.give_back(item.channel)
-            self._wake.set()
             return "deferred"
         if status >= 500 or code in TRANSIENT_ERRORS:
             self._retry(item, after=self._backoff_for(item), error=f"HTTP {status} {code or ''}",
