@@ -28,7 +28,7 @@ from bot.db import make_engine, session_scope, upgrade
 from bot.sandbox import SlackSandbox
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.slack.delivery import OutboxWorker, outbox_client
-from bot.slack.pacing import Pace
+from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
 from schedules.weekly_audit import run_weekly_audit
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         ctx = AppContext.build(settings, workspace, clock=FixedClock(NOW), engine=engine)
         ctx.outbox = OutboxWorker(engine=engine, client=outbox_client(TOKEN, sandbox.url),
                                   workspace=workspace, clock=ctx.clock, threads=args.threads,
-                                  pace=Pace(per_second=args.scale, burst=BURST))
+                                  pace=Pace(per_second=args.scale, burst=SLACK_PACE.burst))
 
         started = time.perf_counter()
         known_trainers, known_task_types = roster_from_workspace(workspace)
@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Monday audit: {args.trainers} trainers × {args.samples} samples over "
           f"{args.channels} channels ({report.summary_line()})")
     print(f"  store {url.split(':')[0]}, outbox threads {args.threads}, "
-          f"sandbox and pacer at {args.scale:g} posts/s per channel (burst {BURST}), "
+          f"sandbox and pacer at {args.scale:g} posts/s per channel (bursts {BURST} and "
+          f"{SLACK_PACE.burst}), "
           f"{args.latency * 1000 / args.scale:.0f} ms a post")
     print(f"  ingest          {ingested - started:7.2f} s")
     print(f"  plan            {planned - ingested:7.2f} s   "

@@ -39,7 +39,7 @@ from bot.services.nudges import digest_for, weekly_digest
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.ids import Action
 from bot.slack.nudge_blocks import digest_message
-from bot.slack.pacing import Pace
+from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
 from schedules.weekly_audit import run_weekly_audit
 
@@ -595,7 +595,10 @@ def _deliver(sizes: Sizes) -> Row:
     def answer_429s() -> None:  # 10% of posts answered 429: one queued per 10 posts seen
         queued = 0
         while not stop.is_set():
-            posts = len(sandbox.calls("chat.postMessage"))
+            # A count, not ``calls`` (a deep copy of every call, under the sandbox's lock):
+            # polled every 10 ms over thousands of posts, the copies took the CPU and the
+            # lock from the worker and the sandbox being measured.
+            posts = sandbox.call_count("chat.postMessage")
             while queued < (posts + 10) // 10:
                 sandbox.ratelimit_next("chat.postMessage", retry_after=1)
                 queued += 1
@@ -610,7 +613,7 @@ def _deliver(sizes: Sizes) -> Row:
         ctx = AppContext.build(settings, workspace, clock=FixedClock(now), engine=engine)
         ctx.outbox = OutboxWorker(engine=engine, client=outbox_client(TOKEN, sandbox.url),
                                   workspace=workspace, clock=ctx.clock, threads=8,
-                                  pace=Pace(per_second=scale, burst=3))
+                                  pace=Pace(per_second=scale, burst=SLACK_PACE.burst))
         trainers, task_types = roster_from_workspace(workspace)
         with session_scope(engine) as session:
             ingest_records(session, records_from_json_array(

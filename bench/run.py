@@ -45,8 +45,8 @@ FULL = Sizes(name="full", trainers=5000, task_types=20, grades=(100_000, 1_000_0
              clicks=2000, click_grades=100_000, ingest=1_000_000, deliver_trainers=400,
              plan_grades=1_000_000, read_repeats=5, scale=1.0)
 QUICK = Sizes(name="quick", trainers=200, task_types=20, grades=(10_000, 40_000), clicks=200,
-              click_grades=10_000, ingest=20_000, deliver_trainers=40, plan_grades=40_000,
-              read_repeats=2, scale=20.0)
+              click_grades=10_000, ingest=20_000, deliver_trainers=16, plan_grades=40_000,
+              read_repeats=2, scale=1.0)
 
 
 @dataclass

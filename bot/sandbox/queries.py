@@ -28,6 +28,12 @@ class Queries:
             calls = [c for c in self._dispatcher.calls if method is None or c.method == method]
             return copy.deepcopy(calls)
 
+    def call_count(self, method: str | None = None) -> int:
+        """How many Web API calls (of ``method``) so far, without copying them: for a
+        watcher that polls while thousands of calls arrive (``calls`` copies every one)."""
+        with self._lock:
+            return sum(1 for c in self._dispatcher.calls if method is None or c.method == method)
+
     def reset_calls(self) -> None:
         with self._lock:
             self._dispatcher.calls.clear()

@@ -6,6 +6,7 @@ Usage::
     if slot.wait == 0.0:
         ...                     # this replica may post to the channel now
     gcra(slot.tat, later, SLACK_PACE).wait   # what the channel's next post must wait, locally
+    give_back(session, "C0CLINICAL", now=time.time(), pace=SLACK_PACE)  # Slack refused it (429)
 
 The rule is the generic cell rate algorithm (GCRA), a token bucket kept as one timestamp per
 channel: with ``interval = 1 / per_second`` and ``tolerance = (burst - 1) * interval``, a post
@@ -45,7 +46,10 @@ class Pace:
 
 
 # Slack's documented limit for posts to one channel: one a second, short bursts allowed.
-SLACK_PACE = Pace(per_second=1.0, burst=3)
+# The burst is kept one post inside what Slack tolerates: a slot is taken a moment before
+# the request reaches Slack, and with no post of margin that jitter alone draws 429s once
+# the channel runs at its rate (the outbox delivery tests and bench row 3 measure it).
+SLACK_PACE = Pace(per_second=1.0, burst=2)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,20 @@ def try_take(session: Session, channel: str, *, now: float, pace: Pace) -> Slot:
             continue  # it was: take from its row
     # Replicas kept racing for this very slot: let them have it and come back after a beat.
     return Slot(pace.interval, now if tat is None else tat)
+
+
+def give_back(session: Session, channel: str, *, now: float, pace: Pace) -> float | None:
+    """Returns a slot taken for a post that Slack refused with 429: a refused post does not
+    count against the channel's limit at Slack, so keeping its slot would leave the channel
+    one post behind for every 429. Slack's ``Retry-After`` is honoured apart (the outbox
+    holds the channel's next write until then). The arrival time moves back one interval,
+    never before ``now`` (a full bucket stays full). Returns the channel's arrival time after
+    (None: the channel never posted). Commits nothing."""
+    row = col(ChannelPace.tat)
+    back = update(ChannelPace).where(col(ChannelPace.channel) == channel).values(
+        tat=case((row - pace.interval > now, row - pace.interval), else_=now))
+    session.execute(back)
+    return session.exec(select(ChannelPace.tat).where(ChannelPace.channel == channel)).first()
 
 
 def _taken_tat(session: Session, take: Update, channel: str) -> float | None:

@@ -81,6 +81,14 @@ def open_escalation(session: Session, *, trainer: str, task_type: str) -> Escala
     ).first()
 
 
+def open_escalation_pairs(session: Session) -> set[tuple[str, str]]:
+    """(trainer, task type) of every open escalation: one query on the unique ``open_key``
+    (set only while open), for jobs that look at every trainer at once."""
+    rows = session.exec(select(Escalation.trainer, Escalation.task_type)
+                        .where(col(Escalation.open_key).is_not(None))).all()
+    return {(trainer, task_type) for trainer, task_type in rows}
+
+
 def check_trainer(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
                   now: datetime) -> CheckOutcome:
     """Apply the threshold rule to one trainer: open, update or close their escalation."""

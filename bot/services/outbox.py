@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -51,6 +52,32 @@ def enqueue(
     """Owe one write. Returns False when the same ``dedupe_key`` is already owed or sent."""
     return _owe(session, OutboxItem(dedupe_key=dedupe_key, kind=kind, ref_id=ref_id,
                                     channel=channel, next_attempt_at=now, created_at=now))
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One write for ``enqueue_many``: what ``enqueue`` takes, but ``now``."""
+
+    kind: OutboxKind
+    ref_id: int
+    channel: str
+    dedupe_key: str
+
+
+def enqueue_many(session: Session, writes: Sequence[Owed], *, now: datetime) -> None:
+    """``enqueue`` for many writes in one batched INSERT; one whose ``dedupe_key`` is owed or
+    sent already is skipped. Ids follow the order of ``writes``: a channel's writes go out in
+    that order (a thread's parent before its replies)."""
+    if not writes:
+        return
+    table = OutboxItem.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"dedupe_key": w.dedupe_key, "kind": str(w.kind), "ref_id": w.ref_id,
+             "channel": w.channel, "status": PENDING, "attempts": 0, "in_doubt": False,
+             "next_attempt_at": now, "created_at": now, "home_feed_read": False}
+            for w in writes]
+    session.execute(insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
 
 
 def _owe(session: Session, item: OutboxItem) -> bool:
@@ -142,6 +169,11 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     Items of one channel go out in order, so a channel whose head must wait (a 429, a lease
     held by another worker) waits as a whole.
     """
+    return due_heads(pending_heads(session), now=now)
+
+
+def pending_heads(session: Session) -> list[OutboxItem]:
+    """The oldest pending item of each channel, due or not (one grouped query)."""
     oldest = (
         select(OutboxItem.channel, func.min(OutboxItem.id).label("head_id"))
         .where(OutboxItem.status == PENDING)
@@ -151,13 +183,25 @@ def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:
     rows = session.exec(
         select(OutboxItem)
         .join(oldest, col(OutboxItem.id) == oldest.c.head_id)
-        # A new item is due at once (it was owed at business time, which tests and the demo
-        # may fix in the past or future); a retried one at its next attempt, in real time.
-        .where(or_(col(OutboxItem.attempts) == 0, col(OutboxItem.next_attempt_at) <= now))
-        .where(or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now))
         .order_by(col(OutboxItem.id))
     ).all()
     return list(rows)
+
+
+def due_heads(heads: Sequence[OutboxItem], *, now: datetime) -> list[OutboxItem]:
+    """Of ``pending_heads``, those due now and not leased by someone else."""
+    # A new item is due at once (it was owed at business time, which tests and the demo may
+    # fix in the past or future); a retried one at its next attempt, in real time.
+    return [h for h in heads
+            if (h.attempts == 0 or h.next_attempt_at <= now)
+            and (h.lease_until is None or h.lease_until < now)]
+
+
+def held_until(heads: Sequence[OutboxItem], *, now: datetime) -> datetime | None:
+    """Of ``pending_heads``, when the first one waiting for a retry time (a 429's
+    Retry-After, a backoff) is due: the dispatcher wakes then instead of polling."""
+    return min((h.next_attempt_at for h in heads
+                if h.attempts > 0 and h.next_attempt_at > now), default=None)
 
 
 def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,

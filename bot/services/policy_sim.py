@@ -7,14 +7,14 @@
 
 One decision path: there is no copy of the rule here. Each simulated trainer is replayed
 through ``scoring.standing`` with the inputs and the timing of the live bot
-(``escalation.check_trainer`` and ``audit.sample_size``), see ``replay``:
+(``escalation.check_trainer`` and ``audit.plan_weekly_audit``), see ``replay``:
 
 * a check at Monday 00:00 of every week (the scheduled check across the week boundary; the
   other scheduled checks of a week see the same grades and decide the same), and a check
   after every grade, each over ``scoring.decision_weeks`` ISO weeks ending with the
   check's week and with the state the previous check stored (watch's hysteresis);
 * the week's audit is drawn after the Monday check, its size from the standing over the
-  weeks ending with the week just finished (no stored state, like ``audit.sample_size``)
+  weeks ending with the week just finished (no stored state, like ``audit.plan_weekly_audit``)
   and tightened while an escalation is open (``scoring.samples_for_next_audit``); which
   samples get a second reviewer comes from ``sampling.double_review_positions``;
 * grades arrive one by one at random times of the week; a share (``late_share``) of them

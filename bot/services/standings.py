@@ -269,7 +269,7 @@ def all_standings(session: Session, workspace: Workspace, *,
         for trainer in workspace.trainers_of(task_type.key):
             pair = (trainer.user, task_type.key)
             # Audit sizes follow the standing without watch's hysteresis, as in
-            # ``sample_size`` and ``policy_sim`` (the parity test holds them to it).
+            # ``plan_weekly_audit`` and ``policy_sim`` (the parity test holds them to it).
             result[pair] = decide(as_samples(tallies.get(pair, {})), task_type.policy,
                                   weeks=weeks, previous=None)
     return result

@@ -148,6 +148,24 @@ def added(session: Session, *, trainer: str, task_type: str, iso_week: str,
               kind=UNGRADED, delta=samples)
 
 
+def added_many(session: Session, counts: Sequence[tuple[str, str, str, int]]) -> None:
+    """``added`` for many trainer-weeks at once, (trainer, task type, ISO week, samples)
+    each: one batched upsert, for the weekly audit's plan of every trainer."""
+    rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": UNGRADED, "samples": n}
+            for t, k, w, n in counts if n]
+    if not rows:
+        return
+    table = TrainerWeekTally.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    # A fixed order over the rows (as ``move`` keeps), so concurrent plans cannot deadlock.
+    rows.sort(key=lambda r: (r["trainer"], r["task_type"], r["iso_week"]))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["trainer", "task_type", "iso_week", "kind"],
+        set_={"samples": table.c.samples + statement.excluded.samples}), rows)
+
+
 def adjudicated(session: Session, *, trainer: str, task_type: str, iso_week: str,
                 grade: str) -> None:
     """One trainer's verdict on an adjudicated disagreement: one more graded sample."""

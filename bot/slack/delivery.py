@@ -21,8 +21,10 @@ How "exactly once" holds:
   right after; a post whose earlier attempt is in doubt (a crash, a lost answer, a 5xx) is
   first looked for in the channel by the key in its message metadata, and only posted if
   it is not there;
-- 429 answers hold the whole channel until ``Retry-After`` has passed; 5xx and network
-  errors back off; permanent errors (``channel_not_found`` …) are kept as failed, never lost.
+- 429 answers hold the whole channel (that channel only) until ``Retry-After`` has passed,
+  and give the refused post's pace slot back; the dispatcher wakes when the hold ends;
+  5xx and network errors back off; permanent errors (``channel_not_found`` …) are kept as
+  failed, never lost.
 """
 
 import logging
@@ -147,9 +149,8 @@ class OutboxWorker:
         while not self._stop.is_set():
             wait = interval
             try:
-                paced = self._dispatch(PassResult())
-                if paced is not None:
-                    wait = min(wait, paced)
+                paced, held = self._dispatch(PassResult())
+                wait = min(w for w in (wait, paced, held) if w is not None)
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
             self._wake.wait(max(wait, 0.005))
@@ -180,27 +181,35 @@ class OutboxWorker:
             if budget is not None and budget <= 0:
                 break
             before = result.submitted
-            paced = self._dispatch(result, budget=budget, stopping_ok=True)
+            paced, held = self._dispatch(result, budget=budget, stopping_ok=True)
             with self._lock:
                 if not self._in_flight and paced is None and result.submitted == before:
                     break  # nothing in flight here, nothing due now, nothing waiting on pace
-                self._lock.wait(timeout=paced if paced is not None else 0.5)
+                # Woken by a delivery ending, or when a channel's pace or hold (a 429's
+                # Retry-After) lets it go on: a channel never idles behind the others.
+                waits = [w for w in (paced, held) if w is not None]
+                self._lock.wait(timeout=min(waits) if waits else 0.5)
         self._wait_for_in_flight(deadline)
         return result
 
     # --- dispatching -----------------------------------------------------------------------
 
     def _dispatch(self, result: PassResult, *, budget: int | None = None,
-                  stopping_ok: bool = False) -> float | None:
+                  stopping_ok: bool = False) -> tuple[float | None, float | None]:
         """Hand every channel whose head is due (and whose pace allows) to the pool.
 
-        Returns the seconds until the next paced channel may post, or None. The background
+        Returns the seconds until the next paced channel may post, and until the first held
+        channel's head is due (a retry time), each None when there is none. The background
         loop stops handing out work once ``stop`` was called; an explicit drain does not.
         """
         with self._lock:
             read_at = self._finishes
+        now = self._clock.now()
         with read_scope(self._engine) as session:  # never waits for SQLite's writer
-            heads = store.channel_heads(session, now=self._clock.now())
+            pending = store.pending_heads(session)
+        heads = store.due_heads(pending, now=now)
+        held_at = store.held_until(pending, now=now)
+        held = None if held_at is None else max(0.0, (held_at - now).total_seconds())
         paced: float | None = None
         with self._lock:
             for head in heads:
@@ -226,7 +235,7 @@ class OutboxWorker:
                                                  result=result))
                 if budget is not None:
                     budget -= 1
-        return paced
+        return paced, held
 
     def _stale(self, channel: str, item_id: int, read_at: int) -> bool:
         finished_id, finished_at = self._finished.get(channel, (0, 0))
@@ -276,6 +285,7 @@ class OutboxWorker:
                 return "skipped"
         leased_until = time.monotonic() + self._lease.total_seconds()
         was_in_doubt = item.in_doubt
+        slot_taken = False
         try:
             with read_scope(self._engine) as session:
                 write = self._renderer.render(session, item)
@@ -290,10 +300,12 @@ class OutboxWorker:
                     self._record_sent(item, found, write.args.get("channel"),
                                       shown=write.shown)
                     return "sent"
-            if write.is_post and not self._slot_for(item.channel):
-                self._retry(item, after=MAX_SLOT_WAIT, error="waiting for the channel's pace",
-                            in_doubt=was_in_doubt)
-                return "deferred"
+            if write.is_post:
+                if not self._slot_for(item.channel):
+                    self._retry(item, after=MAX_SLOT_WAIT,
+                                error="waiting for the channel's pace", in_doubt=was_in_doubt)
+                    return "deferred"
+                slot_taken = True
             if leased_until - time.monotonic() < self._send_timeout + 1:
                 # Reconciling took most of the lease: sending now could outlive it and race
                 # the next worker. Hand it back; the doubt stays as it was.
@@ -316,7 +328,8 @@ class OutboxWorker:
                         in_doubt=was_in_doubt)
             return "deferred"
         except SlackApiError as error:
-            return self._handle_api_error(item, error, was_in_doubt=was_in_doubt)
+            return self._handle_api_error(item, error, was_in_doubt=was_in_doubt,
+                                          slot_taken=slot_taken)
         except Exception as error:  # network failure: the post may or may not have landed
             log.warning("outbox item %s: %s", item.dedupe_key, error)
             self._retry(item, after=self._backoff_for(item), error=repr(error), in_doubt=True)
@@ -325,14 +338,19 @@ class OutboxWorker:
         return "sent"
 
     def _handle_api_error(self, item: OutboxItem, error: SlackApiError, *,
-                          was_in_doubt: bool) -> str:
+                          was_in_doubt: bool, slot_taken: bool = False) -> str:
         status = error.response.status_code
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         if status == 429:
             metrics.RATE_LIMITED.inc()
             retry_after = _retry_after_seconds(error.response.headers)
             log.info("rate limited in %s: holding the channel %ss", item.channel, retry_after)
+            # The head waits out Retry-After, and with it this channel alone (for every
+            # replica); the refused post's slot is returned, so once the wait is over the
+            # channel goes on at its pace instead of one post behind.
             self._retry(item, after=retry_after, error="ratelimited", in_doubt=was_in_doubt)
+            if slot_taken:
+                self._pacer.give_back(item.channel)
             return "deferred"
         if status >= 500 or code in TRANSIENT_ERRORS:
             self._retry(item, after=self._backoff_for(item), error=f"HTTP {status} {code or ''}",

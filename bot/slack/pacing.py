@@ -54,3 +54,12 @@ class ChannelPacer:
         with self._lock:
             self._known[channel] = slot.tat
         return slot.wait
+
+    def give_back(self, channel: str) -> None:
+        """Returns the slot of a post Slack answered 429 (see ``channel_pace.give_back``)."""
+        with session_scope(self._engine) as session:
+            session.connection()
+            tat = channel_pace.give_back(session, channel, now=self._clock(), pace=self.pace)
+        if tat is not None:
+            with self._lock:
+                self._known[channel] = tat

@@ -36,6 +36,10 @@ def test_bucket_answers_429_with_retry_after_and_records_nothing(
     client.chat_postMessage(channel="C0A", text="after waiting")
     assert tight.messages("C0A")[-1].text == "after waiting"
     assert [c.status for c in tight.calls("chat.postMessage")] == [200, 200, 200, 429, 200, 200]
+    # Counted without copying, refused calls included, per method or all.
+    assert tight.call_count("chat.postMessage") == 6
+    assert tight.call_count("chat.update") == 0
+    assert tight.call_count() == len(tight.calls())
 
 
 def test_retry_after_is_whole_seconds_at_least_one(clock) -> None:  # type: ignore[no-untyped-def]

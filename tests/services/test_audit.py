@@ -3,18 +3,28 @@
 import json
 from datetime import timedelta
 
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from bot.models import AuditThread, OutboxItem, Sample
+from bot.models_tally import TrainerWeekTally
 from bot.services.audit import plan_weekly_audit
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.services.sampling import draw_sample
+from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.factories import TRAINER1, TRAINER2, make_workspace, output_record, week_of_records
+from tests.factories import (
+    TRAINER1,
+    TRAINER2,
+    make_workspace,
+    output_record,
+    week_of_records,
+    workspace_data,
+)
 
 
-def _ingest(session: Session, records: list[dict]) -> None:
-    trainers, task_types = roster_from_workspace(make_workspace())
+def _ingest(session: Session, records: list[dict], workspace: Workspace | None = None) -> None:
+    trainers, task_types = roster_from_workspace(workspace or make_workspace())
     report = ingest(session, records_from_json_array(records), known_trainers=trainers,
                     known_task_types=task_types, now=NOW)
     assert report.ok, report.rejected
@@ -93,3 +103,60 @@ def test_samples_per_trainer_comes_from_the_policy(session: Session):
     plan_weekly_audit(session, make_workspace(samples_per_trainer=2), now=NOW)
     session.commit()
     assert len(session.exec(select(Sample)).all()) == 2
+
+
+def _team(size: int) -> Workspace:
+    """The test workspace with ``size`` more trainers, spread over its two task types."""
+    data = workspace_data(double_review_fraction=0.2)
+    data["trainers"] += [{"user": f"U0TEAM{n:04d}", "task_types": [("clinical", "legal")[n % 2]]}
+                         for n in range(size)]
+    return parse_workspace(data)
+
+
+def _statements_of_plan(engine: Engine, session: Session, workspace: Workspace, now) -> int:
+    statements: list[str] = []
+
+    def keep(*args) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        summary = plan_weekly_audit(session, workspace, now=now)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    session.commit()
+    assert {r.outcome for r in summary.results} == {"posted"}
+    return len(statements)
+
+
+def test_the_plan_costs_the_same_statements_for_a_team_of_4_or_of_40(engine: Engine,
+                                                                      session: Session):
+    counts = []
+    for week, size in enumerate((4, 40)):
+        now = NOW + timedelta(weeks=week)
+        workspace = _team(size)
+        _ingest(session, [output_record(100 * week + i, trainer=t.user,
+                                        task_type=t.task_types[0],
+                                        created_at=now - timedelta(hours=6 + 24 * i))
+                          for t in workspace.trainers for i in range(6)], workspace)
+        counts.append(_statements_of_plan(engine, session, workspace, now))
+    assert counts[0] == counts[1]
+    # What it stored is what the thread-by-thread plan stored: a thread per trainer, its
+    # samples, their posts owed parent first, and the week's ungraded tally.
+    threads = session.exec(select(AuditThread).where(AuditThread.iso_week == "2026-W49")).all()
+    assert len(threads) == 3 + 40
+    owed = session.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+    for thread in threads:
+        samples = session.exec(select(Sample).where(Sample.thread_id == thread.id)
+                               .order_by(Sample.position)).all()
+        assert [s.position for s in samples] == list(range(thread.sample_count))
+        mine = [o for o in owed if (o.kind, o.ref_id) in
+                {("audit_parent", thread.id)} | {("sample_post", s.id) for s in samples}]
+        assert [o.kind for o in mine] == ["audit_parent"] + ["sample_post"] * len(samples)
+        assert {o.channel for o in mine} == {thread.channel}
+        assert draw_sample(json.loads(thread.population_json), k=len(samples),
+                           seed=thread.seed) == [s.output_id for s in samples]
+        tally = session.exec(select(TrainerWeekTally).where(
+            TrainerWeekTally.trainer == thread.trainer,
+            TrainerWeekTally.iso_week == thread.iso_week)).one()
+        assert (tally.kind, tally.samples) == ("", len(samples))

@@ -5,7 +5,7 @@ import threading
 from sqlalchemy import Engine
 
 from bot.db import session_scope
-from bot.services.channel_pace import Pace, try_take
+from bot.services.channel_pace import Pace, give_back, try_take
 
 PACE = Pace(per_second=2.0, burst=3)
 
@@ -64,3 +64,31 @@ def test_replicas_racing_for_one_channel_take_exactly_a_burst(engine):
         thread.join(30)
     assert len(results) == 8
     assert results.count(0.0) == PACE.burst
+
+
+def _give_back(engine: Engine, channel: str, now: float) -> float | None:
+    with session_scope(engine) as session:
+        return give_back(session, channel, now=now, pace=PACE)
+
+
+def test_a_slot_given_back_after_a_429_can_be_taken_again(engine):
+    for _ in range(3):
+        _take(engine, "C1", 100.0)
+    assert _take(engine, "C1", 100.0) == 0.5
+    # The third post was answered 429: Slack did not count it, so its slot is free again.
+    assert _give_back(engine, "C1", 100.0) == 101.0
+    assert _take(engine, "C1", 100.0) == 0.0
+    assert _take(engine, "C1", 100.0) == 0.5
+
+
+def test_giving_back_never_makes_a_burst_larger_than_the_pace_allows(engine):
+    _take(engine, "C1", 100.0)
+    # Long after: the bucket is full; a slot given back does not add to it.
+    assert _give_back(engine, "C1", 200.0) == 200.0
+    granted = [_take(engine, "C1", 200.0) == 0.0 for _ in range(4)]
+    assert granted == [True, True, True, False]
+
+
+def test_giving_back_to_a_channel_that_never_posted_changes_nothing(engine):
+    assert _give_back(engine, "C9", 100.0) is None
+    assert [_take(engine, "C9", 100.0) == 0.0 for _ in range(4)] == [True, True, True, False]

@@ -102,6 +102,40 @@ def test_two_replicas_draining_together_keep_to_one_channel_pace(
     assert [c for c in posts if c.status == 429] == []
 
 
+def test_a_429_holds_its_own_channel_for_retry_after_while_the_others_go_on(
+        engine: Engine, workspace: Workspace, clock: FixedClock):
+    pace = Pace(per_second=10, burst=2)
+    sandbox = SlackSandbox(bot_token="xoxb-sandbox", users=dict(USERS), channels=dict(CHANNELS),
+                           post_rate_per_sec=pace.per_second, post_burst=pace.burst + 1).start()
+    bot = start_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox,
+                    worker=False)
+    worker = OutboxWorker(engine=engine, client=outbox_client("xoxb-sandbox", sandbox.url),
+                          workspace=workspace, clock=clock, backoff_factor=0.05, pace=pace)
+    try:
+        now = clock.now()
+        bot.ingest(week_of_records(now, count=8))
+        bot.ingest(week_of_records(now, trainer=TRAINER2, task_type="legal", count=8))
+        bot.run_audit(deliver=False)
+        sandbox.ratelimit_next("chat.postMessage", retry_after=1, channel=CLINICAL_CHANNEL)
+        due = worker.run_until_idle(timeout=30)
+    finally:
+        worker.stop()
+        bot.stop()
+    assert due.pending == 0
+    calls = sandbox.calls("chat.postMessage")
+    # The injected 429 is the only one: the pace alone never runs into Slack's limit.
+    [limited] = [c for c in calls if c.status == 429]
+    assert limited.params["channel"] == CLINICAL_CHANNEL
+    clinical = [c for c in calls if c.params["channel"] == CLINICAL_CHANNEL and c.ok]
+    legal = [c for c in calls if c.params["channel"] == LEGAL_CHANNEL and c.ok]
+    assert len(clinical) == len(legal) == 6
+    # Its channel waited out Retry-After (its parent first, then the replies, in order) ...
+    assert clinical[0].time - limited.time >= 1.0
+    assert [c.params.get("thread_ts") is None for c in clinical] == [True] + [False] * 5
+    # ... while the other channel went on posting during the wait.
+    assert any(limited.time < c.time < clinical[0].time for c in legal)
+
+
 @pytest.mark.parametrize("setup, error", [
     ({"archived": True}, "is_archived"),
     ({"bot_is_member": False}, "not_in_channel"),
