@@ -9,6 +9,7 @@ Usage::
     ctx.follow_up.submit(fn, ...)            # work after an ack, off the listener pool
 """
 
+import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -24,9 +25,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import bounded_session, make_engine, read_scope, session_scope
 from bot.logs import ContextExecutor
+from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class AppContext:
               engine: Engine | None = None, outbox_backoff: float = 1.0,
               pace: Pace = SLACK_PACE) -> "AppContext":
         engine = engine or make_engine(settings.database_url)
+        use_grade_scale(engine, workspace)
         token = settings.slack_bot_token or ""
         # Direct answers (modals, ephemeral replies) are not in the outbox: they are safe
         # to retry on a dropped connection or a 429, and slack_sdk's handlers do that.
@@ -75,3 +80,12 @@ class AppContext:
         """A session that commits by ``deadline`` or raises ``bot.db.StoreBusy``."""
         return bounded_session(self.engine, deadline=deadline)
 
+
+
+def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
+    """The store accepts the workspace's grades, and only those (``grade_level``)."""
+    with session_scope(engine) as session:
+        kept = sync_grade_levels(session, workspace.scale)
+    if kept:
+        log.warning("grade keys %s are no longer on the workspace's scale but stored grades "
+                    "use them: they stay valid in the store", ", ".join(kept))

@@ -16,6 +16,8 @@ ranks and colours from here, so the scale is spelled out in one place. This is a
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+MIN_LEVELS, MAX_LEVELS = 2, 5  # a workspace's own scale ([[grade_scale]]) has 2 to 5 levels
+
 
 @dataclass(frozen=True)
 class Level:
@@ -39,8 +41,11 @@ class Scale:
 
     def __post_init__(self) -> None:
         keys = [level.key for level in self.levels]
-        if len(keys) < 2 or len(set(keys)) != len(keys):
-            raise ValueError(f"a scale needs two or more distinct levels (got {keys})")
+        if not MIN_LEVELS <= len(keys) <= MAX_LEVELS or len(set(keys)) != len(keys):
+            raise ValueError(f"a scale needs {MIN_LEVELS} to {MAX_LEVELS} distinct levels "
+                             f"(got {keys})")
+        if self.levels[0].severe or self.levels[0].needs_explanation:
+            raise ValueError("the best level is neither severe nor needs an explanation")
 
     def __iter__(self) -> Iterator[Level]:
         return iter(self.levels)
@@ -133,4 +138,8 @@ DEFAULT_SCALE = Scale((
     Level("major", "Major error", "🔴 Major error", "danger", 0.0, "#c62828",
           needs_explanation=True, severe=True),
 ))
-SCALE = DEFAULT_SCALE  # the scale in force (one per deployment; see the migration's CHECKs)
+# The default scale, for code that has no workspace at hand. The scale in force is the
+# workspace's (``Workspace.scale``, ``Policy.scale``): a workspace may define its own in
+# auditbot.toml (``bot.workspace.scale``), and the store's ``grade_level`` table holds its
+# keys (``bot.services.grade_levels``).
+SCALE = DEFAULT_SCALE

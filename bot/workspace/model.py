@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.grades import SCALE
+from bot.grades import DEFAULT_SCALE, Scale
 from bot.workspace.timing import WeeklyTime, WorkingHours
 
-GRADES = SCALE.keys
+GRADES = DEFAULT_SCALE.keys  # the default scale's; a workspace's own is ``Workspace.scale``
 LEAD = "lead"  # the escalation target that means "this trainer's lead"
 
 
@@ -46,7 +46,7 @@ class FrozenMap(Mapping[str, float]):
         return f"FrozenMap({self._data!r})"
 
 
-DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
+DEFAULT_GRADE_WEIGHTS = FrozenMap(DEFAULT_SCALE.default_weights)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,10 @@ class Policy:
     window_weeks: int = 4  # rolling window of the quality score
     pass_threshold: float = 0.85  # a score below this opens an escalation
     min_graded: int = 8  # no escalation on fewer graded samples
-    grade_weights: Mapping[str, float] = DEFAULT_GRADE_WEIGHTS
+    grade_weights: Mapping[str, float] = DEFAULT_GRADE_WEIGHTS  # one per key of ``scale``
+    # The workspace's grade scale ([[grade_scale]]), carried here too because scoring sees
+    # only a policy: which grades count as severe, which is the pass.
+    scale: Scale = DEFAULT_SCALE
     # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
     # on watch; escalation needs the score's upper bound below it, recovery the lower bound
     # at or above it, each bound one-sided at this confidence.
@@ -98,7 +101,7 @@ class Policy:
     disagreement_deadline: timedelta = timedelta(days=7)
 
     def weight(self, grade: str) -> float:
-        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
+        """Score contribution of one grade (a key of ``scale``)."""
         return self.grade_weights[grade]
 
 
@@ -239,6 +242,7 @@ class Workspace:
     escalation: Escalation
     onboarding: Onboarding = Onboarding()
     away: tuple[Away, ...] = ()  # [[away]] in the config; `/audit away` adds to the store
+    scale: Scale = DEFAULT_SCALE  # [[grade_scale]]: the grades, best first (bot.grades)
     _task_types_by_key: Mapping[str, TaskType] = field(
         init=False, repr=False, compare=False, hash=False)
     _trainers_by_user: Mapping[str, Trainer] = field(

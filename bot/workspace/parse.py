@@ -12,17 +12,19 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.grades import DEFAULT_SCALE, Scale
 from bot.workspace.escalation import ESCALATION_KEYS, read_escalation
-from bot.workspace.model import POLICY_KEYS, Policy, Schedule, Workspace
+from bot.workspace.model import POLICY_KEYS, FrozenMap, Policy, Schedule, Workspace
 from bot.workspace.people import ONBOARDING_KEYS, read_away, read_onboarding
 from bot.workspace.policy import read_policy
 from bot.workspace.problems import Problem, WorkspaceError
 from bot.workspace.reader import Problems, Table, suggest, user_id_problem
+from bot.workspace.scale import parse_grade_scale
 from bot.workspace.teams import read_task_types, read_trainers
 from bot.workspace.timing import parse_duration, parse_weekly_time
 
 TOP_KEYS = ("workspace", "schedule", "policy", "task_types", "trainers", "escalation",
-            "onboarding", "away")
+            "onboarding", "away", "grade_scale")
 WORKSPACE_KEYS = ("timezone", "managers")
 SCHEDULE_KEYS = ("weekly_audit", "escalation_check", "reviewer_reminder", "weekly_digest")
 
@@ -41,7 +43,9 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
     timezone, tz = _timezone(section)
     managers = section.strings("managers", check=user_id_problem)
     schedule = _schedule(root.table("schedule", known=SCHEDULE_KEYS))
-    policy = read_policy(root.table("policy", known=POLICY_KEYS), Policy())
+    scale = _grade_scale(data, problems)
+    policy = read_policy(root.table("policy", known=POLICY_KEYS),
+                         Policy(grade_weights=FrozenMap(scale.default_weights), scale=scale))
     task_types = read_task_types(root, policy)
     # A task type whose key could not be read has key "": then trainers' references are
     # not checked, rather than each reported as unknown because of that one mistake.
@@ -58,7 +62,16 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
         raise WorkspaceError(problems.items, source=source)
     return Workspace(timezone=timezone, tz=tz, managers=managers, schedule=schedule,
                      policy=policy, task_types=task_types, trainers=trainers,
-                     escalation=escalation, onboarding=onboarding, away=away)
+                     escalation=escalation, onboarding=onboarding, away=away, scale=scale)
+
+
+def _grade_scale(data: Mapping[str, Any], problems: Problems) -> Scale:
+    """The workspace's ``[[grade_scale]]`` (bot.workspace.scale), else the default."""
+    try:
+        return parse_grade_scale(data.get("grade_scale"))
+    except WorkspaceError as err:
+        problems.items.extend(err.problems)
+        return DEFAULT_SCALE
 
 
 def _timezone(section: Table) -> tuple[str, ZoneInfo]:

@@ -9,8 +9,7 @@ The same reader serves both: a ``[[task_types]]`` table may set any policy key d
 from collections.abc import Mapping
 from itertools import pairwise
 
-from bot.grades import SCALE
-from bot.workspace.model import GRADES, TRAINER_FEEDBACK, FrozenMap, Policy
+from bot.workspace.model import TRAINER_FEEDBACK, FrozenMap, Policy
 from bot.workspace.reader import MISSING, Table, describe
 from bot.workspace.timing import parse_duration
 
@@ -32,6 +31,7 @@ def read_policy(table: Table, base: Policy) -> Policy:
         pass_threshold=table.fraction("pass_threshold", default=base.pass_threshold),
         min_graded=table.integer("min_graded", default=base.min_graded, low=0),
         grade_weights=_grade_weights(table, base),
+        scale=base.scale,
         escalation_confidence=table.number(
             "escalation_confidence", default=base.escalation_confidence, low=0.5, high=1,
             high_open=True),
@@ -92,20 +92,21 @@ def _boolean(table: Table, key: str, *, default: bool) -> bool:
 
 def _grade_weights(table: Table, base: Policy) -> FrozenMap:
     """Every grade of the scale, each in [0, 1], never rewarding a worse grade more."""
+    grades = base.scale.keys
     raw = table.raw("grade_weights")
     if not isinstance(raw, Mapping):  # absent, or reported here without a cascade below
         if table.has("grade_weights"):
             table.report("grade_weights", "must be a table like { "
-                         + ", ".join(f"{g} = {w:.1f}" for g, w in SCALE.default_weights.items())
+                         + ", ".join(f"{g} = {w:.1f}" for g, w in base.scale.default_weights.items())
                          + f" }} (got {describe(raw)})")
         return FrozenMap(base.grade_weights)
-    weights = table.table("grade_weights", known=GRADES)
+    weights = table.table("grade_weights", known=grades)
     before = len(table.problems.items)
     values = {g: weights.fraction(g, default=base.grade_weights[g], required=True)
-              for g in GRADES}
-    ordered = all(values[a] >= values[b] for a, b in pairwise(GRADES))
+              for g in grades}
+    ordered = all(values[a] >= values[b] for a, b in pairwise(grades))
     if len(table.problems.items) == before and not ordered:
-        table.report("grade_weights", f"must satisfy {' >= '.join(GRADES)} (got "
-                     + ", ".join(f"{g} = {values[g]:g}" for g in GRADES) + ")")
+        table.report("grade_weights", f"must satisfy {' >= '.join(grades)} (got "
+                     + ", ".join(f"{g} = {values[g]:g}" for g in grades) + ")")
     return FrozenMap(values)
 
