@@ -24,6 +24,7 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import bounded_session, make_engine, read_scope, session_scope
+from bot.grades import use_scale
 from bot.logs import ContextExecutor
 from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
@@ -83,7 +84,9 @@ class AppContext:
 
 
 def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
-    """The store accepts the workspace's grades, and only those (``grade_level``)."""
+    """The workspace's scale is the one in force in this process (``bot.grades``), and the
+    store accepts its grades, and only those (``grade_level``)."""
+    use_scale(workspace.scale)
     with session_scope(engine) as session:
         kept = sync_grade_levels(session, workspace.scale)
     if kept:

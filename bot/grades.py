@@ -1,6 +1,6 @@
 """The grade scale, defined once: an ordered tuple of levels, best first.
 
-    from bot.grades import SCALE
+    from bot.grades import DEFAULT_SCALE as SCALE   # or workspace.scale, scale_in_force()
     SCALE.keys                      # ("pass", "minor", "major")
     SCALE.best                      # "pass"
     SCALE.non_pass                  # ("minor", "major")
@@ -9,8 +9,9 @@
     SCALE.distance("pass", "major") # 2 == SCALE.whole_step
 
 Every other module derives its grade keys, labels, badges, button styles, default weights,
-ranks and colours from here, so the scale is spelled out in one place. This is a leaf module
-(no imports from the project): the store's CHECK constraint on grade columns reads it too.
+ranks and colours from a ``Scale``, so the scale is spelled out in one place: the default
+below, or a workspace's own (``[[grade_scale]]``, read by ``bot.workspace.scale``). This is a
+leaf module (no imports from the project).
 """
 
 from collections.abc import Iterator
@@ -83,8 +84,10 @@ class Scale:
 
     @property
     def whole_step(self) -> int:
-        """The rank distance from best to worst (2 on the default scale)."""
-        return len(self.levels) - 1
+        """The rank distance at which two reviewers disagree (``bot.services.disputes``):
+        two ranks (Pass against Major error on the default scale; Minor against Critical on
+        a four-level one), or one on a two-level scale, where one rank is all there is."""
+        return min(2, len(self.levels) - 1)
 
     @property
     def default_weights(self) -> dict[str, float]:
@@ -125,10 +128,6 @@ class Scale:
         labels = [f"*{level.label}*" for level in self.levels]
         return f"{', '.join(labels[:-1])} or {labels[-1]}"
 
-    def sql_check(self, column: str) -> str:
-        """A CHECK constraint's condition: ``column`` holds one of the keys."""
-        return f"{column} IN ({', '.join(repr(k) for k in self.keys)})"
-
 
 DEFAULT_SCALE = Scale((
     Level("pass", "Pass", "✅ Pass", "primary", 1.0, "#2e7d32",
@@ -138,8 +137,19 @@ DEFAULT_SCALE = Scale((
     Level("major", "Major error", "🔴 Major error", "danger", 0.0, "#c62828",
           needs_explanation=True, severe=True),
 ))
-# The default scale, for code that has no workspace at hand. The scale in force is the
-# workspace's (``Workspace.scale``, ``Policy.scale``): a workspace may define its own in
-# auditbot.toml (``bot.workspace.scale``), and the store's ``grade_level`` table holds its
-# keys (``bot.services.grade_levels``).
-SCALE = DEFAULT_SCALE
+# The scale in force in this process. Code handed a workspace or a policy reads its scale
+# there (``Workspace.scale``, ``Policy.scale``); the rules deep below them that are not
+# (what a sample counts as, disputes, agreement, badges on every surface) read this one,
+# which the process sets once at start from the same workspace (``use_scale``, called by
+# ``bot.context.use_grade_scale``): one workspace, so one scale, per process.
+_in_force: list[Scale] = [DEFAULT_SCALE]
+
+
+def use_scale(scale: Scale) -> None:
+    """Make ``scale`` (the workspace's) the one in force in this process."""
+    _in_force[0] = scale
+
+
+def scale_in_force() -> Scale:
+    """The workspace's scale once the process has started, else the default."""
+    return _in_force[0]

@@ -13,7 +13,6 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-
 class DisputeSettlement(SQLModel, table=True):
     """A manager's decision on a disputed sample: its grade, with a note for the reviewers."""
 

@@ -13,7 +13,6 @@ from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
-
 class TrainerFeedback(SQLModel, table=True):
     """A feedback DM owed to a trainer: a week's summary, or one non-pass grade."""
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.grades import scale_in_force
 from bot.services.disputes import DisputeView, Review
-from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -60,7 +61,7 @@ def sample_label(view: DisputeView) -> str:
 
 
 def review_line(review: Review) -> str:
-    line = f"{GRADE_BADGES.get(review.grade, review.grade)} — <@{review.reviewer}>"
+    line = f"{badge(review.grade)} — <@{review.reviewer}>"
     if review.category:
         line += f" · *{escape(review.category)}*"
     if review.explanation:
@@ -77,7 +78,7 @@ def dispute_status_line(view: DisputeView | None) -> str | None:
                 "the score once a manager settles it (or, left unsettled past the "
                 "deadline, with both grades).")
     s = view.settlement
-    return (f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
+    return (f"⚖️ *Settled* by <@{s.manager}>: {badge(s.grade)} — "
             f"{escape(cut(s.note, 600))}")
 
 
@@ -126,7 +127,7 @@ def dispute_opened(view: DisputeView, *, task_name: str) -> tuple[str, list[dict
 
 
 def settle_modal(view: DisputeView, *, task_name: str, private_metadata: str) -> dict:
-    options = [{"text": plain(label), "value": grade} for grade, label in GRADE_BADGES.items()]
+    options = [{"text": plain(level.badge), "value": level.key} for level in scale_in_force()]
     return {
         "type": "modal",
         "callback_id": DisputeCallback.SETTLE_MODAL,
@@ -157,7 +158,7 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     """The DM to each of the two reviewers once a manager settled their disagreement."""
     s = view.settlement
     assert s is not None, "only a settled dispute is announced"
-    label = GRADE_BADGES.get(s.grade, s.grade)
+    label = badge(s.grade)
     text = f"<@{s.manager}> settled your disagreement on a {escape(task_name)} sample: {label}"
     yours = next((r for r in view.reviews if r.reviewer == reviewer), None)
     blocks: list[dict] = [
@@ -169,7 +170,7 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     if yours is not None:
         agreed = "matches" if yours.grade == s.grade else "differs from"
         blocks.append({"type": "context", "elements": [mrkdwn(
-            f"Your grade ({GRADE_BADGES.get(yours.grade, yours.grade)}) {agreed} the decision. "
+            f"Your grade ({badge(yours.grade)}) {agreed} the decision. "
             "The sample now counts with the decided grade.")]})
     return text, blocks
 

@@ -20,7 +20,7 @@ from bot.services.precedents import (
     Precedents,
     SavedPrecedent,
 )
-from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.dispute_blocks import review_line
 from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
 
@@ -43,7 +43,7 @@ def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
     lines += [review_line(r) for r in p.reviews[:REVIEWS_SHOWN]]
     if p.settlement is not None:
         s = p.settlement
-        lines.append(f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
+        lines.append(f"⚖️ *Settled* by <@{s.manager}>: {badge(s.grade)} — "
                      f"{escape(cut(s.note, NOTE_SHOWN))}")
     elif p.disputed:
         lines.append("⚖️ _Disputed: the reviewers disagree and no manager has settled it yet._")

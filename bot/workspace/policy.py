@@ -97,7 +97,8 @@ def _grade_weights(table: Table, base: Policy) -> FrozenMap:
     if not isinstance(raw, Mapping):  # absent, or reported here without a cascade below
         if table.has("grade_weights"):
             table.report("grade_weights", "must be a table like { "
-                         + ", ".join(f"{g} = {w:.1f}" for g, w in base.scale.default_weights.items())
+                         + ", ".join(f"{level.key} = {level.weight:.1f}"
+                                     for level in base.scale)
                          + f" }} (got {describe(raw)})")
         return FrozenMap(base.grade_weights)
     weights = table.table("grade_weights", known=grades)
