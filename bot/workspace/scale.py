@@ -30,7 +30,7 @@ LEVEL_KEYS = ("key", "label", "marker", "badge", "style", "weight", "needs_expla
               "severe", "colour")
 # A key is stored in grade columns, written to CSV and carried in Slack action ids
 # ("grade_<key>"), so it is kept to characters that are safe in all three.
-KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,23}")
+KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,15}")  # grade columns hold 16 characters
 STYLES = {"primary": "primary", "danger": "danger", "default": None}
 MAX_LABEL = 30  # a button's text is cut by Slack past 75 characters; a badge adds a marker
 # Chart colours when a level names none, from best (green) to worst (dark red), by rank.
@@ -97,7 +97,7 @@ def _level(item: object, path: str, *, rank: int, count: int,
     key = _string(item, "key", report, required=True)
     if key is not None and not KEY_RE.fullmatch(key):
         report("key", "must start with a lowercase letter and hold only a-z, 0-9 and _ "
-               f"(at most 24 characters; got {key!r})")
+               f"(at most 16 characters; got {key!r})")
     label = _string(item, "label", report, required=True)
     if label is not None and len(label) > MAX_LABEL:
         report("label", f"must be at most {MAX_LABEL} characters (got {len(label)})")
@@ -114,6 +114,9 @@ def _level(item: object, path: str, *, rank: int, count: int,
     severe = _boolean(item, "severe", report, default=False)
     if severe and rank == 0:
         report("severe", "the best level (the first) cannot be severe")
+    if needs_explanation and rank == 0:
+        report("needs_explanation", "the best level (the first) records on the click, "
+               "without one")
     colour = _string(item, "colour", report)
     if colour is not None and not COLOUR_RE.fullmatch(colour):
         report("colour", f"must be a colour like '#c62828' (got {colour!r})")
