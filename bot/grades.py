@@ -128,6 +128,13 @@ class Scale:
         labels = [f"*{level.label}*" for level in self.levels]
         return f"{', '.join(labels[:-1])} or {labels[-1]}"
 
+    def named(self, keys: tuple[str, ...], conjunction: str = "or") -> str:
+        """These grades' labels as a sentence names them: ``Minor issue or Major error``."""
+        labels = [self.label_of(key) for key in keys]
+        if len(labels) < 2:
+            return "".join(labels)
+        return f"{', '.join(labels[:-1])} {conjunction} {labels[-1]}"
+
 
 DEFAULT_SCALE = Scale((
     Level("pass", "Pass", "✅ Pass", "primary", 1.0, "#2e7d32",

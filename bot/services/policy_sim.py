@@ -334,6 +334,14 @@ def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
             for o in offsets]
 
 
+def _error_mix(scale: Scale) -> str:
+    """``2 Minor issue : 1 Major error``: how the simulated errors split over the levels."""
+    shares = error_shares(scale, DEFAULT_MAJOR_SHARE)[1:]
+    smallest = min(s for s in shares if s > 0)
+    return " : ".join(f"{share / smallest:g} {scale.label_of(key)}"
+                      for key, share in zip(scale.non_pass, shares, strict=True) if share > 0)
+
+
 def _weeks(value: int | None, horizon: int) -> str:
     return str(value) if value is not None else f">{horizon}"
 
@@ -359,13 +367,14 @@ def format_table(rows: Sequence[SimRow], policy: Policy, *,
         f"{policy.pass_threshold + policy.watch_margin:g}; escalate when the exact upper "
         f"{pct} bound of a full {policy.window_weeks}-week window ending at a fully graded "
         f"week is below {policy.pass_threshold:g} (at least {policy.min_graded} graded), "
-        + (f"or on {policy.severe_majors} Major samples in a week" if policy.severe_majors
+        + (f"or on {policy.severe_majors} {policy.scale.named(policy.scale.severe)} samples "
+           "in a week" if policy.severe_majors
            else "no severe-drop rule") + f"; recover when the lower {pct} bound is at or above.",
         f"Samples per trainer-week: {sizes['reduced']} reduced, {sizes['normal']} normal, "
         f"{sizes['tightened']} tightened. {first.runs} simulated trainers per row "
-        f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors 2 Minor : "
-        f"1 Major; {late_share:.0%} of grades a week late; checks after every grade "
-        "and at every week boundary.",
+        f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors "
+        f"{_error_mix(policy.scale)}; {late_share:.0%} of grades a week late; checks after "
+        "every grade and at every week boundary.",
         "",
     ]
     header = ("double review", "vs threshold", f"escalated ≤{first.weeks} wk", "median wk",

@@ -508,7 +508,8 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
     base = f"score {_num(score, t)} over {graded} graded sample{'s' if graded != 1 else ''}"
     if severe is not None:
         severe_week, majors = severe
-        return (f"{majors} samples graded Major in {severe_week} (a severe drop: "
+        severe_names = policy.scale.named(policy.scale.severe)
+        return (f"{majors} samples graded {severe_names} in {severe_week} (a severe drop: "
                 f"{policy.severe_majors} in one week escalate at once); {base}")
     newest = (f"{week} has no samples yet" if not audited
               else f"{week} is still being graded" if pending else "")

@@ -5,6 +5,7 @@
     text, blocks = calibration_alert(alert.calibration, task_name="Clinical NLP")
 """
 
+from bot.grades import scale_in_force
 from bot.services.calibration import GraderFeedback, ReviewerCalibration
 from bot.services.consistency import TaskAgreement
 from bot.slack.blocks import badge, cut, escape, mrkdwn
@@ -89,7 +90,8 @@ def calibration_alert(calibration: ReviewerCalibration, *,
                     if calibration.false_alarm_rate is not None else "no known-good items")
     return text, [{"type": "section", "text": mrkdwn(
         f"🎯 *<@{calibration.reviewer}> misses planted errors in {escape(task_name)}.* "
-        f"Of {calibration.errors} calibration items with a known Minor or Major error, they "
+        f"Of {calibration.errors} calibration items with a known "
+        f"{scale_in_force().named(scale_in_force().non_pass)}, they "
         f"graded {calibration.caught} as non-pass: a catch rate of *{rate:.0%}*, below "
         f"{calibration.min_catch_rate:.0%}. ({false_alarms}.) Trainers they grade may look "
         "better than they are.")}]

@@ -87,8 +87,8 @@ def disputes_list(views: Sequence[DisputeView], *, task_names: Mapping[str, str]
     """`/audit disputes` and App Home: each open dispute with both reviews (and Settle)."""
     if not views:
         return "No open disputes.", [{"type": "section", "text": mrkdwn(
-            "⚖️ *No open disputes.* Double reviews that differ by a whole step (Pass vs "
-            "Major error) appear here for a manager to settle.")}]
+            "⚖️ *No open disputes.* Double reviews that differ by a whole step ("
+            f"{_whole_step_example()}) appear here for a manager to settle.")}]
     text = f"{len(views)} open dispute{'s' if len(views) != 1 else ''}"
     blocks: list[dict] = [{"type": "header", "text": plain(f"⚖️ {text}")}]
     for view in views[:LIST_SHOWN]:
@@ -124,6 +124,12 @@ def dispute_opened(view: DisputeView, *, task_name: str) -> tuple[str, list[dict
         f"⚖️ *Reviewers disagree by a whole step* on a {escape(task_name)} sample. It does "
         "not count towards the trainer's score until you settle it.")}
     return text, blocks
+
+
+def _whole_step_example() -> str:
+    """``Pass vs Major error``: the best grade against the first a whole step below it."""
+    scale = scale_in_force()
+    return f"{scale.label_of(scale.best)} vs {scale.label_of(scale.keys[scale.whole_step])}"
 
 
 def settle_modal(view: DisputeView, *, task_name: str, private_metadata: str) -> dict:

@@ -48,7 +48,7 @@ def test_the_default_scale_is_todays_three_levels():
 
 
 def test_what_derives_from_the_default_scale_is_todays():
-    assert GRADES == DEFAULT_SCALE.keys
+    assert DEFAULT_SCALE.keys == GRADES
     assert dict(DEFAULT_GRADE_WEIGHTS) == {"pass": 1.0, "minor": 0.5, "major": 0.0}
     assert Policy().scale is DEFAULT_SCALE
     assert badge("minor") == "🟡 Minor issue" and badge("gone") == "gone"
