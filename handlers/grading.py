@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
-from bot.errors import InvalidGrade, NotFound
+from bot.errors import NotFound
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
@@ -40,14 +40,21 @@ def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
     scale = ctx.workspace.scale
 
-    def recorded_at_once(body: dict[str, Any]) -> bool:
-        """A grade needing no explanation (Pass) is recorded on the click; the others open
-        the modal, as does a key off the scale, which is refused there with a reason."""
+    def clicked_grade(body: dict[str, Any]) -> str | None:
+        """The grade a click names, if it is on the scale (a key off it matches no
+        listener: Slack is answered 404, as for any unknown action)."""
         key = grade_of_action(parse_click(body).action_id)
-        return key is not None and key in scale and not scale.needs_explanation(key)
+        return key if key is not None and key in scale else None
+
+    def recorded_at_once(body: dict[str, Any]) -> bool:
+        """A grade needing no explanation (Pass) is recorded on the click."""
+        key = clicked_grade(body)
+        return key is not None and not scale.needs_explanation(key)
 
     def opens_modal(body: dict[str, Any]) -> bool:
-        return not recorded_at_once(body)
+        """The others open the modal for their category and explanation."""
+        key = clicked_grade(body)
+        return key is not None and scale.needs_explanation(key)
 
     # Every grade button, whatever the workspace's scale: "grade_<key>" (bot.slack.ids).
     @app.action(GRADE_ACTION, matchers=[recorded_at_once], middleware=[arrived])
@@ -69,9 +76,7 @@ def register(app: App, ctx: AppContext) -> None:
     def error_clicked(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         click = parse_click(body)
-        grade = grade_of_action(click.action_id) or ""
-        if grade not in scale:  # a stale button of a level the workspace has since dropped
-            raise InvalidGrade(f"Unknown grade {grade!r}: grade with the buttons shown now.")
+        grade = grade_of_action(click.action_id) or scale.worst  # (the matcher checked it)
         with ctx.session() as session:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
