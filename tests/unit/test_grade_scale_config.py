@@ -169,3 +169,21 @@ def test_scale_problems_are_listed_with_the_rest_of_the_config():
     text = str(caught.value)
     assert "auditbot.toml: grade_scale[2].weight: must be between 0 and 1 (got 1.5)" in text
     assert "auditbot.toml: workspace.timezone: unknown timezone" in text
+
+
+def test_a_fifth_level_needs_only_the_config():
+    """Five levels in auditbot.toml reach the buttons and the modal with no code change."""
+    from bot.slack.blocks import SampleCard, grade_modal, sample_reply
+
+    fifth = {"key": "fatal", "label": "Fatal", "marker": "☠️", "weight": 0.0, "severe": True}
+    ws = parse_workspace({**BASE, "grade_scale": [*FOUR, fifth]})
+    card = SampleCard(sample_id=7, position=0, count=1, output_id="o-7", trainer="U0TR1",
+                      task_name="Clinical", prompt="p", output="o", created_at="today",
+                      project=None, needs_double_review=False, grades=[], scale=ws.scale)
+    _, blocks = sample_reply(card)
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "grade_pass", "grade_minor", "grade_major", "grade_critical", "grade_fatal"]
+    modal = grade_modal(grade="fatal", categories=("Other",), trainer="U0TR1",
+                        output_excerpt="o", private_metadata="{}", scale=ws.scale)
+    assert modal["title"]["text"] == "Fatal"
