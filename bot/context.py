@@ -82,7 +82,6 @@ class AppContext:
         return bounded_session(self.engine, deadline=deadline)
 
 
-
 def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
     """The workspace's scale is the one in force in this process (``bot.grades``), and the
     store accepts its grades, and only those (``grade_level``)."""
