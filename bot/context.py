@@ -9,7 +9,6 @@ Usage::
     ctx.follow_up.submit(fn, ...)            # work after an ack, off the listener pool
 """
 
-import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -29,9 +28,7 @@ from bot.logs import ContextExecutor
 from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
-from bot.workspace import Workspace
-
-log = logging.getLogger(__name__)
+from bot.workspace import Problem, Workspace, WorkspaceError
 
 
 @dataclass
@@ -84,10 +81,15 @@ class AppContext:
 
 def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
     """The workspace's scale is the one in force in this process (``bot.grades``), and the
-    store accepts its grades, and only those (``grade_level``)."""
-    use_scale(workspace.scale)
+    store accepts its grades, and only those (``grade_level``).
+
+    A scale that drops a level stored grades still use is refused (``WorkspaceError``,
+    nothing changed, nothing starts): scores and rules could not read those grades."""
     with session_scope(engine) as session:
         kept = sync_grade_levels(session, workspace.scale)
-    if kept:
-        log.warning("grade keys %s are no longer on the workspace's scale but stored grades "
-                    "use them: they stay valid in the store", ", ".join(kept))
+        if kept:
+            raise WorkspaceError([Problem("grade_scale", (
+                f"drops {', '.join(repr(k) for k in kept)}, which stored grades use: keep "
+                "the level (a new one may be added, and labels, markers and weights "
+                "changed)"))])
+    use_scale(workspace.scale)

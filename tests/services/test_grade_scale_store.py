@@ -2,16 +2,20 @@
 foreign keys of migration 0026 to ``grade_level`` refuse it underneath (SQLite and
 PostgreSQL), whichever scale the workspace defines (``bot.services.grade_levels``)."""
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.context import use_grade_scale
 from bot.errors import InvalidGrade
-from bot.grades import DEFAULT_SCALE, Level, Scale
+from bot.grades import DEFAULT_SCALE, Level, Scale, scale_in_force
 from bot.models import Grade, GradeLevel
 from bot.services.grade_levels import sync_grade_levels
 from bot.services.grading import record_grade
+from bot.workspace import WorkspaceError
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace
 from tests.factories import NURSE
@@ -106,3 +110,20 @@ def test_a_level_dropped_from_the_scale_leaves_the_store_unless_grades_use_it(
     with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.execute(text(INSERTS["grade_event"]), {"sample": sample.id, "at": NOW,
                                                           "grade": "pass"})
+
+
+def test_a_bot_does_not_start_on_a_scale_that_drops_a_level_grades_use(engine: Engine):
+    with Session(engine, expire_on_commit=False) as session:
+        sample = audited(session, WORKSPACE, count=1)[0]
+    with engine.begin() as connection:
+        connection.execute(text(INSERTS["grade"]), {"sample": sample.id, "at": NOW,
+                                                    "grade": "minor"})
+    workspace = replace(WORKSPACE, scale=TWO)
+    with pytest.raises(WorkspaceError, match="grade_scale: drops 'minor', which stored "
+                                             "grades use"):
+        use_grade_scale(engine, workspace)
+    assert scale_in_force() is DEFAULT_SCALE  # not put in force
+    with Session(engine) as session:
+        assert _levels(session) == {"pass", "minor", "major"}  # and the store unchanged
+    use_grade_scale(engine, replace(WORKSPACE, scale=FOUR))  # adding a level is fine
+    assert scale_in_force() is FOUR
