@@ -31,13 +31,14 @@ from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.db import make_engine, session_scope, upgrade
+from bot.grades import DEFAULT_SCALE
 from bot.sandbox import SlackSandbox
 from bot.sandbox.driver import SlackDriver
 from bot.services.ingest import ingest as ingest_records
 from bot.services.ingest import records_from_json_array, roster_from_workspace
 from bot.services.nudges import digest_for, weekly_digest
 from bot.slack.delivery import OutboxWorker, outbox_client
-from bot.slack.ids import Action
+from bot.slack.ids import grade_action
 from bot.slack.nudge_blocks import digest_message
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
@@ -256,7 +257,7 @@ def _payloads(driver: SlackDriver, targets: list[tuple[int, str, str, str, int]]
             channel={"id": channel, "name": channel.lower()}, state={"values": {}},
             response_url=driver.sandbox.new_response_url(user=reviewer, channel=channel,
                                                          message_ts=ts),
-            actions=[{"type": "button", "action_id": str(Action.GRADE_PASS),
+            actions=[{"type": "button", "action_id": grade_action(DEFAULT_SCALE.best),
                       "block_id": f"sample-{sample}", "value": str(sample),
                       "text": {"type": "plain_text", "text": "Pass"},
                       "action_ts": f"{time.time():.6f}"}],

@@ -14,13 +14,12 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.services.trainer_report import TaskReport, TrainerReport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-COLOURS = {level.key: level.colour for level in SCALE}
 BELOW = "#ffcdd2"
 SCORE = "#1565c0"
 CONSISTENCY = "#6a1b9a"
@@ -116,12 +115,13 @@ def _scores(axes: "Axes", task: TaskReport) -> None:
 def _mix(axes: "Axes", task: TaskReport) -> None:
     x = list(range(len(task.history)))
     bottom = [0.0] * len(x)
-    for grade in SCALE.keys:
-        heights = [float(w.counts.get(grade, 0)) for w in task.history]
-        axes.bar(x, heights, bottom=bottom, color=COLOURS[grade], label=grade, width=0.7)
+    scale = scale_in_force()
+    for level in scale:
+        heights = [float(w.counts.get(level.key, 0)) for w in task.history]
+        axes.bar(x, heights, bottom=bottom, color=level.colour, label=level.key, width=0.7)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.set_ylim(0, max([*bottom, 1.0]) * 1.45)  # room for the legend above the bars
     axes.set_ylabel("grades")
     axes.set_title("grade mix", loc="left", fontsize=10)
-    axes.legend(loc="upper left", fontsize=8, ncols=len(SCALE))
+    axes.legend(loc="upper left", fontsize=8, ncols=len(scale))
     axes.grid(axis="y", alpha=0.3)

@@ -162,9 +162,12 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         records = read_records(args.file, max_record_bytes=settings.ingest_max_record_bytes)
     except UnsupportedFormat as error:
         raise CliError(str(error)) from None
+    from bot.context import use_grade_scale
+
     workspace = _workspace(settings)
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
+    use_grade_scale(engine, workspace)  # gold grades are the workspace's
     trainers, task_types = roster_from_workspace(workspace)
     report = IngestReport()
     try:

@@ -23,10 +23,12 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import bounded_session, make_engine, read_scope, session_scope
+from bot.grades import use_scale
 from bot.logs import ContextExecutor
+from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
-from bot.workspace import Workspace
+from bot.workspace import Problem, Workspace, WorkspaceError
 
 
 @dataclass
@@ -47,6 +49,7 @@ class AppContext:
               engine: Engine | None = None, outbox_backoff: float = 1.0,
               pace: Pace = SLACK_PACE) -> "AppContext":
         engine = engine or make_engine(settings.database_url)
+        use_grade_scale(engine, workspace)
         token = settings.slack_bot_token or ""
         # Direct answers (modals, ephemeral replies) are not in the outbox: they are safe
         # to retry on a dropped connection or a 429, and slack_sdk's handlers do that.
@@ -75,3 +78,18 @@ class AppContext:
         """A session that commits by ``deadline`` or raises ``bot.db.StoreBusy``."""
         return bounded_session(self.engine, deadline=deadline)
 
+
+def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
+    """The workspace's scale is the one in force in this process (``bot.grades``), and the
+    store accepts its grades, and only those (``grade_level``).
+
+    A scale that drops a level stored grades still use is refused (``WorkspaceError``,
+    nothing changed, nothing starts): scores and rules could not read those grades."""
+    with session_scope(engine) as session:
+        kept = sync_grade_levels(session, workspace.scale)
+        if kept:
+            raise WorkspaceError([Problem("grade_scale", (
+                f"drops {', '.join(repr(k) for k in kept)}, which stored grades use: keep "
+                "the level (a new one may be added, and labels, markers and weights "
+                "changed)"))])
+    use_scale(workspace.scale)

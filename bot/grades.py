@@ -1,6 +1,6 @@
 """The grade scale, defined once: an ordered tuple of levels, best first.
 
-    from bot.grades import SCALE
+    from bot.grades import DEFAULT_SCALE as SCALE   # or workspace.scale, scale_in_force()
     SCALE.keys                      # ("pass", "minor", "major")
     SCALE.best                      # "pass"
     SCALE.non_pass                  # ("minor", "major")
@@ -9,12 +9,15 @@
     SCALE.distance("pass", "major") # 2 == SCALE.whole_step
 
 Every other module derives its grade keys, labels, badges, button styles, default weights,
-ranks and colours from here, so the scale is spelled out in one place. This is a leaf module
-(no imports from the project): the store's CHECK constraint on grade columns reads it too.
+ranks and colours from a ``Scale``, so the scale is spelled out in one place: the default
+below, or a workspace's own (``[[grade_scale]]``, read by ``bot.workspace.scale``). This is a
+leaf module (no imports from the project).
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+MIN_LEVELS, MAX_LEVELS = 2, 5  # a workspace's own scale ([[grade_scale]]) has 2 to 5 levels
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,11 @@ class Scale:
 
     def __post_init__(self) -> None:
         keys = [level.key for level in self.levels]
-        if len(keys) < 2 or len(set(keys)) != len(keys):
-            raise ValueError(f"a scale needs two or more distinct levels (got {keys})")
+        if not MIN_LEVELS <= len(keys) <= MAX_LEVELS or len(set(keys)) != len(keys):
+            raise ValueError(f"a scale needs {MIN_LEVELS} to {MAX_LEVELS} distinct levels "
+                             f"(got {keys})")
+        if self.levels[0].severe or self.levels[0].needs_explanation:
+            raise ValueError("the best level is neither severe nor needs an explanation")
 
     def __iter__(self) -> Iterator[Level]:
         return iter(self.levels)
@@ -78,8 +84,10 @@ class Scale:
 
     @property
     def whole_step(self) -> int:
-        """The rank distance from best to worst (2 on the default scale)."""
-        return len(self.levels) - 1
+        """The rank distance at which two reviewers disagree (``bot.services.disputes``):
+        two ranks (Pass against Major error on the default scale; Minor against Critical on
+        a four-level one), or one on a two-level scale, where one rank is all there is."""
+        return min(2, len(self.levels) - 1)
 
     @property
     def default_weights(self) -> dict[str, float]:
@@ -120,9 +128,12 @@ class Scale:
         labels = [f"*{level.label}*" for level in self.levels]
         return f"{', '.join(labels[:-1])} or {labels[-1]}"
 
-    def sql_check(self, column: str) -> str:
-        """A CHECK constraint's condition: ``column`` holds one of the keys."""
-        return f"{column} IN ({', '.join(repr(k) for k in self.keys)})"
+    def named(self, keys: tuple[str, ...], conjunction: str = "or") -> str:
+        """These grades' labels as a sentence names them: ``Minor issue or Major error``."""
+        labels = [self.label_of(key) for key in keys]
+        if len(labels) < 2:
+            return "".join(labels)
+        return f"{', '.join(labels[:-1])} {conjunction} {labels[-1]}"
 
 
 DEFAULT_SCALE = Scale((
@@ -133,4 +144,19 @@ DEFAULT_SCALE = Scale((
     Level("major", "Major error", "🔴 Major error", "danger", 0.0, "#c62828",
           needs_explanation=True, severe=True),
 ))
-SCALE = DEFAULT_SCALE  # the scale in force (one per deployment; see the migration's CHECKs)
+# The scale in force in this process. Code handed a workspace or a policy reads its scale
+# there (``Workspace.scale``, ``Policy.scale``); the rules deep below them that are not
+# (what a sample counts as, disputes, agreement, badges on every surface) read this one,
+# which the process sets once at start from the same workspace (``use_scale``, called by
+# ``bot.context.use_grade_scale``): one workspace, so one scale, per process.
+_in_force: list[Scale] = [DEFAULT_SCALE]
+
+
+def use_scale(scale: Scale) -> None:
+    """Make ``scale`` (the workspace's) the one in force in this process."""
+    _in_force[0] = scale
+
+
+def scale_in_force() -> Scale:
+    """The workspace's scale once the process has started, else the default."""
+    return _in_force[0]

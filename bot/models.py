@@ -10,7 +10,22 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from bot.grades import SCALE
+GRADE_KEY = "grade_level.key"  # every grade column references the scale's keys (below)
+
+
+class GradeLevel(SQLModel, table=True):
+    """The keys of the workspace's grade scale, the value domain of every grade column.
+
+    A foreign key rather than a CHECK: the scale is workspace data ([[grade_scale]]), so
+    its keys are rows written at start (``bot.services.grade_levels``), not a constraint
+    baked into the schema by a migration; both stores enforce a foreign key alike (SQLite
+    with ``PRAGMA foreign_keys=ON``, set on every connection by ``bot.db``). A key still
+    used by a stored grade cannot be deleted.
+    """
+
+    __tablename__ = "grade_level"
+
+    key: str = Field(primary_key=True, max_length=16)
 
 
 class TrainerOutput(SQLModel, table=True):
@@ -23,7 +38,6 @@ class TrainerOutput(SQLModel, table=True):
         # window, and the outputs on given items.
         Index("ix_output_task_created", "task_type", "created_at"),
         Index("ix_output_task_item", "task_type", "item"),
-        CheckConstraint(SCALE.sql_check("gold_grade"), name="ck_output_gold_scale"),
     )
 
     id: str = Field(primary_key=True, max_length=200)
@@ -33,7 +47,7 @@ class TrainerOutput(SQLModel, table=True):
     output: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime
     metadata_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    gold_grade: str | None = Field(default=None, max_length=16)
+    gold_grade: str | None = Field(default=None, max_length=16, foreign_key=GRADE_KEY)
     gold_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     content_hash: str = Field(max_length=64)
     ingested_at: datetime
@@ -88,13 +102,12 @@ class Grade(SQLModel, table=True):
     __tablename__ = "grade"
     __table_args__ = (UniqueConstraint("sample_id", "reviewer", name="uq_grade_reviewer"),
                       UniqueConstraint("sample_id", "slot", name="uq_grade_slot"),
-                      CheckConstraint("slot IN (1, 2)", name="ck_grade_slot"),
-                      CheckConstraint(SCALE.sql_check("grade"), name="ck_grade_scale"))
+                      CheckConstraint("slot IN (1, 2)", name="ck_grade_slot"))
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)
     reviewer: str = Field(max_length=32)
-    grade: str = Field(max_length=16)
+    grade: str = Field(max_length=16, foreign_key=GRADE_KEY)
     category: str | None = Field(default=None, max_length=100)
     explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime
@@ -106,12 +119,10 @@ class GradeEvent(SQLModel, table=True):
     """History: every change of a reviewer's grade, appended, never rewritten."""
 
     __tablename__ = "grade_event"
-    __table_args__ = (CheckConstraint(SCALE.sql_check("grade"), name="ck_grade_event_scale"),)
-
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", index=True)
     reviewer: str = Field(max_length=32)
-    grade: str = Field(max_length=16)
+    grade: str = Field(max_length=16, foreign_key=GRADE_KEY)
     category: str | None = Field(default=None, max_length=100)
     explanation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     recorded_at: datetime

@@ -9,24 +9,20 @@ final: the sample then counts with the settled grade, whatever the reviewers cha
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-from bot.grades import SCALE
 
 
 class DisputeSettlement(SQLModel, table=True):
     """A manager's decision on a disputed sample: its grade, with a note for the reviewers."""
 
     __tablename__ = "dispute_settlement"
-    __table_args__ = (CheckConstraint(SCALE.sql_check("grade"), name="ck_settlement_scale"),)
-
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", unique=True)
     task_type: str = Field(max_length=64, index=True)
     trainer: str = Field(max_length=32)
     settled_by: str = Field(max_length=32)
-    grade: str = Field(max_length=16)
+    grade: str = Field(max_length=16, foreign_key="grade_level.key")
     note: str = Field(sa_column=Column(Text, nullable=False))
     # What the reviewers had said when it was settled, e.g. {"U0NURSE01": "pass", ...}.
     reviews_json: str = Field(sa_column=Column(Text, nullable=False))

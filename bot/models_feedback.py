@@ -9,10 +9,8 @@ settled by managers): the trainer pushes back on a grade, and a second reviewer 
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
-
-from bot.grades import SCALE
 
 
 class TrainerFeedback(SQLModel, table=True):
@@ -37,8 +35,7 @@ class TrainerDispute(SQLModel, table=True):
     """
 
     __tablename__ = "trainer_dispute"
-    __table_args__ = (Index("ix_trainer_dispute_status", "status", "task_type"),
-                      CheckConstraint(SCALE.sql_check("grade"), name="ck_trainer_dispute_scale"))
+    __table_args__ = (Index("ix_trainer_dispute_status", "status", "task_type"),)
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="sample.id", unique=True)
@@ -50,7 +47,8 @@ class TrainerDispute(SQLModel, table=True):
     first_json: str = Field(sa_column=Column(Text, nullable=False))
     second_reviewer: str | None = Field(default=None, max_length=32)
     status: str = Field(default="open", max_length=16)  # open | upheld | overturned
-    grade: str | None = Field(default=None, max_length=16)  # the corrected grade
+    grade: str | None = Field(default=None, max_length=16,  # the corrected grade
+                              foreign_key="grade_level.key")
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     opened_at: datetime
     decided_at: datetime | None = None

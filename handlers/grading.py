@@ -13,7 +13,6 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.errors import NotFound
-from bot.grades import SCALE
 from bot.services.grading import (
     GradeOutcome,
     check_may_grade,
@@ -24,7 +23,7 @@ from bot.services.grading import (
 )
 from bot.services.precedents import precedents_for_grading
 from bot.slack.blocks import full_output_modal, grade_modal
-from bot.slack.ids import ACTION_BY_GRADE, GRADE_BY_ACTION, Action, Block, Callback
+from bot.slack.ids import GRADE_ACTION, Action, Block, Callback, grade_of_action
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from bot.slack.precedents_blocks import grading_precedents
 from handlers.consistency import after_grade
@@ -39,25 +38,45 @@ log = logging.getLogger(__name__)
 
 def register(app: App, ctx: AppContext) -> None:
     after_ack = guarded(ctx)
+    scale = ctx.workspace.scale
 
-    @app.action(ACTION_BY_GRADE[SCALE.best], middleware=[arrived])
+    def clicked_grade(body: dict[str, Any]) -> str | None:
+        """The grade a click names, if it is on the scale (a key off it matches no
+        listener: Slack is answered 404, as for any unknown action)."""
+        key = grade_of_action(parse_click(body).action_id)
+        return key if key is not None and key in scale else None
+
+    def recorded_at_once(body: dict[str, Any]) -> bool:
+        """A grade needing no explanation (Pass) is recorded on the click."""
+        key = clicked_grade(body)
+        return key is not None and not scale.needs_explanation(key)
+
+    def opens_modal(body: dict[str, Any]) -> bool:
+        """The others open the modal for their category and explanation."""
+        key = clicked_grade(body)
+        return key is not None and scale.needs_explanation(key)
+
+    # Every grade button, whatever the workspace's scale: "grade_<key>" (bot.slack.ids).
+    @app.action(GRADE_ACTION, matchers=[recorded_at_once], middleware=[arrived])
     @after_ack
     def pass_clicked(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         try:
             click = parse_click(body)
+            grade = grade_of_action(click.action_id) or scale.best
             outcome = store_in_time(ctx, context, lambda session: record_grade(
                 session, ctx.workspace, sample_id=click.sample_id, reviewer=click.user,
-                grade=SCALE.best, category=None, explanation=None, now=ctx.clock.now()))
+                grade=grade, category=None, explanation=None, now=ctx.clock.now()))
         finally:
             ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
         _follow_up(ctx, outcome, user=click.user, channel=click.channel,
                    thread_ts=click.thread_ts or click.message_ts)
 
+    @app.action(GRADE_ACTION, matchers=[opens_modal])
     @after_ack
     def error_clicked(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         click = parse_click(body)
-        grade = GRADE_BY_ACTION[Action(click.action_id)]
+        grade = grade_of_action(click.action_id) or scale.worst  # (the matcher checked it)
         with ctx.session() as session:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
@@ -74,10 +93,8 @@ def register(app: App, ctx: AppContext) -> None:
             private_metadata=grade_modal_metadata(
                 sample_id=click.sample_id, grade=grade, task_type=task_type.key,
                 channel=click.channel, thread_ts=click.thread_ts or click.message_ts),
+            scale=scale,
         ), user=click.user)
-
-    for key in SCALE.non_pass:  # each opens the modal for its category and explanation
-        app.action(ACTION_BY_GRADE[key])(error_clicked)
 
     @app.view(Callback.GRADE_MODAL, middleware=[arrived])
     @after_ack
@@ -88,7 +105,7 @@ def register(app: App, ctx: AppContext) -> None:
         except NotFound as gone:  # the config changed while the modal was open
             ack(response_action="errors", errors={Block.CATEGORY: gone.user_message})
             return
-        problems = grade_problems(submission.grade, category=submission.category,
+        problems = grade_problems(submission.grade, scale, category=submission.category,
                                   explanation=submission.explanation, categories=categories)
         if problems:
             field_of = {"category": Block.CATEGORY, "explanation": Block.EXPLANATION}

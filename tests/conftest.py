@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.clock import FixedClock
 from bot.db import make_engine, upgrade
+from bot.grades import DEFAULT_SCALE, use_scale
 from bot.logs import HANDLER_NAME
 from bot.workspace import Workspace
 from tests.factories import make_workspace
@@ -56,6 +57,14 @@ def _no_cli_log_handler_left() -> Iterator[None]:
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def _default_scale_in_force() -> Iterator[None]:
+    """A bot started on a workspace with its own grade scale puts that scale in force in
+    the process (``bot.grades.use_scale``); the next test starts from the default."""
+    yield
+    use_scale(DEFAULT_SCALE)
 
 
 @pytest.fixture

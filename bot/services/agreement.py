@@ -17,15 +17,12 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, cast
 
-from bot.grades import SCALE as GRADE_SCALE
-
-SCALE = GRADE_SCALE.keys  # the ordinal order of grades (best to worst), from bot.grades
-RANK = GRADE_SCALE.rank
+from bot.grades import scale_in_force
 
 
 def rank_distance(a: str, b: str) -> int:
     """How many notches apart two grades are on the scale: pass-minor 1, pass-major 2."""
-    return GRADE_SCALE.distance(a, b)
+    return scale_in_force().distance(a, b)
 
 
 def percent_agreement(pairs: Iterable[tuple[str, str]]) -> float | None:
@@ -37,7 +34,7 @@ def percent_agreement(pairs: Iterable[tuple[str, str]]) -> float | None:
 
 
 def ordinal_alpha(units: Iterable[Sequence[str]], *,
-                  scale: Sequence[str] = SCALE) -> float | None:
+                  scale: Sequence[str] | None = None) -> float | None:
     """Krippendorff's alpha (ordinal) over units, each the values its graders gave.
 
     A unit may have any number of values; units with fewer than two cannot be paired and add
@@ -45,6 +42,7 @@ def ordinal_alpha(units: Iterable[Sequence[str]], *,
     no unit with two values, or every value the same (no variation to agree on: 0 / 0).
     ``ValueError`` on a value outside ``scale``.
     """
+    scale = scale_in_force().keys if scale is None else scale
     index = {value: i for i, value in enumerate(scale)}
     counts = []
     for unit in units:
@@ -92,7 +90,8 @@ def blind_pair(events: Iterable[Graded]) -> tuple[Graded, Graded] | None:
 
 
 def alpha_upper_bound(units: Iterable[Sequence[str]], *, confidence: float, seed: str,
-                      resamples: int = 1000, scale: Sequence[str] = SCALE) -> float | None:
+                      resamples: int = 1000,
+                      scale: Sequence[str] | None = None) -> float | None:
     """A one-sided percentile-bootstrap upper bound on ``ordinal_alpha``: units drawn with
     replacement ``resamples`` times, alpha computed on each, the ``confidence`` quantile.
 
@@ -105,6 +104,7 @@ def alpha_upper_bound(units: Iterable[Sequence[str]], *, confidence: float, seed
     import krippendorff
     import numpy as np
 
+    scale = scale_in_force().keys if scale is None else scale
     index = {value: i for i, value in enumerate(scale)}
     rows: dict[tuple[int, ...], int] = {}
     for unit in units:

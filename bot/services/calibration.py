@@ -32,7 +32,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.standings import window_weeks
 from bot.workspace import TaskType, Workspace
@@ -97,8 +97,8 @@ class ReviewerCalibration:
 def verdict(gold: str, grade: str) -> str:
     if grade == gold:
         return "match"
-    if gold != SCALE.best:
-        return "missed" if grade == SCALE.best else "caught"
+    if gold != scale_in_force().best:
+        return "missed" if grade == scale_in_force().best else "caught"
     return "false alarm"
 
 
@@ -143,17 +143,18 @@ def calibration_by_reviewer(session: Session, workspace: Workspace, *, task_type
     ).all()
     first: dict[tuple[int, str], tuple[str, str]] = {}
     for sample_id, reviewer, grade, gold in rows:
-        first.setdefault((sample_id, reviewer), (grade, gold or SCALE.best))  # gold is never None
+        # (gold is never None: the rows are calibration items)
+        first.setdefault((sample_id, reviewer), (grade, gold or scale_in_force().best))
     tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for (_, reviewer), (grade, gold) in first.items():
         t = tallies[reviewer]
-        if gold != SCALE.best:
+        if gold != scale_in_force().best:
             t[0] += 1
-            t[1] += grade != SCALE.best
+            t[1] += grade != scale_in_force().best
             t[2] += grade == gold
         else:
             t[3] += 1
-            t[4] += grade != SCALE.best
+            t[4] += grade != scale_in_force().best
     policy = task_type.policy
     return [ReviewerCalibration(
         reviewer=reviewer, task_type=task_type.key, errors=t[0], caught=t[1],

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import TrainerOutput
 from bot.models_trainer import Disagreement
 from bot.services.agreement import labels_match
@@ -50,8 +50,6 @@ from bot.services.tallies import adjudicated
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-# An involved trainer's label was ruled right (the best grade), or not (the mildest error).
-PASS, MINOR = SCALE.best, SCALE.non_pass[0]
 PER_TASK_TYPE = 3
 LOOKBACK = timedelta(days=7)
 MAX_TRAINERS_SHOWN = 8
@@ -234,8 +232,8 @@ def _level(workspace: Workspace, task_type: str) -> str:
 
 
 def with_verdicts(row: Disagreement, *, label: str, level: str) -> list[dict]:
-    """The row's labels, each trainer's first one marked with its verdict (``PASS`` when it
-    matches the ruling ``label`` at ``level``, else ``MINOR``); later labels of the same
+    """The row's labels, each trainer's first one marked with its verdict (the best grade when
+    it matches the ruling ``label`` at ``level``, else the mildest error); later labels of the same
     trainer on the item are kept, unmarked (pure)."""
     seen: set[str] = set()
     marked = []
@@ -243,7 +241,9 @@ def with_verdicts(row: Disagreement, *, label: str, level: str) -> list[dict]:
         entry = {k: v for k, v in entry.items() if k != "verdict"}
         if entry["trainer"] not in seen:
             seen.add(entry["trainer"])
-            entry["verdict"] = PASS if labels_match(entry["label"], label, level=level) \
-                else MINOR
+            # Ruled right: the best grade; wrong: the mildest error (a judgement call).
+            scale = scale_in_force()
+            entry["verdict"] = scale.best if labels_match(entry["label"], label, level=level) \
+                else scale.non_pass[0]
         marked.append(entry)
     return marked

@@ -9,11 +9,11 @@ Usage (the caller commits)::
 What counts as a dispute
 ------------------------
 Grades sit on an ordinal scale, pass = 0, minor = 1, major = 2 (``bot.services.agreement``).
-A *whole step* is the distance from one end of the scale to the other: Pass against Major
-error (rank distance 2). Pass against Minor issue, or Minor against Major, is half a step:
+A *whole step* (``Scale.whole_step``) is two ranks: here one end of the scale against the
+other, Pass against Major error. Pass against Minor issue, or Minor against Major, is half a step:
 the reviewers partly agree (both saw the output as usable, or both saw a flaw), and the
 sample counts with the mean weight of their grades like any sample. So a sample is
-**disputed** when the current grades of its reviewers are ``WHOLE_STEP`` (2) or more ranks
+**disputed** when the current grades of its reviewers are a whole step (2) or more ranks
 apart, and no manager has settled it yet. (It is independent of ``grade_weights``: a policy
 weighting minor close to pass does not turn Pass vs Major into agreement.)
 
@@ -39,18 +39,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, Sample
 from bot.models_consistency import DisagreementLapse, DisputeSettlement
-from bot.services.agreement import RANK
-from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
+from bot.services.grading import MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
 from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
-
-WHOLE_STEP = SCALE.whole_step  # rank distance best..worst: Pass vs Major error (2)
 
 
 class AlreadySettled(AuditbotError):
@@ -91,9 +88,12 @@ class DisputeView:
 
 
 def is_disagreement(grades: Iterable[str]) -> bool:
-    """True when some two of these grades are a whole step or more apart."""
-    ranks = [RANK[g] for g in grades]
-    return len(ranks) >= 2 and max(ranks) - min(ranks) >= WHOLE_STEP
+    """True when some two of these grades are a whole step or more apart (on the scale in
+    force: ``Scale.whole_step``)."""
+    scale = scale_in_force()
+    rank = scale.rank
+    ranks = [rank[g] for g in grades]
+    return len(ranks) >= 2 and max(ranks) - min(ranks) >= scale.whole_step
 
 
 def settlements(session: Session, sample_ids: Iterable[int]) -> dict[int, Settlement]:
@@ -237,8 +237,10 @@ def _disagreeing() -> ColumnElement[bool]:
         given = aliased(Grade)
         return exists().where(col(given.sample_id) == Sample.id, col(given.grade) == grade)
 
-    return or_(*(and_(has(low), has(high)) for low in RANK for high in RANK
-                 if RANK[high] - RANK[low] >= WHOLE_STEP))
+    scale = scale_in_force()
+    rank = scale.rank
+    return or_(*(and_(has(low), has(high)) for low in rank for high in rank
+                 if rank[high] - rank[low] >= scale.whole_step))
 
 
 def sample_dispute(session: Session, sample_id: int) -> DisputeView | None:
@@ -270,7 +272,7 @@ def check_may_settle(workspace: Workspace, view: DisputeView, *, user: str) -> N
 def settle_problems(grade: str | None, note: str | None) -> dict[str, str]:
     """What is wrong with a settlement's grade and note, by field (empty when it is fine)."""
     problems: dict[str, str] = {}
-    if grade not in GRADE_LABELS:
+    if grade is None or grade not in scale_in_force():
         problems["grade"] = "Choose the sample's grade."
     seen = visible_length(note)
     if seen < MIN_EXPLANATION:
@@ -327,7 +329,7 @@ def _same(settlement: Settlement, *, manager: str, grade: str, note: str) -> boo
 
 def _already(settlement: Settlement) -> AlreadySettled:
     return AlreadySettled(f"<@{settlement.manager}> already settled this dispute as "
-                          f"{GRADE_LABELS[settlement.grade]}.")
+                          f"{_label(settlement.grade)}.")
 
 
 def _views(session: Session, *where: ColumnElement[bool]) -> list[DisputeView]:
@@ -344,3 +346,8 @@ def _views(session: Session, *where: ColumnElement[bool]) -> list[DisputeView]:
             message_ts=s.sample.message_ts, reviews=s.reviews,
             settlement=settled.get(sample_id)))
     return views
+
+
+def _label(grade: str) -> str:
+    scale = scale_in_force()
+    return scale.label_of(grade) if grade in scale else grade

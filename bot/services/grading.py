@@ -21,14 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
-from bot.grades import SCALE
+from bot.grades import Scale
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.tallies import contribution, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
-GRADE_LABELS = SCALE.labels()  # {"pass": "Pass", "minor": "Minor issue", ...}, from bot.grades
 MIN_EXPLANATION = 20
 DOUBLE_REVIEW_SLOTS = (1, 2)
 
@@ -115,13 +114,14 @@ def _both_reviews_in() -> ConflictOfInterest:
         "it (`/audit disputes`).")
 
 
-def grade_problems(grade: str, *, category: str | None, explanation: str | None,
+def grade_problems(grade: str, scale: Scale, *, category: str | None, explanation: str | None,
                    categories: tuple[str, ...]) -> dict[str, str]:
-    """What is wrong with a grade's details, keyed by field (empty when it can be recorded)."""
+    """What is wrong with a grade's details, keyed by field (empty when it can be recorded).
+    ``scale``: the workspace's (``Workspace.scale``)."""
     problems: dict[str, str] = {}
-    if grade not in GRADE_LABELS:
+    if grade not in scale:
         return {"grade": f"Unknown grade {grade!r}."}
-    if not SCALE.needs_explanation(grade):
+    if not scale.needs_explanation(grade):
         return problems
     if not category:
         problems["category"] = "Choose the error category."
@@ -145,11 +145,12 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
     task_type = task_type_of(workspace, record.thread.task_type)
-    if grade in SCALE and not SCALE.needs_explanation(grade):
+    scale = workspace.scale
+    if grade in scale and not scale.needs_explanation(grade):
         category = explanation = None
     else:
         explanation = (explanation or "").strip()
-    problems = grade_problems(grade, category=category, explanation=explanation,
+    problems = grade_problems(grade, scale, category=category, explanation=explanation,
                               categories=task_type.error_categories)
     if problems:
         raise InvalidGrade(" ".join(problems.values()))

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.services.blind import revealed
 from bot.services.disputes import count_open_disputes
@@ -170,7 +170,7 @@ def reviewer_stats(session: Session, workspace: Workspace, *, user: str,
     return ReviewerStats(
         graded_week=sum(1 for _, at in rows if at >= monday),
         graded_window=len(rows),
-        non_pass_window=sum(1 for grade, _ in rows if grade != SCALE.best),
+        non_pass_window=sum(1 for grade, _ in rows if grade != scale_in_force().best),
         window_weeks=window,
     )
 

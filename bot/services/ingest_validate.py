@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.services.ingest_read import json_kind
 
-GRADES = SCALE.keys
 MAX_ID_LENGTH = 200
 TEXT_FIELDS = ("id", "trainer", "task_type", "prompt", "output", "created_at")
 OPTIONAL_FIELDS = ("metadata", "gold", "item", "label", "reasoning")
@@ -301,9 +300,10 @@ def _gold(value: Any) -> tuple[str | None, str | None] | str:
     if unknown:
         return "unknown field " + ", ".join(f"`gold.{key}`" for key in unknown)
     grade = value.get("grade")
-    if grade not in GRADES:
+    grades = scale_in_force().keys  # the workspace's (bot.context.use_grade_scale)
+    if grade not in grades:
         shown = "missing" if grade is None else repr(grade)
-        return f"`gold.grade` must be one of {', '.join(GRADES)} (got {shown})"
+        return f"`gold.grade` must be one of {', '.join(grades)} (got {shown})"
     note = value.get("note")
     if note is None or (isinstance(note, str) and not note.strip()):
         return grade, None

@@ -40,7 +40,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models_consistency import TrainerOutlier
 from bot.services.audit import audit_week
 from bot.services.standings import window_weeks
@@ -199,7 +199,7 @@ def task_spread(session: Session, workspace: Workspace, *, task_type: TaskType,
             if not grades:
                 continue
             scores[trainer.user] += [_sample_score(task_type.policy, grades)] * n
-            passed[trainer.user] += n if all(g == SCALE.best for g in grades) else 0
+            passed[trainer.user] += n if all(g == scale_in_force().best for g in grades) else 0
     p_values = below_rest_p_values(scores)
     flagged = benjamini_hochberg(p_values, fdr=fdr)
     return TaskSpread(

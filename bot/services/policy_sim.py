@@ -24,8 +24,9 @@ through ``scoring.standing`` with the inputs and the timing of the live bot
   ISO week (``scoring.watch_notice_key``).
 
 The trainer model, stated so the figures can be judged: every output's deserved grade is
-an independent draw, errors split ``major_share`` Major to the rest Minor (default 1 Major
-to 2 Minor), passes whatever makes the expected score the true score
+an independent draw on the policy's scale, errors split ``major_share`` to its severe
+levels and the rest to its other errors (``error_shares``; on the default scale 1 Major to
+2 Minor), passes whatever makes the expected score the true score
 (``grade_probabilities``). The first reviewer grades what the output deserves; a second
 reviewer agrees with probability ``SECOND_AGREES``, otherwise grades an independent draw
 (the same expected score). Disputes (Pass against Major) are not modelled: the live bot
@@ -49,7 +50,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import iso_week
-from bot.grades import SCALE
+from bot.grades import Scale
 from bot.services.sampling import double_review_positions
 from bot.services.scoring import (
     GradedSample,
@@ -65,9 +66,10 @@ from bot.workspace.model import Policy, Workspace
 QUARTER_WEEKS = 13
 DEFAULT_RUNS = 500
 REFERENCE_RUNS = 2_000  # the issue's reference precision per row
-# The simulation models a three-level scale: pass, a minor error, a major error.
-PASS, MINOR, MAJOR = SCALE.keys
-DEFAULT_MAJOR_SHARE = 1 / 3  # one Major error for every two Minor ones
+# Errors are drawn on the policy's scale: ``major_share`` of them spread over its severe
+# levels, the rest over its other non-pass levels (on the default scale: one Major error for
+# every two Minor ones).
+DEFAULT_MAJOR_SHARE = 1 / 3
 DEFAULT_LATE_SHARE = 0.0  # grades given only in the week after the audit's week
 SECOND_AGREES = 0.8  # a second reviewer gives the first one's grade
 OFFSETS: tuple[float, ...] = (0.05, 0.03, -0.10, -0.20)
@@ -132,37 +134,63 @@ class SimRow:
                 "runs": self.runs, "weeks": self.weeks}
 
 
-def grade_probabilities(true_score: float, policy: Policy, *,
-                        major_share: float = DEFAULT_MAJOR_SHARE) -> tuple[float, float, float]:
-    """``(p_pass, p_minor, p_major)`` whose expected sample score is ``true_score``.
+def error_shares(scale: Scale, major_share: float) -> tuple[float, ...]:
+    """Of every error, the share each level of ``scale`` takes (0 for the pass):
+    ``major_share`` spread evenly over the severe levels, the rest over the other non-pass
+    levels (all to one group when the other is empty)."""
+    severe = [k for k in scale.non_pass if scale.is_severe(k)]
+    mild = [k for k in scale.non_pass if not scale.is_severe(k)]
+    if not severe:
+        severe, mild, major_share = mild, [], 1.0
+    elif not mild:
+        major_share = 1.0
+    return (0.0, *((major_share / len(severe) if k in severe else
+                    (1 - major_share) / len(mild)) for k in scale.non_pass))
 
-    Errors are split ``1 - major_share`` Minor to ``major_share`` Major; passes fill the
-    rest. A score too low for that split with no passes at all is reached with no passes
-    and a Minor/Major mix. ``ValueError`` outside [weight of major, weight of pass].
+
+def grade_probabilities(true_score: float, policy: Policy, *,
+                        major_share: float = DEFAULT_MAJOR_SHARE) -> tuple[float, ...]:
+    """One probability per level of ``policy.scale`` (best first) whose expected sample
+    score is ``true_score``: on the default scale ``(p_pass, p_minor, p_major)``.
+
+    Errors are split as ``error_shares`` says (``1 - major_share`` Minor to ``major_share``
+    Major on the default scale); passes fill the rest. A score too low for that split with
+    no passes at all is reached with no passes and a mix of the mildest and the worst
+    error. ``ValueError`` outside [weight of the worst grade, weight of pass].
     """
-    wp, wm, wM = (policy.weight(g) for g in (PASS, MINOR, MAJOR))
+    scale = policy.scale
+    weights = [policy.weight(g) for g in scale.keys]
+    wp, wM = weights[0], weights[-1]
     if not 0 <= major_share <= 1:
         raise ValueError(f"major_share must be between 0 and 1 (got {major_share})")
     if not wM - 1e-12 <= true_score <= wp + 1e-12:
         raise ValueError(f"true score {true_score:g} is outside the possible range "
                          f"[{wM:g}, {wp:g}] of these grade weights")
-    per_error = (1 - major_share) * (wp - wm) + major_share * (wp - wM)
+    shares = error_shares(scale, major_share)
+    nothing = (1.0, *(0.0 for _ in scale.non_pass))
+    per_error = sum(share * (wp - w) for share, w in zip(shares[1:], weights[1:], strict=True))
     if per_error <= 0:  # all errors cost nothing: every score is the pass weight
-        return 1.0, 0.0, 0.0
+        return nothing
     errors = (wp - true_score) / per_error
     if errors <= 1:
         errors = max(errors, 0.0)
-        return 1 - errors, (1 - major_share) * errors, major_share * errors
-    minor = (true_score - wM) / (wm - wM) if wm > wM else 0.0
-    minor = min(max(minor, 0.0), 1.0)
-    return 0.0, minor, 1 - minor
+        return (1 - errors, *(share * errors for share in shares[1:]))
+    wm = weights[1]
+    mildest = (true_score - wM) / (wm - wM) if wm > wM else 0.0
+    mildest = min(max(mildest, 0.0), 1.0)
+    if len(weights) == 2:
+        return 0.0, 1.0
+    return (0.0, mildest, *(0.0 for _ in weights[2:-1]), 1 - mildest)
 
 
-def _draw(rng: random.Random, probs: tuple[float, float, float]) -> str:
+def _draw(rng: random.Random, probs: Sequence[float], scale: Scale) -> str:
     x = rng.random()
-    if x < probs[0]:
-        return PASS
-    return MINOR if x < probs[0] + probs[1] else MAJOR
+    below = 0.0
+    for key, p in zip(scale.keys[:-1], probs, strict=False):
+        below += p
+        if x < below:
+            return key
+    return scale.worst
 
 
 def _label(week: int) -> str:
@@ -224,10 +252,11 @@ def replay(policy: Policy, true_score: Callable[[int], float], *, weeks: int,
             sid, next_id = next_id, next_id + 1
             samples[sid] = GradedSample(sid, labels[week], ())
             week_of[sid] = week
-            deserved = _draw(rng, probs)
+            deserved = _draw(rng, probs, policy.scale)
             grades = [deserved]
             if position in doubles:
-                grades.append(deserved if rng.random() < SECOND_AGREES else _draw(rng, probs))
+                grades.append(deserved if rng.random() < SECOND_AGREES
+                              else _draw(rng, probs, policy.scale))
             for grade in grades:
                 (late if rng.random() < late_share else events).append(
                     (rng.random(), sid, grade))
@@ -295,7 +324,7 @@ def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
                   task_type: str = "", weeks: int = QUARTER_WEEKS,
                   late_share: float = DEFAULT_LATE_SHARE) -> list[SimRow]:
     """The issue's rows for one policy: the offsets that grades can reach, then the drift."""
-    wp, wM = policy.weight(PASS), policy.weight(MAJOR)
+    wp, wM = policy.weight(policy.scale.best), policy.weight(policy.scale.worst)
     offsets: list[Offset] = [o for o in OFFSETS if wM <= policy.pass_threshold + o <= wp]
     if (wM <= policy.pass_threshold + DRIFT_AFTER
             and policy.pass_threshold + DRIFT_BEFORE <= wp):
@@ -303,6 +332,14 @@ def simulate_rows(policy: Policy, *, runs: int, seed: int, double_review: bool,
     return [simulate_row(policy, o, runs=runs, seed=seed, double_review=double_review,
                          task_type=task_type, weeks=weeks, late_share=late_share)
             for o in offsets]
+
+
+def _error_mix(scale: Scale) -> str:
+    """``2 Minor issue : 1 Major error``: how the simulated errors split over the levels."""
+    shares = error_shares(scale, DEFAULT_MAJOR_SHARE)[1:]
+    smallest = min(s for s in shares if s > 0)
+    return " : ".join(f"{share / smallest:g} {scale.label_of(key)}"
+                      for key, share in zip(scale.non_pass, shares, strict=True) if share > 0)
 
 
 def _weeks(value: int | None, horizon: int) -> str:
@@ -330,13 +367,14 @@ def format_table(rows: Sequence[SimRow], policy: Policy, *,
         f"{policy.pass_threshold + policy.watch_margin:g}; escalate when the exact upper "
         f"{pct} bound of a full {policy.window_weeks}-week window ending at a fully graded "
         f"week is below {policy.pass_threshold:g} (at least {policy.min_graded} graded), "
-        + (f"or on {policy.severe_majors} Major samples in a week" if policy.severe_majors
+        + (f"or on {policy.severe_majors} {policy.scale.named(policy.scale.severe)} samples "
+           "in a week" if policy.severe_majors
            else "no severe-drop rule") + f"; recover when the lower {pct} bound is at or above.",
         f"Samples per trainer-week: {sizes['reduced']} reduced, {sizes['normal']} normal, "
         f"{sizes['tightened']} tightened. {first.runs} simulated trainers per row "
-        f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors 2 Minor : "
-        f"1 Major; {late_share:.0%} of grades a week late; checks after every grade "
-        "and at every week boundary.",
+        f"(the issue's reference: {REFERENCE_RUNS}), {first.weeks} weeks; errors "
+        f"{_error_mix(policy.scale)}; {late_share:.0%} of grades a week late; checks after "
+        "every grade and at every week boundary.",
         "",
     ]
     header = ("double review", "vs threshold", f"escalated ≤{first.weeks} wk", "median wk",

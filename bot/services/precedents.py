@@ -39,7 +39,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_precedents import Precedent as SavedRow
@@ -62,7 +62,6 @@ from bot.workspace import Workspace
 
 SHOWN = 10
 MOST = 25  # the cap on ``limit``: one message holds this many with room to spare
-NON_PASS = SCALE.non_pass
 
 
 @dataclass(frozen=True)
@@ -241,7 +240,7 @@ def ranked_statement(session: Session, keys: Sequence[str], words: Sequence[str]
     disagreement), ordered and cut in the store."""
     arms = [
         _arm(session, GRADES, Grade, words, keys, saved=False, at=Grade.updated_at,
-             sample=Grade.sample_id, where=(col(Grade.grade).in_(NON_PASS),)),
+             sample=Grade.sample_id, where=(col(Grade.grade).in_(scale_in_force().non_pass),)),
         _arm(session, SETTLEMENTS, DisputeSettlement, words, keys, saved=False,
              at=DisputeSettlement.settled_at, sample=DisputeSettlement.sample_id),
         _arm(session, PRECEDENTS, SavedRow, words, keys, saved=True, at=SavedRow.updated_at,

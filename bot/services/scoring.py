@@ -89,8 +89,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypedDict
 
-from bot.grades import SCALE
-from bot.workspace.model import GRADES, FrozenMap, Policy
+from bot.grades import DEFAULT_SCALE, Scale
+from bot.workspace.model import FrozenMap, Policy
 from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
 
 State = Literal["ok", "watch", "escalate", "insufficient"]
@@ -262,9 +262,10 @@ def sample_score(grades: Sequence[str], policy: Policy) -> float:
     return sum(policy.weight(g) for g in grades) / len(grades)
 
 
-def counts_as_major(grades: Sequence[str]) -> bool:
-    """More than half of the reviewers' latest grades are Major."""
-    return 2 * sum(SCALE.is_severe(g) for g in grades) > len(grades)
+def counts_as_major(grades: Sequence[str], scale: Scale = DEFAULT_SCALE) -> bool:
+    """More than half of the reviewers' latest grades are severe (Major on the default
+    scale; ``scale``: the policy's)."""
+    return 2 * sum(scale.is_severe(g) for g in grades) > len(grades)
 
 
 def sample_sizes(policy: Policy) -> dict[Sampling, int]:
@@ -307,8 +308,8 @@ class _Tally:
             return
         self.graded += 1
         self.total += sample_score(grades, policy)
-        self.passes += sum(g == SCALE.best for g in grades) / len(grades)
-        self.majors += counts_as_major(grades)
+        self.passes += sum(g == policy.scale.best for g in grades) / len(grades)
+        self.majors += counts_as_major(grades, policy.scale)
 
 
 class _Window(TypedDict):
@@ -352,7 +353,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
         if sample.sample_id in seen:
             raise ValueError(f"sample {sample.sample_id} listed twice")
         seen.add(sample.sample_id)
-        unknown = [g for g in sample.grades if g not in GRADES]
+        unknown = [g for g in sample.grades if g not in policy.scale]
         if unknown:
             raise ValueError(f"sample {sample.sample_id}: unknown grade {unknown[0]!r}")
         if sample.week in by_week:
@@ -360,7 +361,8 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
             week_counts[sample.week].update(sample.grades)
 
     size = len(window)
-    weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence) for w in window)
+    weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence, policy.scale.keys)
+                   for w in window)
     graded = sum(by_week[w].graded for w in window)
     total = sum(by_week[w].total for w in window)
     newest = by_week[window[-1]]
@@ -377,7 +379,8 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     common: _Window = {
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
         "confidence": confidence, "settled": settled, "severe_week": severe_week,
-        "counts": FrozenMap({g: sum(week_counts[w][g] for w in window) for g in GRADES}),
+        "counts": FrozenMap({g: sum(week_counts[w][g] for w in window)
+                             for g in policy.scale.keys}),
     }
     if graded == 0:
         span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"
@@ -429,7 +432,8 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                     tested_upper=test.upper if test else None,
                     tested_lower=test.lower if test else None,
                     tested_weeks=tuple(
-                        _week_score(w, by_week[w], week_counts[w], confidence)
+                        _week_score(w, by_week[w], week_counts[w], confidence,
+                                    policy.scale.keys)
                         for w in weeks[max(0, tested - size + 1):tested + 1]
                     ) if test is not None and tested is not None else (), **common)
 
@@ -473,9 +477,9 @@ def _confidence_test(upto: list["_Tally"], through: str, policy: Policy) -> _Tes
     return _Test(through, graded, lower, upper)
 
 
-def _week_score(week: str, tally: _Tally, counts: Counter[str],
-                confidence: float) -> WeekScore:
-    frozen = FrozenMap({g: counts[g] for g in GRADES})
+def _week_score(week: str, tally: _Tally, counts: Counter[str], confidence: float,
+                grades: Sequence[str]) -> WeekScore:
+    frozen = FrozenMap({g: counts[g] for g in grades})
     if not tally.graded:
         return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen, majors=0,
                          score=None, pass_rate=None, lower=None, upper=None)
@@ -504,7 +508,8 @@ def _reason(state: State, policy: Policy, *, score: float, lower: float, upper: 
     base = f"score {_num(score, t)} over {graded} graded sample{'s' if graded != 1 else ''}"
     if severe is not None:
         severe_week, majors = severe
-        return (f"{majors} samples graded Major in {severe_week} (a severe drop: "
+        severe_names = policy.scale.named(policy.scale.severe)
+        return (f"{majors} samples graded {severe_names} in {severe_week} (a severe drop: "
                 f"{policy.severe_majors} in one week escalate at once); {base}")
     newest = (f"{week} has no samples yet" if not audited
               else f"{week} is still being graded" if pending else "")

@@ -25,7 +25,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
 from bot.clock import iso_week
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_tally import TrainerWeekTally
 from bot.services.blind import revealed
@@ -212,7 +212,7 @@ def week_standings(session: Session, workspace: Workspace, *,
 
 def worst(records: list[GradedRecord], limit: int = 3) -> list[GradedRecord]:
     """The lowest-scored samples (newest first among equals), non-pass only."""
-    flawed = [r for r in records if any(g.grade != SCALE.best for g in r.grades)]
+    flawed = [r for r in records if any(g.grade != scale_in_force().best for g in r.grades)]
     return sorted(flawed, key=lambda r: (r.weight, -r.sample_id))[:limit]
 
 

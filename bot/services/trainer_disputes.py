@@ -31,13 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.errors import AuditbotError, InvalidGrade, NotFound
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.models_consistency import DisputeSettlement
 from bot.models_feedback import TrainerDispute, TrainerFeedback
 from bot.services.blind import blind_samples
 from bot.services.disputes import is_disagreement
-from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION
+from bot.services.grading import MIN_EXPLANATION
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.people import NotAllowed
 from bot.services.reviews import Review, samples_with_reviews
@@ -75,7 +75,8 @@ class CountedSample:
 
     @property
     def non_pass(self) -> bool:
-        return self.counted is not None and any(r.grade != SCALE.best for r in self.counted)
+        best = scale_in_force().best
+        return self.counted is not None and any(r.grade != best for r in self.counted)
 
 
 def trainer_disputes_of(session: Session, sample_ids: Iterable[int]) -> list[TrainerDispute]:
@@ -251,10 +252,11 @@ def decision_problems(outcome: str, grade: str | None, reason: str | None,
     """What is wrong with a decision, by field: ``grade`` and ``reason``."""
     problems: dict[str, str] = {}
     if outcome == OVERTURNED:
-        if grade not in GRADE_LABELS:
+        scale = scale_in_force()
+        if grade is None or grade not in scale:
             problems["grade"] = "Choose the corrected grade."
         elif disputed and all(g == grade for g in disputed):
-            problems["grade"] = (f"{GRADE_LABELS[grade]} is the grade under dispute: choose "
+            problems["grade"] = (f"{scale.label_of(grade)} is the grade under dispute: choose "
                                  "Uphold if you agree with it.")
     seen = visible_length(reason)
     if seen < MIN_REASONING:

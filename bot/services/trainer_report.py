@@ -23,7 +23,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.models import Escalation
 from bot.services.blind import quotable
 from bot.services.escalation import open_escalation
@@ -143,7 +143,7 @@ def _task_report(session: Session, workspace: Workspace, trainer: Trainer,
     in_window = [r for r in shown if r.week in window]
     recent = set(history_weeks[-HISTORY_WEEKS:])
     categories = Counter(g.category for r in shown if r.week in recent
-                         for g in r.grades if g.grade != SCALE.best and g.category)
+                         for g in r.grades if g.grade != scale_in_force().best and g.category)
     return TaskReport(
         key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
         current=current, history=history,

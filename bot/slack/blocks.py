@@ -8,8 +8,8 @@ mrkdwn can neither ping a channel nor break the layout.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.grades import SCALE
-from bot.slack.ids import ACTION_BY_GRADE, Action, Block, Callback
+from bot.grades import DEFAULT_SCALE, Scale, scale_in_force
+from bot.slack.ids import Action, Block, Callback, grade_action
 
 SECTION_LIMIT = 3000
 PROMPT_SHOWN = 1200
@@ -20,7 +20,6 @@ PROJECT_SHOWN = 200
 REVIEWERS_NAMED = 20  # in a thread's parent; the rest are counted
 MODAL_BLOCK_LIMIT = 100
 PROMPT_SECTIONS_SHOWN = 30  # of a full view's 100 blocks; the output gets the rest
-GRADE_BADGES = SCALE.badges()  # {"pass": "✅ Pass", ...}, from bot.grades
 CLARITY_BADGES = {"clear": "💬 Clear", "unclear": "❔ Unclear"}
 
 
@@ -59,10 +58,12 @@ class SampleCard:
     label: str | None = None  # the trainer's own verdict, when the record carried one
     reasoning: str | None = None  # the trainer's written reasoning, when it carried one
     clarity: Sequence[ClarityLine] = ()  # reviewers' ratings of that reasoning
+    scale: Scale = DEFAULT_SCALE  # the workspace's: the buttons and the grades' badges
 
 
 def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: int,
-                 reviewers: Sequence[str]) -> tuple[str, list[dict]]:
+                 reviewers: Sequence[str],
+                 scale: Scale = DEFAULT_SCALE) -> tuple[str, list[dict]]:
     """The thread's parent message: returns (notification text, blocks)."""
     text = (f"Weekly audit {iso_week} · {escape(task_name)} · <@{trainer}> · "
             f"{sample_count} samples")
@@ -75,7 +76,7 @@ def audit_parent(*, trainer: str, task_name: str, iso_week: str, sample_count: i
             f"*Samples:* {sample_count} {noun}, one per reply in this thread"
         )},
         {"type": "context", "elements": [mrkdwn(
-            f"Reviewers ({who}): grade each reply with {SCALE.listed()}. "
+            f"Reviewers ({who}): grade each reply with {scale.listed()}. "
             "A non-pass grade needs a category and a written explanation."
         )]},
     ]
@@ -123,8 +124,8 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
             f"👥 Double review: {min(done, 2)} of 2 reviews in{hidden}"
         )]})
     value = str(card.sample_id)
-    buttons = [button(level.label, ACTION_BY_GRADE[level.key], value, style=level.style)
-               for level in SCALE]
+    buttons = [button(level.label, grade_action(level.key), value, style=level.style)
+               for level in card.scale]
     if card.reasoning:  # rating the reasoning is optional, one click beside the grade
         buttons.append(button("Clear", Action.CLARITY_CLEAR, value))
         buttons.append(button("Unclear", Action.CLARITY_UNCLEAR, value))
@@ -134,7 +135,7 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
                    "elements": buttons})
     if card.grades and not blind:
         blocks.append({"type": "context", "elements": [
-            mrkdwn(_grade_line(g)) for g in card.grades[:10]
+            mrkdwn(_grade_line(g, card.scale)) for g in card.grades[:10]
         ]})
     if card.clarity and not blind:  # shown as grades are: not while the review is blind
         blocks.append({"type": "context", "elements": [
@@ -146,10 +147,11 @@ def sample_reply(card: SampleCard) -> tuple[str, list[dict]]:
 
 
 def grade_modal(*, grade: str, categories: Sequence[str], trainer: str, output_excerpt: str,
-                private_metadata: str, context: Sequence[dict] = ()) -> dict:
+                private_metadata: str, context: Sequence[dict] = (),
+                scale: Scale = DEFAULT_SCALE) -> dict:
     """The modal a non-pass click opens: an error category and a written explanation, after
     ``context`` (blocks the grader reads first: the precedents most like the sample)."""
-    title = SCALE.label_of(grade)
+    title = scale.label_of(grade)
     return {
         "type": "modal",
         "callback_id": Callback.GRADE_MODAL,
@@ -279,8 +281,14 @@ def clarity_modal(*, trainer: str, reasoning: str, private_metadata: str,
     }
 
 
-def _grade_line(g: GradeLine) -> str:
-    line = f"{GRADE_BADGES.get(g.grade, g.grade)} — <@{g.reviewer}>"
+def badge(grade: str) -> str:
+    """A grade as surfaces show it: its badge on the scale in force (``bot.grades``), or
+    the key as stored when the scale no longer has it."""
+    return scale_in_force().badge_of(grade)
+
+
+def _grade_line(g: GradeLine, scale: Scale) -> str:
+    line = f"{scale.badge_of(g.grade)} — <@{g.reviewer}>"
     if g.category:
         line += f" · *{escape(g.category)}*"
     if g.explanation:
@@ -329,7 +337,8 @@ def option(label: str) -> dict:
     return {"text": plain(label[:75]), "value": label[:150]}
 
 
-def button(label: str, action: Action, value: str, *, style: str | None = None) -> dict:
+def button(label: str, action: Action | str, value: str, *,
+           style: str | None = None) -> dict:
     element = {"type": "button", "text": plain(label), "action_id": action, "value": value}
     if style:
         element["style"] = style

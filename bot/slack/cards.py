@@ -29,7 +29,7 @@ def parent_message(workspace: Workspace, thread: AuditThread) -> tuple[str, list
     task_type = workspace.task_type(thread.task_type)
     return audit_parent(trainer=thread.trainer, task_name=task_type.name,
                         iso_week=thread.iso_week, sample_count=thread.sample_count,
-                        reviewers=task_type.reviewers)
+                        reviewers=task_type.reviewers, scale=workspace.scale)
 
 
 def sample_message(session: Session, workspace: Workspace,
@@ -59,6 +59,7 @@ def sample_message(session: Session, workspace: Workspace,
         reasoning=output.reasoning,
         clarity=[ClarityLine(c.reviewer, c.rating, c.reason)
                  for c in sample_clarity(session, sample_id)] if output.reasoning else [],
+        scale=workspace.scale,
     )
     return sample_reply(card)
 

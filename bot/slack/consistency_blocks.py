@@ -5,9 +5,10 @@
     text, blocks = calibration_alert(alert.calibration, task_name="Clinical NLP")
 """
 
+from bot.grades import scale_in_force
 from bot.services.calibration import GraderFeedback, ReviewerCalibration
 from bot.services.consistency import TaskAgreement
-from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn
+from bot.slack.blocks import badge, cut, escape, mrkdwn
 
 REVIEWERS_LISTED = 25  # in an agreement alert; the rest are counted
 
@@ -24,8 +25,8 @@ def grader_note(feedback: GraderFeedback) -> tuple[str, list[dict]] | None:
     lines = []
     reveal = feedback.calibration
     if reveal is not None:
-        gold = GRADE_BADGES.get(reveal.gold_grade, reveal.gold_grade)
-        mine = GRADE_BADGES.get(reveal.grade, reveal.grade)
+        gold = badge(reveal.gold_grade)
+        mine = badge(reveal.grade)
         lines.append(f"🎯 *Calibration item.* {VERDICTS[reveal.verdict]}: known answer {gold}, "
                      f"you graded {mine}.")
         if reveal.gold_note:
@@ -33,12 +34,12 @@ def grader_note(feedback: GraderFeedback) -> tuple[str, list[dict]] | None:
         lines.append("Only you see this. Calibration items never count towards the trainer's "
                      "score; your first grade of an item is what your calibration record keeps.")
     if feedback.double_review == "waiting":
-        lines.append(f"👥 Recorded: {GRADE_BADGES.get(feedback.grade, feedback.grade)}. This "
+        lines.append(f"👥 Recorded: {badge(feedback.grade)}. This "
                      "sample is double-reviewed: grades stay hidden until a second reviewer "
                      "has graded it.")
     elif feedback.double_review == "own change":
         lines.append(f"👥 You changed your own grade (now "
-                     f"{GRADE_BADGES.get(feedback.grade, feedback.grade)}). It is still one "
+                     f"{badge(feedback.grade)}). It is still one "
                      "review: the second must come from a different reviewer.")
     if not lines:
         return None
@@ -89,7 +90,8 @@ def calibration_alert(calibration: ReviewerCalibration, *,
                     if calibration.false_alarm_rate is not None else "no known-good items")
     return text, [{"type": "section", "text": mrkdwn(
         f"🎯 *<@{calibration.reviewer}> misses planted errors in {escape(task_name)}.* "
-        f"Of {calibration.errors} calibration items with a known Minor or Major error, they "
+        f"Of {calibration.errors} calibration items with a known "
+        f"{scale_in_force().named(scale_in_force().non_pass)}, they "
         f"graded {calibration.caught} as non-pass: a catch rate of *{rate:.0%}*, below "
         f"{calibration.min_catch_rate:.0%}. ({false_alarms}.) Trainers they grade may look "
         "better than they are.")}]

@@ -4,8 +4,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.grades import scale_in_force
 from bot.slack.blocks import (
-    GRADE_BADGES,
+    badge,
     button,
     cut,
     escape,
@@ -95,7 +96,7 @@ def ruling_dm(*, task_name: str, item: str, label: str, verdict: str, ruling: Ru
     """The DM to one trainer of an adjudicated disagreement: their label, the ruling, why,
     and how it counts in their precision. The reviewer is named only when
     ``show_reviewer_to_trainer`` says so."""
-    right = verdict == "pass"
+    right = verdict == scale_in_force().best
     who = f"<@{ruling.reviewer}>" if show_reviewer else "A reviewer"
     text = (f"{escape(task_name)}: a reviewer adjudicated item {escape_cut(item, 100)}: "
             f"your label was {'right' if right else 'not the one ruled right'}")
@@ -109,7 +110,7 @@ def ruling_dm(*, task_name: str, item: str, label: str, verdict: str, ruling: Ru
             f"{mark}: you labelled *{escape_cut(label, 64)}*.\n*Why:* "
             f"{escape(cut(ruling.reason, 2000))}")},
         {"type": "context", "elements": [mrkdwn(
-            f"It counts in your precision as {GRADE_BADGES.get(verdict, verdict)} "
+            f"It counts in your precision as {badge(verdict)} "
             f"in {week}.")]},
     ]
     return text, blocks

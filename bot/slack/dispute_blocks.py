@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.grades import scale_in_force
 from bot.services.disputes import DisputeView, Review
-from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -60,7 +61,7 @@ def sample_label(view: DisputeView) -> str:
 
 
 def review_line(review: Review) -> str:
-    line = f"{GRADE_BADGES.get(review.grade, review.grade)} — <@{review.reviewer}>"
+    line = f"{badge(review.grade)} — <@{review.reviewer}>"
     if review.category:
         line += f" · *{escape(review.category)}*"
     if review.explanation:
@@ -77,7 +78,7 @@ def dispute_status_line(view: DisputeView | None) -> str | None:
                 "the score once a manager settles it (or, left unsettled past the "
                 "deadline, with both grades).")
     s = view.settlement
-    return (f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
+    return (f"⚖️ *Settled* by <@{s.manager}>: {badge(s.grade)} — "
             f"{escape(cut(s.note, 600))}")
 
 
@@ -86,8 +87,8 @@ def disputes_list(views: Sequence[DisputeView], *, task_names: Mapping[str, str]
     """`/audit disputes` and App Home: each open dispute with both reviews (and Settle)."""
     if not views:
         return "No open disputes.", [{"type": "section", "text": mrkdwn(
-            "⚖️ *No open disputes.* Double reviews that differ by a whole step (Pass vs "
-            "Major error) appear here for a manager to settle.")}]
+            "⚖️ *No open disputes.* Double reviews that differ by a whole step ("
+            f"{_whole_step_example()}) appear here for a manager to settle.")}]
     text = f"{len(views)} open dispute{'s' if len(views) != 1 else ''}"
     blocks: list[dict] = [{"type": "header", "text": plain(f"⚖️ {text}")}]
     for view in views[:LIST_SHOWN]:
@@ -125,8 +126,14 @@ def dispute_opened(view: DisputeView, *, task_name: str) -> tuple[str, list[dict
     return text, blocks
 
 
+def _whole_step_example() -> str:
+    """``Pass vs Major error``: the best grade against the first a whole step below it."""
+    scale = scale_in_force()
+    return f"{scale.label_of(scale.best)} vs {scale.label_of(scale.keys[scale.whole_step])}"
+
+
 def settle_modal(view: DisputeView, *, task_name: str, private_metadata: str) -> dict:
-    options = [{"text": plain(label), "value": grade} for grade, label in GRADE_BADGES.items()]
+    options = [{"text": plain(level.badge), "value": level.key} for level in scale_in_force()]
     return {
         "type": "modal",
         "callback_id": DisputeCallback.SETTLE_MODAL,
@@ -157,7 +164,7 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     """The DM to each of the two reviewers once a manager settled their disagreement."""
     s = view.settlement
     assert s is not None, "only a settled dispute is announced"
-    label = GRADE_BADGES.get(s.grade, s.grade)
+    label = badge(s.grade)
     text = f"<@{s.manager}> settled your disagreement on a {escape(task_name)} sample: {label}"
     yours = next((r for r in view.reviews if r.reviewer == reviewer), None)
     blocks: list[dict] = [
@@ -169,7 +176,7 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     if yours is not None:
         agreed = "matches" if yours.grade == s.grade else "differs from"
         blocks.append({"type": "context", "elements": [mrkdwn(
-            f"Your grade ({GRADE_BADGES.get(yours.grade, yours.grade)}) {agreed} the decision. "
+            f"Your grade ({badge(yours.grade)}) {agreed} the decision. "
             "The sample now counts with the decided grade.")]})
     return text, blocks
 

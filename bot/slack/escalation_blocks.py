@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.services.escalation import SNOOZE_FOR, SNOOZE_UNTIL_DATE, TestedWeek
 from bot.services.escalation_view import NO_TIMELINE, Timeline, TimelineEntry
-from bot.slack.blocks import GRADE_BADGES, button, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, button, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.ids import Action, Callback
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -263,7 +263,7 @@ def _worst(line: WorstLine) -> str:
     label = f"<{line.link}|{escape(line.label)}>" if line.link else escape(line.label)
     parts = [label]
     for reviewer, grade, category, why in line.grades[:2]:
-        detail = f"{GRADE_BADGES.get(grade, grade)} by <@{reviewer}>"
+        detail = f"{badge(grade)} by <@{reviewer}>"
         if category:
             detail += f" · *{escape(category)}*"
         if why:

@@ -19,12 +19,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.grades import scale_in_force
 from bot.models_feedback import TrainerDispute
 from bot.services.feedback import ClarityNote, Feedback
 from bot.services.reviewer_quality import ReviewerQuality
 from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.trainer_disputes import OVERTURNED, UPHELD, CountedSample
-from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 from bot.slack.status_blocks import ago, interval_text, linked, score_text
@@ -70,7 +71,7 @@ def decide_buttons(sample_id: int) -> dict:
 def _reviews_line(item: CountedSample, *, show_reviewer: bool) -> str:
     parts = []
     for r in (item.counted or ())[:2]:
-        line = GRADE_BADGES.get(r.grade, r.grade)
+        line = badge(r.grade)
         if show_reviewer and r.reviewer:
             line += f" by <@{r.reviewer}>"
         if r.category:
@@ -87,7 +88,7 @@ def _dispute_line(dispute: TrainerDispute, *, show_reviewer: bool) -> str:
     if dispute.status == UPHELD:
         return f"⚖️ You disputed this grade: *upheld*{who}. {escape(cut(dispute.reason or '', 500))}"
     if dispute.status == OVERTURNED:
-        grade = GRADE_BADGES.get(dispute.grade or "", dispute.grade or "")
+        grade = badge(dispute.grade or "")
         return (f"⚖️ You disputed this grade: *overturned*{who}, now {grade}. "
                 f"{escape(cut(dispute.reason or '', 500))}")
     return "⚖️ You disputed this grade: waiting for a second reviewer."
@@ -284,7 +285,7 @@ def decide_modal(dispute: TrainerDispute, *, outcome: str, task_name: str,
         f"{escape_cut(dispute.reasoning, 1500)}")}]
     if outcome == OVERTURNED:
         options = [{"text": plain(label), "value": grade}
-                   for grade, label in GRADE_BADGES.items()]
+                   for grade, label in scale_in_force().badges().items()]
         blocks.append({"type": "input", "block_id": FeedbackBlock.GRADE,
                        "label": plain("The corrected grade"),
                        "element": {"type": "radio_buttons", "action_id": FeedbackBlock.GRADE,
@@ -332,7 +333,7 @@ def outcome_dm(dispute: TrainerDispute, *, task_name: str, to_trainer: bool,
                show_reviewer: bool, link: str | None) -> tuple[str, list[dict]]:
     """The outcome, to the trainer or to a first reviewer, with the second reviewer's reason."""
     verdict = "upheld" if dispute.status == UPHELD else "overturned"
-    grade = GRADE_BADGES.get(dispute.grade or "", dispute.grade or "")
+    grade = badge(dispute.grade or "")
     who = f"<@{dispute.second_reviewer}>" if (show_reviewer or not to_trainer) \
         and dispute.second_reviewer else "The second reviewer"
     sample = linked("the sample", link)

@@ -11,11 +11,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.grades import SCALE
+from bot.grades import scale_in_force
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
 from bot.services.scorecard import Scorecard
 from bot.services.trainer_rows import TrainerRows
-from bot.slack.blocks import GRADE_BADGES, cut, escape, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
 from bot.slack.status_blocks import (
@@ -64,7 +64,7 @@ def _stranger(data: HomeData) -> list[dict]:
     return [{"type": "section", "text": mrkdwn(
         "auditbot keeps the quality of AI model trainers' work under a weekly audit: every "
         "week it samples each trainer's recent outputs into their task type's review "
-        f"channel, where domain reviewers grade them {SCALE.listed()} "
+        f"channel, where domain reviewers grade them {scale_in_force().listed()} "
         "with a written explanation. Scores roll up per trainer; when someone's quality "
         "falls below the threshold their lead is told, then a manager. You are not in its "
         f"config as a reviewer, lead, trainer or manager; to take part, ask {ask}.")}]
@@ -186,7 +186,7 @@ def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
         link = links.get((r.channel, r.message_ts)) if r.message_ts else None
         detail = []
         for reviewer, grade, category, why in r.grades[:2]:
-            text = GRADE_BADGES.get(grade, grade)
+            text = badge(grade)
             if reviewer:  # empty when hidden from the trainer (``reviewers_shown``)
                 text += f" by <@{reviewer}>"
             if category:

@@ -4,15 +4,11 @@ The Block Kit builders and the listener registrations both use these, so the two
 drift apart.
 """
 
+import re
 from enum import StrEnum
-
-from bot.grades import SCALE
 
 
 class Action(StrEnum):
-    GRADE_PASS = "grade_pass"
-    GRADE_MINOR = "grade_minor"
-    GRADE_MAJOR = "grade_major"
     SHOW_FULL = "show_full"
     ESCALATION_ACK = "escalation_ack"
     ESCALATION_RESOLVE = "escalation_resolve"
@@ -42,9 +38,21 @@ class Block(StrEnum):
     RULING_REASON = "ruling_reason"
 
 
-# A grade button's action id is "grade_" + the grade's key (bot.grades); the Action members
-# above name the default scale's three.
-GRADE_BY_ACTION = {Action(f"grade_{key}"): key for key in SCALE.keys}
-ACTION_BY_GRADE = {key: action for action, key in GRADE_BY_ACTION.items()}
+# A grade button's action id is "grade_" + the grade's key, for any scale a workspace
+# defines (keys are a-z, 0-9 and _: bot.workspace.scale): one listener matches them all and
+# the key is read back from the id, so a new level needs no new id here.
+GRADE_ACTION_PREFIX = "grade_"
+GRADE_ACTION = re.compile(rf"^{GRADE_ACTION_PREFIX}([a-z][a-z0-9_]*)$")
+
+
+def grade_action(key: str) -> str:
+    """The action id of the button that grades ``key``."""
+    return f"{GRADE_ACTION_PREFIX}{key}"
+
+
+def grade_of_action(action_id: str) -> str | None:
+    """The grade key a grade button's action id names (``None``: not a grade button)."""
+    match = GRADE_ACTION.match(action_id)
+    return match[1] if match else None
 
 OUTBOX_EVENT_TYPE = "auditbot_outbox"

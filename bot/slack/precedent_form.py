@@ -23,7 +23,7 @@ from typing import Any
 from bot.services.disputes import DisputeView
 from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING, Adjudicated
 from bot.services.precedents import SavedPrecedent
-from bot.slack.blocks import GRADE_BADGES, escape, escape_cut, mrkdwn, option, plain
+from bot.slack.blocks import badge, escape, escape_cut, mrkdwn, option, plain
 from bot.slack.dispute_blocks import review_line, sample_label
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 
@@ -67,7 +67,7 @@ def precedent_offer(view: DisputeView, *, task_name: str) -> tuple[str, list[dic
     """The DM to whoever settled a disagreement: the settlement, and Save as precedent."""
     s = view.settlement
     assert s is not None, "only a settled dispute is offered as a precedent"
-    label = GRADE_BADGES.get(s.grade, s.grade)
+    label = badge(s.grade)
     text = f"You settled a {task_name} sample of <@{view.trainer}> as {label}"
     blocks: list[dict] = [
         {"type": "section", "text": mrkdwn(
@@ -132,7 +132,7 @@ def disagreement_precedent_modal(view: Adjudicated, *, task_name: str,
 def precedent_modal(view: DisputeView, *, task_name: str, categories: tuple[str, ...],
                     saved: SavedPrecedent | None, private_metadata: str) -> dict:
     s = view.settlement
-    decided = (f"\n*Settled as* {GRADE_BADGES.get(s.grade, s.grade)}: "
+    decided = (f"\n*Settled as* {badge(s.grade)}: "
                f"{escape_cut(s.note, 1200)}" if s is not None else "")
     return _form(f"*Task type:* {escape(task_name)} · {sample_label(view)}{decided}",
                  categories=categories, category=_category(view, saved, categories),

@@ -13,6 +13,7 @@ section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
 
 from collections.abc import Mapping, Sequence
 
+from bot.grades import scale_in_force
 from bot.services.precedents import (
     GRADING_SHOWN,
     DisagreementPrecedent,
@@ -20,15 +21,20 @@ from bot.services.precedents import (
     Precedents,
     SavedPrecedent,
 )
-from bot.slack.blocks import GRADE_BADGES, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.dispute_blocks import review_line
 from bot.slack.status_blocks import MESSAGE_BLOCKS, SECTION, Links, context, fit, linked
 
 NOTE_SHOWN = 600  # as much as ``review_line`` shows of an explanation
 REVIEWS_SHOWN = 3  # a double review has two; the section stays under 3,000 characters
 RATIONALE_SHOWN = 600
-WHAT_MATCHES = ("saved precedents, Minor issue and Major error grades and managers' settlement "
-                "notes that have every word")
+
+
+
+def _what_matches() -> str:
+    scale = scale_in_force()
+    return (f"saved precedents, {scale.named(scale.non_pass, 'and')} grades and managers' "
+            "settlement notes that have every word")
 
 
 def quoted(words: tuple[str, ...]) -> str:
@@ -43,7 +49,7 @@ def precedent_text(p: Precedent, *, task_name: str, link: str | None) -> str:
     lines += [review_line(r) for r in p.reviews[:REVIEWS_SHOWN]]
     if p.settlement is not None:
         s = p.settlement
-        lines.append(f"⚖️ *Settled* by <@{s.manager}>: {GRADE_BADGES.get(s.grade, s.grade)} — "
+        lines.append(f"⚖️ *Settled* by <@{s.manager}>: {badge(s.grade)} — "
                      f"{escape(cut(s.note, NOTE_SHOWN))}")
     elif p.disputed:
         lines.append("⚖️ _Disputed: the reviewers disagree and no manager has settled it yet._")
@@ -89,7 +95,7 @@ def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
     if not found.precedents and not found.disagreements:
         text = f"No precedents for {quoted(found.words)}."
         return text, [{"type": "section", "text": mrkdwn(
-            f"🔎 *{text}*\nI looked in {where} for {WHAT_MATCHES}. Try fewer or other words.")}]
+            f"🔎 *{text}*\nI looked in {where} for {_what_matches()}. Try fewer or other words.")}]
     text = f"Precedents for {quoted(found.words)}"
     blocks: list[dict] = [{"type": "header", "text": plain(cut(f"🔎 {text}", 150))}]
     for p in found.ranked():
@@ -100,6 +106,6 @@ def precedents_message(found: Precedents, *, task_names: Mapping[str, str],
                  else precedent_text(p, task_name=name, link=link))
         blocks.append({"type": "section", "text": mrkdwn(shown)})
     more = ("More match than these: add a word to narrow it. " if found.more else "")
-    blocks.append(context(f"{more}Most relevant first, from {where}: {WHAT_MATCHES} (a settlement "
-                          "is the ruling that counts)."))
+    blocks.append(context(f"{more}Most relevant first, from {where}: {_what_matches()} "
+                          "(a settlement is the ruling that counts)."))
     return text, fit(blocks, MESSAGE_BLOCKS, note="Cut to fit one message.")

@@ -23,6 +23,8 @@ def describe_workspace(ws: Workspace) -> str:
         f"  escalation check: every {format_duration(ws.schedule.escalation_check)}",
         f"  reviewer reminder: {ws.schedule.reviewer_reminder.label}; weekly digest to "
         f"managers: {ws.schedule.weekly_digest.label}",
+        "Grade scale (best first): " + ", ".join(
+            f"{lv.key} ({lv.badge}{'; severe' if lv.severe else ''})" for lv in ws.scale),
         f"Default policy: {_policy(ws.policy, ws.policy)}",
         f"Task types ({len(ws.task_types)}; * marks a policy value overriding the default):",
     ]
@@ -77,6 +79,8 @@ def _policy(policy: Policy, default: Policy) -> str:
     """``samples_per_trainer=5, ..., pass_threshold=0.9*`` (``*`` = differs from default)."""
     parts = []
     for f in fields(Policy):
+        if f.name == "scale":  # the workspace's, listed once under "Grade scale"
+            continue
         value = getattr(policy, f.name)
         if f.name == "grade_weights":
             text = "{" + ", ".join(f"{g}={w:g}" for g, w in value.items()) + "}"

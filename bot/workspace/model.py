@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, Field, PlainValidator, model_validator
 from pydantic.dataclasses import dataclass
 
+from bot.grades import DEFAULT_SCALE, Scale
 from bot.workspace import fields as f
 from bot.workspace.fields import ALIASED, TABLE, ChannelId, Duration, Text, UserId, Weekly, fail
 from bot.workspace.policy import DEFAULT_GRADE_WEIGHTS as DEFAULT_GRADE_WEIGHTS  # callers' path
 from bot.workspace.policy import GRADES as GRADES
-from bot.workspace.policy import POLICY_KEYS, Policy
+from bot.workspace.policy import POLICY_KEYS, Policy, _scale_object
 from bot.workspace.policy import FrozenMap as FrozenMap
 from bot.workspace.timing import WeeklyTime, WorkingHours, parse_weekly_time
 
@@ -330,7 +331,9 @@ class Workspace:
     """The whole validated config (``parse_workspace`` builds it: sections are checked
     against each other there). Look things up with the methods, not by scanning."""
 
-    # (A `grade_scale` section goes first: parse_workspace hands its scale to [policy].)
+    # [[grade_scale]], parsed by bot.workspace.scale before the rest (parse_workspace hands
+    # the Scale in, and to [policy]'s grade_weights check).
+    grade_scale: Annotated[Scale, PlainValidator(_scale_object)] = DEFAULT_SCALE
     workspace: Head = Field(default_factory=dict, validate_default=True)  # timezone required
     schedule: Schedule = Schedule()
     policy: Policy = Policy()  # the workspace defaults; each TaskType carries its effective policy
@@ -340,6 +343,11 @@ class Workspace:
     escalation: Escalation = Escalation()
     onboarding: Onboarding = Onboarding()
     away: Annotated[tuple[Away, ...], f.tables()] = ()  # `/audit away` adds to the store
+
+    @property
+    def scale(self) -> Scale:
+        """The grades, best first (bot.grades)."""
+        return self.grade_scale
 
     @property
     def timezone(self) -> str:

@@ -16,10 +16,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.grades import SCALE
+from bot.grades import DEFAULT_SCALE
 from bot.workspace.fields import suggest, user_id_problem
 from bot.workspace.model import DIMENSIONS, POLICY_KEYS, THRESHOLD, Workspace, default_escalation
+from bot.workspace.policy import FrozenMap
 from bot.workspace.problems import Loc, Problem, WorkspaceError, problems_of
+from bot.workspace.scale import parse_grade_scale
 
 _WORKSPACE = TypeAdapter(Workspace)
 
@@ -33,18 +35,31 @@ def parse_workspace(data: Mapping[str, Any], *, source: str = "auditbot.toml") -
         raise WorkspaceError([Problem("", "the config must be a table of sections")],
                              source=source)
     found = list(_across_sections(data))
-    # Policy's grade_weights are checked against the context's scale: a workspace's own
-    # `grade_scale` (bot.workspace.scale.parse_grade_scale) belongs here once it is a key.
+    # The scale first: [policy]'s grade_weights are checked against it (the context's
+    # grade_scale), and every policy carries it.
     try:
-        ws = _WORKSPACE.validate_python(data, context={"grade_scale": SCALE})
+        scale = parse_grade_scale(data.get("grade_scale"))
+        scale_problems: list[Problem] = []
+    except WorkspaceError as error:
+        scale, scale_problems = DEFAULT_SCALE, error.problems
+    data = {**data, "grade_scale": scale}
+    try:
+        ws = _WORKSPACE.validate_python(data, context={"grade_scale": scale})
     except ValidationError as error:
-        raise WorkspaceError(problems_of(error, data, Workspace, found), source=source) from None
-    if found:
-        raise WorkspaceError(problems_of(None, data, Workspace, found), source=source)
+        raise WorkspaceError(scale_problems + problems_of(error, data, Workspace, found),
+                             source=source) from None
+    if found or scale_problems:
+        raise WorkspaceError(scale_problems + problems_of(None, data, Workspace, found),
+                             source=source)
+    raw_policy = data.get("policy") or {}
+    policy = replace(ws.policy, scale=scale, grade_weights=(
+        ws.policy.grade_weights if "grade_weights" in raw_policy
+        else FrozenMap(scale.default_weights)))
     raw_types = data["task_types"]
     return replace(
         ws,
-        task_types=tuple(replace(t, policy=replace(ws.policy, **{
+        policy=policy,
+        task_types=tuple(replace(t, policy=replace(policy, **{
             k: getattr(t.policy, k) for k in raw if k in POLICY_KEYS}))
             for t, raw in zip(ws.task_types, raw_types, strict=True)),
         escalation=ws.escalation if ws.escalation.levels

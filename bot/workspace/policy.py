@@ -14,11 +14,11 @@ from pydantic import PlainValidator, TypeAdapter, ValidationInfo
 from pydantic.dataclasses import dataclass
 from typing_extensions import TypedDict
 
-from bot.grades import SCALE, Scale
+from bot.grades import DEFAULT_SCALE, Scale
 from bot.workspace import fields as f
 from bot.workspace.fields import TABLE, Duration, fail
 
-GRADES = SCALE.keys
+GRADES = DEFAULT_SCALE.keys  # the default scale's; a workspace's own is ``Workspace.scale``
 MAX_SAMPLES_PER_TRAINER = 50  # a thread longer than this is not reviewed, it is skimmed
 MAX_WINDOW_WEEKS = 520  # ten years; `auditbot export` reads at most as many
 MAX_SAMPLING_FACTOR = 10  # tightened sampling; the sample count is capped at the maximum above
@@ -49,7 +49,7 @@ class FrozenMap(Mapping[str, float]):
         return f"FrozenMap({self._data!r})"
 
 
-DEFAULT_GRADE_WEIGHTS = FrozenMap(SCALE.default_weights)
+DEFAULT_GRADE_WEIGHTS = FrozenMap(DEFAULT_SCALE.default_weights)
 
 
 @lru_cache
@@ -65,7 +65,7 @@ def _grade_weights(value: object, info: ValidationInfo) -> FrozenMap:
     the default), so a workspace that defines its own scale has its weights checked by it."""
     if isinstance(value, FrozenMap):  # code re-building a Policy (dataclasses.replace)
         return value
-    scale: Scale = (info.context or {}).get("grade_scale", SCALE)
+    scale: Scale = (info.context or {}).get("grade_scale", DEFAULT_SCALE)
     grades = scale.keys
     if not isinstance(value, Mapping):
         like = ", ".join(f"{g} = {w:.1f}" for g, w in scale.default_weights.items())
@@ -78,6 +78,14 @@ def _grade_weights(value: object, info: ValidationInfo) -> FrozenMap:
         got = ", ".join(f"{g} = {weights[g]:g}" for g in grades)
         raise fail(f"must satisfy {' >= '.join(grades)} (got {got})")
     return FrozenMap({g: weights[g] for g in grades})
+
+
+def _scale_object(value: object) -> Scale:
+    """``Policy.scale`` is set by ``parse_workspace`` from ``[[grade_scale]]``, never by a
+    policy table."""
+    if not isinstance(value, Scale):
+        raise fail("is not a policy key: the grade scale is set by [[grade_scale]]")
+    return value
 
 
 def _feedback_mode(value: object) -> str:
@@ -100,7 +108,10 @@ class Policy:
     pass_threshold: Annotated[float, f.fraction] = 0.85  # a score below this opens an escalation
     min_graded: Annotated[int, f.whole(0)] = 8  # no escalation on fewer graded samples
     grade_weights: Annotated[Mapping[str, float], PlainValidator(_grade_weights)] = (
-        DEFAULT_GRADE_WEIGHTS)
+        DEFAULT_GRADE_WEIGHTS)  # one per key of ``scale``
+    # The workspace's grade scale ([[grade_scale]]), carried here too because scoring sees
+    # only a policy: which grades count as severe, which is the pass.
+    scale: Annotated[Scale, PlainValidator(_scale_object)] = DEFAULT_SCALE
     # The decision rule (bot.services.scoring): a score below the threshold puts a trainer
     # on watch; escalation needs the score's upper bound below it, recovery the lower bound
     # at or above it, each bound one-sided at this confidence (tuned with policy simulate).
@@ -142,8 +153,9 @@ class Policy:
     disagreement_deadline: Duration = timedelta(days=7)
 
     def weight(self, grade: str) -> float:
-        """Score contribution of one grade (``"pass"``, ``"minor"`` or ``"major"``)."""
+        """Score contribution of one grade (a key of ``scale``)."""
         return self.grade_weights[grade]
 
 
-POLICY_KEYS = tuple(field.name for field in dataclasses.fields(Policy))
+# The keys a policy table may set (``scale`` comes from [[grade_scale]]).
+POLICY_KEYS = tuple(field.name for field in dataclasses.fields(Policy) if field.name != "scale")

@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.errors import InvalidGrade, NotAReviewer, OwnOutput
+from bot.grades import DEFAULT_SCALE
 from bot.models import Grade, GradeEvent, OutboxItem, Sample
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import grade_problems, record_grade
@@ -101,8 +102,9 @@ def test_a_non_pass_grade_needs_a_category_and_a_real_explanation(session, sampl
 
 
 def test_grade_problems_name_each_field():
-    problems = grade_problems("major", category=None, explanation="  short  ",
+    problems = grade_problems("major", DEFAULT_SCALE, category=None, explanation="  short  ",
                               categories=("Other",))
     assert set(problems) == {"category", "explanation"}
     assert "you wrote 5" in problems["explanation"]
-    assert grade_problems("pass", category=None, explanation=None, categories=()) == {}
+    assert grade_problems("pass", DEFAULT_SCALE, category=None, explanation=None,
+                          categories=()) == {}

@@ -18,6 +18,7 @@ from bot.errors import AuditbotError
 from bot.models import Sample
 from bot.models_tally import TrainerWeekTally
 from bot.services.disputes import settle
+from bot.services.grade_levels import sync_grade_levels
 from bot.services.grading import record_grade
 from bot.services.standings import window_samples
 from bot.services.tallies import DISPUTED, as_samples, sample_kind, window_tallies
@@ -73,6 +74,7 @@ def _apply(session: Session, workspace: Workspace, samples: list[Sample],
 def _empty(session: Session) -> None:
     for table in reversed(SQLModel.metadata.sorted_tables):
         session.exec(delete(table))  # type: ignore[call-overload]
+    sync_grade_levels(session, MIXED.scale)  # the scale's keys, as the bot writes at start
     session.commit()
 
 

@@ -285,7 +285,7 @@ def test_fewer_than_min_graded_never_escalates_on_the_bound():
 def test_a_severe_week_escalates_at_once_even_on_few_grades_and_unsettled():
     s = at(window([], [], [], ["major"] * 4 + [()]))
     assert s.state == "escalate" and s.severe_week == "2026-W48" and not s.settled
-    assert "4 samples graded Major in 2026-W48" in s.reason
+    assert "4 samples graded Major error in 2026-W48" in s.reason
     off = at(window([], [], [], ["major"] * 4 + [()]), Policy(severe_majors=0))
     assert off.state == "insufficient"  # 4 graded: too few for watch or the test
 

@@ -5,6 +5,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.grades import DEFAULT_SCALE
 from bot.services.disputes import settle_problems
 from bot.services.escalation import resolve_note_problem
 from bot.services.grading import grade_problems
@@ -66,13 +67,13 @@ def test_visible_text_is_stable_and_never_longer(text: str):
 
 def test_every_minimum_counts_visible_characters():
     padded = "aaaaa" + ZERO_WIDTH * 30
-    problems = grade_problems("minor", category="Other", explanation=padded,
+    problems = grade_problems("minor", DEFAULT_SCALE, category="Other", explanation=padded,
                               categories=("Other",))
     assert "you wrote 5" in problems["explanation"]
     assert "you wrote 5" in settle_problems("pass", padded)["note"]
     assert "you wrote 5" in (resolve_note_problem("aaaaa" + " " * 30 + ZERO_WIDTH * 10) or "")
     real = "Recommends ibuprofen despite CKD."
-    assert grade_problems("minor", category="Other", explanation=real,
+    assert grade_problems("minor", DEFAULT_SCALE, category="Other", explanation=real,
                           categories=("Other",)) == {}
     assert settle_problems("pass", real) == {}
     assert resolve_note_problem("Coached on dosing.") is None
