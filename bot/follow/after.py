@@ -8,13 +8,16 @@ change is committed and acked.
 
 Each wakes the outbox at once (the change's own Slack writes were owed in its transaction),
 then runs the rest on the follow-up pool (``AppContext.follow_up``), never on Bolt's
-listener pool, which must stay free for acks. Nothing here raises into the listener: the
-change is recorded whatever happens after it, and the scheduled escalation check catches up
-on anything a failure or a crash lost.
+listener pool, which must stay free for acks. What reads the store afresh and is idempotent
+(a trainer's threshold check, the feedback a thread owes) is keyed (``ctx.follow_keys``):
+a burst of grades of one trainer is followed by one check, a moment after the last, so the
+follow-up neither takes the store's write lock nor the interpreter once per click. Nothing
+here raises into the listener: the change is recorded whatever happens after it, and the
+scheduled escalation check catches up on anything a failure or a crash lost.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from bot.context import AppContext
 from bot.follow.check import check_after_grade
@@ -32,14 +35,11 @@ def after_grade(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: s
     ctx.outbox.wake()
     if not outcome.changed:
         return
-
-    def follow() -> None:
-        check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-        notes_after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type,
-                          user=user, channel=channel, thread_ts=thread_ts)
-        feedback_after_change(ctx, sample_id=outcome.sample_id)
-
-    submit_follow_up(ctx, follow)
+    _check(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
+    ctx.follow_keys.submit(("notes", outcome.sample_id, user), lambda: notes_after_grade(
+        ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
+        channel=channel, thread_ts=thread_ts))
+    _feedback(ctx, sample_id=outcome.sample_id, thread_id=outcome.thread_id)
 
 
 def after_change(ctx: AppContext, *, trainer: str, task_type: str,
@@ -48,32 +48,26 @@ def after_change(ctx: AppContext, *, trainer: str, task_type: str,
     trainer's dispute opened or decided): the threshold check and, for a changed
     ``sample_id``, the trainer's feedback it made due."""
     ctx.outbox.wake()
-
-    def follow() -> None:
-        check_after_grade(ctx, trainer=trainer, task_type=task_type)
-        if sample_id is not None:
-            feedback_after_change(ctx, sample_id=sample_id)
-
-    submit_follow_up(ctx, follow)
+    _check(ctx, trainer=trainer, task_type=task_type)
+    if sample_id is not None:
+        _feedback(ctx, sample_id=sample_id)
 
 
 def after_ruling(ctx: AppContext, trainers: Iterable[tuple[str, str]]) -> None:
     """An adjudicated disagreement between trainers moved each involved trainer's
     precision: ``trainers`` are (trainer, task type) pairs, each checked."""
     ctx.outbox.wake()
-    involved = list(trainers)
-
-    def follow() -> None:
-        for trainer, task_type in involved:
-            check_after_grade(ctx, trainer=trainer, task_type=task_type)
-
-    submit_follow_up(ctx, follow)
+    for trainer, task_type in trainers:
+        _check(ctx, trainer=trainer, task_type=task_type)
 
 
-def submit_follow_up(ctx: AppContext, work: Callable[[], object]) -> None:
-    """``work`` on the follow-up pool, so the listener pool stays free for acks (done here
-    when the pool is shut down: the process is stopping)."""
-    try:
-        ctx.follow_up.submit(work)
-    except RuntimeError:
-        work()
+def _check(ctx: AppContext, *, trainer: str, task_type: str) -> None:
+    ctx.follow_keys.submit(("check", trainer, task_type), lambda: check_after_grade(
+        ctx, trainer=trainer, task_type=task_type))
+
+
+def _feedback(ctx: AppContext, *, sample_id: int, thread_id: int | None = None) -> None:
+    # Owed per thread (a trainer-week): any changed sample of it stands for the others.
+    key = ("feedback", "thread", thread_id) if thread_id is not None else \
+        ("feedback", "sample", sample_id)
+    ctx.follow_keys.submit(key, lambda: feedback_after_change(ctx, sample_id=sample_id))
