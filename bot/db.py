@@ -161,15 +161,16 @@ def insert_new(session: Session, model: Any, values: dict[str, Any]) -> bool:
     statement, where a savepoint around an ORM insert takes three and a flush; a click's
     transaction holds SQLite's write lock for all of them."""
     statement = _insert_new_statement(model.__table__, session.get_bind().dialect.name)
-    result = session.execute(statement, values)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return session.execute(statement, values).first() is not None
 
 
 @functools.cache
 def _insert_new_statement(table: Any, dialect: str) -> Any:
     # Built once per table: building a statement costs more than running it on SQLite.
+    # RETURNING says whether the row went in on both stores (psycopg's rowcount is -1 for
+    # an INSERT that returns rows).
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing()
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def let_others_write(engine: Engine) -> None:

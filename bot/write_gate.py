@@ -25,33 +25,46 @@ STALE = 30.0  # seconds; as long as SQLite's busy timeout (``bot.db``)
 
 class WriteGate:
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        # One condition per class of writer, so a release wakes one writer (of the class
+        # that goes next), not every waiting thread to find the gate taken again.
+        self._urgent = threading.Condition(lock)
+        self._background = threading.Condition(lock)
         self._held = False
         self._held_since = 0.0
         self._urgent_waiting = 0
+        self._background_waiting = 0
 
     def acquire(self, *, urgent: bool, timeout: float) -> bool:
         """True once this writer holds the gate; False after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            if urgent:
-                self._urgent_waiting += 1
-            try:
-                while self._taken() or (not urgent and self._urgent_waiting):
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        return False
-                    self._cond.wait(min(left, STALE))
-                self._held, self._held_since = True, time.monotonic()
-                return True
-            finally:
-                if urgent:
-                    self._urgent_waiting -= 1
+        turn = self._urgent if urgent else self._background
+        with turn:
+            while self._taken() or (not urgent and self._urgent_waiting):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._count(urgent, 1)
+                try:
+                    turn.wait(min(left, STALE))
+                finally:
+                    self._count(urgent, -1)
+            self._held, self._held_since = True, time.monotonic()
+            return True
+
+    def release(self) -> None:
+        with self._urgent:
+            self._held = False
+            if self._urgent_waiting:
+                self._urgent.notify()
+            elif self._background_waiting:
+                self._background.notify()
+
+    def _count(self, urgent: bool, delta: int) -> None:
+        if urgent:
+            self._urgent_waiting += delta
+        else:
+            self._background_waiting += delta
 
     def _taken(self) -> bool:
         return self._held and time.monotonic() - self._held_since < STALE
-
-    def release(self) -> None:
-        with self._cond:
-            self._held = False
-            self._cond.notify_all()

@@ -36,9 +36,10 @@ def after_grade(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: s
     if not outcome.changed:
         return
     _check(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-    ctx.follow_keys.submit(("notes", outcome.sample_id, user), lambda: notes_after_grade(
-        ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
-        channel=channel, thread_ts=thread_ts))
+    if outcome.may_owe_notes:
+        ctx.follow_keys.submit(("notes", outcome.sample_id, user), lambda: notes_after_grade(
+            ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
+            channel=channel, thread_ts=thread_ts))
     _feedback(ctx, sample_id=outcome.sample_id, thread_id=outcome.thread_id)
 
 

@@ -55,6 +55,10 @@ class GradeOutcome:
     trainer: str
     task_type: str
     thread_id: int | None = None  # the sample's audit thread (its trainer-week)
+    # Whether the grade can owe notes: the grader's (a calibration reveal, a double review
+    # waiting), a dispute's or a consistency alert's. A single-review, non-calibration
+    # sample graded by one reviewer owes none, and its follow-up skips their reads.
+    may_owe_notes: bool = True
 
 
 def load_sample(session: Session, sample_id: int) -> SampleRecord:
@@ -170,7 +174,10 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
         move(session, before, contribution(session, sample_id))
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
-                        task_type=task_type.key, thread_id=record.thread.id)
+                        task_type=task_type.key, thread_id=record.thread.id,
+                        may_owe_notes=(record.sample.needs_double_review
+                                       or record.output.gold_grade is not None
+                                       or bool(set(record.graders) - {reviewer})))
 
 
 def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
