@@ -25,12 +25,12 @@ from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.db import make_engine, session_scope, upgrade
+from bot.follow.weekly_audit import run_weekly_audit
 from bot.sandbox import SlackSandbox
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
-from schedules.weekly_audit import run_weekly_audit
 
 TOKEN = "xoxb-bench"
 BURST = 3

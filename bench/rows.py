@@ -31,6 +31,7 @@ from bot.clock import FixedClock
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.db import make_engine, session_scope, upgrade
+from bot.follow.weekly_audit import run_weekly_audit
 from bot.grades import DEFAULT_SCALE
 from bot.sandbox import SlackSandbox
 from bot.sandbox.driver import SlackDriver
@@ -42,7 +43,6 @@ from bot.slack.ids import grade_action
 from bot.slack.nudge_blocks import digest_message
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Workspace, parse_workspace
-from schedules.weekly_audit import run_weekly_audit
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-bench"

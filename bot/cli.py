@@ -204,10 +204,10 @@ def _context(settings: Settings) -> "AppContext":
 
 
 def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.follow.weekly_audit import run_weekly_audit
     from schedules.escalation_check import run_escalation_check
     from schedules.nudges import run_reviewer_reminders, run_weekly_digest
     from schedules.retry import when_busy
-    from schedules.weekly_audit import run_weekly_audit
 
     ctx = _context(settings)
     jobs: dict[str, Callable[..., _JobSummary]] = {

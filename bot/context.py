@@ -7,6 +7,7 @@ Usage::
     with ctx.read_session() as session: ... # reads only, never takes SQLite's write lock
     ctx.outbox.wake()                        # after committing owed Slack writes
     ctx.follow_up.submit(fn, ...)            # work after an ack, off the listener pool
+    ctx.follow_keys.submit(key, fn)          # the same, once per key while it waits
 """
 
 from contextlib import AbstractContextManager
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
+from bot.coalesce import Coalescer
 from bot.config import Settings
 from bot.db import bounded_session, make_engine, read_scope, session_scope
 from bot.grades import use_scale
@@ -29,6 +31,8 @@ from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
 from bot.workspace import Problem, Workspace, WorkspaceError
+
+FOLLOW_UP_GATHER = 0.1  # seconds a follow-up batch waits for more of the same burst
 
 
 @dataclass
@@ -43,6 +47,12 @@ class AppContext:
     # Bolt's listener pool: a listener waiting there for a thread would ack late.
     follow_up: ContextExecutor = field(default_factory=lambda: ContextExecutor(
         max_workers=2, thread_name_prefix="follow-up"))
+    # Follow-up that reads the store afresh (a trainer's check, a thread's feedback) runs
+    # once for a burst of grades of the same trainer, a moment after the last (``Coalescer``).
+    follow_keys: Coalescer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.follow_keys = Coalescer(self.follow_up, gather=FOLLOW_UP_GATHER)
 
     @classmethod
     def build(cls, settings: Settings, workspace: Workspace, *, clock: Clock,

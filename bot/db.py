@@ -11,20 +11,25 @@ Usage::
                                          # a request path: StoreBusy instead of waiting
 """
 
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
+
+from bot.write_gate import WriteGate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -64,7 +69,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        gate = WriteGate()
+        event.listen(engine, "begin", lambda connection: _sqlite_begin(connection, gate))
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
     else:
         engine = create_engine(url, pool_pre_ping=True)
         event.listen(engine, "connect", _postgres_settings)
@@ -74,11 +82,15 @@ def make_engine(url: str) -> Engine:
 
 # A connection with this execution option is for reading only (``read_scope``).
 READ_ONLY = "auditbot_read_only"
+# ``connection.info`` keys: the deadline of a bounded session's transaction (it answers a
+# person: ``bounded_session``), and the write gate a transaction holds until it ends.
+_DEADLINE = "auditbot_deadline"
+_GATE = "auditbot_gate"
 _READ_STATEMENTS = ("SELECT", "WITH", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN",
                     "SHOW", "EXPLAIN")
 
 
-def _sqlite_begin(connection: Connection) -> None:
+def _sqlite_begin(connection: Connection, gate: WriteGate) -> None:
     # pysqlite defers BEGIN and then upgrades read locks to write locks, which fails with
     # "database is locked" under concurrent writers; taking the write lock up front makes
     # them queue on busy_timeout instead (SQLAlchemy's documented pysqlite recipe). A
@@ -86,8 +98,27 @@ def _sqlite_begin(connection: Connection) -> None:
     # the one writer commits, and never keeps that writer (a grade being stored) waiting.
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN DEFERRED")
-    else:
+        return
+    # The process's writers queue at the gate first (``bot.write_gate``): the lock is handed
+    # on as soon as it is free, a click's transaction first. A writer that cannot get the
+    # gate in time goes on to SQLite's own wait (a bounded one gives up: nothing kept).
+    deadline = connection.info.get(_DEADLINE)
+    wait = SQLITE_BUSY_TIMEOUT_MS / 1000 if deadline is None else deadline - time.monotonic()
+    if gate.acquire(urgent=deadline is not None, timeout=max(0.0, wait)):
+        connection.info[_GATE] = gate
+    elif deadline is not None:
+        raise StoreBusy("another writer held the store past the deadline")
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _sqlite_end(connection)
+        raise
+
+
+def _sqlite_end(connection: Connection) -> None:
+    held = connection.info.pop(_GATE, None)
+    if held is not None:
+        held.release()
 
 
 class WriteInReadSession(RuntimeError):
@@ -122,6 +153,24 @@ def _postgres_settings(dbapi_connection: object, _record: object) -> None:
     cursor.execute("SET jit = off")
     cursor.close()
     dbapi_connection.commit()  # type: ignore[attr-defined]
+
+
+def insert_new(session: Session, model: Any, values: dict[str, Any]) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING`` of one row of ``model``'s table: True if it went
+    in, False if a unique key held it already (a duplicate is an answer, not an error). One
+    statement, where a savepoint around an ORM insert takes three and a flush; a click's
+    transaction holds SQLite's write lock for all of them."""
+    statement = _insert_new_statement(model.__table__, session.get_bind().dialect.name)
+    return session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_new_statement(table: Any, dialect: str) -> Any:
+    # Built once per table: building a statement costs more than running it on SQLite.
+    # RETURNING says whether the row went in on both stores (psycopg's rowcount is -1 for
+    # an INSERT that returns rows).
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
 def let_others_write(engine: Engine) -> None:
@@ -186,6 +235,7 @@ def bounded_session(engine: Engine, *, deadline: float) -> Iterator[Session]:
         with engine.connect() as connection:
             driver = connection.connection.driver_connection
             if sqlite:
+                connection.info[_DEADLINE] = deadline
                 driver.execute(f"PRAGMA busy_timeout={millis}")  # type: ignore[union-attr]
                 driver.set_progress_handler(  # type: ignore[union-attr]
                     sqlite_past_deadline, 10_000)
@@ -202,6 +252,7 @@ def bounded_session(engine: Engine, *, deadline: float) -> Iterator[Session]:
             finally:
                 event.remove(connection, "before_cursor_execute", in_time)
                 if sqlite:
+                    connection.info.pop(_DEADLINE, None)
                     driver.set_progress_handler(None, 0)  # type: ignore[union-attr]
                     driver.execute(  # type: ignore[union-attr]
                         f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

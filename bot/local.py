@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.config import load_settings
 from bot.context import AppContext
 from bot.db import session_scope
+from bot.follow.weekly_audit import run_weekly_audit
 from bot.logs import ContextExecutor
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.records import Message
@@ -42,7 +43,6 @@ from bot.slack.pacing import Pace
 from bot.socket_front import SocketModeFront, connect_socket_mode
 from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
 from bot.workspace import Workspace
-from schedules.weekly_audit import run_weekly_audit
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox"

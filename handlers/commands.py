@@ -19,6 +19,7 @@ from slack_bolt import Ack, App, Respond
 from bot.charts import trainer_chart
 from bot.context import AppContext
 from bot.errors import AuditbotError
+from bot.follow.weekly_audit import run_weekly_audit
 from bot.services.audit import audit_week
 from bot.services.commands import (
     ArgReader,
@@ -63,7 +64,6 @@ from bot.slack.status_blocks import (
     trainer_rows_message,
 )
 from handlers.errors import check_answer, guarded
-from schedules.weekly_audit import run_weekly_audit
 
 PENDING_SHOWN = 20
 

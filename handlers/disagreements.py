@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.context import AppContext
+from bot.follow.after import after_ruling
 from bot.services.disagreements import (
     adjudicate,
     check_may_adjudicate,
@@ -26,9 +27,8 @@ from bot.slack.payloads import (
     ruling_modal_metadata,
 )
 from handlers.errors import guarded
-from handlers.kept import arrived, store_submission, submit_follow_up
+from handlers.kept import arrived, store_submission
 from handlers.modals import open_modal
-from schedules.escalation_check import check_after_grade
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -72,11 +72,5 @@ def register(app: App, ctx: AppContext) -> None:
         kept = store_submission(ctx, context, ack, ruled, field=Block.RULING_REASON)
         if kept is None:
             return
-        ctx.outbox.wake()
-        verdicts = kept.value
-
-        def follow_up() -> None:  # the ruling moved each involved trainer's precision
-            for verdict in verdicts:
-                check_after_grade(ctx, trainer=verdict.trainer, task_type=verdict.task_type)
-
-        submit_follow_up(ctx, follow_up)
+        # the ruling moved each involved trainer's precision
+        after_ruling(ctx, [(v.trainer, v.task_type) for v in kept.value])

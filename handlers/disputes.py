@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.context import AppContext
+from bot.follow.after import after_change
 from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
     DisputeView,
@@ -38,9 +39,7 @@ from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes
 from bot.slack.payloads import parse_click
 from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
-from handlers.kept import arrived, store_submission, submit_follow_up
-from schedules.escalation_check import check_after_grade
-from schedules.feedback import feedback_after_change
+from handlers.kept import arrived, store_submission
 
 
 def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
@@ -113,10 +112,5 @@ def register(app: App, ctx: AppContext) -> None:
         if kept is None:
             return
         view = kept.value
-        ctx.outbox.wake()
-
-        def follow_up() -> None:
-            check_after_grade(ctx, trainer=view.trainer, task_type=view.task_type)
-            feedback_after_change(ctx, sample_id=view.sample_id)
-
-        submit_follow_up(ctx, follow_up)
+        after_change(ctx, trainer=view.trainer, task_type=view.task_type,
+                     sample_id=view.sample_id)

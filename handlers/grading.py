@@ -3,7 +3,7 @@
 A grade is stored, then acked: the HTTP answer (or the Socket Mode ack) is Slack's proof
 that the click was taken, so it goes out only once the grade is committed, and a grade
 that could not be committed in time is answered "not recorded, try again" with nothing
-stored. Everything that follows a grade runs on ``ctx.follow_up``, after the ack.
+stored. What follows a grade is one call after the ack (``bot.follow.after.after_grade``).
 """
 
 import logging
@@ -13,8 +13,8 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.context import AppContext
 from bot.errors import NotFound
+from bot.follow.after import after_grade
 from bot.services.grading import (
-    GradeOutcome,
     check_may_grade,
     grade_problems,
     load_sample,
@@ -26,12 +26,9 @@ from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_ACTION, Action, Block, Callback, grade_of_action
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from bot.slack.precedents_blocks import grading_precedents
-from handlers.consistency import after_grade
 from handlers.errors import guarded
-from handlers.kept import arrived, store_in_time, store_submission, submit_follow_up
+from handlers.kept import arrived, store_in_time, store_submission
 from handlers.modals import open_modal
-from schedules.escalation_check import check_after_grade
-from schedules.feedback import feedback_after_change
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +65,7 @@ def register(app: App, ctx: AppContext) -> None:
                 grade=grade, category=None, explanation=None, now=ctx.clock.now()))
         finally:
             ack()  # a refusal or "not recorded" is answered after it (see `guarded`)
-        _follow_up(ctx, outcome, user=click.user, channel=click.channel,
+        after_grade(ctx, outcome, user=click.user, channel=click.channel,
                    thread_ts=click.thread_ts or click.message_ts)
 
     @app.action(GRADE_ACTION, matchers=[opens_modal])
@@ -120,7 +117,7 @@ def register(app: App, ctx: AppContext) -> None:
         if kept is None:
             return
         outcome = kept.value
-        _follow_up(ctx, outcome, user=submission.user, channel=submission.channel,
+        after_grade(ctx, outcome, user=submission.user, channel=submission.channel,
                    thread_ts=submission.thread_ts)
 
     @app.action(Action.SHOW_FULL)
@@ -134,24 +131,3 @@ def register(app: App, ctx: AppContext) -> None:
             output_id=record.output.id, prompt=record.output.prompt,
             output=record.output.output, reasoning=record.output.reasoning))
 
-
-def _follow_up(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
-               thread_ts: str | None) -> None:
-    """What every recorded grade is followed by: its Slack writes go out and, if it changed
-    anything, the threshold check and the grader's note, disputes and alerts. The check
-    and the notes run on the follow-up pool, so the listener pool is free for acks."""
-    ctx.outbox.wake()
-    if not outcome.changed:
-        return
-    submit_follow_up(ctx, lambda: _after_change(ctx, outcome, user=user, channel=channel,
-                                                thread_ts=thread_ts))
-
-
-def _after_change(ctx: AppContext, outcome: GradeOutcome, *, user: str, channel: str | None,
-                  thread_ts: str | None) -> None:
-    # Both never raise; the grade is recorded whatever happens here, and a failure only
-    # logs (a pool's future would swallow it silently).
-    check_after_grade(ctx, trainer=outcome.trainer, task_type=outcome.task_type)
-    after_grade(ctx, sample_id=outcome.sample_id, task_type=outcome.task_type, user=user,
-                channel=channel, thread_ts=thread_ts)
-    feedback_after_change(ctx, sample_id=outcome.sample_id)

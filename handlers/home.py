@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.context import AppContext
+from bot.follow.home import publish_home
 from bot.services.home_feed import (
     record_viewer,
     set_viewer_pages,
@@ -19,7 +20,6 @@ from bot.services.home_feed import (
 from bot.slack.ids import Action
 from bot.slack.payloads import BadPayload, parse_click, parse_id
 from handlers.errors import guarded
-from schedules.home_refresh import publish_home
 
 PAGER = re.compile(f"^{Action.HOME_PAGE}-")
 

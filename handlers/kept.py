@@ -88,11 +88,3 @@ def store_submission(ctx: AppContext, context: BoltContext, ack: Ack,
     ack()
     return Kept(value)
 
-
-def submit_follow_up(ctx: AppContext, work: Callable[[], object]) -> None:
-    """``work`` on the follow-up pool, so the listener pool stays free for acks (done here
-    when the pool is shut down: the process is stopping)."""
-    try:
-        ctx.follow_up.submit(work)
-    except RuntimeError:
-        work()

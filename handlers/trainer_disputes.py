@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.context import AppContext
+from bot.follow.after import after_change
 from bot.models import TrainerOutput
 from bot.models_feedback import TrainerDispute
 from bot.services.trainer_disputes import (
@@ -40,9 +41,7 @@ from bot.slack.feedback_blocks import (
 from bot.slack.feedback_notices import owe_dispute_opened, owe_dispute_outcome
 from bot.slack.payloads import parse_click
 from handlers.errors import guarded
-from handlers.kept import arrived, store_submission, submit_follow_up
-from schedules.escalation_check import check_after_grade
-from schedules.feedback import feedback_after_change
+from handlers.kept import arrived, store_submission
 
 
 def _name(ctx: AppContext, key: str) -> str:
@@ -90,9 +89,7 @@ def register(app: App, ctx: AppContext) -> None:
         if kept is None:
             return
         dispute = kept.value
-        ctx.outbox.wake()
-        submit_follow_up(ctx, lambda: check_after_grade(ctx, trainer=dispute.trainer,
-                                                        task_type=dispute.task_type))
+        after_change(ctx, trainer=dispute.trainer, task_type=dispute.task_type)
 
     def decide_clicked(ack: Ack, body: dict[str, Any], outcome: str) -> None:
         ack()
@@ -144,10 +141,5 @@ def register(app: App, ctx: AppContext) -> None:
         if kept is None:
             return
         dispute = kept.value
-        ctx.outbox.wake()
-
-        def follow_up() -> None:
-            check_after_grade(ctx, trainer=dispute.trainer, task_type=dispute.task_type)
-            feedback_after_change(ctx, sample_id=dispute.sample_id)
-
-        submit_follow_up(ctx, follow_up)
+        after_change(ctx, trainer=dispute.trainer, task_type=dispute.task_type,
+                     sample_id=dispute.sample_id)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
 from bot.services.disputes import lapse_overdue
-from bot.services.escalation import CheckOutcome, check_all, check_trainer, climb_overdue
+from bot.services.escalation import CheckOutcome, check_all, climb_overdue
 from bot.services.feedback import owe_due_feedback
 from bot.services.outliers import store_outliers
 from bot.slack.consistency_notices import owe_consistency_messages
@@ -60,17 +60,3 @@ def run_escalation_check(ctx: AppContext, *, now: datetime) -> EscalationCheckSu
     ctx.outbox.wake()
     return EscalationCheckSummary(outcomes, climbed)
 
-
-def check_after_grade(ctx: AppContext, *, trainer: str, task_type: str) -> CheckOutcome | None:
-    """The threshold check that follows every recorded grade (after the ack). It never
-    raises: the grade is recorded whatever happens here, and the scheduled check
-    (`run_escalation_check`) checks everyone again."""
-    try:
-        with ctx.session() as session:
-            outcome = check_trainer(session, ctx.workspace, trainer=trainer,
-                                    task_type=task_type, now=ctx.clock.now())
-    except Exception:
-        log.exception("the check after a grade of %s in %s failed", trainer, task_type)
-        return None
-    ctx.outbox.wake()
-    return outcome

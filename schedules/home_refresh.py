@@ -1,6 +1,5 @@
-"""Publishing App Homes: on open, and after changes, coalesced.
+"""Publishing App Homes after changes, coalesced (one Home: ``bot.follow.home``).
 
-    publish_home(ctx, user="U0NURSE01", now=now)     # build and views.publish one Home
     refresh_homes(ctx, now=now)                       # the refresher's pass (every few s)
 
 A pass turns the outbox rows not read yet into "dirty" marks for the people
@@ -16,16 +15,9 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 
 from bot.context import AppContext
-from bot.services.home import home_data
-from bot.services.home_feed import (
-    dirty_viewers,
-    mark_homes_dirty,
-    mark_published,
-    take_feed,
-    viewer_pages,
-)
-from bot.slack.home_blocks import home_view, messages_to_link
-from bot.slack.links import busy, permalinks_for
+from bot.follow.home import publish_home
+from bot.services.home_feed import dirty_viewers, mark_homes_dirty, mark_published, take_feed
+from bot.slack.links import busy
 
 log = logging.getLogger(__name__)
 MAX_PER_PASS = 200  # Homes published in one pass; the rest stay marked for the next
@@ -39,28 +31,6 @@ class HomeRefreshSummary:
     def describe(self) -> str:
         return (f"Home refresh: {len(self.published)} published"
                 + (f", {len(self.failed)} failed" if self.failed else ""))
-
-
-def publish_home(ctx: AppContext, *, user: str, now: datetime,
-                 pages: dict[str, int] | None = None, mark_if_incomplete: bool = False) -> bool:
-    """Build ``user``'s Home from the store as it is now and publish it. Returns False if
-    some links are missing because Slack was busy: the Home is worth publishing again.
-
-    With ``mark_if_incomplete`` that need is stored before the Home goes out, so a crash
-    (or a reader) between the publish and the mark cannot miss it.
-    """
-    with ctx.session() as session:
-        if pages is None:
-            pages = viewer_pages(session, user=user)
-        data = home_data(session, ctx.workspace, user=user, now=now, pages=pages)
-    lookup = permalinks_for(ctx.client).lookup(messages_to_link(data))
-    if mark_if_incomplete and not lookup.complete:
-        with ctx.session() as session:
-            mark_homes_dirty(session, users={user}, now=now)
-    names = {t.key: t.name for t in ctx.workspace.task_types}
-    ctx.client.views_publish(user_id=user, view=home_view(data, links=lookup.links, now=now,
-                                                          task_names=names))
-    return lookup.complete
 
 
 def refresh_homes(ctx: AppContext, *, now: datetime) -> HomeRefreshSummary:

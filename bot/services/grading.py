@@ -17,9 +17,10 @@ moment one gets it and the other is refused like any third reviewer.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from bot.db import insert_new
 from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
 from bot.grades import Scale
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
@@ -52,6 +53,11 @@ class GradeOutcome:
     changed: bool
     trainer: str
     task_type: str
+    thread_id: int | None = None  # the sample's audit thread (its trainer-week)
+    # Whether the grade can owe notes: the grader's (a calibration reveal, a double review
+    # waiting), a dispute's or a consistency alert's. A single-review, non-calibration
+    # sample graded by one reviewer owes none, and its follow-up skips their reads.
+    may_owe_notes: bool = True
 
 
 def load_sample(session: Session, sample_id: int) -> SampleRecord:
@@ -159,15 +165,20 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                       category=category, explanation=explanation, now=now,
                       double_review=record.sample.needs_double_review)
     if changed:
-        session.add(GradeEvent(sample_id=sample_id, reviewer=reviewer, grade=grade,
-                               category=category, explanation=explanation, recorded_at=now))
+        # Core inserts, not ORM adds: no flush to plan while the write lock is held.
+        session.execute(insert(GradeEvent).values(
+            sample_id=sample_id, reviewer=reviewer, grade=grade, category=category,
+            explanation=explanation, recorded_at=now))
         enqueue_update(session, kind=OutboxKind.SAMPLE_UPDATE, ref_id=sample_id,
                        channel=record.thread.channel, now=now)
         session.flush()
         move(session, before, contribution(session, sample_id))
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
-                        task_type=task_type.key)
+                        task_type=task_type.key, thread_id=record.thread.id,
+                        may_owe_notes=(record.sample.needs_double_review
+                                       or record.output.gold_grade is not None
+                                       or bool(set(record.graders) - {reviewer})))
 
 
 def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
@@ -193,14 +204,11 @@ def _upsert(session: Session, *, sample_id: int, reviewer: str, grade: str,
             session.add(current)
             return True
         slot = _free_slot(session, sample_id=sample_id) if double_review else None
-        try:
-            with session.begin_nested():
-                session.add(Grade(sample_id=sample_id, reviewer=reviewer, grade=grade,
-                                  category=category, explanation=explanation,
-                                  created_at=now, updated_at=now, slot=slot))
+        if insert_new(session, Grade, dict(
+                sample_id=sample_id, reviewer=reviewer, grade=grade, category=category,
+                explanation=explanation, created_at=now, updated_at=now, slot=slot)):
             return True
-        except IntegrityError:
-            continue  # a concurrent grade took the row or the slot first: look again
+        # A concurrent grade took the row or the slot first: look again.
     raise RuntimeError("grade upsert did not settle")  # pragma: no cover
 
 

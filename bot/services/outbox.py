@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from bot.db import insert_new
 from bot.models import OutboxItem
 
 
@@ -81,13 +81,8 @@ def enqueue_many(session: Session, writes: Sequence[Owed], *, now: datetime) -> 
 
 
 def _owe(session: Session, item: OutboxItem) -> bool:
-    """Insert under a savepoint: a duplicate key means it is owed already."""
-    try:
-        with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        return False
-    return True
+    """Insert unless its key is there: a duplicate key means it is owed already."""
+    return insert_new(session, OutboxItem, item.model_dump(exclude={"id"}))
 
 
 def owed_already(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
@@ -122,18 +117,15 @@ def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: 
     show the old state, and this change would have no update of its own. Once a worker has
     claimed it, the change gets a new update.
     """
+    unclaimed = and_(col(OutboxItem.status) == PENDING, col(OutboxItem.lease_until).is_(None))
     for _ in range(UPDATE_ATTEMPTS):
-        waiting = session.exec(
-            select(OutboxItem.id).where(
-                OutboxItem.kind == kind, OutboxItem.ref_id == ref_id,
-                OutboxItem.status == PENDING, col(OutboxItem.lease_until).is_(None),
-            )
-        ).first()
+        # One read: the update waiting (if any) and how many this message has had.
+        waiting, count = session.exec(
+            select(func.max(case((unclaimed, OutboxItem.id))), func.count())
+            .where(OutboxItem.kind == kind, OutboxItem.ref_id == ref_id)
+        ).one()
         if waiting is not None and _hold_unclaimed(session, waiting):
             return False
-        count = session.exec(
-            select(func.count()).where(OutboxItem.kind == kind, OutboxItem.ref_id == ref_id)
-        ).one()
         if enqueue(session, kind=kind, ref_id=ref_id, channel=channel,
                    dedupe_key=f"{kind}:{ref_id}:{count + 1}", now=now):
             return True

@@ -28,12 +28,14 @@ tallied by ``adjudicated`` in the ruling's transaction, read by ``window_samples
 ``recount`` alike).
 """
 
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, inspect, text
+from sqlalchemy import ColumnElement, Connection, bindparam, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -96,26 +98,33 @@ def lock_sample(session: Session, sample_id: int) -> None:
     """Serialise changes to one sample (FOR UPDATE on PostgreSQL; SQLite serialises
     writers): each transaction then reads the sample's contribution as the previous one
     left it."""
+    if session.get_bind().dialect.name == "sqlite":
+        return  # SQLite has no row locks: its one writer at a time is the serialisation
     session.exec(select(Sample.id).where(Sample.id == sample_id).with_for_update()).first()
+
+
+# Built once: run twice in every grade's transaction, where building it cost more than
+# running it (the store's write lock is held meanwhile).
+_CONTRIBUTION = (
+    select_columns(col(AuditThread.trainer), col(AuditThread.task_type),
+                   col(AuditThread.iso_week), col(Sample.needs_double_review),
+                   col(TrainerOutput.gold_grade), col(DisputeSettlement.grade),
+                   col(TrainerDispute.status), col(TrainerDispute.grade),
+                   col(DisagreementLapse.id), col(Grade.grade))
+    .select_from(Sample)
+    .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+    .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+    .outerjoin(DisputeSettlement, col(DisputeSettlement.sample_id) == Sample.id)
+    .outerjoin(TrainerDispute, col(TrainerDispute.sample_id) == Sample.id)
+    .outerjoin(DisagreementLapse, col(DisagreementLapse.sample_id) == Sample.id)
+    .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
+    .where(col(Sample.id) == bindparam("sample_id")))
 
 
 def contribution(session: Session, sample_id: int) -> Contribution | None:
     """What the sample counts as now, from its grades (``None`` when it does not exist):
     one query, a row per grade (one row with no grade when nobody graded it)."""
-    rows = session.execute(
-        select_columns(col(AuditThread.trainer), col(AuditThread.task_type),
-                       col(AuditThread.iso_week), col(Sample.needs_double_review),
-                       col(TrainerOutput.gold_grade), col(DisputeSettlement.grade),
-                       col(TrainerDispute.status), col(TrainerDispute.grade),
-                       col(DisagreementLapse.id), col(Grade.grade))
-        .select_from(Sample)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .outerjoin(DisputeSettlement, col(DisputeSettlement.sample_id) == Sample.id)
-        .outerjoin(TrainerDispute, col(TrainerDispute.sample_id) == Sample.id)
-        .outerjoin(DisagreementLapse, col(DisagreementLapse.sample_id) == Sample.id)
-        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(Sample.id) == sample_id)).all()
+    rows = session.execute(_CONTRIBUTION, {"sample_id": sample_id}).all()
     if not rows:
         return None
     trainer, task_type, week, double, gold, settled, status, pushed, lapsed, _ = rows[0]
@@ -206,14 +215,19 @@ def ruled_verdicts(session: Session, *, task_type: str, weeks: Sequence[str],
 
 def _bump(session: Session, *, trainer: str, task_type: str, iso_week: str, kind: str,
           delta: int) -> None:
+    session.execute(_bump_statement(session.get_bind().dialect.name),
+                    {"trainer": trainer, "task_type": task_type, "iso_week": iso_week,
+                     "kind": kind, "samples": delta, "delta": delta})
+
+
+@functools.cache
+def _bump_statement(dialect: str) -> Any:
+    """The tally upsert, built once per store (it runs in every grade's transaction)."""
     table = TrainerWeekTally.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(trainer=trainer, task_type=task_type, iso_week=iso_week,
-                                     kind=kind, samples=delta)
-    session.execute(statement.on_conflict_do_update(
+    return insert(table).on_conflict_do_update(
         index_elements=["trainer", "task_type", "iso_week", "kind"],
-        set_={"samples": table.c.samples + delta}))
+        set_={"samples": table.c.samples + bindparam("delta")})
 
 
 # --- reads ------------------------------------------------------------------------------------

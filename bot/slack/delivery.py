@@ -64,6 +64,7 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
 MAX_BACKOFF = 300.0
 CLIENT_TIMEOUT = 15  # seconds; a send starts only with this much lease (and margin) left
 MAX_SLOT_WAIT = 5.0  # seconds a delivery thread waits for its channel's pace before deferring
+DISPATCH_GATHER = 0.02  # seconds a woken dispatcher waits for more wakes before its pass
 
 
 @dataclass
@@ -153,7 +154,10 @@ class OutboxWorker:
                 wait = min(w for w in (wait, paced, held) if w is not None)
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
-            self._wake.wait(max(wait, 0.005))
+            if self._wake.wait(max(wait, 0.005)) and not self._stop.is_set():
+                # Woken by a commit or a finished send: let the wakes of a burst (a grade a
+                # few ms) gather into one pass, one read of the channels' heads for them all.
+                time.sleep(DISPATCH_GATHER)
             self._wake.clear()
 
     def run_until_idle(self, *, timeout: float = 120.0) -> store.DueSummary:

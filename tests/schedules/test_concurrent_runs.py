@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from bot.clock import FixedClock, SystemClock
 from bot.context import AppContext
 from bot.db import make_engine
+from bot.follow.weekly_audit import run_weekly_audit
 from bot.local import BOT_TOKEN
 from bot.models import AuditThread, JobRun, OutboxItem, Sample
 from bot.sandbox.records import Message
@@ -24,7 +25,6 @@ from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import Pace
 from bot.workspace import Workspace, parse_workspace
 from schedules.runner import WEEKLY_AUDIT, scheduled_weekly_audit
-from schedules.weekly_audit import run_weekly_audit
 from tests.conftest import NOW
 from tests.factories import (
     CLINICAL_CHANNEL,

@@ -207,7 +207,7 @@ def test_a_sunday_run_missed_by_an_hour_is_caught_up_the_same_evening(engine, cl
 def test_a_run_that_died_after_claiming_the_week_is_caught_up_on_restart(
         engine, workspace, clock, monkeypatch):
     """A crash between the week's claim and the plan's commit must not lose the week."""
-    import schedules.weekly_audit
+    from bot.follow import weekly_audit
 
     clock.set(ny(2026, 11, 16, 9))
     with running_bot(engine, workspace, clock) as bot:
@@ -217,7 +217,7 @@ def test_a_run_that_died_after_claiming_the_week_is_caught_up_on_restart(
             raise RuntimeError("the process died mid-run")
 
         with monkeypatch.context() as patch:
-            patch.setattr(schedules.weekly_audit, "plan_weekly_audit", dies)
+            patch.setattr(weekly_audit, "plan_weekly_audit", dies)
             patch.setattr("schedules.runner.plan_weekly_audit", dies, raising=False)
             with pytest.raises(RuntimeError):
                 scheduled_weekly_audit(bot.ctx)

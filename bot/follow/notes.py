@@ -1,9 +1,10 @@
-"""What follows a recorded grade (after the ack): the grader's private note, disputes, alerts.
+"""The notes a recorded grade is followed by (after the ack): the grader's private note,
+disputes, alerts.
 
-    after_grade(ctx, sample_id=7, task_type="clinical", user="U0NURSE01",
-                channel="C0CLINICAL", thread_ts="1700000000.000100")
+    notes_after_grade(ctx, sample_id=7, task_type="clinical", user="U0NURSE01",
+                      channel="C0CLINICAL", thread_ts="1700000000.000100")
 
-Called by the grading listeners once the grade is committed. Only the grader sees the note
+Called by ``bot.follow.after`` once the grade is committed. Only the grader sees the note
 (``chat.postEphemeral`` in the thread): the calibration reveal, or that a double review's
 grades stay hidden until the second reviewer has graded. Managers are owed a DM about a new
 dispute and this week's consistency alerts through the outbox: worked out in a read-only
@@ -23,16 +24,16 @@ from bot.slack.consistency_notices import messages_after_grade, owe
 log = logging.getLogger(__name__)
 
 
-def after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
+def notes_after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
                 channel: str | None, thread_ts: str | None) -> None:
     try:
-        _after_grade(ctx, sample_id=sample_id, task_type=task_type, user=user,
+        _notes_after_grade(ctx, sample_id=sample_id, task_type=task_type, user=user,
                      channel=channel, thread_ts=thread_ts)
     except Exception:  # the grade is recorded: never tell the grader "nothing was recorded"
         log.exception("follow-up of a grade on sample %s by %s failed", sample_id, user)
 
 
-def _after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
+def _notes_after_grade(ctx: AppContext, *, sample_id: int, task_type: str, user: str,
                  channel: str | None, thread_ts: str | None) -> None:
     now = ctx.clock.now()
     with ctx.read_session() as session:

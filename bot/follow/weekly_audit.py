@@ -1,4 +1,5 @@
-"""The weekly audit job: the same function for the scheduler, the CLI, `/audit run` and tests."""
+"""The weekly audit, run now: the same function for the CLI, `/audit run`, the demo and tests
+(the scheduler claims its week first: ``schedules.runner``)."""
 
 import logging
 from datetime import datetime
