@@ -24,6 +24,7 @@ from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnO
 from bot.grades import SCALE
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
+from bot.services.reviewer_tallies import reviewed
 from bot.services.tallies import contribution, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
@@ -140,7 +141,8 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                  grade: str, category: str | None, explanation: str | None,
                  now: datetime) -> GradeOutcome:
     """Record the grade and, in the same transaction, move the sample in its trainer-week
-    tally (``bot.services.tallies``) from what it counted as to what it counts as now."""
+    tally (``bot.services.tallies``) from what it counted as to what it counts as now, and
+    count what it fixes in agreement and calibration (``bot.services.reviewer_tallies``)."""
     lock_sample(session, sample_id)  # one grade of a sample at a time: its tally moves once
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
@@ -164,6 +166,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                        channel=record.thread.channel, now=now)
         session.flush()
         move(session, before, contribution(session, sample_id))
+        reviewed(session, sample_id=sample_id, reviewer=reviewer)
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
                         task_type=task_type.key)

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.models import AuditThread, Escalation, Grade, Sample, TrainerState
 from bot.services.audit import audit_week
-from bot.services.consistency import task_agreement
+from bot.services.consistency import task_agreements
 from bot.services.outliers import below_rest
 from bot.services.people import audit_exemptions
 from bot.services.standings import WindowSummary, task_type_summary, window_weeks
@@ -104,6 +104,7 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
     escalated = _open_escalations(session)
     below = _stored_below(session, [t.key for t in chosen])
     outliers = below_rest(session, task_types=keys)
+    agreements = task_agreements(session, workspace, task_types=chosen, now=now)
     result = []
     for task_type in chosen:
         weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
@@ -113,7 +114,7 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
                               counts=counts.get(task_type.key, {}),
                               backlog=backlogs.get(task_type.key, Backlog()),
                               escalated=escalated.get(task_type.key, ()))
-        agreement = task_agreement(session, workspace, task_type=task_type, now=now)
+        agreement = agreements[task_type.key]
         watch, watch_others = split_visible(workspace, viewer=viewer, trainers=status.watch)
         escalated_named, escalated_others = split_visible(workspace, viewer=viewer,
                                                           trainers=status.escalated)

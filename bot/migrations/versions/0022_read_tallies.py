@@ -1,0 +1,42 @@
+"""reviewer-week tallies: agreement and calibration counted with the grades
+
+`/audit status`, `/audit disputes`, the Home and the consistency alerts read each task
+type's blind pairs and calibration records from these rows instead of re-reading the
+window's grade events on every read. The backfill counts every stored grade event by the
+rule the grading transaction applies (``bot.services.reviewer_tallies.recount``).
+
+Revision ID: 0022_read_tallies
+Revises: 0021_disagreement_precedent
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.services.reviewer_tallies import recount
+
+revision: str = "0022_read_tallies"
+down_revision: str | Sequence[str] | None = "0021_disagreement_precedent"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "reviewer_week_tally",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("task_type", sa.String(length=64), nullable=False),
+        sa.Column("iso_week", sa.String(length=10), nullable=False),
+        sa.Column("reviewer", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("task_type", "iso_week", "reviewer", "kind",
+                            name="uq_reviewer_tally_kind"),
+    )
+    recount(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("reviewer_week_tally")
