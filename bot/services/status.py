@@ -31,7 +31,7 @@ from bot.services.audit import audit_week
 from bot.services.consistency import task_agreements
 from bot.services.outliers import below_rest
 from bot.services.people import audit_exemptions
-from bot.services.standings import WindowSummary, task_type_summary, window_weeks
+from bot.services.standings import WindowSummary, task_type_summaries, window_weeks
 from bot.services.visibility import split_visible
 from bot.workspace import TaskType, Workspace
 
@@ -105,10 +105,12 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
     below = _stored_below(session, [t.key for t in chosen])
     outliers = below_rest(session, task_types=keys)
     agreements = task_agreements(session, workspace, task_types=chosen, now=now)
+    spans = {t.key: window_weeks(workspace, now, t.policy.window_weeks) for t in chosen}
+    summaries = task_type_summaries(session, task_types=chosen, weeks=spans)
     result = []
     for task_type in chosen:
-        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-        summary = task_type_summary(session, task_type=task_type, weeks=weeks)
+        weeks = spans[task_type.key]
+        summary = summaries[task_type.key]
         status = _task_status(workspace, task_type, weeks=weeks, summary=summary,
                               below=below.get(task_type.key, set()), exempt=exempt,
                               counts=counts.get(task_type.key, {}),
