@@ -7,7 +7,7 @@ unique constraint on its natural key; services insert and treat ``IntegrityError
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from bot.grades import SCALE
@@ -23,6 +23,11 @@ class TrainerOutput(SQLModel, table=True):
         # window, and the outputs on given items.
         Index("ix_output_task_created", "task_type", "created_at"),
         Index("ix_output_task_item", "task_type", "item"),
+        # Only the labelled outputs (most have no label): the scorecard's consistency and
+        # team alpha read a task type's window of them without visiting the rest.
+        Index("ix_output_labelled", "task_type", "created_at",
+              sqlite_where=text("item IS NOT NULL AND label IS NOT NULL"),
+              postgresql_where=text("item IS NOT NULL AND label IS NOT NULL")),
         CheckConstraint(SCALE.sql_check("gold_grade"), name="ck_output_gold_scale"),
     )
 

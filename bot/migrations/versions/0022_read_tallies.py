@@ -3,7 +3,8 @@
 `/audit status`, `/audit disputes`, the Home and the consistency alerts read each task
 type's blind pairs and calibration records from these rows instead of re-reading the
 window's grade events on every read. The backfill counts every stored grade event by the
-rule the grading transaction applies (``bot.services.reviewer_tallies.recount``).
+rule the grading transaction applies (``bot.services.reviewer_tallies.recount``). A partial
+index of the labelled outputs serves the scorecard's window of them.
 
 Revision ID: 0022_read_tallies
 Revises: 0021_disagreement_precedent
@@ -35,8 +36,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("task_type", "iso_week", "reviewer", "kind",
                             name="uq_reviewer_tally_kind"),
     )
+    labelled = sa.text("item IS NOT NULL AND label IS NOT NULL")
+    op.create_index("ix_output_labelled", "trainer_output", ["task_type", "created_at"],
+                    sqlite_where=labelled, postgresql_where=labelled)
     recount(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_output_labelled", table_name="trainer_output")
     op.drop_table("reviewer_week_tally")
