@@ -67,6 +67,10 @@ class AuditThread(SQLModel, table=True):
     sample_count: int
     created_at: datetime
     parent_ts: str | None = Field(default=None, max_length=32)
+    # Samples with every grade they need (two on a double review), calibration items too:
+    # kept by the grading transaction (``bot.services.work_counts``), so the week's counts
+    # and the backlog read one row per thread, never the grades.
+    graded_samples: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Sample(SQLModel, table=True):

@@ -26,6 +26,7 @@ from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviewer_tallies import reviewed
 from bot.services.tallies import contribution, lock_sample, move
+from bot.services.work_counts import graded_now, reviewers
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
@@ -156,6 +157,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
     before = contribution(session, sample_id)
+    graders = reviewers(session, sample_id)
     changed = _upsert(session, sample_id=sample_id, reviewer=reviewer, grade=grade,
                       category=category, explanation=explanation, now=now,
                       double_review=record.sample.needs_double_review)
@@ -167,6 +169,8 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
         session.flush()
         move(session, before, contribution(session, sample_id))
         reviewed(session, sample_id=sample_id, reviewer=reviewer)
+        graded_now(session, sample_id=sample_id, thread_id=record.thread.id or 0,
+                   double_review=record.sample.needs_double_review, before=graders)
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
                         task_type=task_type.key)

@@ -34,6 +34,7 @@ REMINDER_SHOWN = 10
 MOVERS_SHOWN = 3
 MOVER_MIN_GRADED = 2  # graded samples in each of the two weeks for a change to count
 ESCALATIONS_SHOWN = 15  # in the digest message (``nudge_blocks``)
+BELOW_SHOWN = 4  # trainers below the threshold named per task type (the rest counted)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,8 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
     fallers = tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN]
     escalations = escalation_overview(session, workspace, viewer=None).open
     known = {t.key for t in workspace.task_types}
-    named = [(u, t.key) for t in rows for u in t.below]
+    # Scorecards only for whom the message names: a few rows, whatever the team's size.
+    named = [(u, t.key) for t in rows for u in t.below[:BELOW_SHOWN]]
     named += [(m.trainer, m.task_type) for m in (*risers, *fallers)]
     named += [(e.trainer, e.task_type) for e in escalations[:ESCALATIONS_SHOWN]]
     pairs = [p for p in dict.fromkeys(named) if p[1] in known]

@@ -44,6 +44,7 @@ from bot.models_feedback import TrainerDispute
 from bot.models_tally import TrainerWeekTally
 from bot.models_trainer import Disagreement
 from bot.services.scoring import GradedSample
+from bot.services.work_counts import recount_graded
 
 UNGRADED = ""
 SEP = "+"
@@ -301,8 +302,9 @@ LEFT JOIN disagreement_lapse ON disagreement_lapse.sample_id = sample.id
 
 def recount(connection: Connection) -> int:
     """Count every stored sample into an empty ``trainer_week_tally`` from scratch, by
-    ``sample_kind``: what migration 0011 does to a store graded before the tallies, and
-    what a store filled without the bot (the benchmark's) needs. Returns the rows written."""
+    ``sample_kind`` (and set each audit thread's ``graded_samples``, ``work_counts``): what
+    migration 0011 does to a store graded before the tallies, and what a store filled
+    without the bot (the benchmark's, a test's) needs. Returns the rows written."""
     grades: dict[int, list[str]] = defaultdict(list)
     for sample_id, grade in connection.execute(text("SELECT sample_id, grade FROM grade")):
         grades[sample_id].append(grade)
@@ -329,6 +331,8 @@ def recount(connection: Connection) -> int:
             for entry in json.loads(labels_json):
                 if entry.get("verdict"):
                     tally[(entry["trainer"], key, week, entry["verdict"])] += 1
+    if _has_column(connection, "audit_thread", "graded_samples"):  # migration 0022 on
+        recount_graded(connection)  # the threads' counts of work, from the same grades
     rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": kind, "samples": n}
             for (t, k, w, kind), n in tally.items()]
     if rows:
