@@ -25,7 +25,8 @@ whose true alpha is 0.8 alerted in about a quarter of windows.
 Outliers across trainers are ``bot.services.outliers``.
 """
 
-from collections import defaultdict
+import functools
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -141,11 +142,19 @@ def agreement_of(task_type: TaskType, *, weeks: Sequence[str],
     return TaskAgreement(
         task_type=task_type.key, task_name=task_type.name, weeks=tuple(weeks),
         double_reviewed=len(pairs),
-        alpha=ordinal_alpha(pairs),
+        alpha=_alpha(tuple(Counter(pairs).items())),
         percent=percent_agreement(pairs),
         reviewers=tuple(ReviewerAgreement(r, shared[r], agreed[r]) for r in sorted(shared)),
         alert_below=policy.agreement_alert_alpha, min_samples=policy.agreement_min_samples,
         confidence=policy.escalation_confidence, pairs=tuple(pairs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _alpha(pairs: tuple[tuple[tuple[str, str], int], ...]) -> float | None:
+    """``ordinal_alpha`` of the pairs, each given with how many times it occurs: a pure
+    function of the tallies, kept, so the reads of a task type whose pairs did not change
+    since (most reads: a week's grades arrive slowly) skip the computation."""
+    return ordinal_alpha([pair for pair, n in pairs for _ in range(n)])
 
 
 def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,

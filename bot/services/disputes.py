@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, tuple_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -46,7 +46,7 @@ from bot.services.agreement import RANK
 from bot.services.grading import GRADE_LABELS, MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
-from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
+from bot.services.tallies import contribution, holds_dispute, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -247,11 +247,7 @@ def _listed(session: Session, workspace: Workspace, *, user: str | None,
             workspace, now, workspace.task_type(key).policy.window_weeks)})
         where.append(col(AuditThread.iso_week).in_(weeks))
         if not include_settled:  # only the trainer-weeks the tallies say hold one
-            found = disputed_weeks(session, task_types=keys, weeks=weeks)
-            if not found:
-                return None
-            where.append(tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
-                                col(AuditThread.iso_week)).in_(found))
+            where.append(holds_dispute())
     return where
 
 

@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, inspect, text
+from sqlalchemy import ColumnElement, Connection, exists, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -259,15 +259,15 @@ def task_type_tallies(session: Session, *,
     return found
 
 
-def disputed_weeks(session: Session, *, task_types: Sequence[str],
-                   weeks: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(trainer, task type, ISO week) of ``weeks`` that hold an open dispute."""
-    rows = session.exec(
-        select(TrainerWeekTally.trainer, TrainerWeekTally.task_type, TrainerWeekTally.iso_week)
-        .where(TrainerWeekTally.kind == DISPUTED, col(TrainerWeekTally.samples) > 0,
-               col(TrainerWeekTally.task_type).in_(task_types),
-               col(TrainerWeekTally.iso_week).in_(weeks))).all()
-    return [(trainer, key, week) for trainer, key, week in rows]
+def holds_dispute() -> ColumnElement[bool]:
+    """A condition on ``AuditThread``: its trainer-week holds an open dispute (a tally of
+    kind ``DISPUTED``), by the tallies' unique index: the lists of disputes look at the
+    samples of those weeks only."""
+    tally = TrainerWeekTally
+    return exists().where(col(tally.trainer) == AuditThread.trainer,
+                          col(tally.task_type) == AuditThread.task_type,
+                          col(tally.iso_week) == AuditThread.iso_week,
+                          col(tally.kind) == DISPUTED, col(tally.samples) > 0)
 
 
 def kind_grades(kind: str) -> tuple[str, ...]:
