@@ -25,7 +25,7 @@ from bot.services.people import away_users, local_date
 from bot.services.scorecard import Scorecard, scorecards, week_start
 from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
-from bot.services.tallies import task_type_tally, window_tallies
+from bot.services.tallies import task_type_tallies, window_tallies
 from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
 
@@ -133,11 +133,18 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
     backlogs = backlog_by_task_type(session, weeks=sorted({
         w for t in workspace.task_types
         for w in window_weeks(workspace, now, t.policy.window_weeks)}))
+    windows = {t.key: window_weeks(workspace, last_week, max(2, t.policy.window_weeks))
+               for t in workspace.task_types}
+    # Two reads for every task type: each trainer's tallies of the window, and the task
+    # types' tallies summed over last week and the one before.
+    every = window_tallies(session, task_types=list(windows),
+                           weeks=sorted({w for ws in windows.values() for w in ws}))
+    summed = task_type_tallies(session, weeks={k: ws[-2:] for k, ws in windows.items()})
     for task_type in workspace.task_types:
         policy = task_type.policy
-        window = window_weeks(workspace, last_week, max(2, policy.window_weeks))
+        window = windows[task_type.key]
         pair, scored = window[-2:], window[-policy.window_weeks:]
-        tallies = window_tallies(session, task_type=task_type.key, weeks=window)
+        tallies = every
         below = []
         for trainer in workspace.trainers_of(task_type.key):
             sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window)
@@ -148,8 +155,7 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
             if before.graded >= MOVER_MIN_GRADED and after.graded >= MOVER_MIN_GRADED:
                 assert before.score is not None and after.score is not None
                 movers.append(Mover(trainer.user, task_type.key, before.score, after.score))
-        everyone = week_sums(task_type_tally(session, task_type=task_type.key, weeks=pair),
-                             policy, pair)
+        everyone = week_sums(summed.get(task_type.key, {}), policy, pair)
         previous, latest = (everyone[w] for w in pair)
         rows.append(DigestTaskType(
             key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,

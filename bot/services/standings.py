@@ -14,6 +14,7 @@ the grades (``bot.services.tallies``), for lists of many trainers: the same samp
 same rule, a few rows per trainer.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -253,8 +254,15 @@ def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, W
         sums[week].audited += n
         if kind and kind != DISPUTED:  # an open disagreement is not graded yet
             sums[week].graded += n
-            sums[week].total += n * sample_score(kind.split(SEP), policy)
+            sums[week].total += n * _kind_score(kind, policy)
     return sums
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind_score(kind: str, policy: Policy) -> float:
+    """``sample_score`` of a tallied kind: a handful of kinds, read for every trainer of a
+    digest or list, so computed once per kind and policy."""
+    return sample_score(kind.split(SEP), policy)
 
 
 def all_standings(session: Session, workspace: Workspace, *,

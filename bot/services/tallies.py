@@ -206,13 +206,17 @@ Pair = tuple[str, str]  # (trainer, task type)
 
 
 def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pair] = (),
-                   task_type: str | None = None) -> dict[Pair, Tally]:
-    """The tallies of ``weeks`` for ``pairs`` (or every trainer of ``task_type``): one
-    query over the rows of the trainer-weeks asked, never the grades."""
+                   task_type: str | None = None,
+                   task_types: Sequence[str] | None = None) -> dict[Pair, Tally]:
+    """The tallies of ``weeks`` for ``pairs`` (or every trainer of ``task_type``, or of
+    each of ``task_types``): one query over the rows of the trainer-weeks asked, never the
+    grades."""
     wanted = sorted(set(pairs))
     where: list[ColumnElement[bool]] = [col(TrainerWeekTally.iso_week).in_(weeks),
                                         col(TrainerWeekTally.samples) > 0]
-    if task_type is not None:
+    if task_types is not None:
+        where.append(col(TrainerWeekTally.task_type).in_(task_types))
+    elif task_type is not None:
         where.append(col(TrainerWeekTally.task_type) == task_type)
     elif wanted:  # by the unique index's (trainer, task type) prefix; pairs checked below
         where += [col(TrainerWeekTally.trainer).in_(sorted({t for t, _ in wanted})),
@@ -225,9 +229,10 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
                        col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind),
                        col(TrainerWeekTally.samples)).where(*where)).all()
     asked = set(wanted)
+    everyone = task_type is not None or task_types is not None  # no pair to check
     found: dict[Pair, Tally] = defaultdict(dict)
     for trainer, key, week, kind, n in rows:
-        if task_type is not None or (trainer, key) in asked:
+        if everyone or (trainer, key) in asked:
             found[(trainer, key)][(week, kind)] = n
     return dict(found)
 
