@@ -84,7 +84,9 @@ def reviewed(session: Session, *, sample_id: int, reviewer: str) -> None:
     graded = [(who, grade) for who, grade in events]
     if not graded or graded[-1][0] != reviewer:
         return
-    for who, kind in counted(graded, double_review=bool(double), gold=gold):
+    # In a fixed order: two grades of other samples fixing pairs of the same two reviewers
+    # (each the first of one) bump the same rows, and must not wait for each other in turn.
+    for who, kind in sorted(counted(graded, double_review=bool(double), gold=gold)):
         _bump(session, task_type=task_type, iso_week=week, reviewer=who, kind=kind)
 
 
