@@ -247,7 +247,7 @@ def _listed(session: Session, workspace: Workspace, *, user: str | None,
             workspace, now, workspace.task_type(key).policy.window_weeks)})
         where.append(col(AuditThread.iso_week).in_(weeks))
         if not include_settled:  # only the trainer-weeks the tallies say hold one
-            where.append(holds_dispute())
+            where.append(holds_dispute(task_types=keys, weeks=weeks))
     return where
 
 

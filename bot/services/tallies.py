@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, exists, inspect, text
+from sqlalchemy import ColumnElement, Connection, inspect, text, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -264,15 +264,18 @@ def task_type_tallies(session: Session, *,
     return found
 
 
-def holds_dispute() -> ColumnElement[bool]:
-    """A condition on ``AuditThread``: its trainer-week holds an open dispute (a tally of
-    kind ``DISPUTED``), by the tallies' unique index: the lists of disputes look at the
-    samples of those weeks only."""
+def holds_dispute(*, task_types: Sequence[str], weeks: Sequence[str]) -> ColumnElement[bool]:
+    """A condition on ``AuditThread`` of ``task_types`` and ``weeks``: its trainer-week
+    holds an open dispute (a tally of kind ``DISPUTED``). The store reads those tallies by
+    ``ix_tally_task_week`` and finds their threads by their unique key, so the lists of
+    disputes look at the samples of those weeks only."""
     tally = TrainerWeekTally
-    return exists().where(col(tally.trainer) == AuditThread.trainer,
-                          col(tally.task_type) == AuditThread.task_type,
-                          col(tally.iso_week) == AuditThread.iso_week,
-                          col(tally.kind) == DISPUTED, col(tally.samples) > 0)
+    weeks_with_one = (
+        select_columns(col(tally.trainer), col(tally.task_type), col(tally.iso_week))
+        .where(col(tally.task_type).in_(task_types), col(tally.iso_week).in_(weeks),
+               col(tally.kind) == DISPUTED, col(tally.samples) > 0))
+    return tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
+                  col(AuditThread.iso_week)).in_(weeks_with_one)
 
 
 def kind_grades(kind: str) -> tuple[str, ...]:
