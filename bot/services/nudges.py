@@ -145,9 +145,11 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
         window = windows[task_type.key]
         pair, scored = window[-2:], window[-policy.window_weeks:]
         tallies = every
+        scores: dict[str, float] = {}  # kind → score under this policy, for every trainer
         below = []
         for trainer in workspace.trainers_of(task_type.key):
-            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window)
+            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window,
+                             scores)
             graded = sum(sums[w].graded for w in scored)
             if graded and sum(sums[w].total for w in scored) / graded < policy.pass_threshold:
                 below.append(trainer.user)

@@ -14,7 +14,6 @@ the grades (``bot.services.tallies``), for lists of many trainers: the same samp
 same rule, a few rows per trainer.
 """
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -245,24 +244,24 @@ class WeekSums:
         return self.total / self.graded if self.graded else None
 
 
-def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, WeekSums]:
-    """``weeks`` → their sums, from one trainer's (or a task type's) tally."""
+def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str],
+              scores: dict[str, float] | None = None) -> dict[str, WeekSums]:
+    """``weeks`` → their sums, from one trainer's (or a task type's) tally. ``scores``: the
+    score of each kind seen so far under ``policy``, filled as kinds come (a caller summing
+    every trainer of a task type passes one, so each kind is scored once)."""
+    known = {} if scores is None else scores
     sums = {w: WeekSums() for w in weeks}
     for (week, kind), n in tally.items():
         if week not in sums:
             continue
         sums[week].audited += n
         if kind and kind != DISPUTED:  # an open disagreement is not graded yet
+            score = known.get(kind)
+            if score is None:
+                score = known[kind] = sample_score(kind.split(SEP), policy)
             sums[week].graded += n
-            sums[week].total += n * _kind_score(kind, policy)
+            sums[week].total += n * score
     return sums
-
-
-@functools.lru_cache(maxsize=4096)
-def _kind_score(kind: str, policy: Policy) -> float:
-    """``sample_score`` of a tallied kind: a handful of kinds, read for every trainer of a
-    digest or list, so computed once per kind and policy."""
-    return sample_score(kind.split(SEP), policy)
 
 
 def all_standings(session: Session, workspace: Workspace, *,
