@@ -39,6 +39,7 @@ from sqlmodel import SQLModel
 import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.clock import iso_week
 from bot.db import head_revisions, make_engine, upgrade
+from bot.services.reviewer_tallies import recount as recount_reviewers
 from bot.services.tallies import recount
 
 DATA = Path(__file__).resolve().parent / ".data"
@@ -277,6 +278,7 @@ def build(engine: Engine, scale: Scale, anchor: datetime, *, seed: int = 12) -> 
     rows.flush()
     with engine.begin() as connection:  # what the bot keeps with each grade, counted once
         progress(f"{recount(connection):,} trainer-week tallies")
+        progress(f"{recount_reviewers(connection):,} reviewer-week tallies")
     if engine.url.get_backend_name() == "postgresql":
         with engine.begin() as connection:
             for table in ("audit_thread", "sample", "grade", "grade_event",

@@ -7,7 +7,7 @@ unique constraint on its natural key; services insert and treat ``IntegrityError
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 GRADE_KEY = "grade_level.key"  # every grade column references the scale's keys (below)
@@ -38,6 +38,11 @@ class TrainerOutput(SQLModel, table=True):
         # window, and the outputs on given items.
         Index("ix_output_task_created", "task_type", "created_at"),
         Index("ix_output_task_item", "task_type", "item"),
+        # Only the labelled outputs (most have no label): the scorecard's consistency and
+        # team alpha read a task type's window of them without visiting the rest.
+        Index("ix_output_labelled", "task_type", "created_at",
+              sqlite_where=text("item IS NOT NULL AND label IS NOT NULL"),
+              postgresql_where=text("item IS NOT NULL AND label IS NOT NULL")),
     )
 
     id: str = Field(primary_key=True, max_length=200)
@@ -76,6 +81,10 @@ class AuditThread(SQLModel, table=True):
     sample_count: int
     created_at: datetime
     parent_ts: str | None = Field(default=None, max_length=32)
+    # Samples with every grade they need (two on a double review), calibration items too:
+    # kept by the grading transaction (``bot.services.work_counts``), so the week's counts
+    # and the backlog read one row per thread, never the grades.
+    graded_samples: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Sample(SQLModel, table=True):

@@ -26,3 +26,27 @@ class TrainerWeekTally(SQLModel, table=True):
     iso_week: str = Field(max_length=10)
     kind: str = Field(max_length=100)  # sorted grades joined by "+"; "" ungraded
     samples: int = 0
+
+
+class ReviewerWeekTally(SQLModel, table=True):
+    """Per reviewer, task type and ISO week (the audit thread's): how their reviews count in
+    agreement and calibration, kept with the grades (``bot.services.reviewer_tallies``).
+
+    ``kind`` is ``pair:<their blind grade>:<the other's blind grade>`` for a double review
+    (counted once, when the second reviewer's first grade fixes the blind pair) and
+    ``gold:<gold grade>:<their first grade>`` for a calibration item (counted once, at their
+    first grade of it): both never change afterwards, so a row only ever grows.
+    """
+
+    __tablename__ = "reviewer_week_tally"
+    __table_args__ = (
+        UniqueConstraint("task_type", "iso_week", "reviewer", "kind",
+                         name="uq_reviewer_tally_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_type: str = Field(max_length=64)
+    iso_week: str = Field(max_length=10)
+    reviewer: str = Field(max_length=32)
+    kind: str = Field(max_length=40)
+    samples: int = 0

@@ -16,8 +16,8 @@ from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
     DisputeView,
     check_may_settle,
-    list_disputes,
     load_dispute,
+    open_disputes,
     settle,
     settle_problems,
     visible_task_types,
@@ -26,6 +26,7 @@ from bot.services.reviewer_quality import reviewer_quality
 from bot.services.trainer_disputes import open_trainer_disputes
 from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
 from bot.slack.dispute_blocks import (
+    LIST_SHOWN,
     MESSAGE_BLOCK_LIMIT,
     SETTLE_ACTION,
     DisputeBlock,
@@ -50,12 +51,13 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     now = ctx.clock.now()
     manager = ctx.workspace.is_manager(user)
     with ctx.session() as session:
-        views = list_disputes(session, ctx.workspace, user=user, now=now)
+        page = open_disputes(session, ctx.workspace, user=user, now=now, limit=LIST_SHOWN)
         pushed = open_trainer_disputes(
             session, task_types=visible_task_types(ctx.workspace, user))
         quality = reviewer_quality(session, ctx.workspace, now=now) if manager else []
     names = {t.key: t.name for t in ctx.workspace.task_types}
-    text, blocks = disputes_list(views, task_names=names, can_settle=manager)
+    text, blocks = disputes_list(page.views, task_names=names, can_settle=manager,
+                                 total=page.total)
     if pushed:
         text += f"; {len(pushed)} open trainer dispute{'s' if len(pushed) != 1 else ''}"
     extra = [{"type": "divider"},

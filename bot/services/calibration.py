@@ -14,7 +14,8 @@ counts towards the trainer's score (``bot.services.standings`` leaves it out).
 
 The statistics, per reviewer and task type over the window, use each reviewer's *first*
 grade of an item: after the reveal a reviewer could change their grade to the known answer,
-and that must not improve their record.
+and that must not improve their record. That first grade is counted when it is given, into
+the reviewer-week tallies (``bot.services.reviewer_tallies``), which the statistics read.
 
 * **catch rate**: of the gold Minor/Major items they graded, the share they graded non-pass;
 * **false-alarm rate**: of the gold Pass items they graded, the share they graded non-pass;
@@ -27,13 +28,15 @@ A reviewer is **flagged** (managers get a DM, once per week) when their catch ra
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
+from bot.models import Grade, GradeEvent, Sample, TrainerOutput
+from bot.services.reviewer_tallies import GOLD, ByReviewer, kinds_total, reviewer_tallies
 from bot.services.standings import window_weeks
 from bot.workspace import TaskType, Workspace
 
@@ -130,41 +133,40 @@ def grader_feedback(session: Session, *, sample_id: int, reviewer: str) -> Grade
 def calibration_by_reviewer(session: Session, workspace: Workspace, *, task_type: TaskType,
                             now: datetime) -> list[ReviewerCalibration]:
     """Every reviewer who graded a calibration item of ``task_type`` in the window."""
-    weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-    rows = session.exec(
-        select(GradeEvent.sample_id, GradeEvent.reviewer, GradeEvent.grade,
-               TrainerOutput.gold_grade)
-        .join(Sample, col(Sample.id) == GradeEvent.sample_id)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .where(AuditThread.task_type == task_type.key, col(AuditThread.iso_week).in_(weeks),
-               col(TrainerOutput.gold_grade).is_not(None))
-        .order_by(col(GradeEvent.id))
-    ).all()
-    first: dict[tuple[int, str], tuple[str, str]] = {}
-    for sample_id, reviewer, grade, gold in rows:
-        # (gold is never None: the rows are calibration items)
-        first.setdefault((sample_id, reviewer), (grade, gold or scale_in_force().best))
-    tallies: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for (_, reviewer), (grade, gold) in first.items():
-        t = tallies[reviewer]
-        if gold != scale_in_force().best:
-            t[0] += 1
-            t[1] += grade != scale_in_force().best
-            t[2] += grade == gold
+    return calibrations(session, workspace, task_types=[task_type], now=now)[task_type.key]
+
+
+def calibrations(session: Session, workspace: Workspace, *, task_types: Sequence[TaskType],
+                 now: datetime) -> dict[str, list[ReviewerCalibration]]:
+    """``calibration_by_reviewer`` of each of ``task_types``, by key, from the reviewer-week
+    tallies kept with the grades (each reviewer's first grade of an item, counted when it
+    was given: ``bot.services.reviewer_tallies``): one query for all of them."""
+    weeks = {t.key: window_weeks(workspace, now, t.policy.window_weeks) for t in task_types}
+    tallies = reviewer_tallies(session, weeks=weeks)
+    return {t.key: calibration_of(t, tallies.get(t.key, {})) for t in task_types}
+
+
+def calibration_of(task_type: TaskType, by_reviewer: ByReviewer) -> list[ReviewerCalibration]:
+    best = scale_in_force().best
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for reviewer, gold, grade, n in kinds_total(by_reviewer, GOLD):
+        t = counts[reviewer]
+        if gold != best:
+            t[0] += n
+            t[1] += n if grade != best else 0
+            t[2] += n if grade == gold else 0
         else:
-            t[3] += 1
-            t[4] += grade != scale_in_force().best
+            t[3] += n
+            t[4] += n if grade != best else 0
     policy = task_type.policy
     return [ReviewerCalibration(
         reviewer=reviewer, task_type=task_type.key, errors=t[0], caught=t[1],
         severity_matched=t[2], passes=t[3], false_alarms=t[4],
         min_catch_rate=policy.calibration_min_catch_rate, min_items=policy.calibration_min_items)
-        for reviewer, t in sorted(tallies.items())]
+        for reviewer, t in sorted(counts.items())]
 
 
 def calibration_by_task_type(session: Session, workspace: Workspace, *,
                              now: datetime) -> dict[str, list[ReviewerCalibration]]:
     """``calibration_by_reviewer`` for every task type, by key (for status and App Home)."""
-    return {t.key: calibration_by_reviewer(session, workspace, task_type=t, now=now)
-            for t in workspace.task_types}
+    return calibrations(session, workspace, task_types=workspace.task_types, now=now)

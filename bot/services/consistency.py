@@ -14,7 +14,9 @@ Agreement
 Over the window's double-reviewed samples with both reviews in, each review counted with
 the grade it had while the pair was still blind (``agreement.blind_pair``): Krippendorff's
 alpha (ordinal, pass > minor > major), the plain percent of samples where both gave the same
-grade, and per reviewer the percent of their shared samples where the other agreed. The
+grade, and per reviewer the percent of their shared samples where the other agreed; read
+from the reviewer-week tallies that the grading transaction keeps (``bot.services.
+reviewer_tallies``: the pair is counted once, by the grade that fixes it). The
 alert: with at least ``agreement_min_samples`` double-reviewed samples, alpha confidently
 below ``agreement_alert_alpha``: the one-sided bootstrap upper bound (units resampled, at
 ``escalation_confidence``) is below it. On the point estimate alone, 20 pairs from reviewers
@@ -23,22 +25,30 @@ whose true alpha is 0.8 alerted in about a quarter of windows.
 Outliers across trainers are ``bot.services.outliers``.
 """
 
-from collections import defaultdict
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread, GradeEvent, Sample, TrainerOutput
+from bot.models import Sample, TrainerOutput
 from bot.services.agreement import (
     alpha_upper_bound,
-    blind_pair,
     ordinal_alpha,
     percent_agreement,
 )
 from bot.services.audit import audit_week
 from bot.services.calibration import ReviewerCalibration, calibration_by_reviewer
+from bot.services.reviewer_tallies import (
+    PAIR,
+    ByReviewer,
+    blind_pairs,
+    kinds_total,
+    reviewer_tallies,
+)
 from bot.services.standings import window_weeks
 from bot.workspace import TaskType, Workspace
 
@@ -100,41 +110,51 @@ class ConsistencyAlert:
 
 def agreement_by_task_type(session: Session, workspace: Workspace, *,
                            now: datetime) -> list[TaskAgreement]:
-    return [task_agreement(session, workspace, task_type=t, now=now)
-            for t in workspace.task_types]
+    found = task_agreements(session, workspace, task_types=workspace.task_types, now=now)
+    return [found[t.key] for t in workspace.task_types]
 
 
 def task_agreement(session: Session, workspace: Workspace, *, task_type: TaskType,
                    now: datetime) -> TaskAgreement:
-    weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-    events = session.exec(
-        select(GradeEvent.sample_id, GradeEvent.reviewer, GradeEvent.grade)
-        .join(Sample, col(Sample.id) == GradeEvent.sample_id)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .where(AuditThread.task_type == task_type.key, col(AuditThread.iso_week).in_(weeks),
-               col(Sample.needs_double_review).is_(True))
-        .order_by(col(GradeEvent.sample_id), col(GradeEvent.id))
-    ).all()
-    by_sample: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for sample_id, reviewer, grade in events:
-        by_sample[sample_id].append((reviewer, grade))
-    pairs = [p for p in (blind_pair(e) for e in by_sample.values()) if p is not None]
+    return task_agreements(session, workspace, task_types=[task_type], now=now)[task_type.key]
+
+
+def task_agreements(session: Session, workspace: Workspace, *, task_types: Sequence[TaskType],
+                    now: datetime) -> dict[str, TaskAgreement]:
+    """Each task type's agreement over its window, from the reviewer-week tallies kept with
+    the grades (``bot.services.reviewer_tallies``): one query for all of ``task_types``."""
+    weeks = {t.key: window_weeks(workspace, now, t.policy.window_weeks) for t in task_types}
+    tallies = reviewer_tallies(session, weeks=weeks)
+    return {t.key: agreement_of(t, weeks=weeks[t.key], by_reviewer=tallies.get(t.key, {}))
+            for t in task_types}
+
+
+def agreement_of(task_type: TaskType, *, weeks: Sequence[str],
+                 by_reviewer: ByReviewer) -> TaskAgreement:
+    """Alpha, percent and per reviewer agreement from the window's blind pairs as tallied."""
+    pairs = blind_pairs(by_reviewer)
     shared: dict[str, int] = defaultdict(int)
     agreed: dict[str, int] = defaultdict(int)
-    for (first, a), (second, b) in pairs:
-        for reviewer in (first, second):
-            shared[reviewer] += 1
-            agreed[reviewer] += a == b
+    for reviewer, mine, other, n in kinds_total(by_reviewer, PAIR):
+        shared[reviewer] += n
+        agreed[reviewer] += n if mine == other else 0
     policy = task_type.policy
     return TaskAgreement(
         task_type=task_type.key, task_name=task_type.name, weeks=tuple(weeks),
         double_reviewed=len(pairs),
-        alpha=ordinal_alpha((a, b) for (_, a), (_, b) in pairs),
-        percent=percent_agreement((a, b) for (_, a), (_, b) in pairs),
+        alpha=_alpha(tuple(Counter(pairs).items())),
+        percent=percent_agreement(pairs),
         reviewers=tuple(ReviewerAgreement(r, shared[r], agreed[r]) for r in sorted(shared)),
         alert_below=policy.agreement_alert_alpha, min_samples=policy.agreement_min_samples,
-        confidence=policy.escalation_confidence,
-        pairs=tuple((a, b) for (_, a), (_, b) in pairs))
+        confidence=policy.escalation_confidence, pairs=tuple(pairs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _alpha(pairs: tuple[tuple[tuple[str, str], int], ...]) -> float | None:
+    """``ordinal_alpha`` of the pairs, each given with how many times it occurs: a pure
+    function of the tallies, kept, so the reads of a task type whose pairs did not change
+    since (most reads: a week's grades arrive slowly) skip the computation."""
+    return ordinal_alpha([pair for pair, n in pairs for _ in range(n)])
 
 
 def consistency_alerts(session: Session, workspace: Workspace, *, now: datetime,

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, tuple_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -45,7 +45,7 @@ from bot.models_consistency import DisagreementLapse, DisputeSettlement
 from bot.services.grading import MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
-from bot.services.tallies import contribution, disputed_weeks, lock_sample, move
+from bot.services.tallies import contribution, holds_dispute, lock_sample, move
 from bot.text import visible_length
 from bot.workspace import Workspace
 
@@ -186,13 +186,38 @@ def list_disputes(session: Session, workspace: Workspace, *, user: str | None = 
     return [v for v in views if include_settled or v.settlement is None]
 
 
+@dataclass(frozen=True)
+class DisputePage:
+    """The oldest open disputes a list shows, and how many there are in all."""
+
+    views: tuple[DisputeView, ...]
+    total: int
+
+
+def open_disputes(session: Session, workspace: Workspace, *, user: str, now: datetime,
+                  limit: int) -> DisputePage:
+    """The first ``limit`` of ``list_disputes(user=user, now=now)`` and their number: the
+    page is chosen in SQL, so only its samples and their grades are loaded."""
+    where = _listed(session, workspace, user=user, task_types=None, include_settled=False,
+                    now=now)
+    if where is None:
+        return DisputePage(views=(), total=0)
+    first = (select(col(Sample.id)).join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+             .where(*where).order_by(col(AuditThread.iso_week), col(Sample.id)).limit(limit))
+    views = _views(session, col(Sample.id).in_(first))
+    return DisputePage(views=tuple(v for v in views if v.settlement is None),
+                       total=_count(session, where))
+
+
 def count_open_disputes(session: Session, workspace: Workspace, *, user: str,
                         now: datetime) -> int:
     """How many open disputes ``list_disputes(user=user, now=now)`` lists, counted in SQL."""
     where = _listed(session, workspace, user=user, task_types=None, include_settled=False,
                     now=now)
-    if where is None:
-        return 0
+    return 0 if where is None else _count(session, where)
+
+
+def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
     return session.exec(select(func.count(col(Sample.id)))
                         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
                         .where(*where)).one()
@@ -222,11 +247,7 @@ def _listed(session: Session, workspace: Workspace, *, user: str | None,
             workspace, now, workspace.task_type(key).policy.window_weeks)})
         where.append(col(AuditThread.iso_week).in_(weeks))
         if not include_settled:  # only the trainer-weeks the tallies say hold one
-            found = disputed_weeks(session, task_types=keys, weeks=weeks)
-            if not found:
-                return None
-            where.append(tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
-                                col(AuditThread.iso_week)).in_(found))
+            where.append(holds_dispute(task_types=keys, weeks=weeks))
     return where
 
 

@@ -25,7 +25,9 @@ from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnO
 from bot.grades import Scale
 from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.services.outbox import OutboxKind, enqueue_update
+from bot.services.reviewer_tallies import reviewed
 from bot.services.tallies import contribution, lock_sample, move
+from bot.services.work_counts import graded_now, reviewers
 from bot.text import visible_length
 from bot.workspace import TaskType, Workspace
 
@@ -146,7 +148,8 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                  grade: str, category: str | None, explanation: str | None,
                  now: datetime) -> GradeOutcome:
     """Record the grade and, in the same transaction, move the sample in its trainer-week
-    tally (``bot.services.tallies``) from what it counted as to what it counts as now."""
+    tally (``bot.services.tallies``) from what it counted as to what it counts as now, and
+    count what it fixes in agreement and calibration (``bot.services.reviewer_tallies``)."""
     lock_sample(session, sample_id)  # one grade of a sample at a time: its tally moves once
     record = load_sample(session, sample_id)
     check_may_grade(workspace, record, user=reviewer)
@@ -161,6 +164,7 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
     if problems:
         raise InvalidGrade(" ".join(problems.values()))
     before = contribution(session, sample_id)
+    graders = reviewers(session, sample_id)
     changed = _upsert(session, sample_id=sample_id, reviewer=reviewer, grade=grade,
                       category=category, explanation=explanation, now=now,
                       double_review=record.sample.needs_double_review)
@@ -173,6 +177,9 @@ def record_grade(session: Session, workspace: Workspace, *, sample_id: int, revi
                        channel=record.thread.channel, now=now)
         session.flush()
         move(session, before, contribution(session, sample_id))
+        reviewed(session, sample_id=sample_id, reviewer=reviewer)
+        graded_now(session, sample_id=sample_id, thread_id=record.thread.id or 0,
+                   double_review=record.sample.needs_double_review, before=graders)
     session.flush()
     return GradeOutcome(sample_id=sample_id, changed=changed, trainer=record.thread.trainer,
                         task_type=task_type.key, thread_id=record.thread.id,

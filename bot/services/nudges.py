@@ -25,7 +25,7 @@ from bot.services.people import away_users, local_date
 from bot.services.scorecard import Scorecard, scorecards, week_start
 from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
-from bot.services.tallies import task_type_tally, window_tallies
+from bot.services.tallies import task_type_tallies, window_tallies
 from bot.services.visibility import may_see_trainer
 from bot.workspace import Workspace
 
@@ -34,6 +34,7 @@ REMINDER_SHOWN = 10
 MOVERS_SHOWN = 3
 MOVER_MIN_GRADED = 2  # graded samples in each of the two weeks for a change to count
 ESCALATIONS_SHOWN = 15  # in the digest message (``nudge_blocks``)
+BELOW_SHOWN = 4  # trainers below the threshold named per task type (the rest counted)
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,23 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
     backlogs = backlog_by_task_type(session, weeks=sorted({
         w for t in workspace.task_types
         for w in window_weeks(workspace, now, t.policy.window_weeks)}))
+    windows = {t.key: window_weeks(workspace, last_week, max(2, t.policy.window_weeks))
+               for t in workspace.task_types}
+    # Two reads for every task type: each trainer's tallies of the window, and the task
+    # types' tallies summed over last week and the one before.
+    every = window_tallies(session, task_types=list(windows),
+                           weeks=sorted({w for ws in windows.values() for w in ws}))
+    summed = task_type_tallies(session, weeks={k: ws[-2:] for k, ws in windows.items()})
     for task_type in workspace.task_types:
         policy = task_type.policy
-        window = window_weeks(workspace, last_week, max(2, policy.window_weeks))
+        window = windows[task_type.key]
         pair, scored = window[-2:], window[-policy.window_weeks:]
-        tallies = window_tallies(session, task_type=task_type.key, weeks=window)
+        tallies = every
+        scores: dict[str, float] = {}  # kind → score under this policy, for every trainer
         below = []
         for trainer in workspace.trainers_of(task_type.key):
-            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window)
+            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window,
+                             scores)
             graded = sum(sums[w].graded for w in scored)
             if graded and sum(sums[w].total for w in scored) / graded < policy.pass_threshold:
                 below.append(trainer.user)
@@ -147,8 +157,7 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
             if before.graded >= MOVER_MIN_GRADED and after.graded >= MOVER_MIN_GRADED:
                 assert before.score is not None and after.score is not None
                 movers.append(Mover(trainer.user, task_type.key, before.score, after.score))
-        everyone = week_sums(task_type_tally(session, task_type=task_type.key, weeks=pair),
-                             policy, pair)
+        everyone = week_sums(summed.get(task_type.key, {}), policy, pair)
         previous, latest = (everyone[w] for w in pair)
         rows.append(DigestTaskType(
             key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
@@ -159,7 +168,8 @@ def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> D
     fallers = tuple(m for m in ranked if m.change < 0)[:MOVERS_SHOWN]
     escalations = escalation_overview(session, workspace, viewer=None).open
     known = {t.key for t in workspace.task_types}
-    named = [(u, t.key) for t in rows for u in t.below]
+    # Scorecards only for whom the message names: a few rows, whatever the team's size.
+    named = [(u, t.key) for t in rows for u in t.below[:BELOW_SHOWN]]
     named += [(m.trainer, m.task_type) for m in (*risers, *fallers)]
     named += [(e.trainer, e.task_type) for e in escalations[:ESCALATIONS_SHOWN]]
     pairs = [p for p in dict.fromkeys(named) if p[1] in known]

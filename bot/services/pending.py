@@ -69,6 +69,10 @@ def pending_for(session: Session, workspace: Workspace, *, user: str, limit: int
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .where(col(AuditThread.task_type).in_(task_types), col(TrainerOutput.trainer) != user,
+               # Only threads with a sample still short of grades (each thread keeps its
+               # graded count, ``bot.services.work_counts``): fully graded weeks drop out
+               # before any sample of theirs is looked at.
+               col(AuditThread.graded_samples) < col(AuditThread.sample_count),
                not_(mine), reviewers < needed)
         .order_by(col(AuditThread.created_at), col(AuditThread.id), col(Sample.position))
     )

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.services.calibration import calibration_by_reviewer
-from bot.services.consistency import task_agreement
+from bot.services.calibration import calibrations
+from bot.services.consistency import task_agreements
 from bot.services.standings import window_weeks
-from bot.services.trainer_disputes import OverturnRate, overturn_rates
+from bot.services.trainer_disputes import OverturnRate, overturn_rates_of
 from bot.workspace import Workspace
 
 
@@ -34,14 +34,17 @@ class ReviewerQuality:
 
 def reviewer_quality(session: Session, workspace: Workspace, *,
                      now: datetime) -> list[ReviewerQuality]:
+    """One row per task type and reviewer: calibration and agreement from the reviewer-week
+    tallies (one query each for every task type), and the overturn rates (one query)."""
     rows = []
+    calibrated = calibrations(session, workspace, task_types=workspace.task_types, now=now)
+    agreements = task_agreements(session, workspace, task_types=workspace.task_types, now=now)
+    overturns = overturn_rates_of(session, weeks={
+        t.key: window_weeks(workspace, now, t.policy.window_weeks) for t in workspace.task_types})
     for task_type in workspace.task_types:
-        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-        caught = {c.reviewer: c for c in calibration_by_reviewer(
-            session, workspace, task_type=task_type, now=now)}
-        agreed = {a.reviewer: a for a in task_agreement(
-            session, workspace, task_type=task_type, now=now).reviewers}
-        overturned = overturn_rates(session, task_type=task_type.key, weeks=weeks)
+        caught = {c.reviewer: c for c in calibrated[task_type.key]}
+        agreed = {a.reviewer: a for a in agreements[task_type.key].reviewers}
+        overturned = overturns.get(task_type.key, {})
         for reviewer in dict.fromkeys([*task_type.reviewers, *sorted(caught),
                                        *sorted(agreed), *sorted(overturned)]):
             c, a = caught.get(reviewer), agreed.get(reviewer)

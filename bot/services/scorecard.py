@@ -29,16 +29,16 @@ week of ``now``), with an interval of two one-sided bounds at ``escalation_confi
 
 A dimension with a threshold (``[policy] consistency_threshold``, ``clarity_threshold``) is
 on *watch* when its value is below it on at least ``min_graded`` comparisons or ratings.
-Reads are bounded by the window and grouped: per task type one query for labels, one for
-alpha and one for ratings, whatever the number of trainers, plus one tally read for all.
+Reads are bounded by the window and grouped: one query for labels, one for alpha and one for
+ratings, whatever the number of trainers and task types, plus one tally read for all.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func
 
@@ -150,27 +150,32 @@ def label_shares(rows: Iterable[Labelled], *, trainers: Iterable[str], weeks: Se
 
 def scorecards(session: Session, workspace: Workspace, *, pairs: Sequence[Pair],
                now: datetime) -> dict[Pair, Scorecard]:
-    """The scorecard of each (trainer, task type) of ``pairs``: one tally read for all, and
-    per task type one read each for labels, alpha and ratings (see the module docstring)."""
+    """The scorecard of each (trainer, task type) of ``pairs``: one tally read, one read
+    each of labels, alpha and ratings for every task type of ``pairs`` (see the module
+    docstring)."""
     if not pairs:
         return {}
     standings = tally_standings(session, workspace, pairs=list(pairs), now=now)
     by_task: dict[str, list[str]] = defaultdict(list)
     for trainer, key in pairs:
         by_task[key].append(trainer)
+    windows = {key: _Window(workspace, workspace.task_type(key), now)
+               for key in by_task}
+    everyone = {key for key, trainers in by_task.items()
+                if len(trainers) >= len(workspace.trainers_of(key))}
+    labelled = _labelled(session, workspace, windows, until=now, by_task=by_task,
+                         everyone=everyone)
+    alphas = _team_alphas(session, workspace, windows, until=now)
+    clarity_of = _clarity_shares(session, windows, by_task=by_task)
     cards: dict[Pair, Scorecard] = {}
     for key, trainers in by_task.items():
-        task_type = workspace.task_type(key)
+        task_type, weeks = windows[key].task_type, windows[key].weeks
         policy = task_type.policy
-        weeks = window_weeks(workspace, now, policy.window_weeks)
-        since = week_start(workspace, weeks[0])
-        everyone = len(trainers) >= len(workspace.trainers_of(key))
         scale = task_type.label_scale
-        rows = _labelled(session, workspace, task_type, since=since, until=now,
-                         trainers=None if everyone else trainers)
-        consistency = label_shares(rows, trainers=trainers, weeks=weeks, level=scale.level)
-        alpha, items = _team_alpha(session, task_type, since=since, until=now)
-        clarity = _clarity_shares(session, key, trainers=trainers, weeks=weeks)
+        consistency = label_shares(labelled.get(key, []), trainers=trainers, weeks=weeks,
+                                   level=scale.level)
+        alpha, items = alphas.get(key, (None, 0))
+        clarity = clarity_of.get(key, {})
         for trainer in trainers:
             cards[(trainer, key)] = Scorecard(
                 trainer=trainer, task_type=key, task_name=task_type.name, weeks=tuple(weeks),
@@ -188,6 +193,15 @@ def scorecards(session: Session, workspace: Workspace, *, pairs: Sequence[Pair],
     return cards
 
 
+class _Window:
+    """A task type's window: its ISO weeks and when its first one starts."""
+
+    def __init__(self, workspace: Workspace, task_type: TaskType, now: datetime) -> None:
+        self.task_type = task_type
+        self.weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
+        self.since = week_start(workspace, self.weeks[0])
+
+
 def week_start(workspace: Workspace, week: str) -> datetime:
     """Monday 00:00 of ``week`` (``2026-W48``) in the workspace's time zone."""
     year, number = week.split("-W")
@@ -195,67 +209,95 @@ def week_start(workspace: Workspace, week: str) -> datetime:
     return datetime.combine(monday, time(0), tzinfo=workspace.tz)
 
 
-def _labelled_where(task_type: TaskType, *, since: datetime,
+def _labelled_where(windows: Mapping[str, _Window], *,
                     until: datetime) -> list[ColumnElement[bool]]:
-    return [col(TrainerOutput.task_type) == task_type.key,
+    """The labelled outputs of each task type's window (the partial index
+    ``ix_output_labelled``): one condition per distinct window start."""
+    starts: dict[datetime, list[str]] = defaultdict(list)
+    for key, window in windows.items():
+        starts[window.since].append(key)
+    return [or_(*(and_(col(TrainerOutput.task_type).in_(sorted(keys)),
+                       col(TrainerOutput.created_at) >= since)
+                  for since, keys in starts.items())),
             col(TrainerOutput.item).is_not(None), col(TrainerOutput.label).is_not(None),
-            col(TrainerOutput.created_at) >= since, col(TrainerOutput.created_at) <= until]
+            col(TrainerOutput.created_at) <= until]
 
 
-def _labelled(session: Session, workspace: Workspace, task_type: TaskType, *,
-              since: datetime, until: datetime,
-              trainers: Sequence[str] | None) -> list[Labelled]:
-    """The window's labelled outputs of the task type: all of them, or (``trainers``) those
-    on the items these trainers labelled."""
-    where = _labelled_where(task_type, since=since, until=until)
-    if trainers is not None:
+def _labelled(session: Session, workspace: Workspace, windows: Mapping[str, _Window], *,
+              until: datetime, by_task: Mapping[str, Sequence[str]],
+              everyone: set[str]) -> dict[str, list[Labelled]]:
+    """Per task type, the window's labelled outputs: all of them (``everyone``), or those
+    on the items the task type's trainers of ``by_task`` labelled. One query."""
+    where = _labelled_where(windows, until=until)
+    some = {key: trainers for key, trainers in by_task.items() if key not in everyone}
+    if some:
         theirs = (select_columns(col(TrainerOutput.item))
-                  .where(*where, col(TrainerOutput.trainer).in_(sorted(set(trainers)))))
-        where.append(col(TrainerOutput.item).in_(theirs))
+                  .where(*where, or_(*(and_(col(TrainerOutput.task_type) == key,
+                                            col(TrainerOutput.trainer).in_(sorted(set(ts))))
+                                       for key, ts in some.items()))))
+        where.append(or_(col(TrainerOutput.item).in_(theirs),
+                         col(TrainerOutput.task_type).in_(sorted(everyone))))
     rows = session.execute(select_columns(
-        col(TrainerOutput.trainer), col(TrainerOutput.item), col(TrainerOutput.label),
-        col(TrainerOutput.created_at)).where(*where)).all()
-    return [(trainer, item, label, iso_week(created.astimezone(workspace.tz)))
-            for trainer, item, label, created in rows]
+        col(TrainerOutput.task_type), col(TrainerOutput.trainer), col(TrainerOutput.item),
+        col(TrainerOutput.label), col(TrainerOutput.created_at)).where(*where)).all()
+    found: dict[str, list[Labelled]] = defaultdict(list)
+    for key, trainer, item, label, created in rows:
+        found[key].append((trainer, item, label, iso_week(created.astimezone(workspace.tz))))
+    return found
 
 
-def _team_alpha(session: Session, task_type: TaskType, *, since: datetime,
-                until: datetime) -> tuple[float | None, int]:
-    """Alpha over the window's items labelled by two or more trainers, and how many there
-    are: from each item's labels counted by the store (one row per item and label)."""
+def _team_alphas(session: Session, workspace: Workspace, windows: Mapping[str, _Window], *,
+                 until: datetime) -> dict[str, tuple[float | None, int]]:
+    """Per task type, alpha over the window's items labelled by two or more trainers, and
+    how many there are: from each item's labels counted by the store (one row per item and
+    label), one query for every task type."""
     trainers = func.count(func.distinct(col(TrainerOutput.trainer)))
     rows = session.execute(
-        select_columns(col(TrainerOutput.item), col(TrainerOutput.label), trainers)
-        .where(*_labelled_where(task_type, since=since, until=until))
-        .group_by(col(TrainerOutput.item), col(TrainerOutput.label))).all()
-    units: dict[str, list[str]] = defaultdict(list)
-    for item, label, n in rows:
-        units[item] += [label] * int(n)
-    shared = [unit for unit in units.values() if len(unit) >= 2]
-    scale = task_type.label_scale
-    return label_alpha(shared, level=scale.level, order=scale.labels), len(shared)
+        select_columns(col(TrainerOutput.task_type), col(TrainerOutput.item),
+                       col(TrainerOutput.label), trainers)
+        .where(*_labelled_where(windows, until=until))
+        .group_by(col(TrainerOutput.task_type), col(TrainerOutput.item),
+                  col(TrainerOutput.label))).all()
+    units: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for key, item, label, n in rows:
+        units[key][item] += [label] * int(n)
+    found = {}
+    for key, window in windows.items():
+        shared = [unit for unit in units.get(key, {}).values() if len(unit) >= 2]
+        scale = window.task_type.label_scale
+        found[key] = (label_alpha(shared, level=scale.level, order=scale.labels), len(shared))
+    return found
 
 
-def _clarity_shares(session: Session, key: str, *, trainers: Sequence[str],
-                    weeks: Sequence[str]) -> dict[str, Share]:
-    """Per trainer: ratings of their reasoning on the window's samples, and how many Clear."""
+def _clarity_shares(session: Session, windows: Mapping[str, _Window], *,
+                    by_task: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Share]]:
+    """Per task type and trainer: ratings of their reasoning on the window's samples, and
+    how many Clear. One query for every task type."""
+    every = sorted({w for window in windows.values() for w in window.weeks})
     rows = session.execute(
-        select_columns(col(AuditThread.trainer), col(AuditThread.iso_week),
-                       col(ClarityRating.rating), func.count())
+        select_columns(col(AuditThread.task_type), col(AuditThread.trainer),
+                       col(AuditThread.iso_week), col(ClarityRating.rating), func.count())
         .join(Sample, col(Sample.id) == ClarityRating.sample_id)
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .where(col(AuditThread.task_type) == key, col(AuditThread.iso_week).in_(weeks),
-               col(AuditThread.trainer).in_(sorted(set(trainers))))
-        .group_by(col(AuditThread.trainer), col(AuditThread.iso_week),
-                  col(ClarityRating.rating))).all()
-    found: dict[str, dict[str, list[int]]] = defaultdict(lambda: {w: [0, 0] for w in weeks})
-    for trainer, week, rating, n in rows:
-        found[trainer][week][1] += int(n)
+        .where(col(AuditThread.task_type).in_(sorted(by_task)),
+               col(AuditThread.iso_week).in_(every),
+               col(AuditThread.trainer).in_(sorted({t for ts in by_task.values() for t in ts})))
+        .group_by(col(AuditThread.task_type), col(AuditThread.trainer),
+                  col(AuditThread.iso_week), col(ClarityRating.rating))).all()
+    found: dict[str, dict[str, dict[str, list[int]]]] = defaultdict(dict)
+    for key, trainer, week, rating, n in rows:
+        weeks = windows[key].weeks
+        if week not in weeks or trainer not in by_task[key]:
+            continue
+        per = found[key].setdefault(trainer, {w: [0, 0] for w in weeks})
+        per[week][1] += int(n)
         if rating == "clear":
-            found[trainer][week][0] += int(n)
-    return {t: Share(hits=sum(h for h, _ in per.values()), n=sum(n for _, n in per.values()),
-                     weekly=tuple((per[w][0], per[w][1]) for w in weeks))
-            for t, per in found.items()}
+            per[week][0] += int(n)
+    return {key: {t: Share(hits=sum(h for h, _ in per.values()),
+                           n=sum(n for _, n in per.values()),
+                           weekly=tuple((per[w][0], per[w][1]) for w in windows[key].weeks))
+                  for t, per in trainers.items()}
+            for key, trainers in found.items()}
 
 
 def week_span(weeks: Sequence[str]) -> str:

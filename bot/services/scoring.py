@@ -82,6 +82,7 @@ bot's inputs and timing (``auditbot policy simulate``) and reports its false ala
 time to escalation and the reviewers' load.
 """
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -228,9 +229,12 @@ def t_cdf(t: float, df: int) -> float:
     return 0.5 + inside / 2 if t >= 0 else 0.5 - inside / 2
 
 
+@functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: int) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (0.5 < p < 1), by
-    bisection on ``t_cdf`` to 1e-10."""
+    bisection on ``t_cdf`` to 1e-10 (``t_cdf`` sums about ``df / 2`` terms, so a team of
+    hundreds of trainers costs thousands of them: kept per (p, df), which task types and
+    reads share)."""
     if not 0.5 < p < 1:
         raise ValueError(f"quantile must be in (0.5, 1), got {p}")
     low, high = 0.0, 1.0

@@ -14,13 +14,13 @@ the grades (``bot.services.tallies``), for lists of many trainers: the same samp
 same rule, a few rows per trainer.
 """
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import Float, String, and_, case, cast, literal, or_, union_all
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
@@ -48,7 +48,7 @@ from bot.services.tallies import (
     as_samples,
     kind_grades,
     ruled_verdicts,
-    task_type_tally,
+    task_type_tallies,
     window_tallies,
 )
 from bot.services.trainer_disputes import trainer_disputes_of
@@ -244,16 +244,23 @@ class WeekSums:
         return self.total / self.graded if self.graded else None
 
 
-def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str]) -> dict[str, WeekSums]:
-    """``weeks`` → their sums, from one trainer's (or a task type's) tally."""
+def week_sums(tally: Tally, policy: Policy, weeks: Sequence[str],
+              scores: dict[str, float] | None = None) -> dict[str, WeekSums]:
+    """``weeks`` → their sums, from one trainer's (or a task type's) tally. ``scores``: the
+    score of each kind seen so far under ``policy``, filled as kinds come (a caller summing
+    every trainer of a task type passes one, so each kind is scored once)."""
+    known = {} if scores is None else scores
     sums = {w: WeekSums() for w in weeks}
     for (week, kind), n in tally.items():
         if week not in sums:
             continue
         sums[week].audited += n
         if kind and kind != DISPUTED:  # an open disagreement is not graded yet
+            score = known.get(kind)
+            if score is None:
+                score = known[kind] = sample_score(kind.split(SEP), policy)
             sums[week].graded += n
-            sums[week].total += n * sample_score(kind.split(SEP), policy)
+            sums[week].total += n * score
     return sums
 
 
@@ -277,30 +284,42 @@ def all_standings(session: Session, workspace: Workspace, *,
 
 def task_type_summary(session: Session, *, task_type: TaskType,
                       weeks: list[str]) -> WindowSummary:
-    """The team of ``task_type`` over ``weeks``, from the tallies: each trainer weighs the
-    same (a trainer on tightened sampling grades three times the samples, not three times
-    the say), the interval counts the differences between trainers
-    (``scoring.between_trainers``); with one trainer, theirs. Two queries whatever the
-    number of trainers: the task type's tally and one grouped by trainer and week."""
-    policy = task_type.policy
-    tally = task_type_tally(session, task_type=task_type.key, weeks=weeks)
-    sums = week_sums(tally, policy, weeks)
-    graded = sum(w.graded for w in sums.values())
-    total = sum(w.total for w in sums.values())
-    team = team_scores(session, task_type=task_type, weeks=weeks,
-                       kinds={kind for _, kind in tally})
-    score = lower = upper = None
-    if team.trainers >= 2:
-        score, lower, upper = between_trainers(team.trainers, team.total, team.squares,
-                                               policy.escalation_confidence)
-    elif graded:
-        score = total / graded
-        lower, upper = bounds(total, graded, policy.escalation_confidence)
-    return WindowSummary(
-        score=score, lower=lower, upper=upper,
-        weekly=tuple(team.weekly.get(w, sums[w].score) for w in weeks),
-        audited=sum(w.audited for w in sums.values()), graded=graded,
-        trainers=team.trainers)
+    """The team of ``task_type`` over ``weeks`` (``task_type_summaries`` of one)."""
+    return task_type_summaries(session, task_types=[task_type],
+                               weeks={task_type.key: weeks})[task_type.key]
+
+
+def task_type_summaries(session: Session, *, task_types: Sequence[TaskType],
+                        weeks: Mapping[str, Sequence[str]]) -> dict[str, WindowSummary]:
+    """Each team of ``task_types`` over its ``weeks`` (by key), from the tallies: each
+    trainer weighs the same (a trainer on tightened sampling grades three times the
+    samples, not three times the say), the interval counts the differences between
+    trainers (``scoring.between_trainers``); with one trainer, theirs. Two queries whatever
+    the number of trainers and task types, each returning a few rows per task type and
+    week: the tallies summed, and the per-trainer scores aggregated by the store."""
+    tallies = task_type_tallies(session, weeks=weeks)
+    teams = team_scores_of(session, task_types=task_types, weeks=weeks,
+                           kinds={kind for t in tallies.values() for _, kind in t})
+    found = {}
+    for task_type in task_types:
+        policy, window = task_type.policy, list(weeks[task_type.key])
+        sums = week_sums(tallies.get(task_type.key, {}), policy, window)
+        graded = sum(w.graded for w in sums.values())
+        total = sum(w.total for w in sums.values())
+        team = teams.get(task_type.key, TeamScores(0, 0.0, 0.0, {}))
+        score = lower = upper = None
+        if team.trainers >= 2:
+            score, lower, upper = between_trainers(team.trainers, team.total, team.squares,
+                                                   policy.escalation_confidence)
+        elif graded:
+            score = total / graded
+            lower, upper = bounds(total, graded, policy.escalation_confidence)
+        found[task_type.key] = WindowSummary(
+            score=score, lower=lower, upper=upper,
+            weekly=tuple(team.weekly.get(w, sums[w].score) for w in window),
+            audited=sum(w.audited for w in sums.values()), graded=graded,
+            trainers=team.trainers)
+    return found
 
 
 @dataclass(frozen=True)
@@ -313,27 +332,60 @@ class TeamScores:
 
 def team_scores(session: Session, *, task_type: TaskType, weeks: Sequence[str],
                 kinds: Iterable[str]) -> TeamScores:
-    """Per trainer, the window's score (and each week's), from the tallies in one grouped
-    query: a sample kind's score is a CASE over ``kinds``, the kinds the window holds (the
-    task type's tally already read them)."""
+    """``team_scores_of`` one task type."""
+    return team_scores_of(session, task_types=[task_type], weeks={task_type.key: weeks},
+                          kinds=kinds).get(task_type.key, TeamScores(0, 0.0, 0.0, {}))
+
+
+def team_scores_of(session: Session, *, task_types: Sequence[TaskType],
+                   weeks: Mapping[str, Sequence[str]],
+                   kinds: Iterable[str]) -> dict[str, TeamScores]:
+    """Per task type, the sums over its trainers of their window scores (and squares), and
+    per week the mean of that week's trainers' scores: the store computes each trainer's
+    score from the tallies and aggregates them, so the rows read are a few per task type
+    and week, whatever the team's size. A sample kind's score is a CASE over ``kinds`` (the
+    kinds the window holds) and the task types' policies."""
     table = TrainerWeekTally
     graded_kinds = sorted({k for k in kinds if kind_grades(k)})
-    if not graded_kinds:
-        return TeamScores(0, 0.0, 0.0, {})
-    score_of = case({k: sample_score(kind_grades(k), task_type.policy) for k in graded_kinds},
-                    value=col(table.kind))
-    rows = session.execute(
-        select_columns(col(table.trainer), col(table.iso_week),
-                       func.sum(col(table.samples) * score_of), func.sum(col(table.samples)))
-        .where(col(table.task_type) == task_type.key, col(table.iso_week).in_(weeks),
-               col(table.kind).in_(graded_kinds), col(table.samples) > 0)
-        .group_by(col(table.trainer), col(table.iso_week))).all()
-    per_trainer: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    per_week: dict[str, list[float]] = defaultdict(list)
-    for trainer, week, total, samples in rows:
-        per_trainer[trainer][0] += float(total)
-        per_trainer[trainer][1] += float(samples)
-        per_week[week].append(float(total) / float(samples))
-    scores = [total / samples for total, samples in per_trainer.values()]
-    return TeamScores(len(scores), math.fsum(scores), math.fsum(s * s for s in scores),
-                      {week: math.fsum(s) / len(s) for week, s in per_week.items()})
+    if not graded_kinds or not task_types:
+        return {}
+    kind, key = col(table.kind), col(table.task_type)
+    branches = []
+    for k in graded_kinds:  # one branch per kind and score: task types mostly agree
+        by_score: dict[float, list[str]] = defaultdict(list)
+        for t in task_types:
+            by_score[sample_score(kind_grades(k), t.policy)].append(t.key)
+        branches += [(and_(kind == k, key.in_(keys)), score) for score, keys in by_score.items()]
+    score_of = case(*branches, else_=0.0)
+    spans: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for t in task_types:
+        spans[tuple(weeks[t.key])].append(t.key)
+    window = or_(*(and_(key.in_(keys), col(table.iso_week).in_(span))
+                   for span, keys in spans.items()))
+    per_week = (select_columns(key.label("task_type"), col(table.trainer).label("trainer"),
+                               col(table.iso_week).label("iso_week"),
+                               func.sum(col(table.samples) * score_of).label("total"),
+                               func.sum(col(table.samples)).label("n"))
+                .where(window, kind.in_(graded_kinds), col(table.samples) > 0)
+                .group_by(key, col(table.trainer), col(table.iso_week))
+                .cte("per_week"))
+    ratio = cast(per_week.c.total, Float) / per_week.c.n
+    by_trainer = (select_columns(per_week.c.task_type,
+                                 (func.sum(per_week.c.total) * 1.0
+                                  / func.sum(per_week.c.n)).label("score"))
+                  .group_by(per_week.c.task_type, per_week.c.trainer).subquery())
+    weekly = select_columns(per_week.c.task_type, per_week.c.iso_week, func.count(),
+                            func.sum(ratio), literal(0.0))
+    weekly = weekly.group_by(per_week.c.task_type, per_week.c.iso_week)
+    overall = select_columns(by_trainer.c.task_type, literal(None, String), func.count(),
+                             func.sum(by_trainer.c.score),
+                             func.sum(by_trainer.c.score * by_trainer.c.score))
+    overall = overall.group_by(by_trainer.c.task_type)
+    rows = session.execute(union_all(weekly, overall)).all()
+    parts: dict[str, list[Any]] = defaultdict(lambda: [0, 0.0, 0.0, {}])
+    for task_type, week, n, total, squares in rows:
+        if week is None:
+            parts[task_type][:3] = [int(n), float(total), float(squares)]
+        else:
+            parts[task_type][3][week] = float(total) / int(n)
+    return {k: TeamScores(*p) for k, p in parts.items()}

@@ -22,16 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Case, ScalarSelect, case
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Escalation, Grade, Sample, TrainerState
+from bot.models import AuditThread, Escalation, TrainerState
 from bot.services.audit import audit_week
-from bot.services.consistency import task_agreement
+from bot.services.consistency import task_agreements
 from bot.services.outliers import below_rest
 from bot.services.people import audit_exemptions
-from bot.services.standings import WindowSummary, task_type_summary, window_weeks
+from bot.services.standings import WindowSummary, task_type_summaries, window_weeks
 from bot.services.visibility import split_visible
 from bot.workspace import TaskType, Workspace
 
@@ -104,16 +102,19 @@ def team_status(session: Session, workspace: Workspace, *, now: datetime, viewer
     escalated = _open_escalations(session)
     below = _stored_below(session, [t.key for t in chosen])
     outliers = below_rest(session, task_types=keys)
+    agreements = task_agreements(session, workspace, task_types=chosen, now=now)
+    spans = {t.key: window_weeks(workspace, now, t.policy.window_weeks) for t in chosen}
+    summaries = task_type_summaries(session, task_types=chosen, weeks=spans)
     result = []
     for task_type in chosen:
-        weeks = window_weeks(workspace, now, task_type.policy.window_weeks)
-        summary = task_type_summary(session, task_type=task_type, weeks=weeks)
+        weeks = spans[task_type.key]
+        summary = summaries[task_type.key]
         status = _task_status(workspace, task_type, weeks=weeks, summary=summary,
                               below=below.get(task_type.key, set()), exempt=exempt,
                               counts=counts.get(task_type.key, {}),
                               backlog=backlogs.get(task_type.key, Backlog()),
                               escalated=escalated.get(task_type.key, ()))
-        agreement = task_agreement(session, workspace, task_type=task_type, now=now)
+        agreement = agreements[task_type.key]
         watch, watch_others = split_visible(workspace, viewer=viewer, trainers=status.watch)
         escalated_named, escalated_others = split_visible(workspace, viewer=viewer,
                                                           trainers=status.escalated)
@@ -161,44 +162,30 @@ def _stored_below(session: Session, keys: list[str]) -> dict[str, set[str]]:
     return found
 
 
-def _reviewers() -> ScalarSelect[int]:
-    """How many reviewers graded the sample (a grade is one per reviewer): a count on the
-    grade index, per sample."""
-    graded = aliased(Grade)
-    return (select(func.count())
-            .where(graded.sample_id == Sample.id).correlate(Sample).scalar_subquery())
-
-
-def _needed() -> Case[int]:
-    return case((col(Sample.needs_double_review), 2), else_=1)
-
-
 def _week_counts(session: Session, *, week: str,
                  task_types: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
     """task type → trainer → (samples, graded samples) of the week's audit threads; a
-    double review is graded once both its grades are in (as ``revealed`` says). Only the
-    week's samples and their grades are read."""
+    double review is graded once both its grades are in (as ``revealed`` says). One row per
+    thread of the week: each keeps its graded count (``bot.services.work_counts``)."""
     rows = session.exec(
-        select(AuditThread.task_type, AuditThread.trainer, func.count(col(Sample.id)),
-               func.sum(case((_reviewers() >= _needed(), 1), else_=0)))
-        .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(AuditThread.iso_week == week, col(AuditThread.task_type).in_(task_types))
-        .group_by(col(AuditThread.task_type), col(AuditThread.trainer))).all()
+        select(AuditThread.task_type, AuditThread.trainer, AuditThread.sample_count,
+               AuditThread.graded_samples)
+        .where(AuditThread.iso_week == week, col(AuditThread.task_type).in_(task_types))).all()
     counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for task_type, trainer, samples, done in rows:
-        counts[task_type][trainer] = (int(samples), int(done or 0))
+        counts[task_type][trainer] = (int(samples), int(done))
     return counts
 
 
 def backlog_by_task_type(session: Session, *, weeks: Sequence[str],
                          task_types: Sequence[str] | None = None) -> dict[str, Backlog]:
     """Per task type (of ``task_types``, or all), the samples of ``weeks`` (the window)
-    still needing a grade and when the oldest was audited."""
+    still needing a grade and when the oldest was audited: one grouped query over the
+    window's threads (each keeps its graded count, ``bot.services.work_counts``)."""
+    waiting = col(AuditThread.sample_count) - col(AuditThread.graded_samples)
     rows = session.exec(
-        select(AuditThread.task_type, func.count(col(Sample.id)),
-               func.min(AuditThread.created_at))
-        .join(Sample, col(Sample.thread_id) == AuditThread.id)
-        .where(col(AuditThread.iso_week).in_(weeks), _reviewers() < _needed(),
+        select(AuditThread.task_type, func.sum(waiting), func.min(AuditThread.created_at))
+        .where(col(AuditThread.iso_week).in_(weeks), waiting > 0,
                *([col(AuditThread.task_type).in_(task_types)] if task_types is not None
                  else []))
         .group_by(col(AuditThread.task_type))).all()

@@ -31,11 +31,11 @@ tallied by ``adjudicated`` in the ruling's transaction, read by ``window_samples
 import functools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, inspect, text
+from sqlalchemy import ColumnElement, Connection, bindparam, inspect, text, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
@@ -46,6 +46,7 @@ from bot.models_feedback import TrainerDispute
 from bot.models_tally import TrainerWeekTally
 from bot.models_trainer import Disagreement
 from bot.services.scoring import GradedSample
+from bot.services.work_counts import recount_graded
 
 UNGRADED = ""
 SEP = "+"
@@ -237,13 +238,17 @@ Pair = tuple[str, str]  # (trainer, task type)
 
 
 def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pair] = (),
-                   task_type: str | None = None) -> dict[Pair, Tally]:
-    """The tallies of ``weeks`` for ``pairs`` (or every trainer of ``task_type``): one
-    query over the rows of the trainer-weeks asked, never the grades."""
+                   task_type: str | None = None,
+                   task_types: Sequence[str] | None = None) -> dict[Pair, Tally]:
+    """The tallies of ``weeks`` for ``pairs`` (or every trainer of ``task_type``, or of
+    each of ``task_types``): one query over the rows of the trainer-weeks asked, never the
+    grades."""
     wanted = sorted(set(pairs))
     where: list[ColumnElement[bool]] = [col(TrainerWeekTally.iso_week).in_(weeks),
                                         col(TrainerWeekTally.samples) > 0]
-    if task_type is not None:
+    if task_types is not None:
+        where.append(col(TrainerWeekTally.task_type).in_(task_types))
+    elif task_type is not None:
         where.append(col(TrainerWeekTally.task_type) == task_type)
     elif wanted:  # by the unique index's (trainer, task type) prefix; pairs checked below
         where += [col(TrainerWeekTally.trainer).in_(sorted({t for t, _ in wanted})),
@@ -256,33 +261,53 @@ def window_tallies(session: Session, *, weeks: Sequence[str], pairs: Iterable[Pa
                        col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind),
                        col(TrainerWeekTally.samples)).where(*where)).all()
     asked = set(wanted)
+    everyone = task_type is not None or task_types is not None  # no pair to check
     found: dict[Pair, Tally] = defaultdict(dict)
     for trainer, key, week, kind, n in rows:
-        if task_type is not None or (trainer, key) in asked:
+        if everyone or (trainer, key) in asked:
             found[(trainer, key)][(week, kind)] = n
     return dict(found)
 
 
 def task_type_tally(session: Session, *, task_type: str, weeks: Sequence[str]) -> Tally:
     """Every trainer's tallies of ``task_type`` summed: (week, kind) → samples."""
+    return task_type_tallies(session, weeks={task_type: weeks}).get(task_type, {})
+
+
+def task_type_tallies(session: Session, *,
+                      weeks: Mapping[str, Sequence[str]]) -> dict[str, Tally]:
+    """``task_type_tally`` of each task type of ``weeks`` over its weeks, in one grouped
+    query (by ``ix_tally_task_week``: the index covers it)."""
+    if not weeks:
+        return {}
+    every = sorted({w for ws in weeks.values() for w in ws})
     rows = session.exec(
-        select(TrainerWeekTally.iso_week, TrainerWeekTally.kind,
+        select(TrainerWeekTally.task_type, TrainerWeekTally.iso_week, TrainerWeekTally.kind,
                func.sum(TrainerWeekTally.samples))
-        .where(TrainerWeekTally.task_type == task_type,
-               col(TrainerWeekTally.iso_week).in_(weeks))
-        .group_by(col(TrainerWeekTally.iso_week), col(TrainerWeekTally.kind))).all()
-    return {(week, kind): int(n) for week, kind, n in rows if n}
+        .where(col(TrainerWeekTally.task_type).in_(sorted(weeks)),
+               col(TrainerWeekTally.iso_week).in_(every))
+        .group_by(col(TrainerWeekTally.task_type), col(TrainerWeekTally.iso_week),
+                  col(TrainerWeekTally.kind))).all()
+    found: dict[str, Tally] = {}
+    wanted = {key: set(ws) for key, ws in weeks.items()}
+    for key, week, kind, n in rows:
+        if n and week in wanted[key]:
+            found.setdefault(key, {})[(week, kind)] = int(n)
+    return found
 
 
-def disputed_weeks(session: Session, *, task_types: Sequence[str],
-                   weeks: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(trainer, task type, ISO week) of ``weeks`` that hold an open dispute."""
-    rows = session.exec(
-        select(TrainerWeekTally.trainer, TrainerWeekTally.task_type, TrainerWeekTally.iso_week)
-        .where(TrainerWeekTally.kind == DISPUTED, col(TrainerWeekTally.samples) > 0,
-               col(TrainerWeekTally.task_type).in_(task_types),
-               col(TrainerWeekTally.iso_week).in_(weeks))).all()
-    return [(trainer, key, week) for trainer, key, week in rows]
+def holds_dispute(*, task_types: Sequence[str], weeks: Sequence[str]) -> ColumnElement[bool]:
+    """A condition on ``AuditThread`` of ``task_types`` and ``weeks``: its trainer-week
+    holds an open dispute (a tally of kind ``DISPUTED``). The store reads those tallies by
+    ``ix_tally_task_week`` and finds their threads by their unique key, so the lists of
+    disputes look at the samples of those weeks only."""
+    tally = TrainerWeekTally
+    weeks_with_one = (
+        select_columns(col(tally.trainer), col(tally.task_type), col(tally.iso_week))
+        .where(col(tally.task_type).in_(task_types), col(tally.iso_week).in_(weeks),
+               col(tally.kind) == DISPUTED, col(tally.samples) > 0))
+    return tuple_(col(AuditThread.trainer), col(AuditThread.task_type),
+                  col(AuditThread.iso_week)).in_(weeks_with_one)
 
 
 def kind_grades(kind: str) -> tuple[str, ...]:
@@ -317,8 +342,9 @@ LEFT JOIN disagreement_lapse ON disagreement_lapse.sample_id = sample.id
 
 def recount(connection: Connection) -> int:
     """Count every stored sample into an empty ``trainer_week_tally`` from scratch, by
-    ``sample_kind``: what migration 0011 does to a store graded before the tallies, and
-    what a store filled without the bot (the benchmark's) needs. Returns the rows written."""
+    ``sample_kind`` (and set each audit thread's ``graded_samples``, ``work_counts``): what
+    migration 0011 does to a store graded before the tallies, and what a store filled
+    without the bot (the benchmark's, a test's) needs. Returns the rows written."""
     grades: dict[int, list[str]] = defaultdict(list)
     for sample_id, grade in connection.execute(text("SELECT sample_id, grade FROM grade")):
         grades[sample_id].append(grade)
@@ -345,6 +371,8 @@ def recount(connection: Connection) -> int:
             for entry in json.loads(labels_json):
                 if entry.get("verdict"):
                     tally[(entry["trainer"], key, week, entry["verdict"])] += 1
+    if _has_column(connection, "audit_thread", "graded_samples"):  # migration 0022 on
+        recount_graded(connection)  # the threads' counts of work, from the same grades
     rows = [{"trainer": t, "task_type": k, "iso_week": w, "kind": kind, "samples": n}
             for (t, k, w, kind), n in tally.items()]
     if rows:

@@ -22,8 +22,8 @@ happen in the same transaction (``bot.services.tallies``).
 """
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -359,14 +359,27 @@ def overturn_rates(session: Session, *, task_type: str,
                    weeks: Sequence[str]) -> dict[str, OverturnRate]:
     """Per first reviewer: how many of their disputed grades of the window's weeks were
     decided, and how many overturned."""
+    return overturn_rates_of(session, weeks={task_type: weeks}).get(task_type, {})
+
+
+def overturn_rates_of(session: Session, *,
+                      weeks: Mapping[str, Sequence[str]]) -> dict[str, dict[str, OverturnRate]]:
+    """``overturn_rates`` of each task type of ``weeks`` over its weeks, in one query."""
+    if not weeks:
+        return {}
+    every = sorted({w for ws in weeks.values() for w in ws})
     rows = session.exec(
-        select(TrainerDispute.first_json, TrainerDispute.status)
-        .where(TrainerDispute.task_type == task_type, col(TrainerDispute.iso_week).in_(weeks),
-               TrainerDispute.status != OPEN)).all()
-    decided: Counter[str] = Counter()
-    overturned: Counter[str] = Counter()
-    for first, status in rows:
+        select(TrainerDispute.task_type, TrainerDispute.iso_week, TrainerDispute.first_json,
+               TrainerDispute.status)
+        .where(col(TrainerDispute.task_type).in_(sorted(weeks)),
+               col(TrainerDispute.iso_week).in_(every), TrainerDispute.status != OPEN)).all()
+    decided: dict[str, Counter[str]] = defaultdict(Counter)
+    overturned: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, week, first, status in rows:
+        if week not in weeks[key]:
+            continue
         for reviewer in {g["reviewer"] for g in json.loads(first)}:
-            decided[reviewer] += 1
-            overturned[reviewer] += status == OVERTURNED
-    return {r: OverturnRate(r, decided[r], overturned[r]) for r in decided}
+            decided[key][reviewer] += 1
+            overturned[key][reviewer] += status == OVERTURNED
+    return {key: {r: OverturnRate(r, decided[key][r], overturned[key][r]) for r in by}
+            for key, by in decided.items()}

@@ -83,13 +83,15 @@ def dispute_status_line(view: DisputeView | None) -> str | None:
 
 
 def disputes_list(views: Sequence[DisputeView], *, task_names: Mapping[str, str],
-                  can_settle: bool) -> tuple[str, list[dict]]:
-    """`/audit disputes` and App Home: each open dispute with both reviews (and Settle)."""
+                  can_settle: bool, total: int | None = None) -> tuple[str, list[dict]]:
+    """`/audit disputes` and App Home: each open dispute with both reviews (and Settle);
+    ``total``: how many there are when ``views`` are only the first (``open_disputes``)."""
+    total = len(views) if total is None else total
     if not views:
         return "No open disputes.", [{"type": "section", "text": mrkdwn(
             "⚖️ *No open disputes.* Double reviews that differ by a whole step ("
             f"{_whole_step_example()}) appear here for a manager to settle.")}]
-    text = f"{len(views)} open dispute{'s' if len(views) != 1 else ''}"
+    text = f"{total} open dispute{'s' if total != 1 else ''}"
     blocks: list[dict] = [{"type": "header", "text": plain(f"⚖️ {text}")}]
     for view in views[:LIST_SHOWN]:
         blocks += [
@@ -109,8 +111,9 @@ def disputes_list(views: Sequence[DisputeView], *, task_names: Mapping[str, str]
                            "elements": [settle]})
     footer = ("Settle gives the sample its grade; both reviewers are told by DM."
               if can_settle else "A manager settles these.")
-    if len(views) > LIST_SHOWN:
-        footer = f"{len(views) - LIST_SHOWN} more not shown (oldest first). " + footer
+    if total > min(len(views), LIST_SHOWN):
+        footer = (f"{total - min(len(views), LIST_SHOWN)} more not shown (oldest first). "
+                  + footer)
     blocks.append({"type": "context", "elements": [mrkdwn(footer)]})
     return text, blocks[:MESSAGE_BLOCK_LIMIT]
 

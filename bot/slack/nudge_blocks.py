@@ -3,7 +3,14 @@
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.services.nudges import ESCALATIONS_SHOWN, Digest, DigestTaskType, Mover, Reminder
+from bot.services.nudges import (
+    BELOW_SHOWN,
+    ESCALATIONS_SHOWN,
+    Digest,
+    DigestTaskType,
+    Mover,
+    Reminder,
+)
 from bot.slack.blocks import escape, people, plain
 from bot.slack.status_blocks import (
     MESSAGE_BLOCKS,
@@ -53,7 +60,7 @@ def digest_message(digest: Digest, *, now: datetime) -> tuple[str, list[dict]]:
     blocks: list[dict] = [{"type": "header", "text": plain(text)}]
     lines = ["*Last week's scores*"]
     for t in digest.task_types:
-        below = f" · below threshold: {people(t.below, limit=4)}" if t.below else ""
+        below = f" · below threshold: {people(t.below, limit=BELOW_SHOWN)}" if t.below else ""
         lines.append(f"• *{escape(t.name)}* {score_text(t.score)}{_change(t)} "
                      f"({t.graded} graded, threshold {t.threshold:.2f}) · backlog "
                      f"{t.backlog.waiting}{below}")

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026_scale_levels"
-down_revision: str | Sequence[str] | None = "0021_disagreement_precedent"
+down_revision: str | Sequence[str] | None = "0022_read_tallies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
