@@ -1,7 +1,6 @@
 """The trainer's side of a record, end to end: items, labels and reasoning ingested (over
 HTTP too), the reasoning on the sample post, and reviewers rating it Clear / Unclear."""
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -176,7 +175,7 @@ def test_nobody_rates_their_own_reasoning(bot):
 
 
 def test_the_http_ingest_takes_the_fields_and_names_a_bad_label_by_index(bot):
-    bot.ctx.settings = replace(bot.ctx.settings, ingest_token=TOKEN)
+    bot.ctx.settings = bot.ctx.settings.model_copy(update={"ingest_token": TOKEN})
     good, bad = _records(bot)
     bad["label"] = "D"
     status, answer = post(bot, [good, bad])

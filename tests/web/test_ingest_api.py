@@ -4,7 +4,6 @@ each one stored."""
 import http.client
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ TOKEN = "ingest-token-for-tests"
 @pytest.fixture
 def api(bot: RunningBot) -> Iterator[RunningBot]:
     """The running bot with INGEST_TOKEN set."""
-    bot.ctx.settings = replace(bot.ctx.settings, ingest_token=TOKEN)
+    bot.ctx.settings = bot.ctx.settings.model_copy(update={"ingest_token": TOKEN})
     yield bot
 
 
@@ -133,7 +132,7 @@ def test_records_pushed_over_http_are_audited_like_ingested_ones(api):
 
 
 def test_a_record_past_the_per_record_limit_is_refused_by_its_index(api):
-    api.ctx.settings = replace(api.ctx.settings, ingest_max_record_bytes=4096)
+    api.ctx.settings = api.ctx.settings.model_copy(update={"ingest_max_record_bytes": 4096})
     records = week_of_records(api.ctx.clock.now(), count=3)
     records[1]["output"] = "x" * 10_000
     status, body = post(api, records)
