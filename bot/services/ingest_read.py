@@ -135,8 +135,10 @@ def parse_json(text: str) -> tuple[Any, str | None]:
 
 
 def _parse_json(text: str) -> tuple[Any, str | None]:
+    if text.startswith("\ufeff"):  # what json.loads says; the decoder itself does not check
+        return None, "Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1"
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
+        return _DECODER.decode(text), None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}" if error.lineno > 1 \
             else f"column {error.colno}"
@@ -152,16 +154,24 @@ class _JsonProblem(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _JsonProblem(f"duplicate key `{key}`")
-        result[key] = value
+    # Called for every object of every record: built in C, the pairs walked only when a key
+    # repeats (to name it).
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JsonProblem(f"duplicate key `{key}`")
+            seen.add(key)
     return result
 
 
 def _no_constant(name: str) -> Any:
     raise _JsonProblem(f"{name} is not allowed")
+
+
+# Built once: ``json.loads`` with hooks builds a new decoder for every call (every line).
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def json_kind(value: Any) -> str:
