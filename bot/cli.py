@@ -144,16 +144,19 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
     from bot.clock import SystemClock
     from bot.db import let_others_write, session_scope
     from bot.services.ingest import (
         IngestReport,
         UnsupportedFormat,
         batches,
-        ingest,
+        check_records,
         label_scales_of,
         read_records,
         roster_from_workspace,
+        store_checked,
     )
 
     if not args.file.exists():
@@ -166,18 +169,23 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
     trainers, task_types = roster_from_workspace(workspace)
+    scales = label_scales_of(workspace)
     report = IngestReport()
+    committed: float | None = None
     try:
-        # One transaction per batch, read from the file before it begins: SQLite has one
+        # One transaction per batch, read and checked before it begins: SQLite has one
         # writer at a time, and a whole file in one transaction would keep every other
-        # writer (the bot's grades, jobs) waiting past their timeouts. Ingest is idempotent,
-        # so a run stopped half-way is simply run again.
+        # writer (the bot's grades, jobs) waiting past their timeouts. Reading the next
+        # batch is their turn (topped up to the pause if it was quicker). Ingest is
+        # idempotent, so a run stopped half-way is simply run again.
         for batch in batches(records):
+            checked = check_records(batch, known_trainers=trainers, known_task_types=task_types,
+                                    label_scales=scales)
+            if committed is not None:
+                let_others_write(engine, since=committed)
             with session_scope(engine) as session:
-                report.add(ingest(session, batch, known_trainers=trainers,
-                                  known_task_types=task_types, now=SystemClock().now(),
-                                  label_scales=label_scales_of(workspace)))
-            let_others_write(engine)
+                report.add(store_checked(session, checked, now=SystemClock().now()))
+            committed = time.monotonic()
     except OSError as error:  # a directory, no permission
         kept = f" ({report.stored} records stored before it)" if report.stored else ""
         raise CliError(f"{args.file}: cannot read: {error.strerror or error}{kept}") from None

@@ -124,11 +124,15 @@ def _postgres_settings(dbapi_connection: object, _record: object) -> None:
     dbapi_connection.commit()  # type: ignore[attr-defined]
 
 
-def let_others_write(engine: Engine) -> None:
+def let_others_write(engine: Engine, *, since: float | None = None) -> None:
     """Between the transactions of a bulk write (ingest): give waiting writers their turn.
-    PostgreSQL has row locks and no such single writer, so nothing to do there."""
+    ``since`` (``time.monotonic()`` at the last commit): the time spent since, out of any
+    transaction (reading the next batch), counts towards the pause. PostgreSQL has row locks
+    and no such single writer, so nothing to do there."""
     if engine.url.get_backend_name() == "sqlite":
-        time.sleep(SQLITE_WRITER_PAUSE)
+        spent = 0.0 if since is None else time.monotonic() - since
+        if spent < SQLITE_WRITER_PAUSE:
+            time.sleep(SQLITE_WRITER_PAUSE - spent)
 
 
 @contextmanager
