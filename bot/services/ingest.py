@@ -243,13 +243,17 @@ def _values_in(connection: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
     to_created, to_ingested = as_stored
     inserted: set[str] = set()
     columns = ", ".join(_COLUMNS)
+    stored_at: dict[Any, Any] = {}  # one ``ingested_at`` for all the rows of an ingest
     for start in range(0, len(rows), _SQLITE_ROWS):
         chunk = rows[start:start + _SQLITE_ROWS]
         values: list[Any] = []
         for row in chunk:
             flat = list(row)
             flat[created] = to_created(flat[created])
-            flat[ingested] = to_ingested(flat[ingested])
+            at = flat[ingested]
+            if at not in stored_at:
+                stored_at[at] = to_ingested(at)
+            flat[ingested] = stored_at[at]
             values += flat
         sql = (f"INSERT INTO trainer_output ({columns}) VALUES "
                f"{', '.join([_SQLITE_ROW] * len(chunk))} "
@@ -363,7 +367,8 @@ def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
     held = 0
     for record in records:
         batch.append(record)
-        held += sum(len(v) for v in (record.data or {}).values() if isinstance(v, str))
+        held += record.size or sum(
+            len(v) for v in (record.data or {}).values() if isinstance(v, str))
         if len(batch) >= size or held >= max_bytes:
             yield batch
             batch, held = [], 0

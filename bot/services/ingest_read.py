@@ -44,6 +44,7 @@ class RawRecord:
     number: int
     data: dict[str, Any] | None
     error: str | None = None
+    size: int = 0  # characters of text it was read from (0: unknown), to bound a batch
 
 
 class UnsupportedFormat(ValueError):
@@ -243,9 +244,9 @@ def _read_json_lines(path: Path, limit: int) -> Iterator[RawRecord]:
         first = False
         parsed = parse_json_object(text.rstrip("\r\n"))
         if isinstance(parsed, str):
-            yield RawRecord(number, None, parsed)
+            yield RawRecord(number, None, parsed, len(text))
         else:
-            yield RawRecord(number, parsed)
+            yield RawRecord(number, parsed, None, len(text))
 
 
 def _read_csv(path: Path, limit: int) -> Iterator[RawRecord]:
@@ -293,7 +294,7 @@ def _read_csv(path: Path, limit: int) -> Iterator[RawRecord]:
         if error is not None:
             yield RawRecord(start, None, error)
         else:
-            yield _csv_record(start, dict(zip(header, row, strict=True)))
+            yield _csv_record(start, dict(zip(header, row, strict=True)), size)
 
 
 def _first_bad_line(bad_lines: dict[int, str], start: int, end: int) -> str | None:
@@ -325,7 +326,7 @@ def _header_problem(row: Iterable[str]) -> str | None:
     return "; ".join(problems) + f" (the header must name: {expected})"
 
 
-def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
+def _csv_record(number: int, cells: dict[str, str], size: int) -> RawRecord:
     """A CSV row in the JSON record shape: ``metadata`` parsed, ``gold_*`` folded into ``gold``."""
     data: dict[str, Any] = {name: cells[name] for name in CSV_REQUIRED}
     metadata = cells.get("metadata", "")
@@ -340,4 +341,4 @@ def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
     for name in ("item", "label", "reasoning"):  # an empty cell is an absent field
         if cells.get(name, "").strip():
             data[name] = cells[name]
-    return RawRecord(number, data)
+    return RawRecord(number, data, None, size)
