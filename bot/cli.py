@@ -170,6 +170,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     require_current_schema(engine)
     trainers, task_types = roster_from_workspace(workspace)
     scales = label_scales_of(workspace)
+    _bulk_gc()
     report = IngestReport()
     committed: float | None = None
     try:
@@ -195,6 +196,17 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{where}{ident}: {rejection.reason}", file=sys.stderr)
     print(report.summary_line())
     return 0 if report.ok else 1
+
+
+def _bulk_gc() -> None:
+    """For a bulk load: the cycle collector would otherwise run every 700 new objects (each
+    record makes dozens), walking every object alive, for a third of the parsing time. What
+    is loaded so far (modules, the workspace) is frozen out of its walks; records make no
+    cycles (reference counting frees them), so it runs rarely."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _context(settings: Settings) -> "AppContext":
