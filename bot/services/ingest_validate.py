@@ -22,6 +22,7 @@ optional field means absent. Prompts and outputs are stored whole, however long.
 import hashlib
 import json
 import math
+import operator
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -40,9 +41,12 @@ MAX_ITEM_LENGTH = 200
 MAX_LABEL_LENGTH = 64
 MAX_REASONING_LENGTH = 10_000
 _FIELDS = frozenset(TEXT_FIELDS + OPTIONAL_FIELDS)
+_TEXT_VALUES = operator.itemgetter(*TEXT_FIELDS)
 # Built once: ``json.dumps`` with options builds a new encoder for every call (every record).
 _STORED_JSON = json.JSONEncoder(allow_nan=False).encode
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+# How that encoder writes a string (``ensure_ascii``): C-accelerated in CPython.
+_ASCII_STRING = json.encoder.encode_basestring_ascii
 
 
 class _Refused(Exception):
@@ -99,9 +103,8 @@ class ValidRecord:
             return None
         return self.metadata_text if self.metadata_text is not None else json.dumps(self.metadata)
 
-    @property
-    def content_hash(self) -> str:
-        """sha256 of the record's canonical JSON: same content, same hash, whatever the file."""
+    def canonical(self) -> dict[str, Any]:
+        """What ``content_hash`` hashes, as JSON with sorted keys, no spaces, ASCII only."""
         gold = (
             None if self.gold_grade is None else {"grade": self.gold_grade, "note": self.gold_note}
         )
@@ -119,8 +122,36 @@ class ValidRecord:
         for name in ("item", "label", "reasoning"):
             if getattr(self, name) is not None:
                 canonical[name] = getattr(self, name)
-        text = _CANONICAL_JSON(canonical)
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
+        return canonical
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the record's canonical JSON: same content, same hash, whatever the file."""
+        return hashlib.sha256(self._canonical_text().encode("ascii")).hexdigest()
+
+    def _canonical_text(self) -> str:
+        """``canonical()`` encoded, written key by key in sorted order (the encoder's own
+        string escaping; ``metadata`` through the canonical encoder): the same text as
+        encoding the dict, without building it and sorting its keys for every record."""
+        text = _ASCII_STRING
+        parts = ['{"created_at":', text(self.created_at.astimezone(UTC).isoformat()), ',"gold":']
+        if self.gold_grade is None:
+            parts.append("null")
+        else:
+            note = "null" if self.gold_note is None else text(self.gold_note)
+            parts += ['{"grade":', text(self.gold_grade), ',"note":', note, "}"]
+        parts += [',"id":', text(self.id)]
+        if self.item is not None:
+            parts += [',"item":', text(self.item)]
+        if self.label is not None:
+            parts += [',"label":', text(self.label)]
+        metadata = "null" if self.metadata is None else _CANONICAL_JSON(self.metadata)
+        parts += [',"metadata":', metadata, ',"output":', text(self.output),
+                  ',"prompt":', text(self.prompt)]
+        if self.reasoning is not None:
+            parts += [',"reasoning":', text(self.reasoning)]
+        parts += [',"task_type":', text(self.task_type), ',"trainer":', text(self.trainer), "}"]
+        return "".join(parts)
 
 
 def validate_record(
@@ -152,12 +183,7 @@ def _validated(
         unknown = [key for key in data if key not in _FIELDS]
         names = ", ".join(f"`{key}`" for key in unknown)
         raise _Refused(f"unknown field{'s' if len(unknown) > 1 else ''} {names}")
-    id_ = _text(data, "id")
-    trainer = _text(data, "trainer")
-    task_type = _text(data, "task_type")
-    prompt = _text(data, "prompt")
-    output = _text(data, "output")
-    created_text = _text(data, "created_at")
+    id_, trainer, task_type, prompt, output, created_text = _texts(data)
     if id_ != id_.strip():
         raise _Refused("field `id` has leading or trailing spaces")
     if len(id_) > MAX_ID_LENGTH:
@@ -185,6 +211,20 @@ def _validated(
         reasoning=reasoning,
         metadata_text=metadata_text,
     )
+
+
+def _texts(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``TEXT_FIELDS``' values, each checked as ``_text`` does: for the common record (all
+    present, ASCII, no NUL, none blank) in a few passes in C over all six at once; for any
+    other, field by field, to name the first one refused."""
+    try:
+        values = _TEXT_VALUES(data)
+        joined = "".join(values)
+    except (KeyError, TypeError):  # one missing, one not a string
+        return tuple(_text(data, name) for name in TEXT_FIELDS)
+    if joined.isascii() and "\x00" not in joined and all(map(str.strip, values)):
+        return values
+    return tuple(_text(data, name) for name in TEXT_FIELDS)
 
 
 def _trainer_side(data: Mapping[str, Any],
