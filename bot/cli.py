@@ -149,6 +149,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
     from bot.db import let_others_write, session_scope
     from bot.services.ingest import (
+        TRANSACTION_SECONDS,
         IngestReport,
         UnsupportedFormat,
         batches,
@@ -182,11 +183,13 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         for batch in batches(records):
             checked = check_records(batch, known_trainers=trainers, known_task_types=task_types,
                                     label_scales=scales)
-            if committed is not None:
-                let_others_write(engine, since=committed)
-            with session_scope(engine) as session:
-                report.add(store_checked(session, checked, now=SystemClock().now()))
-            committed = time.monotonic()
+            while checked.read or checked.good:  # a slow machine: in several transactions
+                if committed is not None:
+                    let_others_write(engine, since=committed)
+                with session_scope(engine) as session:
+                    report.add(store_checked(session, checked, now=SystemClock().now(),
+                                             until=time.monotonic() + TRANSACTION_SECONDS))
+                committed = time.monotonic()
     except OSError as error:  # a directory, no permission
         kept = f" ({report.stored} records stored before it)" if report.stored else ""
         raise CliError(f"{args.file}: cannot read: {error.strerror or error}{kept}") from None

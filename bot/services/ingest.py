@@ -18,6 +18,7 @@ other ingest stored meanwhile is "already there, compare the hashes". Records ar
 and inserted in batches.
 """
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from bot.services.ingest_validate import (
 
 __all__ = [
     "BATCH_SIZE",
+    "TRANSACTION_SECONDS",
     "CheckedRecords",
     "IngestReport",
     "RawRecord",
@@ -73,6 +75,8 @@ BATCH_SIZE = 500
 # statements now, and a smaller batch spent more time pausing than writing.
 TRANSACTION_RECORDS = 20_000
 TRANSACTION_BYTES = 16 * 1024 * 1024
+# And at most about this long, whatever the load: a grade waits for one transaction.
+TRANSACTION_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,17 +175,25 @@ def check_records(
 
 
 def store_checked(session: Session, checked: CheckedRecords, *, now: datetime,
-                  batch_size: int = BATCH_SIZE) -> IngestReport:
-    """Store ``checked``'s good records, ``batch_size`` at a time; flushes, never commits."""
+                  batch_size: int = BATCH_SIZE, until: float | None = None) -> IngestReport:
+    """Store ``checked``'s good records, ``batch_size`` at a time; flushes, never commits.
+
+    With ``until`` (a ``time.monotonic()`` value), stops after the batch that passes it and
+    leaves the rest in ``checked.good`` (its ``read`` and ``rejected`` counted and emptied):
+    the caller commits and calls again, so no transaction holds the store for long, however
+    slow the machine."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     report = IngestReport(read=checked.read)
     ingested_at = as_utc(now)
     good = checked.good
     rejected = list(checked.rejected)
-    for start in range(0, len(good), batch_size):
-        rejected += _store_batch(session, good[start:start + batch_size], report=report,
+    done = 0
+    while done < len(good) and (until is None or done == 0 or time.monotonic() < until):
+        rejected += _store_batch(session, good[done:done + batch_size], report=report,
                                  ingested_at=ingested_at)
+        done += batch_size
+    checked.read, checked.good, checked.rejected = 0, good[done:], []
     report.rejected += sorted(rejected, key=lambda rejection: rejection.number)
     return report
 

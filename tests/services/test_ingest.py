@@ -434,3 +434,21 @@ def test_a_run_stopped_after_some_batches_is_completed_by_running_it_again(
         report = run(session, path)
         assert report.summary_line() == "read 10, stored 6, unchanged 4, rejected 0"
         assert stored_ids(session) == sorted(f"out-{n}" for n in range(10))
+
+
+def test_a_transaction_past_its_time_stops_after_a_batch_and_leaves_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A slow machine: `auditbot ingest` commits what it has stored when its time is up and
+    goes on in the next transaction, so nobody waits for a whole batch of the file."""
+    lines = [output(f"out-{n}") for n in range(7)] + ["{bad"]
+    checked = check_records(read_records(jsonl(tmp_path, *lines)), **ROSTER)
+    reports = []
+    while checked.read or checked.good:
+        with Session(engine) as session:
+            reports.append(store_checked(session, checked, now=NOW, batch_size=3, until=0.0))
+            session.commit()
+    assert [(r.read, r.stored, len(r.rejected)) for r in reports] == [
+        (8, 3, 1), (0, 3, 0), (0, 1, 0)]
+    with Session(engine) as session:
+        assert stored_ids(session) == sorted(f"out-{n}" for n in range(7))
