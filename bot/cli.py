@@ -155,6 +155,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         batches,
         check_records,
         label_scales_of,
+        read_ahead,
         read_records,
         roster_from_workspace,
         store_checked,
@@ -175,14 +176,15 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = IngestReport()
     committed: float | None = None
     try:
-        # One transaction per batch, read and checked before it begins: SQLite has one
-        # writer at a time, and a whole file in one transaction would keep every other
-        # writer (the bot's grades, jobs) waiting past their timeouts. Reading the next
-        # batch is their turn (topped up to the pause if it was quicker). Ingest is
+        # One transaction per batch, read and checked before it begins (the next batch is
+        # read while this one is written): SQLite has one writer at a time, and a whole file
+        # in one transaction would keep every other writer (the bot's grades, jobs) waiting
+        # past their timeouts, so they get a pause between transactions. Ingest is
         # idempotent, so a run stopped half-way is simply run again.
-        for batch in batches(records):
-            checked = check_records(batch, known_trainers=trainers, known_task_types=task_types,
-                                    label_scales=scales)
+        checked_batches = (
+            check_records(batch, known_trainers=trainers, known_task_types=task_types,
+                          label_scales=scales) for batch in batches(records))
+        for checked in read_ahead(checked_batches):
             while checked.read or checked.good:  # a slow machine: in several transactions
                 if committed is not None:
                     let_others_write(engine, since=committed)

@@ -13,17 +13,26 @@ Usage (what ``auditbot ingest FILE`` does; the HTTP ingest passes
 
 Ingesting the same record twice changes nothing (``unchanged``); the same ``id`` with other
 content is refused, the stored record stays. Two ingests racing on one database both succeed
-and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING``, and an id some
-other ingest stored meanwhile is "already there, compare the hashes". Records are looked up
-and inserted in batches.
+and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING ... RETURNING id``,
+and an id not inserted (stored by an earlier run, or by another ingest meanwhile) is "already
+there, compare the hashes": no lookup precedes the insert, so a file of new records costs one
+statement per batch (PostgreSQL: a ``COPY`` into a staging table and one ``INSERT``).
+
+A caller that commits as it goes (``auditbot ingest``) splits the work in two::
+
+    for batch in batches(read_records(path)):
+        checked = check_records(batch, **roster._asdict())   # no store touched
+        with session_scope(engine) as session:
+            report.add(store_checked(session, checked, now=clock.now()))
 """
 
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
@@ -60,6 +69,7 @@ __all__ = [
     "ingest",
     "insert_new_outputs",
     "label_scales_of",
+    "read_ahead",
     "read_records",
     "records_from_json_array",
     "roster_from_workspace",
@@ -388,3 +398,20 @@ def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
         yield batch
 
 
+
+
+_T = TypeVar("_T")
+_END = object()
+
+
+def read_ahead(items: Iterable[_T]) -> Iterator[_T]:
+    """``items`` in order, the next one produced on a thread of its own while the caller
+    works on this one: reading and checking a batch (Python) overlaps storing the one before
+    (SQLite's C code and PostgreSQL's server, which let the thread run), one batch ahead at
+    most. An error producing an item is raised here, in its place."""
+    source = iter(items)
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-read") as reader:
+        pending = reader.submit(next, source, _END)
+        while (item := pending.result()) is not _END:
+            pending = reader.submit(next, source, _END)
+            yield cast(_T, item)

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from bot.services.ingest import (
     check_records,
     ingest,
     insert_new_outputs,
+    read_ahead,
     read_records,
     records_from_json_array,
     store_checked,
@@ -452,3 +454,35 @@ def test_a_transaction_past_its_time_stops_after_a_batch_and_leaves_the_rest(
         (8, 3, 1), (0, 3, 0), (0, 1, 0)]
     with Session(engine) as session:
         assert stored_ids(session) == sorted(f"out-{n}" for n in range(7))
+
+
+def test_read_ahead_produces_the_next_item_while_the_caller_holds_this_one() -> None:
+    second_made = threading.Event()
+    makers: list[str] = []
+
+    def items() -> Iterator[int]:
+        for n in range(3):
+            makers.append(threading.current_thread().name)
+            if n == 1:
+                second_made.set()
+            yield n
+
+    seen = []
+    for item in read_ahead(items()):
+        if item == 0:  # without reading ahead, item 1 is made only after this returns
+            assert second_made.wait(timeout=10)
+        seen.append(item)
+    assert seen == [0, 1, 2]
+    assert all(name.startswith("ingest-read") for name in makers)
+
+
+def test_read_ahead_raises_an_error_in_the_place_of_its_item() -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        raise OSError("unreadable")
+
+    seen = []
+    with pytest.raises(OSError, match="unreadable"):
+        for item in read_ahead(items()):
+            seen.append(item)
+    assert seen == [1]
