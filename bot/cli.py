@@ -147,7 +147,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from bot.clock import SystemClock
-    from bot.db import let_others_write, session_scope
+    from bot.db import for_bulk_writes, let_others_write, session_scope
     from bot.services.ingest import (
         TRANSACTION_SECONDS,
         IngestReport,
@@ -168,7 +168,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     except UnsupportedFormat as error:
         raise CliError(str(error)) from None
     workspace = _workspace(settings)
-    engine = make_engine(settings.database_url)
+    engine = for_bulk_writes(make_engine(settings.database_url))
     require_current_schema(engine)
     trainers, task_types = roster_from_workspace(workspace)
     scales = label_scales_of(workspace)
