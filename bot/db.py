@@ -173,11 +173,33 @@ def _insert_new_statement(table: Any, dialect: str) -> Any:
     return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
-def let_others_write(engine: Engine) -> None:
-    """Between the transactions of a bulk write (ingest): give waiting writers their turn.
-    PostgreSQL has row locks and no such single writer, so nothing to do there."""
+# A bulk writer's SQLite page cache (negative: KiB): the outputs' indexes take new rows all
+# over (by trainer, by task type and time), so with the default 2 MB each transaction of a
+# big ingest re-read most of their pages.
+SQLITE_BULK_CACHE_KIB = 256 * 1024
+
+
+def for_bulk_writes(engine: Engine) -> Engine:
+    """``engine`` (from ``make_engine``) set up for one process writing a lot (ingest): on
+    SQLite a page cache that holds the indexes it writes to; nothing else changes."""
     if engine.url.get_backend_name() == "sqlite":
-        time.sleep(SQLITE_WRITER_PAUSE)
+        event.listen(engine, "connect", _bulk_cache)
+    return engine
+
+
+def _bulk_cache(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+
+
+def let_others_write(engine: Engine, *, since: float | None = None) -> None:
+    """Between the transactions of a bulk write (ingest): give waiting writers their turn.
+    ``since`` (``time.monotonic()`` at the last commit): the time spent since, out of any
+    transaction (reading the next batch), counts towards the pause. PostgreSQL has row locks
+    and no such single writer, so nothing to do there."""
+    if engine.url.get_backend_name() == "sqlite":
+        spent = 0.0 if since is None else time.monotonic() - since
+        if spent < SQLITE_WRITER_PAUSE:
+            time.sleep(SQLITE_WRITER_PAUSE - spent)
 
 
 @contextmanager

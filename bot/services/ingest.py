@@ -13,19 +13,28 @@ Usage (what ``auditbot ingest FILE`` does; the HTTP ingest passes
 
 Ingesting the same record twice changes nothing (``unchanged``); the same ``id`` with other
 content is refused, the stored record stays. Two ingests racing on one database both succeed
-and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING``, and an id some
-other ingest stored meanwhile is "already there, compare the hashes". Records are looked up
-and inserted in batches.
+and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING ... RETURNING id``,
+and an id not inserted (stored by an earlier run, or by another ingest meanwhile) is "already
+there, compare the hashes": no lookup precedes the insert, so a file of new records costs one
+statement per batch (PostgreSQL: a ``COPY`` into a staging table and one ``INSERT``).
+
+A caller that commits as it goes (``auditbot ingest``) splits the work in two::
+
+    for batch in batches(read_records(path)):
+        checked = check_records(batch, **roster._asdict())   # no store touched
+        with session_scope(engine) as session:
+            report.add(store_checked(session, checked, now=clock.now()))
 """
 
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from bot.clock import as_utc
@@ -47,6 +56,8 @@ from bot.services.ingest_validate import (
 
 __all__ = [
     "BATCH_SIZE",
+    "TRANSACTION_SECONDS",
+    "CheckedRecords",
     "IngestReport",
     "RawRecord",
     "Rejection",
@@ -54,21 +65,28 @@ __all__ = [
     "UnsupportedFormat",
     "ValidRecord",
     "batches",
+    "check_records",
     "ingest",
     "insert_new_outputs",
     "label_scales_of",
+    "read_ahead",
     "read_records",
     "records_from_json_array",
     "roster_from_workspace",
+    "store_checked",
     "validate_record",
 ]
 
 BATCH_SIZE = 500
 # What one transaction of a file's ingest holds at most: a few tenths of a second of writing
-# (records are checked before it begins; SQLite's other writers get their turn between).
-# 20,000 held the lock past a grade's 2-second budget on a loaded machine.
-TRANSACTION_RECORDS = 5000
-TRANSACTION_BYTES = 8 * 1024 * 1024
+# (records are read and checked before it begins, so SQLite's other writers get their turn
+# while the next batch is read). 20,000 held the lock past a grade's 2-second budget on a
+# loaded machine when each row went through the ORM; the inserts are plain driver
+# statements now, and a smaller batch spent more time pausing than writing.
+TRANSACTION_RECORDS = 20_000
+TRANSACTION_BYTES = 16 * 1024 * 1024
+# And at most about this long, whatever the load: a grade waits for one transaction.
+TRANSACTION_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +131,16 @@ class IngestReport:
         )
 
 
+@dataclass(slots=True)
+class CheckedRecords:
+    """Records read and checked, not yet stored: the good ones (line number, record, content
+    hash) and the rejections. What ``check_records`` returns and ``store_checked`` takes."""
+
+    read: int = 0
+    good: list[tuple[int, ValidRecord, str]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
 def ingest(
     session: Session,
     records: Iterable[RawRecord],
@@ -128,76 +156,151 @@ def ingest(
     type's declared scale.
 
     Every record is checked before the first statement, so the transaction (on SQLite, the
-    store's one write lock) is held for the lookups and inserts alone, ``batch_size`` rows at
-    a time."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    report = IngestReport()
-    ingested_at = as_utc(now)
-    checked: list[tuple[int, ValidRecord, str]] = []
-    rejected: list[Rejection] = []
+    store's one write lock) is held for the inserts alone, ``batch_size`` rows at a time."""
+    checked = check_records(records, known_trainers=known_trainers,
+                            known_task_types=known_task_types, label_scales=label_scales)
+    return store_checked(session, checked, now=now, batch_size=batch_size)
+
+
+def check_records(
+    records: Iterable[RawRecord],
+    *,
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+    label_scales: Mapping[str, Any] | None = None,
+) -> CheckedRecords:
+    """``records`` read and validated, touching no store: a caller that commits in batches
+    does this between its transactions, while other writers have their turn."""
+    checked = CheckedRecords()
+    good, rejected = checked.good, checked.rejected
     for record in records:
-        report.read += 1
+        checked.read += 1
         outcome = _check(record, known_trainers=known_trainers, known_task_types=known_task_types,
                          label_scales=label_scales)
         if isinstance(outcome, Rejection):
             rejected.append(outcome)
         else:
-            checked.append((record.number, outcome, outcome.content_hash))
-    for start in range(0, len(checked), batch_size):
-        rejected += _store_batch(session, checked[start:start + batch_size], report=report,
+            good.append((record.number, outcome, outcome.content_hash))
+    return checked
+
+
+def store_checked(session: Session, checked: CheckedRecords, *, now: datetime,
+                  batch_size: int = BATCH_SIZE, until: float | None = None) -> IngestReport:
+    """Store ``checked``'s good records, ``batch_size`` at a time; flushes, never commits.
+
+    With ``until`` (a ``time.monotonic()`` value), stops after the batch that passes it and
+    leaves the rest in ``checked.good`` (its ``read`` and ``rejected`` counted and emptied):
+    the caller commits and calls again, so no transaction holds the store for long, however
+    slow the machine."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    report = IngestReport(read=checked.read)
+    ingested_at = as_utc(now)
+    good = checked.good
+    rejected = list(checked.rejected)
+    done = 0
+    while done < len(good) and (until is None or done == 0 or time.monotonic() < until):
+        rejected += _store_batch(session, good[done:done + batch_size], report=report,
                                  ingested_at=ingested_at)
+        done += batch_size
+    checked.read, checked.good, checked.rejected = 0, good[done:], []
     report.rejected += sorted(rejected, key=lambda rejection: rejection.number)
     return report
 
 
 def insert_new_outputs(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Insert ``TrainerOutput`` rows (column values); return ``{id: content_hash}`` of the ones
-    that were already stored, e.g. by a concurrent ingest, and so were not inserted.
+    that were already stored, e.g. by a concurrent ingest, and so were not inserted."""
+    return _insert_new(session, [tuple(row.get(name) for name in _COLUMNS) for row in rows])
 
-    One ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` per batch: a row whose id is
-    there already is skipped, not an error, so nothing needs a savepoint; the ids not
-    returned are looked up. Any other constraint still raises. On PostgreSQL the batch is
-    first ``COPY``'d into a temporary table of this transaction (psycopg's ``cursor.copy``),
-    then inserted from it in one statement.
+
+_COLUMNS = ("id", "trainer", "task_type", "prompt", "output", "created_at", "metadata_json",
+            "gold_grade", "gold_note", "item", "label", "reasoning", "content_hash", "ingested_at")
+_DATETIMES = (_COLUMNS.index("created_at"), _COLUMNS.index("ingested_at"))
+_STAGE = "ingest_stage"
+# SQLite allows 32,766 parameters a statement: 2,000 rows of 14 columns in one INSERT.
+_SQLITE_ROWS = 2000
+_SQLITE_ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+
+
+def _insert_new(session: Session, rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """``rows`` (values in ``_COLUMNS`` order) inserted unless their id is stored already;
+    the ``{id: content_hash}`` of those that were.
+
+    One ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` per chunk: a row whose id is
+    there already is skipped, not an error, so nothing needs a savepoint, and no lookup
+    precedes it (a fresh file is all new rows); only the ids not returned are looked up. Any
+    other constraint still raises. On PostgreSQL the rows are first ``COPY``'d into a
+    temporary table of this transaction (psycopg's ``cursor.copy``), then inserted from it in
+    one statement; on SQLite they go in as multi-row ``VALUES`` through the driver, with no
+    per-row work in SQLAlchemy.
     """
     if not rows:
         return {}
     # In id order: two ingests of overlapping batches then wait for each other on the first
     # shared id instead of each holding one the other needs (a deadlock on PostgreSQL).
-    rows = sorted(rows, key=lambda row: str(row["id"]))
+    rows.sort(key=_first)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         inserted = _copy_in(connection, rows)
     else:
-        table = TrainerOutput.__table__  # type: ignore[attr-defined]
-        inserted = set(connection.execute(
-            sqlite.insert(table).on_conflict_do_nothing(index_elements=["id"])
-            .returning(table.c.id), [dict(row) for row in rows]).scalars())
-    lost = {row["id"] for row in rows if row["id"] not in inserted}
+        inserted = _values_in(connection, rows)
+    lost = {row[0] for row in rows if row[0] not in inserted}
     return _stored_hashes(session, lost) if lost else {}
 
 
-_COLUMNS = ("id", "trainer", "task_type", "prompt", "output", "created_at", "metadata_json",
-            "gold_grade", "gold_note", "item", "label", "reasoning", "content_hash", "ingested_at")
-_STAGE = "ingest_stage"
+def _first(row: tuple[Any, ...]) -> str:
+    return str(row[0])
 
 
-def _copy_in(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+def _values_in(connection: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
+    """SQLite: the rows inserted, ``_SQLITE_ROWS`` a statement; the ids inserted. Datetimes
+    are written as SQLAlchemy writes them (its type's own processor), so the ORM reads them
+    back the same."""
+    table = TrainerOutput.__table__  # type: ignore[attr-defined]
+    dialect = connection.dialect
+    as_stored = [table.c[_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
+                 for i in _DATETIMES]
+    created, ingested = _DATETIMES
+    to_created, to_ingested = as_stored
+    inserted: set[str] = set()
+    columns = ", ".join(_COLUMNS)
+    stored_at: dict[Any, Any] = {}  # one ``ingested_at`` for all the rows of an ingest
+    for start in range(0, len(rows), _SQLITE_ROWS):
+        chunk = rows[start:start + _SQLITE_ROWS]
+        values: list[Any] = []
+        for row in chunk:
+            flat = list(row)
+            flat[created] = to_created(flat[created])
+            at = flat[ingested]
+            if at not in stored_at:
+                stored_at[at] = to_ingested(at)
+            flat[ingested] = stored_at[at]
+            values += flat
+        sql = (f"INSERT INTO trainer_output ({columns}) VALUES "
+               f"{', '.join([_SQLITE_ROW] * len(chunk))} "
+               "ON CONFLICT (id) DO NOTHING RETURNING id")
+        inserted.update(found[0] for found in connection.exec_driver_sql(sql, tuple(values)))
+    return inserted
+
+
+def _copy_in(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> set[str]:
     """PostgreSQL: the rows COPY'd into a temporary table, then inserted from it in id
     order (skipping ids already stored); the ids inserted."""
     columns = ", ".join(_COLUMNS)
+    # The statements that touch trainer_output go through SQLAlchemy, so a lock timeout
+    # arrives wrapped like any other (the HTTP ingest answers a busy store with 503).
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+                               "(LIKE trainer_output) ON COMMIT DROP")
     driver = connection.connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-                       "(LIKE trainer_output) ON COMMIT DROP")
-        with cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row.get(name) for name in _COLUMNS))
-        cursor.execute(f"INSERT INTO trainer_output ({columns}) SELECT {columns} FROM {_STAGE} "
-                       "ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id")
-        inserted = {str(found[0]) for found in cursor.fetchall()}
-        cursor.execute(f"TRUNCATE {_STAGE}")
+    with (driver.cursor() as cursor,  # type: ignore[union-attr]
+          cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy):
+        for row in rows:
+            copy.write_row(row)
+    inserted = {str(found[0]) for found in connection.exec_driver_sql(
+        f"INSERT INTO trainer_output ({columns}) SELECT {columns} FROM {_STAGE} "
+        "ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id")}
+    connection.exec_driver_sql(f"TRUNCATE {_STAGE}")
     return inserted
 
 
@@ -234,20 +337,23 @@ def _store_batch(
     report: IngestReport,
     ingested_at: datetime,
 ) -> list[Rejection]:
-    """Insert the batch's new ids, count the rest; returns the content clashes."""
-    before = _stored_hashes(session, {record.id for _, record, _ in checked})
+    """Insert the batch's new ids, count the rest; returns the content clashes.
+
+    A repeated id in the batch is set aside before the insert; an id stored before (by an
+    earlier batch, run or a concurrent ingest) comes back from the insert as not inserted.
+    Both are then compared by hash: same content is ``unchanged``, other content refused."""
     first: dict[str, tuple[int, ValidRecord, str]] = {}
     again: list[tuple[int, str, str]] = []  # (number, id, hash): compared once all is stored
     for number, record, digest in checked:
-        if record.id in before or record.id in first:
+        if record.id in first:
             again.append((number, record.id, digest))
         else:
             first[record.id] = (number, record, digest)
     rows = [_row(record, digest, ingested_at) for _, record, digest in first.values()]
-    lost = insert_new_outputs(session, rows)
+    lost = _insert_new(session, rows)
     report.stored += len(first) - len(lost)
     again += [(first[id_][0], id_, first[id_][2]) for id_ in lost]
-    current = before | {id_: digest for id_, (_, _, digest) in first.items()} | lost
+    current = {id_: digest for id_, (_, _, digest) in first.items()} | lost
     rejected = []
     for number, id_, digest in again:
         if current[id_] == digest:
@@ -267,23 +373,11 @@ def _stored_hashes(session: Session, ids: AbstractSet[str]) -> dict[str, str]:
     return dict(session.exec(query).all())
 
 
-def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "trainer": record.trainer,
-        "task_type": record.task_type,
-        "prompt": record.prompt,
-        "output": record.output,
-        "created_at": record.created_at,
-        "metadata_json": record.metadata_json,
-        "gold_grade": record.gold_grade,
-        "gold_note": record.gold_note,
-        "item": record.item,
-        "label": record.label,
-        "reasoning": record.reasoning,
-        "content_hash": digest,
-        "ingested_at": ingested_at,
-    }
+def _row(record: ValidRecord, digest: str, ingested_at: datetime) -> tuple[Any, ...]:
+    """The record's values in ``_COLUMNS`` order."""
+    return (record.id, record.trainer, record.task_type, record.prompt, record.output,
+            record.created_at, record.metadata_json, record.gold_grade, record.gold_note,
+            record.item, record.label, record.reasoning, digest, ingested_at)
 
 
 def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
@@ -295,7 +389,8 @@ def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
     held = 0
     for record in records:
         batch.append(record)
-        held += sum(len(v) for v in (record.data or {}).values() if isinstance(v, str))
+        held += record.size or sum(
+            len(v) for v in (record.data or {}).values() if isinstance(v, str))
         if len(batch) >= size or held >= max_bytes:
             yield batch
             batch, held = [], 0
@@ -303,3 +398,20 @@ def batches(records: Iterable[RawRecord], size: int = TRANSACTION_RECORDS,
         yield batch
 
 
+
+
+_T = TypeVar("_T")
+_END = object()
+
+
+def read_ahead(items: Iterable[_T]) -> Iterator[_T]:
+    """``items`` in order, the next one produced on a thread of its own while the caller
+    works on this one: reading and checking a batch (Python) overlaps storing the one before
+    (SQLite's C code and PostgreSQL's server, which let the thread run), one batch ahead at
+    most. An error producing an item is raised here, in its place."""
+    source = iter(items)
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-read") as reader:
+        pending = reader.submit(next, source, _END)
+        while (item := pending.result()) is not _END:
+            pending = reader.submit(next, source, _END)
+            yield cast(_T, item)

@@ -44,6 +44,7 @@ class RawRecord:
     number: int
     data: dict[str, Any] | None
     error: str | None = None
+    size: int = 0  # characters of text it was read from (0: unknown), to bound a batch
 
 
 class UnsupportedFormat(ValueError):
@@ -135,8 +136,10 @@ def parse_json(text: str) -> tuple[Any, str | None]:
 
 
 def _parse_json(text: str) -> tuple[Any, str | None]:
+    if text.startswith("\ufeff"):  # what json.loads says; the decoder itself does not check
+        return None, "Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1"
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
+        return _DECODER.decode(text), None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}" if error.lineno > 1 \
             else f"column {error.colno}"
@@ -152,16 +155,24 @@ class _JsonProblem(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _JsonProblem(f"duplicate key `{key}`")
-        result[key] = value
+    # Called for every object of every record: built in C, the pairs walked only when a key
+    # repeats (to name it).
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _JsonProblem(f"duplicate key `{key}`")
+            seen.add(key)
     return result
 
 
 def _no_constant(name: str) -> Any:
     raise _JsonProblem(f"{name} is not allowed")
+
+
+# Built once: ``json.loads`` with hooks builds a new decoder for every call (every line).
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def json_kind(value: Any) -> str:
@@ -233,9 +244,9 @@ def _read_json_lines(path: Path, limit: int) -> Iterator[RawRecord]:
         first = False
         parsed = parse_json_object(text.rstrip("\r\n"))
         if isinstance(parsed, str):
-            yield RawRecord(number, None, parsed)
+            yield RawRecord(number, None, parsed, len(text))
         else:
-            yield RawRecord(number, parsed)
+            yield RawRecord(number, parsed, None, len(text))
 
 
 def _read_csv(path: Path, limit: int) -> Iterator[RawRecord]:
@@ -283,7 +294,7 @@ def _read_csv(path: Path, limit: int) -> Iterator[RawRecord]:
         if error is not None:
             yield RawRecord(start, None, error)
         else:
-            yield _csv_record(start, dict(zip(header, row, strict=True)))
+            yield _csv_record(start, dict(zip(header, row, strict=True)), size)
 
 
 def _first_bad_line(bad_lines: dict[int, str], start: int, end: int) -> str | None:
@@ -315,7 +326,7 @@ def _header_problem(row: Iterable[str]) -> str | None:
     return "; ".join(problems) + f" (the header must name: {expected})"
 
 
-def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
+def _csv_record(number: int, cells: dict[str, str], size: int) -> RawRecord:
     """A CSV row in the JSON record shape: ``metadata`` parsed, ``gold_*`` folded into ``gold``."""
     data: dict[str, Any] = {name: cells[name] for name in CSV_REQUIRED}
     metadata = cells.get("metadata", "")
@@ -330,4 +341,4 @@ def _csv_record(number: int, cells: dict[str, str]) -> RawRecord:
     for name in ("item", "label", "reasoning"):  # an empty cell is an absent field
         if cells.get(name, "").strip():
             data[name] = cells[name]
-    return RawRecord(number, data)
+    return RawRecord(number, data, None, size)

@@ -22,6 +22,7 @@ optional field means absent. Prompts and outputs are stored whole, however long.
 import hashlib
 import json
 import math
+import operator
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -38,6 +39,21 @@ GOLD_FIELDS = ("grade", "note")
 MAX_ITEM_LENGTH = 200
 MAX_LABEL_LENGTH = 64
 MAX_REASONING_LENGTH = 10_000
+_FIELDS = frozenset(TEXT_FIELDS + OPTIONAL_FIELDS)
+_TEXT_VALUES = operator.itemgetter(*TEXT_FIELDS)
+# Built once: ``json.dumps`` with options builds a new encoder for every call (every record).
+_STORED_JSON = json.JSONEncoder(allow_nan=False).encode
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+# How that encoder writes a string (``ensure_ascii``): C-accelerated in CPython.
+_ASCII_STRING = json.encoder.encode_basestring_ascii
+
+
+class _Refused(Exception):
+    """Why a record is refused, naming the field; raised deep in a check, caught once."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Roster(NamedTuple):
@@ -86,9 +102,8 @@ class ValidRecord:
             return None
         return self.metadata_text if self.metadata_text is not None else json.dumps(self.metadata)
 
-    @property
-    def content_hash(self) -> str:
-        """sha256 of the record's canonical JSON: same content, same hash, whatever the file."""
+    def canonical(self) -> dict[str, Any]:
+        """What ``content_hash`` hashes, as JSON with sorted keys, no spaces, ASCII only."""
         gold = (
             None if self.gold_grade is None else {"grade": self.gold_grade, "note": self.gold_note}
         )
@@ -106,8 +121,36 @@ class ValidRecord:
         for name in ("item", "label", "reasoning"):
             if getattr(self, name) is not None:
                 canonical[name] = getattr(self, name)
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
+        return canonical
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the record's canonical JSON: same content, same hash, whatever the file."""
+        return hashlib.sha256(self._canonical_text().encode("ascii")).hexdigest()
+
+    def _canonical_text(self) -> str:
+        """``canonical()`` encoded, written key by key in sorted order (the encoder's own
+        string escaping; ``metadata`` through the canonical encoder): the same text as
+        encoding the dict, without building it and sorting its keys for every record."""
+        text = _ASCII_STRING
+        parts = ['{"created_at":', text(self.created_at.astimezone(UTC).isoformat()), ',"gold":']
+        if self.gold_grade is None:
+            parts.append("null")
+        else:
+            note = "null" if self.gold_note is None else text(self.gold_note)
+            parts += ['{"grade":', text(self.gold_grade), ',"note":', note, "}"]
+        parts += [',"id":', text(self.id)]
+        if self.item is not None:
+            parts += [',"item":', text(self.item)]
+        if self.label is not None:
+            parts += [',"label":', text(self.label)]
+        metadata = "null" if self.metadata is None else _CANONICAL_JSON(self.metadata)
+        parts += [',"metadata":', metadata, ',"output":', text(self.output),
+                  ',"prompt":', text(self.prompt)]
+        if self.reasoning is not None:
+            parts += [',"reasoning":', text(self.reasoning)]
+        parts += [',"task_type":', text(self.task_type), ',"trainer":', text(self.trainer), "}"]
+        return "".join(parts)
 
 
 def validate_record(
@@ -121,57 +164,70 @@ def validate_record(
 
     ``label_scales``: task type key → ``bot.workspace.LabelScale``; a ``label`` is checked
     against its task type's scale (absent: any short label)."""
-    unknown = [key for key in data if key not in TEXT_FIELDS + OPTIONAL_FIELDS]
-    if unknown:
+    try:
+        return _validated(data, known_trainers, known_task_types, label_scales)
+    except _Refused as refused:
+        return refused.reason
+
+
+def _validated(
+    data: Mapping[str, Any],
+    known_trainers: Mapping[str, AbstractSet[str]],
+    known_task_types: AbstractSet[str],
+    label_scales: Mapping[str, Any] | None,
+) -> ValidRecord:
+    # Runs once per record of files of millions: the checks raise ``_Refused`` rather than
+    # return wrapped values, so an accepted record allocates nothing on the way.
+    if not _FIELDS.issuperset(data):
+        unknown = [key for key in data if key not in _FIELDS]
         names = ", ".join(f"`{key}`" for key in unknown)
-        return f"unknown field{'s' if len(unknown) > 1 else ''} {names}"
-    texts: dict[str, str] = {}
-    for name in TEXT_FIELDS:
-        text = _text(data, name, label=name)
-        if not isinstance(text, _Text):
-            return text
-        texts[name] = text.value
-    if texts["id"] != texts["id"].strip():
-        return "field `id` has leading or trailing spaces"
-    if len(texts["id"]) > MAX_ID_LENGTH:
-        return f"field `id` is longer than {MAX_ID_LENGTH} characters ({len(texts['id'])})"
-    created_at = _timestamp(texts["created_at"])
-    if isinstance(created_at, str):
-        return created_at
-    metadata = _metadata(data.get("metadata"))
-    if isinstance(metadata, str):
-        return metadata
-    gold = _gold(data.get("gold"))
-    if isinstance(gold, str):
-        return gold
-    roster_problem = _roster_problem(
-        texts["trainer"], texts["task_type"], known_trainers, known_task_types
-    )
-    if roster_problem is not None:
-        return roster_problem
-    trainer_side = _trainer_side(data, (label_scales or {}).get(texts["task_type"]))
-    if isinstance(trainer_side, str):
-        return trainer_side
-    item, label, reasoning = trainer_side
+        raise _Refused(f"unknown field{'s' if len(unknown) > 1 else ''} {names}")
+    id_, trainer, task_type, prompt, output, created_text = _texts(data)
+    if id_ != id_.strip():
+        raise _Refused("field `id` has leading or trailing spaces")
+    if len(id_) > MAX_ID_LENGTH:
+        raise _Refused(f"field `id` is longer than {MAX_ID_LENGTH} characters ({len(id_)})")
+    created_at = _timestamp(created_text)
+    metadata, metadata_text = _metadata(data.get("metadata"))
+    gold_grade, gold_note = _gold(data.get("gold"))
+    _check_roster(trainer, task_type, known_trainers, known_task_types)
+    if data.get("item") is None and data.get("label") is None and data.get("reasoning") is None:
+        item = label = reasoning = None  # most records: none of the trainer's own side
+    else:
+        item, label, reasoning = _trainer_side(data, (label_scales or {}).get(task_type))
     return ValidRecord(
-        id=texts["id"],
-        trainer=texts["trainer"],
-        task_type=texts["task_type"],
-        prompt=texts["prompt"],
-        output=texts["output"],
+        id=id_,
+        trainer=trainer,
+        task_type=task_type,
+        prompt=prompt,
+        output=output,
         created_at=created_at,
-        metadata=None if metadata is None else metadata[0],
-        gold_grade=gold[0],
-        gold_note=gold[1],
+        metadata=metadata,
+        gold_grade=gold_grade,
+        gold_note=gold_note,
         item=item,
         label=label,
         reasoning=reasoning,
-        metadata_text=None if metadata is None else metadata[1],
+        metadata_text=metadata_text,
     )
 
 
+def _texts(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``TEXT_FIELDS``' values, each checked as ``_text`` does: for the common record (all
+    present, ASCII, no NUL, none blank) in a few passes in C over all six at once; for any
+    other, field by field, to name the first one refused."""
+    try:
+        values = _TEXT_VALUES(data)
+        joined = "".join(values)
+    except (KeyError, TypeError):  # one missing, one not a string
+        return tuple(_text(data, name) for name in TEXT_FIELDS)
+    if joined.isascii() and "\x00" not in joined and all(map(str.strip, values)):
+        return values
+    return tuple(_text(data, name) for name in TEXT_FIELDS)
+
+
 def _trainer_side(data: Mapping[str, Any],
-                  scale: Any) -> tuple[str | None, str | None, str | None] | str:
+                  scale: Any) -> tuple[str | None, str | None, str | None]:
     """``item``, ``label`` and ``reasoning`` checked (``None`` when absent or blank)."""
     found: dict[str, str | None] = {}
     for name, limit in (("item", MAX_ITEM_LENGTH), ("reasoning", MAX_REASONING_LENGTH)):
@@ -179,16 +235,14 @@ def _trainer_side(data: Mapping[str, Any],
         if value is None or (isinstance(value, str) and not value.strip()):
             found[name] = None
             continue
-        checked = _text(data, name, label=name)
-        if isinstance(checked, str):
-            return checked
-        text = checked.value.strip() if name == "item" else checked.value
+        text = _text(data, name)
+        text = text.strip() if name == "item" else text
         if len(text) > limit:
-            return f"field `{name}` is longer than {limit:,} characters ({len(text):,})"
+            raise _Refused(f"field `{name}` is longer than {limit:,} characters ({len(text):,})")
         found[name] = text
     label = _label(data.get("label"), scale)
     if label is not None and label.startswith("!"):
-        return label[1:]
+        raise _Refused(label[1:])
     return found["item"], label, found["reasoning"]
 
 
@@ -213,10 +267,10 @@ def _label(value: Any, scale: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return f"!field `label` must be a string or a number, got {json_kind(value)}"
     if isinstance(value, str):
-        checked = _text({"label": value}, "label", label="label")
-        if isinstance(checked, str):
-            return "!" + checked
-        label = checked.value.strip()
+        try:
+            label = _text({"label": value}, "label").strip()
+        except _Refused as refused:
+            return "!" + refused.reason
         if len(label) > MAX_LABEL_LENGTH:
             return (f"!field `label` is longer than {MAX_LABEL_LENGTH} characters "
                     f"({len(label)})")
@@ -240,87 +294,87 @@ def _label(value: Any, scale: Any) -> str | None:
     return label
 
 
-@dataclass(frozen=True, slots=True)
-class _Text:
-    value: str
-
-
-def _text(data: Mapping[str, Any], name: str, *, label: str) -> _Text | str:
-    """A string field that is present, non-blank and storable anywhere (no NUL, no surrogate)."""
+def _text(data: Mapping[str, Any], name: str, *, label: str | None = None) -> str:
+    """A string field that is present, non-blank and storable anywhere (no NUL, no surrogate);
+    else ``_Refused`` naming it (as ``label``, by default its name)."""
+    value = data.get(name)
+    if type(value) is str and value.isascii() and "\x00" not in value and not value.isspace() \
+            and value:
+        return value  # the common case, checked in C: ASCII has no surrogate
+    label = label or name
     if name not in data:
-        return f"missing field `{label}`"
-    value = data[name]
+        raise _Refused(f"missing field `{label}`")
     if not isinstance(value, str):
-        return f"field `{label}` must be a string, got {json_kind(value)}"
+        raise _Refused(f"field `{label}` must be a string, got {json_kind(value)}")
     if not value.strip():
-        return f"empty `{label}`"
+        raise _Refused(f"empty `{label}`")
     if "\x00" in value:
-        return f"field `{label}` contains a NUL character"
-    if value.isascii():
-        return _Text(value)  # no surrogate in it: the common case, checked in C
+        raise _Refused(f"field `{label}` contains a NUL character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
-        return f"field `{label}` contains an unpaired surrogate at character {error.start + 1}"
-    return _Text(value)
+        raise _Refused(f"field `{label}` contains an unpaired surrogate at character "
+                       f"{error.start + 1}") from None
+    return value
 
 
-def _timestamp(text: str) -> datetime | str:
+def _timestamp(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        return f"bad `created_at` {text!r}: expected ISO 8601 like 2026-11-20T14:03:00Z"
+        raise _Refused(f"bad `created_at` {text!r}: expected ISO 8601 like "
+                       "2026-11-20T14:03:00Z") from None
     if moment.utcoffset() is None:
-        return f"bad `created_at` {text!r}: needs a timezone (`Z` or an offset like +01:00)"
+        raise _Refused(f"bad `created_at` {text!r}: needs a timezone (`Z` or an offset like "
+                       "+01:00)")
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        return f"bad `created_at` {text!r}: out of range in UTC"
+        raise _Refused(f"bad `created_at` {text!r}: out of range in UTC") from None
 
 
-def _metadata(value: Any) -> tuple[dict[str, Any], str] | str | None:
-    """The metadata object and its stored JSON text, the reason it is refused, or None."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        return f"`metadata` must be an object, got {json_kind(value)}"
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (ValueError, TypeError, RecursionError):
-        return "`metadata` must be plain JSON (no NaN or Infinity, not nested too deeply)"
-    return value, text
-
-
-def _gold(value: Any) -> tuple[str | None, str | None] | str:
+def _metadata(value: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The metadata object and its stored JSON text (both ``None`` when absent)."""
     if value is None:
         return None, None
     if not isinstance(value, dict):
-        return f"`gold` must be an object, got {json_kind(value)}"
+        raise _Refused(f"`metadata` must be an object, got {json_kind(value)}")
+    try:
+        text = _STORED_JSON(value)
+    except (ValueError, TypeError, RecursionError):
+        raise _Refused("`metadata` must be plain JSON (no NaN or Infinity, not nested too "
+                       "deeply)") from None
+    return value, text
+
+
+def _gold(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise _Refused(f"`gold` must be an object, got {json_kind(value)}")
     unknown = [key for key in value if key not in GOLD_FIELDS]
     if unknown:
-        return "unknown field " + ", ".join(f"`gold.{key}`" for key in unknown)
+        raise _Refused("unknown field " + ", ".join(f"`gold.{key}`" for key in unknown))
     grade = value.get("grade")
     grades = scale_in_force().keys  # the workspace's (bot.context.use_grade_scale)
     if grade not in grades:
         shown = "missing" if grade is None else repr(grade)
-        return f"`gold.grade` must be one of {', '.join(grades)} (got {shown})"
+        raise _Refused(f"`gold.grade` must be one of {', '.join(grades)} (got {shown})")
     note = value.get("note")
     if note is None or (isinstance(note, str) and not note.strip()):
         return grade, None
-    checked = _text(value, "note", label="gold.note")
-    return checked if isinstance(checked, str) else (grade, checked.value)
+    return grade, _text(value, "note", label="gold.note")
 
 
-def _roster_problem(
+def _check_roster(
     trainer: str,
     task_type: str,
     known_trainers: Mapping[str, AbstractSet[str]],
     known_task_types: AbstractSet[str],
-) -> str | None:
+) -> None:
     if trainer not in known_trainers:
-        return f"unknown trainer `{trainer}`"
+        raise _Refused(f"unknown trainer `{trainer}`")
     if task_type not in known_task_types:
-        return f"unknown task type `{task_type}`"
+        raise _Refused(f"unknown task type `{task_type}`")
     if task_type not in known_trainers[trainer]:
-        return f"trainer `{trainer}` is not assigned to task type `{task_type}`"
-    return None
+        raise _Refused(f"trainer `{trainer}` is not assigned to task type `{task_type}`")

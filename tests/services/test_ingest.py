@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,14 @@ from bot.models import TrainerOutput
 from bot.services.ingest import (
     IngestReport,
     Rejection,
+    batches,
+    check_records,
     ingest,
     insert_new_outputs,
+    read_ahead,
     read_records,
     records_from_json_array,
+    store_checked,
     validate_record,
 )
 from bot.services.ingest_validate import ValidRecord
@@ -371,3 +376,113 @@ def _row(id_: str, digest: str) -> dict[str, Any]:
         "content_hash": digest,
         "ingested_at": NOW,
     }
+
+
+def test_bad_lines_in_the_middle_of_a_batch_are_named_and_the_rest_of_it_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    lines: list[dict[str, Any] | str] = [output(f"out-{n}") for n in range(12)]
+    lines[3] = '{"id": "out-3", "trainer": '  # broken JSON
+    lines[5] = output("out-5", prompt=None)
+    lines[6] = output("out-6", output="ça\x00")  # outside ASCII: checked field by field
+    lines[7] = output("out-7", output="ça va, 五百毫克")  # fine
+    lines[9] = output("out-9", created_at="2026-11-20")
+    report = run(session, jsonl(tmp_path, *lines), batch_size=4)
+    assert [(r.number, r.id, r.reason) for r in report.rejected] == [
+        (4, None, "invalid JSON: Expecting value at column 28"),
+        (6, "out-5", "field `prompt` must be a string, got null"),
+        (7, "out-6", "field `output` contains a NUL character"),
+        (10, "out-9", "bad `created_at` '2026-11-20': needs a timezone (`Z` or an offset "
+                      "like +01:00)"),
+    ]
+    assert report.summary_line() == "read 12, stored 8, unchanged 0, rejected 4"
+    assert stored_ids(session) == sorted(f"out-{n}" for n in (0, 1, 2, 4, 7, 8, 10, 11))
+    kept = session.get(TrainerOutput, "out-7")
+    assert kept is not None and kept.output == "ça va, 五百毫克"
+
+
+def test_a_file_committed_in_batches_counts_a_repeat_across_them_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """What `auditbot ingest` does: each batch checked, then stored in its own transaction."""
+    path = jsonl(tmp_path, output("out-1"), output("out-2"), output("out-3"),
+                 output("out-2"), output("out-4"), output("out-1", prompt="changed"),
+                 output("out-5"))
+    total = IngestReport()
+    for batch in batches(read_records(path), size=3):
+        checked = check_records(batch, **ROSTER)
+        with Session(engine) as session:
+            total.add(store_checked(session, checked, now=NOW))
+            session.commit()
+    assert total.summary_line() == "read 7, stored 5, unchanged 1, rejected 1"
+    assert total.rejected == [
+        Rejection(6, "out-1", "id out-1 was already ingested with different content")]
+    with Session(engine) as session:
+        assert stored_ids(session) == [f"out-{n}" for n in range(1, 6)]
+
+
+def test_a_run_stopped_after_some_batches_is_completed_by_running_it_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(10)))
+    first, second, _ = batches(read_records(path), size=4)
+    with Session(engine) as session:  # committed before the "crash"
+        store_checked(session, check_records(first, **ROSTER), now=NOW)
+        session.commit()
+    with Session(engine) as session:  # under way when it stopped: never committed
+        store_checked(session, check_records(second, **ROSTER), now=NOW)
+        session.rollback()
+    with Session(engine) as session:
+        report = run(session, path)
+        assert report.summary_line() == "read 10, stored 6, unchanged 4, rejected 0"
+        assert stored_ids(session) == sorted(f"out-{n}" for n in range(10))
+
+
+def test_a_transaction_past_its_time_stops_after_a_batch_and_leaves_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A slow machine: `auditbot ingest` commits what it has stored when its time is up and
+    goes on in the next transaction, so nobody waits for a whole batch of the file."""
+    lines = [output(f"out-{n}") for n in range(7)] + ["{bad"]
+    checked = check_records(read_records(jsonl(tmp_path, *lines)), **ROSTER)
+    reports = []
+    while checked.read or checked.good:
+        with Session(engine) as session:
+            reports.append(store_checked(session, checked, now=NOW, batch_size=3, until=0.0))
+            session.commit()
+    assert [(r.read, r.stored, len(r.rejected)) for r in reports] == [
+        (8, 3, 1), (0, 3, 0), (0, 1, 0)]
+    with Session(engine) as session:
+        assert stored_ids(session) == sorted(f"out-{n}" for n in range(7))
+
+
+def test_read_ahead_produces_the_next_item_while_the_caller_holds_this_one() -> None:
+    second_made = threading.Event()
+    makers: list[str] = []
+
+    def items() -> Iterator[int]:
+        for n in range(3):
+            makers.append(threading.current_thread().name)
+            if n == 1:
+                second_made.set()
+            yield n
+
+    seen = []
+    for item in read_ahead(items()):
+        if item == 0:  # without reading ahead, item 1 is made only after this returns
+            assert second_made.wait(timeout=10)
+        seen.append(item)
+    assert seen == [0, 1, 2]
+    assert all(name.startswith("ingest-read") for name in makers)
+
+
+def test_read_ahead_raises_an_error_in_the_place_of_its_item() -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        raise OSError("unreadable")
+
+    seen = []
+    with pytest.raises(OSError, match="unreadable"):
+        for item in read_ahead(items()):
+            seen.append(item)
+    assert seen == [1]

@@ -176,3 +176,52 @@ def test_roster_from_workspace() -> None:
         "U2": frozenset({"clinical", "legal"}),
     }
     assert isinstance(validate_record(record(trainer="U2"), **roster._asdict()), ValidRecord)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        # Several fields bad at once: the first in the contract's order is named.
+        ({"prompt": ..., "output": 42}, "missing field `prompt`"),
+        ({"output": "a\x00b", "trainer": ""}, "empty `trainer`"),
+        ({"created_at": 7, "prompt": "é\x00"}, "field `prompt` contains a NUL character"),
+        ({"output": "ça\x00"}, "field `output` contains a NUL character"),
+        ({"task_type": "\u3000"}, "empty `task_type`"),  # blank outside ASCII too
+    ],
+)
+def test_the_first_bad_text_field_is_named_whatever_else_is_wrong(
+    changes: dict[str, Any], reason: str
+) -> None:
+    assert check(record(**changes)) == reason
+
+
+def test_text_outside_ascii_is_kept_as_written() -> None:
+    outcome = check(record(prompt="Quelle dose ? \u2028 ü", output="五百毫克"))
+    assert isinstance(outcome, ValidRecord)
+    assert (outcome.prompt, outcome.output) == ("Quelle dose ? \u2028 ü", "五百毫克")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"gold": ..., "metadata": ...},
+        {"gold": {"grade": "pass"}},
+        {"gold": {"grade": "minor", "note": "é \"quoted\"\n\ttab"}},
+        {"metadata": {"z": 1.5, "a": [1, {"b": "ü", "a": None}], "n": -0.0, "big": 10**30}},
+        {"item": "task-7", "label": 4, "reasoning": "because \u2028 and \\"},
+        {"label": "B", "id": "é-1", "output": "\U0001f600 emoji"},
+        {"created_at": "2026-11-20T15:03:00.123456+01:00"},
+    ],
+)
+def test_the_content_hash_is_the_sha256_of_the_canonical_json(changes: dict[str, Any]) -> None:
+    """The hash is written key by key for speed; it must stay the hash of ``canonical()``
+    encoded as it always was, or records stored earlier would read as changed."""
+    import hashlib
+    import json
+
+    outcome = check(record(**changes))
+    assert isinstance(outcome, ValidRecord), outcome
+    text = json.dumps(outcome.canonical(), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True)
+    assert outcome.content_hash == hashlib.sha256(text.encode("ascii")).hexdigest()
