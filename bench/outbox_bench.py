@@ -21,15 +21,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.context import AppContext
-from bot.db import make_engine, session_scope, upgrade
+from bot.common.clock import FixedClock
 from bot.follow.weekly_audit import run_weekly_audit
 from bot.sandbox import SlackSandbox
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
+from bot.store.db import make_engine, session_scope, upgrade
+from bot.wiring.config import load_settings
+from bot.wiring.context import AppContext
 from bot.workspace import Workspace, parse_workspace
 
 TOKEN = "xoxb-bench"

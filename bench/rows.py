@@ -27,12 +27,9 @@ from bench.outbox_bench import NOW as OUTBOX_NOW
 from bench.outbox_bench import bench_workspace
 from bench.outbox_bench import records as outbox_records
 from bench.start_bench import free_port, healthy
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.context import AppContext
-from bot.db import make_engine, session_scope, upgrade
+from bot.common.clock import FixedClock
+from bot.common.grades import DEFAULT_SCALE
 from bot.follow.weekly_audit import run_weekly_audit
-from bot.grades import DEFAULT_SCALE
 from bot.sandbox import SlackSandbox
 from bot.sandbox.driver import SlackDriver
 from bot.services.ingest import ingest as ingest_records
@@ -42,6 +39,9 @@ from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.ids import grade_action
 from bot.slack.nudge_blocks import digest_message
 from bot.slack.pacing import SLACK_PACE, Pace
+from bot.store.db import make_engine, session_scope, upgrade
+from bot.wiring.config import load_settings
+from bot.wiring.context import AppContext
 from bot.workspace import Workspace, parse_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def _env(**settings: str) -> dict[str, str]:
 
 def _auditbot() -> list[str]:
     script = Path(sys.executable).parent / "auditbot"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.entry.cli"]
 
 
 def _status_kb(pid: int, field: str) -> float:
@@ -367,7 +367,7 @@ class ReadBot:
 
 
 def _read_bot(url: str, workspace: Workspace, scale: data.Scale) -> ReadBot:
-    from bot.local import start_local_bot
+    from bot.demo.local import start_local_bot
     users = {**{m: m.lower() for m in data.MANAGERS},
              **{data.reviewer_id(k, r): f"rv{k}-{r}" for k in range(scale.task_types)
                 for r in range(data.REVIEWERS)},
@@ -489,7 +489,7 @@ def _statement_timeout(url: str) -> str:
 
 
 def _window_start() -> str:
-    from bot.clock import iso_week
+    from bot.common.clock import iso_week
     anchor = data.anchor_now()
     return iso_week((anchor - timedelta(weeks=WINDOW_WEEKS - 1)).astimezone(data._tz()))
 

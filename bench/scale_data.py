@@ -36,11 +36,11 @@ from sqlalchemy import Engine, Table, create_engine, insert, make_url, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from bot.clock import iso_week
-from bot.db import head_revisions, make_engine, upgrade
+import bot.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.common.clock import iso_week
 from bot.services.reviewer_tallies import recount as recount_reviewers
 from bot.services.tallies import recount
+from bot.store.db import head_revisions, make_engine, upgrade
 
 DATA = Path(__file__).resolve().parent / ".data"
 SAMPLES = 5

@@ -12,8 +12,8 @@ once beforehand, the example workspace, its scheduler on) and measures:
   that (start-up work done, nothing asked of it);
 * heavy packages: which of scipy, matplotlib, numpy... have compiled modules mapped in the
   idle process (``/proc/PID/maps``), so a lazy import pulled in at start-up shows too;
-* import: a fresh interpreter importing the serve path (``bot.cli``, ``bot.app``,
-  ``bot.server``, ``handlers``, ``schedules.runner``; for the floor ``slack_bolt`` and
+* import: a fresh interpreter importing the serve path (``bot.entry.cli``, ``bot.fronts.app``,
+  ``bot.entry.server``, ``handlers``, ``schedules.runner``; for the floor ``slack_bolt`` and
   ``waitress``), and which heavy packages that loads.
 
 Prints the medians (and the spread), the floor beside each figure and the ratio. Not a test:
@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-startbench"
 SECRET = "startbench-signing-secret"
 CHANNELS = {"C0CLINICAL": "clinical", "C0LEGAL": "legal", "C0FINANCE": "finance"}
-SERVE_IMPORTS = "import bot.cli, bot.app, bot.server, handlers, schedules.runner"
+SERVE_IMPORTS = "import bot.entry.cli, bot.fronts.app, bot.entry.server, handlers, schedules.runner"
 FLOOR_IMPORTS = "import slack_bolt, slack_bolt.adapter.wsgi, waitress"
 HEAVY = ("scipy", "matplotlib", "numpy", "krippendorff", "pandas")
 
@@ -120,7 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     script = Path(sys.executable).parent / "auditbot"
     serve_argv = [str(script), "serve"] if script.exists() else \
-        [sys.executable, "-m", "bot.cli", "serve"]
+        [sys.executable, "-m", "bot.entry.cli", "serve"]
     floor_argv = [sys.executable, str(REPO / "bench" / "bare_bolt.py")]
     with SlackSandbox(bot_token=TOKEN, channels=CHANNELS) as sandbox, \
             tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.context import AppContext
+from bot.wiring.context import AppContext
 from handlers import (
     clarity,
     commands,

@@ -8,12 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.context import AppContext
 from bot.services.clarity import MIN_UNCLEAR_REASON, check_may_rate, reason_problem, record_clarity
 from bot.services.grading import load_sample
 from bot.slack.blocks import clarity_modal
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.payloads import clarity_modal_metadata, parse_clarity_submission, parse_click
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission
 from handlers.modals import open_modal

@@ -16,10 +16,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.charts import trainer_chart
-from bot.context import AppContext
-from bot.errors import AuditbotError
+from bot.common.errors import AuditbotError
 from bot.follow.weekly_audit import run_weekly_audit
+from bot.present.charts import trainer_chart
 from bot.services.audit import audit_week
 from bot.services.commands import (
     ArgReader,
@@ -63,6 +62,7 @@ from bot.slack.status_blocks import (
     trainer_report_message,
     trainer_rows_message,
 )
+from bot.wiring.context import AppContext
 from handlers.errors import check_answer, guarded
 
 PENDING_SHOWN = 20

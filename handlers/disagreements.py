@@ -5,7 +5,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot.context import AppContext
 from bot.follow.after import after_ruling
 from bot.services.disagreements import (
     adjudicate,
@@ -26,6 +25,7 @@ from bot.slack.payloads import (
     parse_ruling_submission,
     ruling_modal_metadata,
 )
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
 from handlers.modals import open_modal

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot.context import AppContext
 from bot.follow.after import after_change
 from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
@@ -38,6 +37,7 @@ from bot.slack.dispute_blocks import (
 )
 from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section
 from bot.slack.payloads import parse_click
+from bot.wiring.context import AppContext
 from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission

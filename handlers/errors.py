@@ -17,10 +17,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from bot.context import AppContext
-from bot.errors import AuditbotError
+from bot.common.errors import AuditbotError
 from bot.slack.payloads import BadPayload
 from bot.slack.verify import VERIFIED, slack_response_url
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 Listener = Callable[..., None]

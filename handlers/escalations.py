@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.context import AppContext
 from bot.services.escalation import (
     SnoozeEndProblem,
     acknowledge,
@@ -23,6 +22,7 @@ from bot.services.escalation import (
 from bot.slack.escalation_blocks import resolve_modal, snooze_modal
 from bot.slack.ids import Action, Callback
 from bot.slack.payloads import form_metadata, form_value, parse_click, parse_id, user_of
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.context import AppContext
-from bot.errors import NotFound
+from bot.common.errors import NotFound
 from bot.follow.after import after_grade
 from bot.services.grading import (
     check_may_grade,
@@ -26,6 +25,7 @@ from bot.slack.blocks import full_output_modal, grade_modal
 from bot.slack.ids import GRADE_ACTION, Action, Block, Callback, grade_of_action
 from bot.slack.payloads import grade_modal_metadata, parse_click, parse_grade_submission
 from bot.slack.precedents_blocks import grading_precedents
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission
 from handlers.modals import open_modal

@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.context import AppContext
 from bot.follow.home import publish_home
 from bot.services.home_feed import (
     record_viewer,
@@ -19,6 +18,7 @@ from bot.services.home_feed import (
 )
 from bot.slack.ids import Action
 from bot.slack.payloads import BadPayload, parse_click, parse_id
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 
 PAGER = re.compile(f"^{Action.HOME_PAGE}-")

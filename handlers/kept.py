@@ -25,9 +25,9 @@ from typing import Generic, TypeVar
 from slack_bolt import Ack, BoltContext
 from sqlmodel import Session
 
-from bot.context import AppContext
-from bot.db import StoreBusy
-from bot.errors import AuditbotError
+from bot.common.errors import AuditbotError
+from bot.store.db import StoreBusy
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

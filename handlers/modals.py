@@ -5,7 +5,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.context import AppContext
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot.context import AppContext
-from bot.errors import NotFound
+from bot.common.errors import NotFound
 from bot.services.grading import task_type_of
 from bot.services.precedent_save import (
     adjudicated_view,
@@ -32,6 +31,7 @@ from bot.slack.precedent_form import (
     precedent_metadata,
     precedent_modal,
 )
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
 

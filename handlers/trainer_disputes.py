@@ -9,10 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot.context import AppContext
 from bot.follow.after import after_change
-from bot.models import TrainerOutput
-from bot.models_feedback import TrainerDispute
 from bot.services.trainer_disputes import (
     OVERTURNED,
     UPHELD,
@@ -40,6 +37,9 @@ from bot.slack.feedback_blocks import (
 )
 from bot.slack.feedback_notices import owe_dispute_opened, owe_dispute_outcome
 from bot.slack.payloads import parse_click
+from bot.store.models import TrainerOutput
+from bot.store.models.feedback import TrainerDispute
+from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
 

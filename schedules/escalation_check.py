@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.context import AppContext
 from bot.services.disputes import lapse_overdue
 from bot.services.escalation import CheckOutcome, check_all, climb_overdue
 from bot.services.feedback import owe_due_feedback
 from bot.services.outliers import store_outliers
 from bot.slack.consistency_notices import owe_consistency_messages
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
-from bot.context import AppContext
 from bot.follow.home import publish_home
 from bot.services.home_feed import dirty_viewers, mark_homes_dirty, mark_published, take_feed
 from bot.slack.links import busy
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 MAX_PER_PASS = 200  # Homes published in one pass; the rest stay marked for the next

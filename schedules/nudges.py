@@ -12,7 +12,6 @@ nothing twice; a reviewer with nothing waiting, or away, gets nothing.
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.context import AppContext
 from bot.services.nudges import (
     digest_for,
     digest_key,
@@ -23,6 +22,7 @@ from bot.services.nudges import (
 from bot.services.outbox import enqueue_message
 from bot.slack.links import permalinks_for
 from bot.slack.nudge_blocks import digest_message, reminder_message
+from bot.wiring.context import AppContext
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.db import is_busy
+from bot.store.db import is_busy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

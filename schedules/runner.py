@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.context import AppContext
 from bot.services.audit import audit_week, plan_weekly_audit
 from bot.services.jobs import claim_run, finish_run
+from bot.wiring.context import AppContext
 from schedules.escalation_check import run_escalation_check
 from schedules.home_refresh import refresh_homes
 from schedules.nudges import NudgeSummary, run_reviewer_reminders, run_weekly_digest

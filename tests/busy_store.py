@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 
-from bot.db import make_engine
+from bot.store.db import make_engine
 
 
 @contextmanager

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import FixedClock
-from bot.db import make_engine, upgrade
-from bot.grades import DEFAULT_SCALE, use_scale
-from bot.logs import HANDLER_NAME
+from bot.common.clock import FixedClock
+from bot.common.grades import DEFAULT_SCALE, use_scale
+from bot.common.logs import HANDLER_NAME
+from bot.store.db import make_engine, upgrade
 from bot.workspace import Workspace
 from tests.factories import make_workspace
 from tests.harness import RunningBot, start_bot
@@ -62,7 +62,7 @@ def _no_cli_log_handler_left() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _default_scale_in_force() -> Iterator[None]:
     """A bot started on a workspace with its own grade scale puts that scale in force in
-    the process (``bot.grades.use_scale``); the next test starts from the default."""
+    the process (``bot.common.grades.use_scale``); the next test starts from the default."""
     yield
     use_scale(DEFAULT_SCALE)
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.clock import iso_week
-from bot.models import AuditThread, Sample
+from bot.common.clock import iso_week
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import GradeOutcome, record_grade
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
+from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.factories import TRAINER1, week_of_records, workspace_data

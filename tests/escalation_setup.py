@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.clock import iso_week
-from bot.db import session_scope
-from bot.local import LocalBot
-from bot.models import AuditThread, Sample
+from bot.common.clock import iso_week
+from bot.demo.local import LocalBot
 from bot.sandbox.records import Message
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import record_grade
+from bot.store.db import session_scope
+from bot.store.models import AuditThread, Sample
 from schedules.escalation_check import run_escalation_check
 from tests.factories import DOCTOR, NURSE, TRAINER1, week_of_records
 

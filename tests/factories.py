@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import as_utc
+from bot.common.clock import as_utc
 from bot.workspace import Workspace, parse_workspace
 
 MANAGER = "U0MANAGER1"

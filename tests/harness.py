@@ -1,9 +1,9 @@
-"""The running bot for end-to-end tests: ``bot.local`` with the test workspace's people."""
+"""The running bot for end-to-end tests: ``bot.demo.local`` with the test workspace's people."""
 
 from sqlalchemy import Engine
 
-from bot.clock import FixedClock
-from bot.local import BOT_TOKEN, LocalBot, start_local_bot
+from bot.common.clock import FixedClock
+from bot.demo.local import BOT_TOKEN, LocalBot, start_local_bot
 from bot.sandbox.server import SlackSandbox
 from bot.workspace import Workspace
 from tests.factories import CHANNELS, USERS

@@ -6,6 +6,6 @@ note and consistency notices, the trainer's feedback) is one call into ``bot.fol
 The bodies that both layers run (publishing a Home, the weekly audit that `/audit run` and
 the scheduler start) live here too, so neither layer imports the other.
 
-Below the listeners and jobs, above ``bot.context``: it may use the app context and the
+Below the listeners and jobs, above ``bot.wiring.context``: it may use the app context and the
 Slack side, never Bolt or the web server.
 """

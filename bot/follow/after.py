@@ -19,11 +19,11 @@ scheduled escalation check catches up on anything a failure or a crash lost.
 import logging
 from collections.abc import Iterable
 
-from bot.context import AppContext
 from bot.follow.check import check_after_grade
 from bot.follow.feedback import feedback_after_change
 from bot.follow.notes import notes_after_grade
 from bot.services.grading import GradeOutcome
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 import logging
 
-from bot.context import AppContext
 from bot.services.escalation import CheckOutcome, check_trainer
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 import logging
 
-from bot.context import AppContext
 from bot.services.feedback import owe_sample_feedback
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

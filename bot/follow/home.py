@@ -6,11 +6,11 @@ pass (``schedules.home_refresh``).
 
 from datetime import datetime
 
-from bot.context import AppContext
 from bot.services.home import home_data
 from bot.services.home_feed import mark_homes_dirty, viewer_pages
 from bot.slack.home_blocks import home_view, messages_to_link
 from bot.slack.links import permalinks_for
+from bot.wiring.context import AppContext
 
 
 def publish_home(ctx: AppContext, *, user: str, now: datetime,

@@ -16,10 +16,10 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.context import AppContext
 from bot.services.calibration import grader_feedback
 from bot.slack.consistency_blocks import grader_note
 from bot.slack.consistency_notices import messages_after_grade, owe
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

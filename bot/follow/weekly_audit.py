@@ -4,9 +4,9 @@
 import logging
 from datetime import datetime
 
-from bot.context import AppContext
 from bot.services.audit import AuditSummary, plan_weekly_audit
 from bot.services.disagreements import plan_disagreements
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

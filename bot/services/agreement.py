@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Literal, cast
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 
 
 def rank_distance(a: str, b: str) -> int:

@@ -21,8 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.clock import iso_week
-from bot.models import AuditThread, Sample, TrainerOutput
+from bot.common.clock import iso_week
 from bot.services.escalation import open_escalation_pairs
 from bot.services.outbox import OutboxKind, Owed, enqueue_many
 from bot.services.people import audit_exemptions
@@ -30,6 +29,7 @@ from bot.services.sampling import double_review_positions, draw_sample, sample_s
 from bot.services.scoring import samples_for_next_audit
 from bot.services.standings import all_standings, trainer_standing
 from bot.services.tallies import added_many
+from bot.store.models import AuditThread, Sample, TrainerOutput
 from bot.workspace import TaskType, Workspace
 
 LOOKBACK = timedelta(days=7)

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from bot.models import Grade, Sample
+from bot.store.models import Grade, Sample
 
 if TYPE_CHECKING:  # standings asks ``revealed`` here; at run time the import goes that way
     from bot.services.standings import GradedRecord

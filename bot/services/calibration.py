@@ -34,10 +34,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.grades import scale_in_force
-from bot.models import Grade, GradeEvent, Sample, TrainerOutput
+from bot.common.grades import scale_in_force
 from bot.services.reviewer_tallies import GOLD, ByReviewer, kinds_total, reviewer_tallies
 from bot.services.standings import window_weeks
+from bot.store.models import Grade, GradeEvent, Sample, TrainerOutput
 from bot.workspace import TaskType, Workspace
 
 

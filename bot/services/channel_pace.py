@@ -22,7 +22,7 @@ from sqlalchemy import Update, case, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models_pacing import ChannelPace
+from bot.store.models.pacing import ChannelPace
 
 
 @dataclass(frozen=True)

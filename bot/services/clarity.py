@@ -12,7 +12,7 @@ reviewers and managers, never the trainer nor their lead), and only a sample who
 came with ``reasoning``. One rating per reviewer and sample (a unique constraint): a later
 click replaces it (the latest counts), the same rating again changes nothing. ``Unclear``
 needs a reason a trainer can act on: at least ``MIN_UNCLEAR_REASON`` characters a reader
-sees (``bot.text.visible_length``). A change owes the sample message an update (outbox).
+sees (``bot.common.text.visible_length``). A change owes the sample message an update (outbox).
 """
 
 from dataclasses import dataclass
@@ -21,11 +21,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import AuditbotError, InvalidGrade
-from bot.models_trainer import ClarityRating
+from bot.common.errors import AuditbotError, InvalidGrade
+from bot.common.text import visible_length
 from bot.services.grading import SampleRecord, check_may_judge, load_sample
 from bot.services.outbox import OutboxKind, enqueue_update
-from bot.text import visible_length
+from bot.store.models.trainer import ClarityRating
 from bot.workspace import Workspace
 
 RATINGS = ("clear", "unclear")

@@ -34,7 +34,6 @@ from functools import cached_property
 
 from sqlmodel import Session, col, select
 
-from bot.models import Sample, TrainerOutput
 from bot.services.agreement import (
     alpha_upper_bound,
     ordinal_alpha,
@@ -50,6 +49,7 @@ from bot.services.reviewer_tallies import (
     reviewer_tallies,
 )
 from bot.services.standings import window_weeks
+from bot.store.models import Sample, TrainerOutput
 from bot.workspace import TaskType, Workspace
 
 

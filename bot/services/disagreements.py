@@ -38,16 +38,16 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound
-from bot.grades import scale_in_force
-from bot.models import TrainerOutput
-from bot.models_trainer import Disagreement
+from bot.common.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound
+from bot.common.grades import scale_in_force
+from bot.common.text import visible_length
 from bot.services.agreement import labels_match
 from bot.services.audit import audit_week
 from bot.services.grading import MIN_EXPLANATION
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.services.tallies import adjudicated
-from bot.text import visible_length
+from bot.store.models import TrainerOutput
+from bot.store.models.trainer import Disagreement
 from bot.workspace import TaskType, Workspace
 
 PER_TASK_TYPE = 3

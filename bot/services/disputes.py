@@ -38,15 +38,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from bot.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
-from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, Sample
-from bot.models_consistency import DisagreementLapse, DisputeSettlement
+from bot.common.errors import AuditbotError, InvalidGrade, NotAManager, OwnOutput
+from bot.common.grades import scale_in_force
+from bot.common.text import visible_length
 from bot.services.grading import MIN_EXPLANATION, ConflictOfInterest
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviews import Review, samples_with_reviews
 from bot.services.tallies import contribution, holds_dispute, lock_sample, move
-from bot.text import visible_length
+from bot.store.models import AuditThread, Grade, Sample
+from bot.store.models.consistency import DisagreementLapse, DisputeSettlement
 from bot.workspace import Workspace
 
 

@@ -32,8 +32,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.errors import AuditbotError, NotFound
-from bot.models import (
+from bot.common.errors import AuditbotError, NotFound
+from bot.common.text import visible_length
+from bot.services.outbox import OutboxKind, enqueue, enqueue_update
+from bot.services.people import away_users
+from bot.services.scoring import Standing, watch_notice_key
+from bot.services.standings import GradedRecord, trainer_standing
+from bot.store.models import (
     AuditThread,
     Escalation,
     EscalationEvent,
@@ -42,11 +47,6 @@ from bot.models import (
     Sample,
     TrainerState,
 )
-from bot.services.outbox import OutboxKind, enqueue, enqueue_update
-from bot.services.people import away_users
-from bot.services.scoring import Standing, watch_notice_key
-from bot.services.standings import GradedRecord, trainer_standing
-from bot.text import visible_length
 from bot.workspace import Workspace
 
 MIN_RESOLVE_NOTE = 10

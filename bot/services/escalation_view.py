@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.models import Escalation, EscalationEvent, EscalationNotice
 from bot.services.people import NotAllowed, roles_of
+from bot.store.models import Escalation, EscalationEvent, EscalationNotice
 from bot.workspace import Workspace
 
 CLOSED_SHOWN = 5

@@ -13,7 +13,7 @@ Double review is blind (``bot.services.blind``): a sample still waiting for its 
 review is one row whose ``double_review`` says ``awaiting second review``, with no reviewer,
 grade, category, explanation or time. ``rows`` counts the grades exported, ``awaiting``
 those samples. Cells a spreadsheet would run as a formula are neutralized
-(``bot.csv_safe``).
+(``bot.common.csv_safe``).
 
 Each row also carries its trainer's scorecard in that task type as of ``now``
 (``bot.services.scorecard``, over the task type's window): for precision, consistency and
@@ -28,11 +28,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from bot.csv_safe import csv_text
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.common.csv_safe import csv_text
 from bot.services.blind import blind_samples
 from bot.services.scorecard import DIMENSIONS, Dimension, Scorecard, scorecards
 from bot.services.standings import window_weeks
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.workspace import Workspace
 from bot.workspace.policy import MAX_WINDOW_WEEKS
 

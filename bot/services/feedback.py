@@ -38,15 +38,15 @@ from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread
-from bot.models_feedback import TrainerFeedback
-from bot.models_tally import TrainerWeekTally
-from bot.models_trainer import ClarityRating
 from bot.services.outbox import OutboxKind, enqueue
 from bot.services.scorecard import Scorecard, scorecards
 from bot.services.standings import window_weeks
 from bot.services.tallies import DISPUTED, UNGRADED
 from bot.services.trainer_disputes import CountedSample, counted_samples
+from bot.store.models import AuditThread
+from bot.store.models.feedback import TrainerFeedback
+from bot.store.models.tally import TrainerWeekTally
+from bot.store.models.trainer import ClarityRating
 from bot.workspace import Workspace
 
 WEEKLY, EACH, OFF = "weekly", "each", "off"
@@ -112,7 +112,7 @@ def owe_thread_feedback(session: Session, workspace: Workspace, *, thread_id: in
 def owe_sample_feedback(session: Session, workspace: Workspace, *, sample_id: int,
                         now: datetime) -> int:
     """``owe_thread_feedback`` for the thread of a sample whose grade just changed."""
-    from bot.models import Sample
+    from bot.store.models import Sample
 
     sample = session.get(Sample, sample_id)
     return 0 if sample is None else owe_thread_feedback(

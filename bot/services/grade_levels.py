@@ -13,8 +13,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.grades import Scale
-from bot.models import GradeLevel
+from bot.common.grades import Scale
+from bot.store.models import GradeLevel
 
 
 def sync_grade_levels(session: Session, scale: Scale) -> tuple[str, ...]:

@@ -20,15 +20,15 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from bot.db import insert_new
-from bot.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
-from bot.grades import Scale
-from bot.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
+from bot.common.errors import AuditbotError, InvalidGrade, NotAReviewer, NotFound, OwnOutput
+from bot.common.grades import Scale
+from bot.common.text import visible_length
 from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.reviewer_tallies import reviewed
 from bot.services.tallies import contribution, lock_sample, move
 from bot.services.work_counts import graded_now, reviewers
-from bot.text import visible_length
+from bot.store.db import insert_new
+from bot.store.models import AuditThread, Grade, GradeEvent, Sample, TrainerOutput
 from bot.workspace import TaskType, Workspace
 
 MIN_EXPLANATION = 20

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.common.grades import scale_in_force
 from bot.services.blind import revealed
 from bot.services.disputes import count_open_disputes
 from bot.services.escalation_view import EscalationOverview, escalation_overview
@@ -34,6 +33,7 @@ from bot.services.status import TeamStatus, team_status
 from bot.services.trainer_disputes import open_trainer_disputes
 from bot.services.trainer_rows import TrainerRows, trainer_rows
 from bot.services.visibility import reviewers_shown
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.workspace import Workspace
 
 QUEUE_PAGE = 8

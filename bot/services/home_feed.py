@@ -27,9 +27,16 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
-from bot.models_people import HomeViewer
 from bot.services.outbox import OutboxKind
+from bot.store.models import (
+    AuditThread,
+    Escalation,
+    EscalationNotice,
+    OutboxItem,
+    Sample,
+    TrainerState,
+)
+from bot.store.models.people import HomeViewer
 from bot.workspace import Workspace
 
 FEED_BATCH = 5000

@@ -37,8 +37,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from bot.clock import as_utc
-from bot.models import TrainerOutput
+from bot.common.clock import as_utc
 from bot.services.ingest_read import (
     RawRecord,
     UnsupportedFormat,
@@ -53,6 +52,7 @@ from bot.services.ingest_validate import (
     roster_from_workspace,
     validate_record,
 )
+from bot.store.models import TrainerOutput
 
 __all__ = [
     "BATCH_SIZE",

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.ingest_read import json_kind
 
 MAX_ID_LENGTH = 200
@@ -356,7 +356,7 @@ def _gold(value: Any) -> tuple[str | None, str | None]:
     if unknown:
         raise _Refused("unknown field " + ", ".join(f"`gold.{key}`" for key in unknown))
     grade = value.get("grade")
-    grades = scale_in_force().keys  # the workspace's (bot.context.use_grade_scale)
+    grades = scale_in_force().keys  # the workspace's (bot.wiring.context.use_grade_scale)
     if grade not in grades:
         shown = "missing" if grade is None else repr(grade)
         raise _Refused(f"`gold.grade` must be one of {', '.join(grades)} (got {shown})")

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.models import JobRun
+from bot.store.models import JobRun
 
 
 def claim_run(session: Session, *, job: str, period: str, now: datetime) -> bool:

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from bot.models import OutboxItem
 from bot.services.audit import audit_week
 from bot.services.escalation_view import EscalationLine, escalation_overview
 from bot.services.pending import PendingList, pending_for
@@ -27,6 +26,7 @@ from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
 from bot.services.tallies import task_type_tallies, window_tallies
 from bot.services.visibility import may_see_trainer
+from bot.store.models import OutboxItem
 from bot.workspace import Workspace
 
 REMIND_AFTER = timedelta(days=1)

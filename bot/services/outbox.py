@@ -19,8 +19,8 @@ from sqlalchemy import and_, case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from bot.db import insert_new
-from bot.models import OutboxItem
+from bot.store.db import insert_new
+from bot.store.models import OutboxItem
 
 
 class OutboxKind(StrEnum):

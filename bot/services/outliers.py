@@ -40,11 +40,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from bot.grades import scale_in_force
-from bot.models_consistency import TrainerOutlier
+from bot.common.grades import scale_in_force
 from bot.services.audit import audit_week
 from bot.services.standings import window_weeks
 from bot.services.tallies import kind_grades, window_tallies
+from bot.store.models.consistency import TrainerOutlier
 from bot.workspace import Policy, TaskType, Workspace
 
 OUTLIER_FDR = 0.10

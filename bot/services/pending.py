@@ -17,7 +17,7 @@ from sqlalchemy import case, exists, not_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func
 
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.workspace import Workspace
 
 

@@ -22,9 +22,9 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import AuditbotError, NotAManager, NotFound
-from bot.models_people import AwayPeriod, TrainerPause
+from bot.common.errors import AuditbotError, NotAManager, NotFound
 from bot.services.home_feed import mark_homes_dirty
+from bot.store.models.people import AwayPeriod, TrainerPause
 from bot.workspace import Trainer, Workspace
 
 

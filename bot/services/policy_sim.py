@@ -49,8 +49,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import iso_week
-from bot.grades import Scale
+from bot.common.clock import iso_week
+from bot.common.grades import Scale
 from bot.services.sampling import double_review_positions
 from bot.services.scoring import (
     GradedSample,

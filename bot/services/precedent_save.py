@@ -36,17 +36,17 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.errors import AuditbotError
-from bot.models import Grade
-from bot.models_feedback import TrainerDispute
-from bot.models_precedents import Precedent as SavedRow
-from bot.models_trainer import Disagreement
+from bot.common.errors import AuditbotError
+from bot.common.text import visible_length
 from bot.services.disputes import DisputeView, Settlement, sample_dispute, settlements
 from bot.services.grading import MIN_EXPLANATION, load_sample, task_type_of
 from bot.services.precedents import SavedPrecedent, as_saved
 from bot.services.reviews import Review
 from bot.services.tallies import lock_sample
-from bot.text import visible_length
+from bot.store.models import Grade
+from bot.store.models.feedback import TrainerDispute
+from bot.store.models.precedents import Precedent as SavedRow
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 MIN_RULING = 15  # visible characters of the one-sentence ruling

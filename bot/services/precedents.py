@@ -38,12 +38,8 @@ from sqlalchemy import Integer, and_, cast, literal, null, or_, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
-from bot.clock import as_utc
-from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
-from bot.models_consistency import DisputeSettlement
-from bot.models_precedents import Precedent as SavedRow
-from bot.models_trainer import Disagreement
+from bot.common.clock import as_utc
+from bot.common.grades import scale_in_force
 from bot.services.blind import revealed
 from bot.services.disputes import Settlement, is_disagreement, settlements, visible_task_types
 from bot.services.people import NotAllowed
@@ -58,6 +54,10 @@ from bot.services.search import (
     matching,
     plain_words,
 )
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.store.models.consistency import DisputeSettlement
+from bot.store.models.precedents import Precedent as SavedRow
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 SHOWN = 10

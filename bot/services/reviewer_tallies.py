@@ -10,7 +10,7 @@ Agreement and calibration read a reviewer's grades as they first stood, and that
 changes once counted: a double review's blind pair (``agreement.blind_pair``) is fixed by the
 second reviewer's first grade; a calibration item counts with each reviewer's first grade of
 it. So each is counted once, by the grade that fixes it, into
-``bot.models_tally.ReviewerWeekTally`` (kinds ``pair:mine:other``, ``gold:gold:first``), and
+``bot.store.models.tally.ReviewerWeekTally`` (kinds ``pair:mine:other``, ``gold:gold:first``), and
 a read of the window touches a few rows per reviewer and week, never the grade events.
 ``recount`` counts a store filled before the tallies (migration 0022) from its events.
 """
@@ -23,9 +23,9 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from bot.models import AuditThread, GradeEvent, Sample, TrainerOutput
-from bot.models_tally import ReviewerWeekTally
 from bot.services.agreement import Graded, blind_pair
+from bot.store.models import AuditThread, GradeEvent, Sample, TrainerOutput
+from bot.store.models.tally import ReviewerWeekTally
 
 PAIR = "pair"
 GOLD = "gold"

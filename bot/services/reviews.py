@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread, Grade, Sample
+from bot.store.models import AuditThread, Grade, Sample
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,12 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func
 
-from bot.clock import iso_week
-from bot.models import AuditThread, Sample, TrainerOutput
-from bot.models_trainer import ClarityRating
+from bot.common.clock import iso_week
 from bot.services.agreement import label_alpha, labels_match
 from bot.services.scoring import Standing, bounds
 from bot.services.standings import tally_standings, window_weeks
+from bot.store.models import AuditThread, Sample, TrainerOutput
+from bot.store.models.trainer import ClarityRating
 from bot.workspace import TaskType, Workspace
 
 Pair = tuple[str, str]  # (trainer, task type key)

@@ -90,7 +90,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypedDict
 
-from bot.grades import DEFAULT_SCALE, Scale
+from bot.common.grades import DEFAULT_SCALE, Scale
 from bot.workspace.model import FrozenMap, Policy
 from bot.workspace.policy import MAX_SAMPLES_PER_TRAINER
 

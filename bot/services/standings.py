@@ -24,10 +24,8 @@ from sqlalchemy import Float, String, and_, case, cast, literal, or_, union_all
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
-from bot.clock import iso_week
-from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
-from bot.models_tally import TrainerWeekTally
+from bot.common.clock import iso_week
+from bot.common.grades import scale_in_force
 from bot.services.blind import revealed
 from bot.services.disputes import dispute_outcomes, lapsed_disagreements
 from bot.services.reviews import Review
@@ -52,6 +50,8 @@ from bot.services.tallies import (
     window_tallies,
 )
 from bot.services.trainer_disputes import trainer_disputes_of
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import TaskType, Workspace
 from bot.workspace.model import Policy
 

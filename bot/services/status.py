@@ -24,13 +24,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Escalation, TrainerState
 from bot.services.audit import audit_week
 from bot.services.consistency import task_agreements
 from bot.services.outliers import below_rest
 from bot.services.people import audit_exemptions
 from bot.services.standings import WindowSummary, task_type_summaries, window_weeks
 from bot.services.visibility import split_visible
+from bot.store.models import AuditThread, Escalation, TrainerState
 from bot.workspace import TaskType, Workspace
 
 

@@ -40,13 +40,13 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
-from bot.models_consistency import DisagreementLapse, DisputeSettlement
-from bot.models_feedback import TrainerDispute
-from bot.models_tally import TrainerWeekTally
-from bot.models_trainer import Disagreement
 from bot.services.scoring import GradedSample
 from bot.services.work_counts import recount_graded
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.store.models.consistency import DisagreementLapse, DisputeSettlement
+from bot.store.models.feedback import TrainerDispute
+from bot.store.models.tally import TrainerWeekTally
+from bot.store.models.trainer import Disagreement
 
 UNGRADED = ""
 SEP = "+"

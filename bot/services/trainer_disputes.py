@@ -30,11 +30,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from bot.errors import AuditbotError, InvalidGrade, NotFound
-from bot.grades import scale_in_force
-from bot.models import AuditThread, Grade, Sample, TrainerOutput
-from bot.models_consistency import DisputeSettlement
-from bot.models_feedback import TrainerDispute, TrainerFeedback
+from bot.common.errors import AuditbotError, InvalidGrade, NotFound
+from bot.common.grades import scale_in_force
+from bot.common.text import visible_length
 from bot.services.blind import blind_samples
 from bot.services.disputes import is_disagreement
 from bot.services.grading import MIN_EXPLANATION
@@ -42,7 +40,9 @@ from bot.services.outbox import OutboxKind, enqueue_update
 from bot.services.people import NotAllowed
 from bot.services.reviews import Review, samples_with_reviews
 from bot.services.tallies import contribution, lock_sample, move
-from bot.text import visible_length
+from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
+from bot.store.models.consistency import DisputeSettlement
+from bot.store.models.feedback import TrainerDispute, TrainerFeedback
 from bot.workspace import Workspace
 from bot.workspace.timing import format_duration
 

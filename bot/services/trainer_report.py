@@ -23,8 +23,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from bot.grades import scale_in_force
-from bot.models import Escalation
+from bot.common.grades import scale_in_force
 from bot.services.blind import quotable
 from bot.services.escalation import open_escalation
 from bot.services.people import away_on, local_date, paused_trainers
@@ -32,6 +31,7 @@ from bot.services.scorecard import Scorecard, scorecards
 from bot.services.scoring import GradedSample, Standing, WeekScore, standing
 from bot.services.standings import GradedRecord, window_samples, window_weeks, worst
 from bot.services.visibility import check_may_see_trainer, reviewers_shown
+from bot.store.models import Escalation
 from bot.workspace import TaskType, Trainer, Workspace
 from bot.workspace.model import OnboardingMarker
 

@@ -23,9 +23,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.models import Escalation, TrainerState
 from bot.services.scorecard import Scorecard, scorecards
 from bot.services.visibility import may_see_trainer
+from bot.store.models import Escalation, TrainerState
 from bot.workspace import Workspace
 
 ROWS_PAGE = 20

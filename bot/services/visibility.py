@@ -15,7 +15,7 @@ never another trainer's name in a quality context. `/audit status @trainer`, the
 
 from collections.abc import Iterable
 
-from bot.errors import NotFound
+from bot.common.errors import NotFound
 from bot.services.people import NotAllowed
 from bot.workspace import Trainer, Workspace
 

@@ -17,7 +17,7 @@ without the bot).
 from sqlalchemy import Connection, text, update
 from sqlmodel import Session, col, func, select
 
-from bot.models import AuditThread, Grade
+from bot.store.models import AuditThread, Grade
 
 
 def needed(double_review: bool) -> int:

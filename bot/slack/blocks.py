@@ -8,7 +8,7 @@ mrkdwn can neither ping a channel nor break the layout.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.grades import DEFAULT_SCALE, Scale, scale_in_force
+from bot.common.grades import DEFAULT_SCALE, Scale, scale_in_force
 from bot.slack.ids import Action, Block, Callback, grade_action
 
 SECTION_LIMIT = 3000
@@ -282,7 +282,7 @@ def clarity_modal(*, trainer: str, reasoning: str, private_metadata: str,
 
 
 def badge(grade: str) -> str:
-    """A grade as surfaces show it: its badge on the scale in force (``bot.grades``), or
+    """A grade as surfaces show it: its badge on the scale in force (``bot.common.grades``), or
     the key as stored when the scale no longer has it."""
     return scale_in_force().badge_of(grade)
 

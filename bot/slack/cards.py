@@ -6,8 +6,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models import AuditThread, Escalation
-from bot.models_trainer import Disagreement
 from bot.services.blind import quotable
 from bot.services.clarity import sample_clarity
 from bot.services.disagreements import labels_of
@@ -20,6 +18,8 @@ from bot.slack.blocks import ClarityLine, GradeLine, SampleCard, audit_parent, s
 from bot.slack.disagreement_blocks import LabelLine, Ruling, disagreement_blocks
 from bot.slack.dispute_blocks import dispute_status_line
 from bot.slack.escalation_blocks import EscalationCard, TestedWindow, WorstLine
+from bot.store.models import AuditThread, Escalation
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 CARD_TIMELINE = 12  # the newest changes an escalation message shows

@@ -5,7 +5,7 @@
     text, blocks = calibration_alert(alert.calibration, task_name="Clinical NLP")
 """
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.calibration import GraderFeedback, ReviewerCalibration
 from bot.services.consistency import TaskAgreement
 from bot.slack.blocks import badge, cut, escape, mrkdwn

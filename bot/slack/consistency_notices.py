@@ -20,12 +20,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models_trainer import Disagreement
 from bot.services.consistency import ConsistencyAlert, alerts_after_grade, consistency_alerts
 from bot.services.disputes import DisputeView, list_disputes, sample_dispute
 from bot.services.outbox import enqueue_message, owed_already
 from bot.slack.consistency_blocks import agreement_alert, calibration_alert
 from bot.slack.dispute_blocks import dispute_opened, settlement_dm
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 

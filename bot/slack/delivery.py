@@ -43,14 +43,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from sqlalchemy import Engine
 
-from bot import metrics
-from bot.clock import Clock, SystemClock
-from bot.db import read_scope, session_scope
-from bot.models import AuditThread, EscalationNotice, OutboxItem, Sample
-from bot.models_trainer import Disagreement
+from bot.common.clock import Clock, SystemClock
 from bot.services import outbox as store
+from bot.slack import metrics
 from bot.slack.outbox_render import POST_KINDS, NotReady, OutboxRenderer
 from bot.slack.pacing import SLACK_PACE, ChannelPacer, Pace
+from bot.store.db import read_scope, session_scope
+from bot.store.models import AuditThread, EscalationNotice, OutboxItem, Sample
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 log = logging.getLogger(__name__)

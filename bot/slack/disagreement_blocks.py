@@ -4,7 +4,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.slack.blocks import (
     badge,
     button,

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models_trainer import Disagreement
 from bot.services.disagreements import labels_of
 from bot.services.outbox import enqueue_message
 from bot.services.tallies import verdicts_of
 from bot.slack.disagreement_blocks import Ruling, ruling_dm
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 

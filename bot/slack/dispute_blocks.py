@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.disputes import DisputeView, Review
 from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of

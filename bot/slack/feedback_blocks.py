@@ -19,8 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.grades import scale_in_force
-from bot.models_feedback import TrainerDispute
+from bot.common.grades import scale_in_force
 from bot.services.feedback import ClarityNote, Feedback
 from bot.services.reviewer_quality import ReviewerQuality
 from bot.services.scorecard import Dimension, Scorecard, week_span
@@ -29,6 +28,7 @@ from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
 from bot.slack.status_blocks import ago, interval_text, linked, score_text
+from bot.store.models.feedback import TrainerDispute
 
 MESSAGE_BLOCK_LIMIT = 50
 ITEMS_SHOWN = 12  # non-pass samples in one DM: 3 blocks each stays inside 50

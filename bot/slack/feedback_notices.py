@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.models import TrainerOutput
-from bot.models_feedback import TrainerDispute
 from bot.services.outbox import enqueue_message
 from bot.services.trainer_disputes import first_grades
 from bot.slack.feedback_blocks import dispute_opened_dm, outcome_dm, second_review_dm
+from bot.store.models import TrainerOutput
+from bot.store.models.feedback import TrainerDispute
 from bot.workspace import Workspace
 
 

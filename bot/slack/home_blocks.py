@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
 from bot.services.scorecard import Scorecard
 from bot.services.trainer_rows import TrainerRows

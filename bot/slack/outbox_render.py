@@ -19,9 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot.clock import Clock
-from bot.models import AuditThread, Escalation, EscalationNotice, OutboxItem, Sample, TrainerState
-from bot.models_trainer import Disagreement
+from bot.common.clock import Clock
 from bot.services import outbox as store
 from bot.services.feedback import feedback_of
 from bot.services.outbox import OutboxKind
@@ -30,6 +28,15 @@ from bot.slack.escalation_blocks import escalation_closed, escalation_notice, wa
 from bot.slack.feedback_blocks import feedback_dm
 from bot.slack.ids import OUTBOX_EVENT_TYPE
 from bot.slack.links import permalinks_for
+from bot.store.models import (
+    AuditThread,
+    Escalation,
+    EscalationNotice,
+    OutboxItem,
+    Sample,
+    TrainerState,
+)
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace
 
 # How far back to look for a post in doubt: it was sent moments ago, so the newest pages.

@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.db import session_scope
 from bot.services import channel_pace
 from bot.services.channel_pace import SLACK_PACE, Pace
+from bot.store.db import session_scope
 
 __all__ = ["SLACK_PACE", "ChannelPacer", "Pace"]
 

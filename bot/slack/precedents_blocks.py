@@ -13,7 +13,7 @@ section is cut under Slack's 3,000 characters. Reviewers' words go out escaped.
 
 from collections.abc import Mapping, Sequence
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.precedents import (
     GRADING_SHOWN,
     DisagreementPrecedent,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, Field, PlainValidator, model_validator
 from pydantic.dataclasses import dataclass
 
-from bot.grades import DEFAULT_SCALE, Scale
+from bot.common.grades import DEFAULT_SCALE, Scale
 from bot.workspace import fields as f
 from bot.workspace.fields import ALIASED, TABLE, ChannelId, Duration, Text, UserId, Weekly, fail
 from bot.workspace.policy import DEFAULT_GRADE_WEIGHTS as DEFAULT_GRADE_WEIGHTS  # callers' path
@@ -346,7 +346,7 @@ class Workspace:
 
     @property
     def scale(self) -> Scale:
-        """The grades, best first (bot.grades)."""
+        """The grades, best first (bot.common.grades)."""
         return self.grade_scale
 
     @property

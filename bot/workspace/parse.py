@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.grades import DEFAULT_SCALE
+from bot.common.grades import DEFAULT_SCALE
 from bot.workspace.fields import suggest, user_id_problem
 from bot.workspace.model import DIMENSIONS, POLICY_KEYS, THRESHOLD, Workspace, default_escalation
 from bot.workspace.policy import FrozenMap

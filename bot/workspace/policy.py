@@ -14,7 +14,7 @@ from pydantic import PlainValidator, TypeAdapter, ValidationInfo
 from pydantic.dataclasses import dataclass
 from typing_extensions import TypedDict
 
-from bot.grades import DEFAULT_SCALE, Scale
+from bot.common.grades import DEFAULT_SCALE, Scale
 from bot.workspace import fields as f
 from bot.workspace.fields import TABLE, Duration, fail
 
@@ -61,7 +61,7 @@ def _weights_of(grades: tuple[str, ...]) -> TypeAdapter[Any]:
 
 def _grade_weights(value: object, info: ValidationInfo) -> FrozenMap:
     """Every grade of the scale, each in [0, 1], never rewarding a worse grade more. The
-    scale is the validation context's ``grade_scale`` (a ``bot.grades.Scale``; without one
+    scale is the validation context's ``grade_scale`` (a ``bot.common.grades.Scale``; without one
     the default), so a workspace that defines its own scale has its weights checked by it."""
     if isinstance(value, FrozenMap):  # code re-building a Policy (dataclasses.replace)
         return value

@@ -11,7 +11,7 @@
 
     scale = parse_grade_scale(data.get("grade_scale"))   # WorkspaceError if wrong
 
-Absent (``None``), the default scale of ``bot.grades`` applies. Problems are collected in
+Absent (``None``), the default scale of ``bot.common.grades`` applies. Problems are collected in
 one pass and raised together, each naming its key path (``grade_scale[2].weight: ...``),
 as ``bot.workspace.problems`` does for the rest of the config. This module reads nothing
 else of ``bot.workspace`` so it can be hooked into any loader.
@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.grades import DEFAULT_SCALE, MAX_LEVELS, MIN_LEVELS, Level, Scale
+from bot.common.grades import DEFAULT_SCALE, MAX_LEVELS, MIN_LEVELS, Level, Scale
 from bot.workspace.problems import Problem, WorkspaceError
 
 LEVEL_KEYS = ("key", "label", "marker", "badge", "style", "weight", "needs_explanation",

@@ -15,7 +15,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = REPO / "examples" / "auditbot.toml"
-# The console script `pip install` made (what `make demo` runs); `-m bot.cli` if it is missing.
+# The console script `pip install` made (what `make demo` runs); `-m bot.entry.cli` if it is
+# missing.
 SCRIPT = Path(sys.executable).parent / "auditbot"
 
 # Settings the contract reads from the environment: the test's own must not reach the child.
@@ -25,7 +26,7 @@ SETTINGS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK
 
 def command(*args: str, module: bool = False) -> list[str]:
     if module or not SCRIPT.exists():
-        return [sys.executable, "-m", "bot.cli", *args]
+        return [sys.executable, "-m", "bot.entry.cli", *args]
     return [str(SCRIPT), *args]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import head_revisions
+from bot.store.db import head_revisions
 from tests.cli.helpers import EXAMPLE_CONFIG, auditbot, to_toml, write_env, write_jsonl
 from tests.factories import TRAINER1, TRAINER2, output_record, workspace_data
 
@@ -97,7 +97,7 @@ def test_config_check_names_the_full_key_path_of_every_mistake_and_exits_2(
 
 
 def test_config_check_without_a_config_file_says_which_file_is_missing(tmp_path: Path) -> None:
-    run = auditbot(tmp_path, "config", "check", module=True)  # `python -m bot.cli` works too
+    run = auditbot(tmp_path, "config", "check", module=True)  # `python -m bot.entry.cli` works too
     assert run.returncode == 2, run.log
     assert str(tmp_path / "auditbot.toml") in run.stderr, run.log
     assert "not found" in run.stderr, run.log

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.db import make_engine, session_scope
-from bot.models import Sample
 from bot.sandbox import Message, SlackDriver, SlackSandbox
 from bot.services.grading import record_grade
+from bot.store.db import make_engine, session_scope
+from bot.store.models import Sample
 from bot.workspace import load_workspace
 from tests.cli.conftest import BOT_TOKEN
 from tests.cli.helpers import (

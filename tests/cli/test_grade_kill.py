@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock
-from bot.models import Grade
+from bot.common.clock import FixedClock
 from bot.sandbox import SlackSandbox
+from bot.store.models import Grade
 from tests.cli.helpers import to_toml, write_env
 from tests.factories import (
     CHANNELS,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.models import Grade, TrainerOutput
+from bot.store.models import Grade, TrainerOutput
 from schedules.escalation_check import run_escalation_check
 from schedules.retry import when_busy
 from tests.cli.helpers import auditbot, child_env, command, to_toml, write_env, write_jsonl

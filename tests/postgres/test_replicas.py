@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.db import make_engine
-from bot.models import Escalation, Grade, JobRun, OutboxItem
 from bot.sandbox import Message, SlackDriver, SlackSandbox
+from bot.store.db import make_engine
+from bot.store.models import Escalation, Grade, JobRun, OutboxItem
 from tests.cli.helpers import auditbot, to_toml, write_env, write_jsonl
 from tests.conftest import POSTGRES_URL
 from tests.factories import (

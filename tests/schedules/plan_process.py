@@ -16,10 +16,10 @@ def plan_in_process(database_url: str, now_iso: str, how: str, barrier: Any, res
     ``results``, or ``("error", repr)`` if anything went wrong.
     """
     try:
-        from bot.clock import FixedClock
-        from bot.config import load_settings
-        from bot.context import AppContext
+        from bot.common.clock import FixedClock
         from bot.services.audit import plan_weekly_audit
+        from bot.wiring.config import load_settings
+        from bot.wiring.context import AppContext
         from schedules.runner import scheduled_weekly_audit
         from tests.factories import make_workspace
 

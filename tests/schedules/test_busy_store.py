@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from bot.db import is_busy
+from bot.store.db import is_busy
 from schedules.escalation_check import run_escalation_check
 from schedules.retry import when_busy
 from tests.busy_store import impatient, store_locked

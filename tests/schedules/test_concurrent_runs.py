@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock, SystemClock
-from bot.context import AppContext
-from bot.db import make_engine
+from bot.common.clock import FixedClock, SystemClock
+from bot.demo.local import BOT_TOKEN
 from bot.follow.weekly_audit import run_weekly_audit
-from bot.local import BOT_TOKEN
-from bot.models import AuditThread, JobRun, OutboxItem, Sample
 from bot.sandbox.records import Message
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import Pace
+from bot.store.db import make_engine
+from bot.store.models import AuditThread, JobRun, OutboxItem, Sample
+from bot.wiring.context import AppContext
 from bot.workspace import Workspace, parse_workspace
 from schedules.runner import WEEKLY_AUDIT, scheduled_weekly_audit
 from tests.conftest import NOW
@@ -254,7 +254,7 @@ def test_two_outbox_workers_draining_together_deliver_every_item_exactly_once(
         # A little latency on each post keeps both workers busy at the same time.
         bot.sandbox.set_latency("chat.postMessage", 0.01)
 
-        # Paced as the sandbox limits posts (as bot.local's worker is): at Slack's own pace
+        # Paced as the sandbox limits posts (as bot.demo.local's worker is): at Slack's own pace
         # the two workers would spend most of the test waiting for the channels' slots
         # (pacing shared by two workers: tests/slack/test_outbox_delivery.py).
         pace = Pace(per_second=bot.sandbox.post_rate_per_sec, burst=bot.sandbox.post_burst)

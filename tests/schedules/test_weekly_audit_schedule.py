@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock
-from bot.models import AuditThread, JobRun, OutboxItem, Sample
+from bot.common.clock import FixedClock
 from bot.services.audit import audit_week
+from bot.store.models import AuditThread, JobRun, OutboxItem, Sample
 from bot.workspace import Workspace, parse_workspace
 from schedules.runner import (
     WEEKLY_AUDIT,

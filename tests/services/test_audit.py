@@ -6,11 +6,11 @@ from datetime import timedelta
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from bot.models import AuditThread, OutboxItem, Sample
-from bot.models_tally import TrainerWeekTally
 from bot.services.audit import plan_weekly_audit
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.services.sampling import draw_sample
+from bot.store.models import AuditThread, OutboxItem, Sample
+from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.factories import (

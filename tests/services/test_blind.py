@@ -3,8 +3,8 @@ agree, and a double review is revealed once its second review is in."""
 
 from sqlmodel import Session, col, select
 
-from bot.models import Grade, Sample
 from bot.services.blind import blind_samples, revealed
+from bot.store.models import Grade, Sample
 from tests.consistency_setup import audited, double_review_workspace, grade
 from tests.factories import DOCTOR, NURSE, make_workspace
 

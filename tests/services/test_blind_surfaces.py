@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.models import Escalation
 from bot.services.escalation import check_trainer
 from bot.services.export import AWAITING, export_grades
 from bot.services.home import recent_graded
@@ -17,6 +16,7 @@ from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
 from bot.slack.cards import escalation_card
 from bot.slack.escalation_blocks import escalation_notice
+from bot.store.models import Escalation
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, audited, double_review_workspace, grade
 from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from bot.db import StoreBusy, bounded_session, insert_new, read_scope, session_scope
-from bot.models import Grade, OutboxItem, Sample
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import record_grade
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.services.outbox import enqueue_message
+from bot.store.db import StoreBusy, bounded_session, insert_new, read_scope, session_scope
+from bot.store.models import Grade, OutboxItem, Sample
 from tests.conftest import NOW
 from tests.factories import MANAGER, NURSE, make_workspace, week_of_records
 

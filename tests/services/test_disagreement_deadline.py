@@ -6,11 +6,11 @@ from datetime import timedelta
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
-from bot.models_consistency import DisagreementLapse
-from bot.models_tally import TrainerWeekTally
 from bot.services.disputes import lapse_overdue, list_disputes, settle
 from bot.services.standings import tally_standings, trainer_standing
 from bot.services.tallies import DISPUTED, recount, sample_kind
+from bot.store.models.consistency import DisagreementLapse
+from bot.store.models.tally import TrainerWeekTally
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade
 from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1

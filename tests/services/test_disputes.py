@@ -5,9 +5,7 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from bot.errors import InvalidGrade, NotAManager
-from bot.models import Grade, OutboxItem
-from bot.models_consistency import DisputeSettlement
+from bot.common.errors import InvalidGrade, NotAManager
 from bot.services.disputes import (
     AlreadySettled,
     NotDisputed,
@@ -17,6 +15,8 @@ from bot.services.disputes import (
 )
 from bot.services.grading import ConflictOfInterest
 from bot.services.standings import trainer_standing
+from bot.store.models import Grade, OutboxItem
+from bot.store.models.consistency import DisputeSettlement
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, audited, double_review_workspace, grade
 from tests.factories import DOCTOR, LAWYER, LEAD, MANAGER, NURSE, TRAINER1, TRAINER2

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import Grade, Sample
 from bot.services.grading import ConflictOfInterest, record_grade
+from bot.store.models import Grade, Sample
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, audited, double_review_workspace, grade
 from tests.factories import DOCTOR, MANAGER, NURSE

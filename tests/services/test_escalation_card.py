@@ -2,10 +2,10 @@
 
 from sqlmodel import Session
 
-from bot.models import Escalation
 from bot.services.escalation import check_trainer
 from bot.slack.cards import escalation_card
 from bot.slack.escalation_blocks import escalation_notice
+from bot.store.models import Escalation
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade
 from tests.factories import DOCTOR, NURSE, TRAINER1

@@ -14,9 +14,9 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.db import session_scope
-from bot.models import Escalation, EscalationEvent, EscalationNotice
 from bot.services.escalation import check_trainer, climb_overdue, snooze
+from bot.store.db import session_scope
+from bot.store.models import Escalation, EscalationEvent, EscalationNotice
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, grade

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.db import session_scope
-from bot.models import Escalation, EscalationNotice, TrainerState
 from bot.services.escalation import acknowledge, check_trainer, climb_overdue
+from bot.store.db import session_scope
+from bot.store.models import Escalation, EscalationNotice, TrainerState
 from tests.conftest import NOW
 from tests.consistency_setup import audited, grade
 from tests.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, make_workspace

@@ -9,12 +9,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.context import use_grade_scale
-from bot.errors import InvalidGrade
-from bot.grades import DEFAULT_SCALE, Level, Scale, scale_in_force
-from bot.models import Grade, GradeLevel
+from bot.common.errors import InvalidGrade
+from bot.common.grades import DEFAULT_SCALE, Level, Scale, scale_in_force
 from bot.services.grade_levels import sync_grade_levels
 from bot.services.grading import record_grade
+from bot.store.models import Grade, GradeLevel
+from bot.wiring.context import use_grade_scale
 from bot.workspace import WorkspaceError
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace

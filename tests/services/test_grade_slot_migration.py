@@ -3,7 +3,7 @@
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.db import current_revisions, downgrade, head_revisions, upgrade
+from bot.store.db import current_revisions, downgrade, head_revisions, upgrade
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace
 from tests.factories import DOCTOR, MANAGER, NURSE

@@ -3,12 +3,12 @@
 import pytest
 from sqlmodel import Session, select
 
-from bot.errors import InvalidGrade, NotAReviewer, OwnOutput
-from bot.grades import DEFAULT_SCALE
-from bot.models import Grade, GradeEvent, OutboxItem, Sample
+from bot.common.errors import InvalidGrade, NotAReviewer, OwnOutput
+from bot.common.grades import DEFAULT_SCALE
 from bot.services.audit import plan_weekly_audit
 from bot.services.grading import grade_problems, record_grade
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
+from bot.store.models import Grade, GradeEvent, OutboxItem, Sample
 from tests.conftest import NOW
 from tests.factories import (
     DOCTOR,

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
 from bot.services.home_feed import (
     dirty_viewers,
     mark_homes_dirty,
@@ -16,6 +15,7 @@ from bot.services.home_feed import (
     take_feed,
 )
 from bot.services.outbox import OutboxKind, enqueue, enqueue_update
+from bot.store.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited

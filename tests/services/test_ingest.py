@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
-from bot.models import TrainerOutput
 from bot.services.ingest import (
     IngestReport,
     Rejection,
@@ -28,6 +27,7 @@ from bot.services.ingest import (
     validate_record,
 )
 from bot.services.ingest_validate import ValidRecord
+from bot.store.models import TrainerOutput
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 ROSTER: dict[str, Any] = {

@@ -2,9 +2,9 @@
 
 from sqlmodel import Session, select
 
-from bot.db import session_scope
-from bot.models import OutboxItem
 from bot.services.outbox import enqueue_message, failed_deliveries
+from bot.store.db import session_scope
+from bot.store.models import OutboxItem
 from tests.factories import NURSE
 from tests.harness import RunningBot
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock
-from bot.db import session_scope
-from bot.models import OutboxItem
+from bot.common.clock import FixedClock
 from bot.services.outbox import PENDING, OutboxKind, claim, enqueue_update
+from bot.store.db import session_scope
+from bot.store.models import OutboxItem
 
 KIND, REF, TARGET = OutboxKind.ESCALATION_UPDATE, 7, "U0LEAD0001"
 LEASE = timedelta(minutes=2)

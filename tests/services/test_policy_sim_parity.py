@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.clock import iso_week
-from bot.models import AuditThread, Sample
+from bot.common.clock import iso_week
 from bot.services.audit import plan_weekly_audit
 from bot.services.escalation import check_trainer, open_escalation
 from bot.services.grading import record_grade
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.services.policy_sim import FIRST_MONDAY, replay
+from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
 from tests.factories import LAWYER, TRAINER2, week_of_records, workspace_data
 

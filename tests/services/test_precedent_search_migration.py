@@ -6,9 +6,9 @@ import json
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.db import current_revisions, downgrade, head_revisions, upgrade
 from bot.services.precedent_save import save_disagreement_precedent, save_precedent
 from bot.services.precedents import find_precedents
+from bot.store.db import current_revisions, downgrade, head_revisions, upgrade
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace
 from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1

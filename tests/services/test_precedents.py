@@ -9,9 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, func, select
 
-from bot.models import Grade, Sample
-from bot.models_consistency import DisputeSettlement
-from bot.models_precedents import Precedent as SavedRow
 from bot.services.disputes import settle
 from bot.services.grading import record_grade
 from bot.services.people import NotAllowed
@@ -31,6 +28,9 @@ from bot.services.search import (
     matching,
     plain_words,
 )
+from bot.store.models import Grade, Sample
+from bot.store.models.consistency import DisputeSettlement
+from bot.store.models.precedents import Precedent as SavedRow
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace

@@ -1,4 +1,4 @@
-"""Sessions that only read (``bot.db.read_scope``): on SQLite they take no write lock, so
+"""Sessions that only read (``bot.store.db.read_scope``): on SQLite they take no write lock, so
 a reader neither waits for the writer nor keeps a grade waiting; a write through one is a
 bug and is refused with nothing kept."""
 
@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import func, select
 
-from bot.db import WriteInReadSession, read_scope, session_scope
-from bot.models import OutboxItem
 from bot.services.outbox import enqueue_message, owed_already
+from bot.store.db import WriteInReadSession, read_scope, session_scope
+from bot.store.models import OutboxItem
 from tests.busy_store import impatient, store_locked
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread
-from bot.models_tally import ReviewerWeekTally
 from bot.services import reviewer_tallies, tallies
 from bot.services.calibration import calibration_by_task_type
 from bot.services.consistency import agreement_by_task_type
@@ -18,6 +16,8 @@ from bot.services.disputes import open_disputes
 from bot.services.reviewer_quality import reviewer_quality
 from bot.services.status import team_status
 from bot.services.trainer_rows import trainer_rows
+from bot.store.models import AuditThread
+from bot.store.models.tally import ReviewerWeekTally
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Engine, Index, MetaData, Table, Text
 from sqlalchemy.sql.schema import Constraint
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import bot.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 
 def test_the_migrations_build_the_schema_the_models_describe(engine: Engine):
@@ -32,7 +32,7 @@ def test_the_migrations_build_the_schema_the_models_describe(engine: Engine):
         + "\n".join(describe(difference) for difference in differences))
 
 
-# The full-text search structures of migration 0014 (``bot.models_precedents``) live in the
+# The full-text search structures of migration 0014 (``bot.store.models.precedents``) live in the
 # store only, by design: SQLite's FTS5 virtual tables and their shadow tables, and
 # PostgreSQL's generated ``search_vector`` columns with their GIN indexes. The models do not
 # describe them (an ORM column would be written to), so they are left out of the comparison.

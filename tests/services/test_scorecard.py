@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from bot.models import AuditThread, Sample
 from bot.services.audit import plan_weekly_audit
 from bot.services.clarity import record_clarity
 from bot.services.grading import record_grade
@@ -23,6 +22,7 @@ from bot.services.ingest import (
 from bot.services.scorecard import scorecards
 from bot.services.scoring import bounds
 from bot.services.standings import tally_standings
+from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.factories import DOCTOR, NURSE, TRAINER1, TRAINER3, output_record, workspace_data

@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.cli import main
-from bot.db import make_engine, upgrade
-from bot.models import EscalationNotice, Sample
+from bot.entry.cli import main
 from bot.services.audit import plan_weekly_audit
 from bot.services.escalation import check_trainer
 from bot.services.export import export_grades
@@ -21,6 +19,8 @@ from bot.services.pending import pending_for
 from bot.services.people import NotAllowed, away_on, set_away, set_paused
 from bot.services.status import team_status
 from bot.services.trainer_report import marker_target
+from bot.store.db import make_engine, upgrade
+from bot.store.models import EscalationNotice, Sample
 from bot.workspace import WorkspaceError, parse_workspace
 from bot.workspace.describe import describe_workspace
 from tests.conftest import NOW

@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, text
 from sqlmodel import Session, SQLModel
 
-from bot.clock import iso_week
-from bot.db import downgrade, upgrade
-from bot.errors import AuditbotError
-from bot.models import Sample
-from bot.models_tally import TrainerWeekTally
+from bot.common.clock import iso_week
+from bot.common.errors import AuditbotError
 from bot.services.disputes import settle
 from bot.services.grade_levels import sync_grade_levels
 from bot.services.grading import record_grade
 from bot.services.standings import window_samples
 from bot.services.tallies import DISPUTED, as_samples, sample_kind, window_tallies
+from bot.store.db import downgrade, upgrade
+from bot.store.models import Sample
+from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, audited, double_review_workspace

@@ -7,10 +7,8 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
-from bot.clock import iso_week
-from bot.errors import AuditbotError
-from bot.models_feedback import TrainerDispute, TrainerFeedback
-from bot.models_tally import TrainerWeekTally
+from bot.common.clock import iso_week
+from bot.common.errors import AuditbotError
 from bot.services.feedback import fully_graded, owe_due_feedback, owe_thread_feedback
 from bot.services.standings import trainer_standing, window_samples
 from bot.services.tallies import as_samples, recount, sample_kind, trainer_override, window_tallies
@@ -21,6 +19,8 @@ from bot.services.trainer_disputes import (
     overturn_rates,
     pick_second_reviewer,
 )
+from bot.store.models.feedback import TrainerDispute, TrainerFeedback
+from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, grade

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session
 
-from bot.clock import iso_week
+from bot.common.clock import iso_week
 from bot.services.disputes import settle
 from bot.services.standings import week_standings
 from tests.conftest import NOW

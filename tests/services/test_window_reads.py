@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.models import TrainerState
 from bot.services.disputes import count_open_disputes, list_disputes
 from bot.services.pending import pending_for
 from bot.services.trainer_rows import trainer_rows
+from bot.store.models import TrainerState
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
 from tests.consistency_setup import audited, double_review_workspace, grade

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.models import OutboxItem
+from bot.store.models import OutboxItem
 from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, TRAINER1, TRAINER2, week_of_records
 from tests.harness import RunningBot, start_bot
 

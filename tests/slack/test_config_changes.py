@@ -3,7 +3,7 @@ audit gets a reason on the old samples' buttons, not an incident."""
 
 from sqlalchemy import Engine
 
-from bot.clock import FixedClock
+from bot.common.clock import FixedClock
 from bot.workspace import parse_workspace
 from tests.factories import LAWYER, LEGAL_CHANNEL, TRAINER2, week_of_records, workspace_data
 from tests.harness import RunningBot, start_bot

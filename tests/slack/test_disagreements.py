@@ -9,10 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.models import Sample
-from bot.models_precedents import Precedent as SavedRow
-from bot.models_tally import TrainerWeekTally
-from bot.models_trainer import Disagreement
 from bot.sandbox.records import Message
 from bot.services.audit import audit_week
 from bot.services.disagreements import AlreadyRuled, adjudicate, disagreement_share
@@ -22,6 +18,10 @@ from bot.services.tallies import recount, ruled_verdicts
 from bot.slack.consistency_notices import owe_disagreement_precedent_offer
 from bot.slack.disagreement_notices import owe_ruling_dms
 from bot.slack.precedent_form import save_disagreement_button
+from bot.store.models import Sample
+from bot.store.models.precedents import Precedent as SavedRow
+from bot.store.models.tally import TrainerWeekTally
+from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.factories import (

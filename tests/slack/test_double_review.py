@@ -8,11 +8,11 @@ import krippendorff
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Grade, Sample
 from bot.sandbox.blockkit import validate_message_blocks
 from bot.sandbox.records import Message
 from bot.services.grading import record_grade
 from bot.services.standings import trainer_standing
+from bot.store.models import Grade, Sample
 from bot.workspace import Workspace
 from handlers.disputes import disputes_answer
 from schedules.escalation_check import run_escalation_check

@@ -3,8 +3,8 @@
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Escalation
 from bot.sandbox.records import Message
+from bot.store.models import Escalation
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
 from tests.escalation_setup import audited_weeks

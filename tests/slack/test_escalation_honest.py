@@ -5,9 +5,9 @@ import re
 
 from sqlmodel import select
 
-from bot.db import session_scope
-from bot.models import Grade
 from bot.services.grading import record_grade
+from bot.store.db import session_scope
+from bot.store.models import Grade
 from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
 from tests.factories import LEAD, MANAGER, TRAINER1
 from tests.harness import RunningBot

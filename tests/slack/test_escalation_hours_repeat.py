@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.models import Escalation, EscalationEvent
+from bot.store.models import Escalation, EscalationEvent
 from bot.workspace import Workspace, parse_workspace
 from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
 from tests.factories import LEAD, MANAGER, workspace_data

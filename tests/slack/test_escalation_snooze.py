@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.models import Escalation, EscalationEvent
 from bot.sandbox.records import Message
+from bot.store.models import Escalation, EscalationEvent
 from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
 from tests.factories import LEAD, MANAGER, NURSE
 from tests.harness import RunningBot

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.models import Escalation, EscalationEvent
 from bot.sandbox.records import Message
+from bot.store.models import Escalation, EscalationEvent
 from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms
 from tests.factories import LEAD, MANAGER, TRAINER1
 from tests.harness import RunningBot

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from bot.db import session_scope
-from bot.models import Grade, OutboxItem
 from bot.services.grading import record_grade
 from bot.services.outbox import OutboxKind
+from bot.store.db import session_scope
+from bot.store.models import Grade, OutboxItem
 from schedules.escalation_check import run_escalation_check
 from tests.escalation_setup import audited_weeks
 from tests.factories import LEAD, MANAGER

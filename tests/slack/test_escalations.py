@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Escalation
 from bot.sandbox.records import Message
+from bot.store.models import Escalation
 from schedules.escalation_check import run_escalation_check
 from tests.busy_store import store_locked
 from tests.escalation_setup import audited_weeks

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock
-from bot.models import Escalation, Grade
+from bot.common.clock import FixedClock
 from bot.sandbox.records import Message
+from bot.store.models import Escalation, Grade
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
 from tests.escalation_setup import audited_weeks, check, escalation_dms, shown_text

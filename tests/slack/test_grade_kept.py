@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.models import Grade
 from bot.sandbox.records import Message
+from bot.store.models import Grade
 from tests.busy_store import store_locked
 from tests.factories import CLINICAL_CHANNEL, DOCTOR, NURSE, TRAINER1, week_of_records
 from tests.harness import RunningBot

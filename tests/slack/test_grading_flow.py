@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Grade, GradeEvent
 from bot.sandbox.records import Message
+from bot.store.models import Grade, GradeEvent
 from tests.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,

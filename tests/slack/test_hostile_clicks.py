@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
-from bot.models import Escalation, Grade
 from bot.sandbox import payloads
 from bot.sandbox.records import Message
+from bot.store.models import Escalation, Grade
 from schedules.escalation_check import run_escalation_check
 from tests.escalation_setup import audited_weeks
 from tests.factories import (

@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.clock import FixedClock
-from bot.db import session_scope
-from bot.models import OutboxItem
+from bot.common.clock import FixedClock
 from bot.sandbox import SlackSandbox
 from bot.services.outbox import FailedDelivery, failed_deliveries, retry_failed
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import Pace
+from bot.store.db import session_scope
+from bot.store.models import OutboxItem
 from bot.workspace import Workspace
 from tests.factories import (
     CHANNELS,

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.db import session_scope
-from bot.models import Sample
-from bot.models_precedents import Precedent as SavedRow
 from bot.sandbox.records import Message
 from bot.services.disputes import settle
 from bot.services.grading import record_grade
 from bot.services.precedent_save import save_precedent
 from bot.slack.precedent_form import save_button
+from bot.store.db import session_scope
+from bot.store.models import Sample
+from bot.store.models.precedents import Precedent as SavedRow
 from bot.workspace import Workspace
 from tests.conftest import NOW
 from tests.consistency_setup import WHY, double_review_workspace

@@ -11,7 +11,7 @@ from itertools import pairwise
 import pytest
 from sqlmodel import Session
 
-from bot.charts import chart_series
+from bot.present.charts import chart_series
 from bot.sandbox.records import Message
 from bot.services.trainer_report import trainer_report
 from bot.workspace import Workspace, parse_workspace

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.models import AuditThread, Grade, OutboxItem
-from bot.models_people import AwayPeriod, TrainerPause
 from bot.services.commands import Usage, no_args
+from bot.store.models import AuditThread, Grade, OutboxItem
+from bot.store.models.people import AwayPeriod, TrainerPause
 from handlers.commands import SUBCOMMANDS, Subcommand, add_subcommand
 from schedules.escalation_check import run_escalation_check
 from tests.escalation_setup import audited_weeks

@@ -7,9 +7,9 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Grade, Sample
 from bot.services.grading import record_grade
 from bot.services.home_feed import take_feed
+from bot.store.models import Grade, Sample
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
 from schedules.home_refresh import refresh_homes

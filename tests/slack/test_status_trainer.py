@@ -4,9 +4,9 @@ the `[onboarding]` markers; and what stays hidden (calibration items, blind doub
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import Sample
 from bot.services.grading import record_grade
 from bot.services.home import recent_graded
+from bot.store.models import Sample
 from bot.workspace import parse_workspace
 from tests.escalation_setup import WHY, audited_weeks
 from tests.factories import DOCTOR, LEAD, NURSE, TRAINER1, TRAINER2, workspace_data

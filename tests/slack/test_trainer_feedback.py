@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import OutboxItem
-from bot.models_feedback import TrainerDispute, TrainerFeedback
 from bot.sandbox.records import Message
 from bot.services.feedback import fully_graded
 from bot.services.standings import trainer_standing
+from bot.store.models import OutboxItem
+from bot.store.models.feedback import TrainerDispute, TrainerFeedback
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
 from tests.conftest import NOW
@@ -59,7 +59,7 @@ def _major(bot: RunningBot, sample: Message, reviewer: str = NURSE) -> None:
 
 def _graded(bot: RunningBot, n: int) -> None:
     """Wait until ``n`` grades are in the store (each click's change is committed)."""
-    from bot.models import Grade
+    from bot.store.models import Grade
     bot.driver.wait_for(lambda: len(_rows(bot, Grade)) >= n or None)
 
 
@@ -233,7 +233,7 @@ def test_an_upheld_dispute_counts_the_grade_again_and_each_refusal_says_why(bot)
 
     # A Pass cannot be disputed (a forged button on a passed sample).
     with Session(bot.ctx.engine) as session:
-        from bot.models import Grade
+        from bot.store.models import Grade
         passed = session.exec(select(Grade.sample_id).where(Grade.grade == "pass")).first()
     forged = {"ts": "1.000001", "blocks": [{"type": "actions", "block_id": "x", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": "Dispute"},
@@ -342,7 +342,7 @@ def _reasoned_samples(bot: RunningBot, count: int = 3) -> list[Message]:
 
 
 def _unclear(bot: RunningBot, sample: Message, reviewer: str = NURSE) -> None:
-    from bot.models_trainer import ClarityRating
+    from bot.store.models.trainer import ClarityRating
     bot.driver.click(reviewer, sample, "Unclear", channel=CLINICAL_CHANNEL)
     modal = bot.driver.wait_for(lambda: bot.driver.open_modal(reviewer))
     bot.driver.submit_view(reviewer, modal, {"clarity_reason": UNCLEAR})
@@ -402,7 +402,7 @@ def test_the_reviewer_who_decided_a_dispute_saves_it_as_a_precedent(bot, outcome
     """Whoever decided the trainer's dispute (upheld or overturned) is offered Save as
     precedent once, through the same ruling_of / save_precedent path as a settlement;
     the first reviewer, who did not decide it, is refused."""
-    from bot.models_precedents import Precedent as SavedRow
+    from bot.store.models.precedents import Precedent as SavedRow
     dm = _week_graded(bot, _samples(bot))
     _dispute(bot, dm)
     values = ({"decide_grade": "pass", "decide_reason": VERDICT} if outcome == "Overturn"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import TrainerOutput
-from bot.models_trainer import ClarityRating
 from bot.sandbox.records import Message
+from bot.store.models import TrainerOutput
+from bot.store.models.trainer import ClarityRating
 from bot.workspace import Workspace, parse_workspace
 from tests.factories import (
     CLINICAL_CHANNEL,

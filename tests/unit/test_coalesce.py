@@ -2,8 +2,8 @@
 
 import threading
 
-from bot.coalesce import Coalescer
-from bot.logs import ContextExecutor
+from bot.common.coalesce import Coalescer
+from bot.common.logs import ContextExecutor
 
 
 def test_work_asked_for_again_while_it_waits_runs_once_and_others_run_too() -> None:

@@ -6,7 +6,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.csv_safe import FORMULA_STARTS, csv_text, safe_cell
+from bot.common.csv_safe import FORMULA_STARTS, csv_text, safe_cell
 
 
 def test_formula_starts_get_a_quote_and_the_rest_is_unchanged():

@@ -1,4 +1,4 @@
-"""The demo's example trainer outputs (bot.demo_data) and the simulated reviewers' grades."""
+"""The demo's example trainer outputs (bot.demo.data) and the simulated reviewers' grades."""
 
 import json
 import random
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.demo_data import (
+from bot.demo.data import (
     ERROR_CATEGORIES,
     TEMPLATES,
     TRAINERS,

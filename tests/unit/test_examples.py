@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from bot.demo_data import ERROR_CATEGORIES, generate_outputs
+from bot.demo.data import ERROR_CATEGORIES, generate_outputs
 from bot.workspace import load_workspace
 from tests.conftest import NOW
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.grades import DEFAULT_SCALE
+from bot.common.grades import DEFAULT_SCALE
 from bot.workspace import WorkspaceError, parse_workspace
 from bot.workspace.scale import parse_grade_scale
 

@@ -1,11 +1,11 @@
-"""The grade scale (bot.grades) and what derives from it: one definition, today's behaviour
+"""The grade scale (bot.common.grades) and what derives from it: one definition, today's behaviour
 by default, and any scale a workspace defines (2 to 5 levels) where one is in force."""
 
 from collections.abc import Iterator
 
 import pytest
 
-from bot.grades import DEFAULT_SCALE, Level, Scale, scale_in_force, use_scale
+from bot.common.grades import DEFAULT_SCALE, Level, Scale, scale_in_force, use_scale
 from bot.services.agreement import ordinal_alpha, rank_distance
 from bot.services.disputes import is_disagreement
 from bot.services.scoring import counts_as_major

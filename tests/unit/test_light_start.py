@@ -8,11 +8,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SERVE_PATH = (
-    "bot.cli",
-    "bot.app",
-    "bot.server",
-    "bot.web",
-    "bot.socket_front",
+    "bot.entry.cli",
+    "bot.fronts.app",
+    "bot.entry.server",
+    "bot.fronts.web",
+    "bot.fronts.socket_mode",
     "handlers",
     "schedules.runner",
 )
@@ -48,7 +48,7 @@ def test_an_alpha_loads_what_it_computes_with_and_a_chart_what_it_draws_with():
         "assert ordinal_alpha([('pass', 'minor'), ('major', 'major')]) is not None"
     ) == ["krippendorff", "numpy"]
     assert loaded_after(
-        "from bot.charts import trainer_chart\n"
+        "from bot.present.charts import trainer_chart\n"
         "from bot.services.trainer_report import TrainerReport\n"
         "report = TrainerReport('U0TRAINER1', None, None, False, None, ())\n"
         "assert trainer_chart(report).startswith(b'\\x89PNG')"
@@ -70,7 +70,7 @@ def test_scipy_is_a_test_dependency_only():
 
 
 # the demo (its texts too), the bot against the local Slack and that Slack
-NOT_SERVED = ("bot.demo", "bot.local", "bot.sandbox")
+NOT_SERVED = ("bot.demo", "bot.demo.local", "bot.sandbox")
 
 
 def loaded_of(prefixes: tuple[str, ...], code: str) -> list[str]:
@@ -88,7 +88,7 @@ def test_the_serve_path_imports_neither_the_demo_nor_the_sandbox():
     # The command line is parsed as `auditbot serve` would be, so a lazy import on its way
     # would count too.
     assert loaded_of(NOT_SERVED, f"import {', '.join(SERVE_PATH)}\n"
-                                 "import bot.cli\n"
-                                 "bot.cli._parser().parse_args(['serve'])") == []
+                                 "import bot.entry.cli\n"
+                                 "bot.entry.cli._parser().parse_args(['serve'])") == []
     # and the probe does see them when they are imported
-    assert "bot.sandbox.server" in loaded_of(NOT_SERVED, "import bot.local")
+    assert "bot.sandbox.server" in loaded_of(NOT_SERVED, "import bot.demo.local")

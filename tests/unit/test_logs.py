@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import ContextExecutor, configure_logging, log_context
+from bot.common.logs import ContextExecutor, configure_logging, log_context
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import DEFAULT_API_URL, Settings, SettingsError, load_settings
 from bot.services.ingest_read import DEFAULT_MAX_RECORD_BYTES
+from bot.wiring.config import DEFAULT_API_URL, Settings, SettingsError, load_settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logs import ShortLines
+from bot.common.logs import ShortLines
 from bot.slack.payloads import BadPayload, parse_id
 from bot.slack.verify import BadBody, parse_slack_body, signature_problem, slack_response_url
 

@@ -4,7 +4,7 @@ import threading
 
 from flask import Flask
 
-from bot.web import make_server, stop_server
+from bot.fronts.web import make_server, stop_server
 
 
 def test_stop_makes_run_return_and_a_second_stop_does_not_raise():

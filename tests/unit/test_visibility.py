@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import NotFound
+from bot.common.errors import NotFound
 from bot.services.escalation_view import EscalationLine
 from bot.services.nudges import Digest, DigestTaskType, Mover, digest_for
 from bot.services.people import NotAllowed

@@ -5,11 +5,11 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grades import DEFAULT_SCALE
+from bot.common.grades import DEFAULT_SCALE
+from bot.common.text import visible_length, visible_text
 from bot.services.disputes import settle_problems
 from bot.services.escalation import resolve_note_problem
 from bot.services.grading import grade_problems
-from bot.text import visible_length, visible_text
 
 ZERO_WIDTH = "\u200b"
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2800",

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from bot.grades import DEFAULT_SCALE, Level, Scale
+from bot.common.grades import DEFAULT_SCALE, Level, Scale
 from bot.workspace import (
     LEAD,
     EscalationLevel,

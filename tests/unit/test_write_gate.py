@@ -3,7 +3,7 @@
 import threading
 import time
 
-from bot.write_gate import WriteGate
+from bot.store.write_gate import WriteGate
 
 
 def _holding(gate: WriteGate, *, urgent: bool, order: list[str], name: str,
@@ -83,5 +83,5 @@ def test_a_writer_that_cannot_get_the_gate_in_time_is_told_so_and_leaves_no_trac
 def test_a_holder_that_never_released_is_passed_over_once_stale(monkeypatch) -> None:
     gate = WriteGate()
     assert gate.acquire(urgent=False, timeout=1)  # a connection lost mid-transaction
-    monkeypatch.setattr("bot.write_gate.STALE", 0.05)
+    monkeypatch.setattr("bot.store.write_gate.STALE", 0.05)
     assert gate.acquire(urgent=True, timeout=1)

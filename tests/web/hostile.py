@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (the tables, for the row counts)
-from bot.local import SIGNING_SECRET
+import bot.store.models  # noqa: F401  (the tables, for the row counts)
+from bot.demo.local import SIGNING_SECRET
 from tests.harness import RunningBot
 
 FORM = "application/x-www-form-urlencoded"

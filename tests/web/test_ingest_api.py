@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from bot.models import TrainerOutput
-from bot.web_ingest import INGEST_PATH, MAX_BODY_BYTES
+from bot.fronts.web_ingest import INGEST_PATH, MAX_BODY_BYTES
+from bot.store.models import TrainerOutput
 from tests.busy_store import impatient, store_locked
 from tests.factories import TRAINER1, TRAINER2, week_of_records
 from tests.harness import RunningBot

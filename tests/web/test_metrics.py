@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.clock import FixedClock
+from bot.common.clock import FixedClock
 from bot.workspace import Workspace
 from tests.factories import MANAGER, week_of_records
 from tests.harness import RunningBot, start_bot

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.db import make_engine
-from bot.models import OutboxItem
 from bot.sandbox import SlackSandbox
+from bot.store.db import make_engine
+from bot.store.models import OutboxItem
 from tests.cli.helpers import auditbot, to_toml, write_env, write_jsonl
 from tests.factories import CHANNELS, CLINICAL_CHANNEL, USERS, week_of_records
 from tests.postgres.replicas import (

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.db import make_engine
-from bot.models import Grade, JobRun
 from bot.sandbox import Message, SlackDriver, SlackSandbox
+from bot.store.db import make_engine
+from bot.store.models import Grade, JobRun
 from tests.cli.helpers import auditbot, http_get, to_toml, write_env, write_jsonl
 from tests.conftest import POSTGRES_URL
 from tests.factories import CHANNELS, CLINICAL_CHANNEL, DOCTOR, NURSE, USERS, week_of_records

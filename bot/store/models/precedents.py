@@ -2,7 +2,7 @@
 
 A precedent belongs to exactly one of: a settled sample (a double-review dispute settled by a
 manager, or a trainer's dispute decided by a reviewer), or an adjudicated disagreement
-between trainers (``bot.models_trainer.Disagreement``); one precedent per sample and one per
+between trainers (``bot.store.models.trainer.Disagreement``); one precedent per sample and one per
 disagreement (unique, and a CHECK that exactly one is set), written and edited by whoever
 settled it (``bot.services.precedent_save``). Migration 0021_disagreement_precedent made
 ``sample_id`` nullable and added ``disagreement_id``. The full-text indexes over

@@ -15,10 +15,10 @@ from slack_bolt import App
 from sqlalchemy import text
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from bot import metrics
-from bot.context import AppContext
-from bot.web_ingest import MAX_BODY_BYTES, register_ingest
-from bot.web_slack import EVENTS_PATH, add_slack_route
+from bot.fronts.web_ingest import MAX_BODY_BYTES, register_ingest
+from bot.fronts.web_slack import EVENTS_PATH, add_slack_route
+from bot.slack import metrics
+from bot.wiring.context import AppContext
 
 __all__ = ["EVENTS_PATH", "create_web_app", "make_server", "stop_server"]
 

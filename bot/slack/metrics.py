@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import as_utc
+from bot.common.clock import as_utc
 from bot.services import outbox as store
 
 ACK_SECONDS = Histogram(

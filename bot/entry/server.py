@@ -11,12 +11,12 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
-from bot.app import create_app
-from bot.context import AppContext
-from bot.logs import log_context
-from bot.socket_front import connect_socket_mode
-from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
+from bot.common.logs import log_context
+from bot.fronts.app import create_app
+from bot.fronts.socket_mode import connect_socket_mode
+from bot.fronts.web import EVENTS_PATH, create_web_app, make_server, stop_server
+from bot.slack import metrics
+from bot.wiring.context import AppContext
 
 log = logging.getLogger(__name__)
 

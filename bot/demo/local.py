@@ -21,13 +21,12 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.app import create_app
-from bot.clock import Clock
-from bot.config import load_settings
-from bot.context import AppContext
-from bot.db import session_scope
+from bot.common.clock import Clock
+from bot.common.logs import ContextExecutor
 from bot.follow.weekly_audit import run_weekly_audit
-from bot.logs import ContextExecutor
+from bot.fronts.app import create_app
+from bot.fronts.socket_mode import SocketModeFront, connect_socket_mode
+from bot.fronts.web import EVENTS_PATH, create_web_app, make_server, stop_server
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.records import Message
 from bot.sandbox.server import SlackSandbox
@@ -40,8 +39,9 @@ from bot.services.ingest import (
     roster_from_workspace,
 )
 from bot.slack.pacing import Pace
-from bot.socket_front import SocketModeFront, connect_socket_mode
-from bot.web import EVENTS_PATH, create_web_app, make_server, stop_server
+from bot.store.db import session_scope
+from bot.wiring.config import load_settings
+from bot.wiring.context import AppContext
 from bot.workspace import Workspace
 
 SIGNING_SECRET = "sandbox-signing-secret"

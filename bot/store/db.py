@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
-from bot.write_gate import WriteGate
+from bot.store.write_gate import WriteGate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -99,7 +99,7 @@ def _sqlite_begin(connection: Connection, gate: WriteGate) -> None:
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN DEFERRED")
         return
-    # The process's writers queue at the gate first (``bot.write_gate``): the lock is handed
+    # The process's writers queue at the gate first (``bot.store.write_gate``): the lock is handed
     # on as soon as it is free, a click's transaction first. A writer that cannot get the
     # gate in time goes on to SQLite's own wait (a bounded one gives up: nothing kept).
     deadline = connection.info.get(_DEADLINE)

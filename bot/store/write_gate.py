@@ -8,7 +8,7 @@ busy handler (1, 2, 5 … up to 100 ms a try) and wakes to find it taken again b
 happened to try in between. Under a burst of clicks plus the outbox and the follow-up work,
 that put a grade's wait for the lock at up to 2 s although each transaction takes a few ms.
 Writers of one process wait here instead, handed the lock the moment it is free; writers
-that answer a person (``urgent``: a click's transaction, ``bot.db.bounded_session``) go
+that answer a person (``urgent``: a click's transaction, ``bot.store.db.bounded_session``) go
 before background writers (the outbox, follow-up work, jobs), which can wait. Other
 processes on the same file still meet at SQLite's busy timeout.
 
@@ -20,7 +20,7 @@ own busy timeout would have given up on it too.
 import threading
 import time
 
-STALE = 30.0  # seconds; as long as SQLite's busy timeout (``bot.db``)
+STALE = 30.0  # seconds; as long as SQLite's busy timeout (``bot.store.db``)
 
 
 class WriteGate:

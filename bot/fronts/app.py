@@ -4,9 +4,9 @@ Usage::
 
     ctx = AppContext.build(settings, workspace, clock=SystemClock())
     bolt = create_app(ctx)
-    web = create_web_app(bolt, ctx)   # bot.web: /slack/events, /healthz
+    web = create_web_app(bolt, ctx)   # bot.fronts.web: /slack/events, /healthz
 
-    bolt = create_app(ctx, socket_mode=True)   # envelopes come through bot.socket_front
+    bolt = create_app(ctx, socket_mode=True)   # envelopes come through bot.fronts.socket_mode
 """
 
 import logging
@@ -14,8 +14,8 @@ import logging
 from slack_bolt import App
 
 import handlers
-from bot.context import AppContext
-from bot.logs import ContextExecutor, ShortLines
+from bot.common.logs import ContextExecutor, ShortLines
+from bot.wiring.context import AppContext
 
 
 def create_app(ctx: AppContext, *, socket_mode: bool = False) -> App:

@@ -23,21 +23,21 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.clock import FixedClock, SystemClock
-from bot.db import make_engine, session_scope, upgrade
-from bot.demo_data import WEAK_TRAINER, generate_outputs, simulated_grade, write_jsonl
-from bot.local import BOT_TOKEN, LocalBot, start_local_bot
-from bot.models import AuditThread, Escalation, Grade, Sample
+from bot.common.clock import FixedClock, SystemClock
+from bot.demo.data import WEAK_TRAINER, generate_outputs, simulated_grade, write_jsonl
+from bot.demo.local import BOT_TOKEN, LocalBot, start_local_bot
 from bot.sandbox.records import Message
 from bot.sandbox.render import render_message, render_view
 from bot.sandbox.server import SlackSandbox
 from bot.services.audit import audit_week
 from bot.services.ingest import ingest, label_scales_of, read_records, roster_from_workspace
 from bot.services.standings import week_standings
+from bot.store.db import make_engine, session_scope, upgrade
+from bot.store.models import AuditThread, Escalation, Grade, Sample
 from bot.workspace import TaskType, Workspace, load_workspace
 from schedules.escalation_check import run_escalation_check
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 NAMES = {
     "U0MANAGER1": "Maya (manager)", "U0NURSE01": "Nora (nurse reviewer)",
     "U0MDOCTOR": "Dr. Dev (clinical reviewer)", "U0LAWYER1": "Lee (lawyer reviewer)",
@@ -369,7 +369,7 @@ def _escalation(local: LocalBot, workspace: Workspace) -> None:
 def _graded(local: LocalBot) -> int:
     from sqlmodel import func, select
 
-    from bot.models import Grade
+    from bot.store.models import Grade
 
     with Session(local.ctx.engine) as session:
         return session.exec(select(func.count()).select_from(Grade)).one()
@@ -508,10 +508,10 @@ def _consistency(local: LocalBot, workspace: Workspace) -> None:
     """Double review (blind), a dispute settled by a manager, a calibration reveal, agreement."""
     import json
 
-    from bot.models import AuditThread, Sample, TrainerOutput
     from bot.services.consistency import agreement_by_task_type
     from bot.services.grading import record_grade, sample_grades
     from bot.services.outliers import spreads
+    from bot.store.models import AuditThread, Sample, TrainerOutput
 
     _section("10. Consistency: a blind double review, a dispute settled, calibration, agreement")
     driver, manager, now = local.driver, workspace.managers[0], local.ctx.clock.now()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Protocol
 from dotenv import load_dotenv
 from sqlalchemy.exc import OperationalError
 
-from bot.config import Settings, SettingsError, load_settings
-from bot.db import (
+from bot.common.logs import configure_logging
+from bot.store.db import (
     SchemaOutOfDate,
     StoreBusy,
     is_busy,
@@ -19,11 +19,11 @@ from bot.db import (
     require_current_schema,
     upgrade,
 )
-from bot.logs import configure_logging
+from bot.wiring.config import Settings, SettingsError, load_settings
 from bot.workspace import Workspace, WorkspaceError, describe_workspace, load_workspace
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
-    from bot.context import AppContext
+    from bot.wiring.context import AppContext
 
 
 class CliError(Exception):
@@ -146,8 +146,7 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from bot.clock import SystemClock
-    from bot.db import for_bulk_writes, let_others_write, session_scope
+    from bot.common.clock import SystemClock
     from bot.services.ingest import (
         TRANSACTION_SECONDS,
         IngestReport,
@@ -160,6 +159,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         roster_from_workspace,
         store_checked,
     )
+    from bot.store.db import for_bulk_writes, let_others_write, session_scope
 
     if not args.file.exists():
         raise CliError(f"{args.file}: no such file")
@@ -167,7 +167,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         records = read_records(args.file, max_record_bytes=settings.ingest_max_record_bytes)
     except UnsupportedFormat as error:
         raise CliError(str(error)) from None
-    from bot.context import use_grade_scale
+    from bot.wiring.context import use_grade_scale
 
     workspace = _workspace(settings)
     engine = for_bulk_writes(make_engine(settings.database_url))
@@ -218,8 +218,8 @@ def _bulk_gc() -> None:
 
 
 def _context(settings: Settings) -> "AppContext":
-    from bot.clock import SystemClock
-    from bot.context import AppContext
+    from bot.common.clock import SystemClock
+    from bot.wiring.context import AppContext
 
     settings.require("slack_bot_token")
     workspace = _workspace(settings)
@@ -246,8 +246,8 @@ def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import session_scope
     from bot.services.outbox import failed_deliveries, retry_failed
+    from bot.store.db import session_scope
 
     engine = make_engine(settings.database_url)
     require_current_schema(engine)
@@ -263,9 +263,9 @@ def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clock import SystemClock
-    from bot.db import session_scope
+    from bot.common.clock import SystemClock
     from bot.services.export import MAX_WEEKS, export_grades
+    from bot.store.db import session_scope
 
     if not 1 <= args.weeks <= MAX_WEEKS:
         raise CliError(f"--weeks must be between 1 and {MAX_WEEKS}")
@@ -283,7 +283,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.server import serve
+    from bot.entry.server import serve
 
     settings.require("slack_bot_token")
     if args.socket_mode:
@@ -317,7 +317,7 @@ def _policy_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, _settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.demo.week import run_demo
 
     return run_demo(keep=args.keep, socket_mode=args.socket_mode)
 

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.grades import scale_in_force
+from bot.common.grades import scale_in_force
 from bot.services.trainer_report import TaskReport, TrainerReport
 
 if TYPE_CHECKING:

@@ -23,9 +23,8 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_bolt.request.internals import build_context
 
-from bot import metrics
-from bot.context import AppContext
-from bot.logs import log_context
+from bot.common.logs import log_context
+from bot.slack import metrics
 from bot.slack.verify import (
     MAX_BODY_BYTES,
     VERIFIED,
@@ -35,6 +34,7 @@ from bot.slack.verify import (
     signature_problem,
     slack_response_url,
 )
+from bot.wiring.context import AppContext
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger(__name__)

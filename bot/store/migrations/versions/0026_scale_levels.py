@@ -6,7 +6,7 @@ so the fixed CHECKs of 0020 (``IN ('pass', 'minor', 'major')``) give way to a fo
 ``trainer_dispute.grade`` and ``trainer_output.gold_grade`` (the last two nullable). The
 table starts with the default scale's keys, the only ones 0020 allowed; the bot writes the
 configured scale's keys at start (``bot.services.grade_levels``). A foreign key is enforced
-alike by both stores (SQLite with ``PRAGMA foreign_keys=ON``, which ``bot.db`` sets), needs
+alike by both stores (SQLite with ``PRAGMA foreign_keys=ON``, which ``bot.store.db`` sets), needs
 no schema change when a workspace adds a level, and keeps a key that stored grades still
 use from being deleted.
 

@@ -22,8 +22,8 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot import metrics
-from bot.logs import log_context
+from bot.common.logs import log_context
+from bot.slack import metrics
 from bot.slack.verify import shape_problem
 
 log = logging.getLogger(__name__)

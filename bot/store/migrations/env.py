@@ -1,10 +1,10 @@
-"""Alembic environment: migrations run on the engine handed in by ``bot.db.upgrade``."""
+"""Alembic environment: migrations run on the engine handed in by ``bot.store.db.upgrade``."""
 
 from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -21,15 +21,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import Clock
-from bot.coalesce import Coalescer
-from bot.config import Settings
-from bot.db import bounded_session, make_engine, read_scope, session_scope
-from bot.grades import use_scale
-from bot.logs import ContextExecutor
+from bot.common.clock import Clock
+from bot.common.coalesce import Coalescer
+from bot.common.grades import use_scale
+from bot.common.logs import ContextExecutor
 from bot.services.grade_levels import sync_grade_levels
 from bot.slack.delivery import OutboxWorker, outbox_client
 from bot.slack.pacing import SLACK_PACE, Pace
+from bot.store.db import bounded_session, make_engine, read_scope, session_scope
+from bot.wiring.config import Settings
 from bot.workspace import Problem, Workspace, WorkspaceError
 
 FOLLOW_UP_GATHER = 0.1  # seconds a follow-up batch waits for more of the same burst
@@ -80,17 +80,17 @@ class AppContext:
         return session_scope(self.engine)
 
     def read_session(self) -> AbstractContextManager[Session]:
-        """A session that only reads (``bot.db.read_scope``): on SQLite it never waits for,
+        """A session that only reads (``bot.store.db.read_scope``): on SQLite it never waits for,
         nor holds up, the writer."""
         return read_scope(self.engine)
 
     def bounded_session(self, *, deadline: float) -> AbstractContextManager[Session]:
-        """A session that commits by ``deadline`` or raises ``bot.db.StoreBusy``."""
+        """A session that commits by ``deadline`` or raises ``bot.store.db.StoreBusy``."""
         return bounded_session(self.engine, deadline=deadline)
 
 
 def use_grade_scale(engine: Engine, workspace: Workspace) -> None:
-    """The workspace's scale is the one in force in this process (``bot.grades``), and the
+    """The workspace's scale is the one in force in this process (``bot.common.grades``), and the
     store accepts its grades, and only those (``grade_level``).
 
     A scale that drops a level stored grades still use is refused (``WorkspaceError``,

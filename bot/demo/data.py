@@ -9,7 +9,7 @@ Every record carries a hidden quality label in ``metadata`` (``demo_quality``: `
 ``minor`` or ``major``) together with the template and slot it was rendered from, so that
 ``simulated_grade`` can decide like a domain reviewer would and explain the flaw specifically.
 The flawed outputs really contain their flaw. The texts are data, one TOML file per task type
-in ``bot/demo_texts/`` (prose is edited there, not in Python). The weak
+in ``bot/demo/texts/`` (prose is edited there, not in Python). The weak
 trainer (``WEAK_TRAINER``) gets about 60% flawed outputs, everybody else about 10%.
 
 A few records per domain are calibration items (they carry ``gold``): a planted error or a
@@ -35,9 +35,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import as_utc
+from bot.common.clock import as_utc
+from bot.common.text import visible_length
 from bot.services.grading import MIN_EXPLANATION
-from bot.text import visible_length
 
 __all__ = [
     "CALIBRATION",
@@ -51,7 +51,7 @@ __all__ = [
     "write_jsonl",
 ]
 
-TEXTS = Path(__file__).parent / "demo_texts"  # <task type>.toml: the templates below
+TEXTS = Path(__file__).parent / "texts"  # <task type>.toml: the templates below
 DOMAINS = ("clinical", "legal", "finance")
 
 

@@ -22,8 +22,6 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from bot.context import AppContext
-from bot.db import is_busy
 from bot.services.ingest import (
     IngestReport,
     ingest,
@@ -32,6 +30,8 @@ from bot.services.ingest import (
     roster_from_workspace,
 )
 from bot.services.ingest_read import json_kind, parse_json
+from bot.store.db import is_busy
+from bot.wiring.context import AppContext
 
 INGEST_PATH = "/api/outputs"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # 10 MB: about 5,000 long records; send more in batches

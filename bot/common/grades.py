@@ -1,6 +1,6 @@
 """The grade scale, defined once: an ordered tuple of levels, best first.
 
-    from bot.grades import DEFAULT_SCALE as SCALE   # or workspace.scale, scale_in_force()
+    from bot.common.grades import DEFAULT_SCALE as SCALE   # or workspace.scale, scale_in_force()
     SCALE.keys                      # ("pass", "minor", "major")
     SCALE.best                      # "pass"
     SCALE.non_pass                  # ("minor", "major")
@@ -148,7 +148,7 @@ DEFAULT_SCALE = Scale((
 # there (``Workspace.scale``, ``Policy.scale``); the rules deep below them that are not
 # (what a sample counts as, disputes, agreement, badges on every surface) read this one,
 # which the process sets once at start from the same workspace (``use_scale``, called by
-# ``bot.context.use_grade_scale``): one workspace, so one scale, per process.
+# ``bot.wiring.context.use_grade_scale``): one workspace, so one scale, per process.
 _in_force: list[Scale] = [DEFAULT_SCALE]
 
 

@@ -2,7 +2,7 @@
 
 ``grade.grade``, ``grade_event.grade``, ``dispute_settlement.grade``, ``trainer_dispute.grade``
 and ``trainer_output.gold_grade`` (the last two nullable: NULL passes a CHECK) may only hold
-the default scale's keys (``bot.grades.DEFAULT_SCALE``): pass, minor, major. The keys are
+the default scale's keys (``bot.common.grades.DEFAULT_SCALE``): pass, minor, major. The keys are
 written out here, not imported: a migration describes the store as of its revision.
 
 SQLite cannot add a constraint in place, so the tables are recreated (batch mode). Recreating

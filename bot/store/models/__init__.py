@@ -19,7 +19,7 @@ class GradeLevel(SQLModel, table=True):
     A foreign key rather than a CHECK: the scale is workspace data ([[grade_scale]]), so
     its keys are rows written at start (``bot.services.grade_levels``), not a constraint
     baked into the schema by a migration; both stores enforce a foreign key alike (SQLite
-    with ``PRAGMA foreign_keys=ON``, set on every connection by ``bot.db``). A key still
+    with ``PRAGMA foreign_keys=ON``, set on every connection by ``bot.store.db``). A key still
     used by a stored grade cannot be deleted.
     """
 
@@ -299,10 +299,10 @@ class EscalationNotice(SQLModel, table=True):
     shown: str | None = Field(default=None, max_length=64)
 
 
-import bot.models_consistency  # noqa: E402
-import bot.models_feedback  # noqa: E402
-import bot.models_pacing  # noqa: E402
-import bot.models_people  # noqa: E402
-import bot.models_precedents  # noqa: E402
-import bot.models_tally  # noqa: E402
-import bot.models_trainer  # noqa: E402,F401
+import bot.store.models.consistency  # noqa: E402
+import bot.store.models.feedback  # noqa: E402
+import bot.store.models.pacing  # noqa: E402
+import bot.store.models.people  # noqa: E402
+import bot.store.models.precedents  # noqa: E402
+import bot.store.models.tally  # noqa: E402
+import bot.store.models.trainer  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Entry points: the `auditbot` command (`cli`) and `auditbot serve` (`server`)."""

@@ -1,0 +1,1 @@
+"""Presentation beside the Slack layer: the trainer chart, a PNG (`charts`)."""

@@ -1,0 +1,2 @@
+"""What listeners and jobs are handed: the app context (`context`) and the settings from
+the environment (`config`)."""
