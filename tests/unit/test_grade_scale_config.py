@@ -187,3 +187,30 @@ def test_a_fifth_level_needs_only_the_config():
     modal = grade_modal(grade="fatal", categories=("Other",), trainer="U0TR1",
                         output_excerpt="o", private_metadata="{}", scale=ws.scale)
     assert modal["title"]["text"] == "Fatal"
+
+
+@pytest.mark.parametrize("where", ["policy", "task_type"])
+def test_a_policy_table_cannot_set_the_scale(where: str):
+    """The scale is [[grade_scale]]'s alone: `scale` in [policy] or a task type is refused
+    by name, not taken as a policy value."""
+    data = copy.deepcopy(BASE)
+    if where == "policy":
+        data["policy"] = {"scale": FOUR}
+        expected = "policy.scale: is not a policy key: the grade scale is set by [[grade_scale]]"
+    else:
+        data["task_types"][0]["scale"] = FOUR
+        expected = "task_types[0].scale: unknown key 'scale'"
+    with pytest.raises(WorkspaceError) as caught:
+        parse_workspace(data)
+    assert expected in str(caught.value)
+
+
+def test_a_task_type_inherits_the_scale_s_default_weights_and_may_set_its_own():
+    data = copy.deepcopy(BASE)
+    data["grade_scale"] = FOUR
+    data["task_types"][0]["grade_weights"] = {"pass": 1, "minor": 0.7, "major": 0.1,
+                                              "critical": 0}
+    ws = parse_workspace(data)
+    own = ws.task_type(data["task_types"][0]["key"]).policy
+    assert own.scale is ws.scale and own.weight("minor") == 0.7
+    assert ws.policy.weight("minor") == 0.6  # the workspace's: the scale's default weights
