@@ -38,9 +38,9 @@ from bot.slack.dispute_blocks import (
 from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section
 from bot.slack.payloads import parse_click
 from bot.wiring.context import AppContext
-from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
+from handlers.subcommand import Subcommand
 
 
 def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
@@ -67,12 +67,12 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     return text, (blocks[:MESSAGE_BLOCK_LIMIT - len(extra)] + extra)
 
 
-add_subcommand(Subcommand(
+SUBCOMMANDS: tuple[Subcommand, ...] = (Subcommand(
     Usage("disputes", ("disputes",), "double reviews that disagree (a manager settles) and "
           "trainers' disputes of grades"),
     no_args("disputes"),
     lambda call: call.answer(*disputes_answer(call.ctx, call.user)),
-))
+),)
 
 
 def register(app: App, ctx: AppContext) -> None:
