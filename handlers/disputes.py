@@ -24,19 +24,10 @@ from bot.services.disputes import (
 from bot.services.reviewer_quality import reviewer_quality
 from bot.services.trainer_disputes import open_trainer_disputes
 from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
-from bot.slack.dispute_blocks import (
-    LIST_SHOWN,
-    MESSAGE_BLOCK_LIMIT,
-    SETTLE_ACTION,
-    DisputeBlock,
-    DisputeCallback,
-    disputes_list,
-    parse_settlement,
-    settle_metadata,
-    settle_modal,
-)
+from bot.slack.dispute_blocks import LIST_SHOWN, MESSAGE_BLOCK_LIMIT, disputes_list, settle_modal
 from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section
-from bot.slack.payloads import parse_click
+from bot.slack.ids import SETTLE_ACTION, DisputeBlock, DisputeCallback
+from bot.slack.payloads import parse_click, parse_settlement, settle_metadata
 from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
