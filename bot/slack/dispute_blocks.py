@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.common.grades import scale_in_force
 from bot.services.disputes import DisputeView, Review
-from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, grade_line, mrkdwn, plain
 from bot.slack.ids import DisputeBlock, DisputeCallback, settle_action_id
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -27,12 +27,8 @@ def sample_label(view: DisputeView) -> str:
 
 
 def review_line(review: Review) -> str:
-    line = f"{badge(review.grade)} — <@{review.reviewer}>"
-    if review.category:
-        line += f" · *{escape(review.category)}*"
-    if review.explanation:
-        line += f": {escape(cut(review.explanation, 600))}"
-    return line[:2900]
+    return grade_line(review.grade, review.reviewer, review.category, review.explanation,
+                      cap=600, who=" — ")[:2900]
 
 
 def dispute_status_line(view: DisputeView | None) -> str | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.services.escalation import SNOOZE_FOR, SNOOZE_UNTIL_DATE, TestedWeek
 from bot.services.escalation_view import NO_TIMELINE, Timeline, TimelineEntry
-from bot.slack.blocks import badge, button, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import button, cut, escape, escape_cut, grade_line, mrkdwn, plain
 from bot.slack.ids import Action, Callback, EscalationBlock
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -265,13 +265,8 @@ def _tested(card: EscalationCard) -> str | None:
 def _worst(line: WorstLine) -> str:
     label = f"<{line.link}|{escape(line.label)}>" if line.link else escape(line.label)
     parts = [label]
-    for reviewer, grade, category, why in line.grades[:2]:
-        detail = f"{badge(grade)} by <@{reviewer}>"
-        if category:
-            detail += f" · *{escape(category)}*"
-        if why:
-            detail += f": {escape(cut(why, 400))}"
-        parts.append(detail)
+    parts += [grade_line(grade, reviewer, category, why, cap=400)
+              for reviewer, grade, category, why in line.grades[:2]]
     return "\n".join(parts)[:3000]
 
 

@@ -20,7 +20,7 @@ from bot.services.feedback import ClarityNote, Feedback
 from bot.services.reviewer_quality import ReviewerQuality
 from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.trainer_disputes import OVERTURNED, UPHELD, CountedSample
-from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, grade_line, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import FeedbackAction, FeedbackBlock, FeedbackCallback
 from bot.slack.status_blocks import ago, interval_text, linked, score_text
@@ -45,14 +45,8 @@ def decide_buttons(sample_id: int) -> dict:
 def _reviews_line(item: CountedSample, *, show_reviewer: bool) -> str:
     parts = []
     for r in (item.counted or ())[:2]:
-        line = badge(r.grade)
-        if show_reviewer and r.reviewer:
-            line += f" by <@{r.reviewer}>"
-        if r.category:
-            line += f" · *{escape(r.category)}*"
-        if r.explanation:
-            line += f"\n> {escape(cut(r.explanation, 700))}"
-        parts.append(line)
+        parts.append(grade_line(r.grade, r.reviewer if show_reviewer else None, r.category,
+                                r.explanation, cap=700, quoted=True))
     return "\n".join(parts)
 
 
