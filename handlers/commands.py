@@ -15,16 +15,6 @@ from slack_bolt import Ack, App, Respond
 from bot.follow.weekly_audit import run_weekly_audit
 from bot.present.charts import trainer_chart
 from bot.services.audit import audit_week
-from bot.services.commands import (
-    AwayRequest,
-    StatusPage,
-    Usage,
-    away_args,
-    no_args,
-    one_user,
-    some_words,
-    status_args,
-)
 from bot.services.escalation_view import escalation_overview
 from bot.services.export import export_grades
 from bot.services.outbox import failed_deliveries
@@ -41,6 +31,17 @@ from bot.services.precedents import find_precedents
 from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
 from bot.services.trainer_rows import trainer_rows
+from bot.slack.commands import (
+    AwayRequest,
+    StatusPage,
+    Usage,
+    away_args,
+    no_args,
+    one_user,
+    some_words,
+    status_args,
+)
+from bot.slack.errors import fix_for
 from bot.slack.files import send_to_dm
 from bot.slack.ids import Action
 from bot.slack.links import permalinks_for
@@ -114,7 +115,7 @@ def _status(call: Call) -> None:
         call.answer(*trainer_report_message(report, links=links))
         return
     call.answer(*team_status_message(
-        team, now=now, failures=[(f.channel, f.error, f.fix, f.count) for f in failures],
+        team, now=now, failures=[(f.channel, f.error, fix_for(f.error), f.count) for f in failures],
         rows=rows))
 
 

@@ -11,7 +11,6 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.follow.after import after_change
-from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
     DisputeView,
     check_may_settle,
@@ -23,6 +22,7 @@ from bot.services.disputes import (
 )
 from bot.services.reviewer_quality import reviewer_quality
 from bot.services.trainer_disputes import open_trainer_disputes
+from bot.slack.commands import Usage, no_args
 from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
 from bot.slack.dispute_blocks import LIST_SHOWN, MESSAGE_BLOCK_LIMIT, disputes_list, settle_modal
 from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section

@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.common.errors import AuditbotError
-from bot.services.commands import CommandProblem, Usage, help_text, no_args, split_command
+from bot.slack.commands import CommandProblem, Usage, help_text, no_args, split_command
 from bot.slack.payloads import command_user
 from bot.wiring.context import AppContext
 from handlers import commands, disputes

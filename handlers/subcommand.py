@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.services.commands import ArgReader, Usage
+from bot.slack.commands import ArgReader, Usage
 from bot.wiring.context import AppContext
 from handlers.errors import check_answer
 

@@ -2,11 +2,24 @@
 the form metadata they read back, built here too so writer and reader cannot drift."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.slack.ids import Block, DisputeBlock, EscalationBlock, FeedbackBlock, PrecedentBlock
+
+# Slack sends mentions in a slash command's text as ``<@U123|name>`` or ``<@U123>`` (the
+# manifest sets ``should_escape``); a bare ``U123`` or ``@U123`` is read too.
+USER_REFERENCE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
+
+
+def parse_user(reference: str) -> str | None:
+    """A user id from `<@U123|name>`, `<@U123>`, `@U123` or `U123`."""
+    match = USER_REFERENCE.match(reference.strip())
+    if not match:
+        return None
+    return match.group(1) or match.group(2)
 
 
 class BadPayload(ValueError):

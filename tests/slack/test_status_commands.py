@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.services.commands import Usage, no_args
+from bot.slack.commands import Usage, no_args
 from bot.store.models import AuditThread, Grade, OutboxItem
 from bot.store.models.people import AwayPeriod, TrainerPause
 from handlers.slash import SUBCOMMANDS
