@@ -13,6 +13,7 @@ from handlers import (
     grading,
     home,
     precedents,
+    slash,
     trainer_disputes,
 )
 
@@ -22,6 +23,7 @@ def register(app: App, ctx: AppContext) -> None:
     grading.register(app, ctx)
     clarity.register(app, ctx)
     disagreements.register(app, ctx)
+    slash.register(app, ctx)
     commands.register(app, ctx)
     escalations.register(app, ctx)
     disputes.register(app, ctx)

@@ -1,39 +1,20 @@
-"""`/audit`: a table of subcommands; each acks at once and answers through response_url.
+"""`/audit`'s subcommands that read and change the audit (status, pending, precedents,
+escalations, away, run, pause, resume, export), and the buttons their answers carry.
 
-The table (``SUBCOMMANDS``) is the one place a subcommand is declared: its usage for the
-help, an argument reader and a runner. Another listener module adds its own with
-``add_subcommand(Subcommand(Usage("disputes", ("disputes",), "…"), no_args("disputes"),
-run))``; the help lists whatever the table holds when it is asked.
-
-Every answer is ephemeral. The help (and what was not understood) is in the ack itself;
-everything else is acked empty at once and answered by the runner: ack → read the
-arguments → one service call → Block Kit → ``respond``.
+Each is declared in ``SUBCOMMANDS`` beside its runner: its usage for the help, an argument
+reader and a runner; ``handlers.slash`` builds the `/audit` table from them and dispatches.
+A runner answers ephemerally through response_url: read the arguments → one service call →
+Block Kit → ``call.answer``.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.common.errors import AuditbotError
 from bot.follow.weekly_audit import run_weekly_audit
 from bot.present.charts import trainer_chart
 from bot.services.audit import audit_week
-from bot.services.commands import (
-    ArgReader,
-    AwayRequest,
-    CommandProblem,
-    StatusPage,
-    Usage,
-    away_args,
-    help_text,
-    no_args,
-    one_user,
-    some_words,
-    split_command,
-    status_args,
-)
 from bot.services.escalation_view import escalation_overview
 from bot.services.export import export_grades
 from bot.services.outbox import failed_deliveries
@@ -50,10 +31,21 @@ from bot.services.precedents import find_precedents
 from bot.services.status import team_status
 from bot.services.trainer_report import trainer_report
 from bot.services.trainer_rows import trainer_rows
+from bot.slack.commands import (
+    AwayRequest,
+    StatusPage,
+    Usage,
+    away_args,
+    no_args,
+    one_user,
+    some_words,
+    status_args,
+)
+from bot.slack.errors import fix_for
 from bot.slack.files import send_to_dm
 from bot.slack.ids import Action
 from bot.slack.links import permalinks_for
-from bot.slack.payloads import BadPayload, command_user, parse_click
+from bot.slack.payloads import BadPayload, parse_click
 from bot.slack.precedents_blocks import precedents_message
 from bot.slack.status_blocks import (
     escalations_message,
@@ -64,74 +56,12 @@ from bot.slack.status_blocks import (
 )
 from bot.wiring.context import AppContext
 from handlers.errors import check_answer, guarded
+from handlers.subcommand import Call, Subcommand
 
 PENDING_SHOWN = 20
 
 
-@dataclass(frozen=True)
-class Call:
-    """One `/audit` request, after the ack."""
-
-    ctx: AppContext
-    user: str
-    args: Any  # what the subcommand's reader returned
-    respond: Respond
-
-    def answer(self, text: str, blocks: list[dict] | None = None) -> None:
-        check_answer(self.respond(response_type="ephemeral", replace_original=False, text=text,
-                                  blocks=blocks), user=self.user)
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    usage: Usage
-    read: ArgReader
-    run: Callable[[Call], None]
-    ack_text: str | None = None  # shown at once while a slow answer is made
-    # Who may ask, checked before the ack: a refusal is the ack itself, so nobody is told
-    # "Posting…" and then refused.
-    check: Callable[[AppContext, str], None] | None = None
-
-
-SUBCOMMANDS: dict[str, Subcommand] = {}
-
-
-def add_subcommand(subcommand: Subcommand) -> None:
-    SUBCOMMANDS[subcommand.usage.name] = subcommand
-
-
-def help_for(problem: str | None = None) -> str:
-    return help_text((s.usage for s in SUBCOMMANDS.values()), problem=problem)
-
-
 def register(app: App, ctx: AppContext) -> None:
-    @app.command("/audit")
-    @guarded(ctx)
-    def audit(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        text = body.get("text")
-        name, words = split_command(text if isinstance(text, str) else "")
-        subcommand = SUBCOMMANDS.get(name)
-        if subcommand is None or name == "help":
-            problem = f"I don't know `{name}`." if name not in ("", "help") else None
-            ack(response_type="ephemeral", text=help_for(problem))
-            return
-        try:
-            args = subcommand.read(words)
-        except CommandProblem as problem:
-            ack(response_type="ephemeral", text=help_for(str(problem)))
-            return
-        if subcommand.check is not None:
-            try:
-                subcommand.check(ctx, body["user_id"])
-            except AuditbotError as refusal:
-                ack(response_type="ephemeral", text=refusal.user_message)
-                return
-        if subcommand.ack_text:
-            ack(response_type="ephemeral", text=subcommand.ack_text)
-        else:
-            ack()
-        subcommand.run(Call(ctx=ctx, user=command_user(body), args=args, respond=respond))
-
     @app.action(Action.SHOW_CHART)
     @guarded(ctx)
     def show_chart(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -185,7 +115,7 @@ def _status(call: Call) -> None:
         call.answer(*trainer_report_message(report, links=links))
         return
     call.answer(*team_status_message(
-        team, now=now, failures=[(f.channel, f.error, f.fix, f.count) for f in failures],
+        team, now=now, failures=[(f.channel, f.error, fix_for(f.error), f.count) for f in failures],
         rows=rows))
 
 
@@ -279,11 +209,7 @@ def _run(call: Call) -> None:
     call.answer(f"```{summary.describe()}```")
 
 
-def _never(call: Call) -> None:  # `help` is answered in the ack
-    raise AssertionError("help is answered in the ack")
-
-
-for _subcommand in (
+SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(Usage("status", ("status", "status @trainer", "status more 2"),
                      "each task type and (managers, leads) one row per trainer, riskiest "
                      "first, a page at a time; or one trainer's trend, chart, worst samples "
@@ -309,6 +235,4 @@ for _subcommand in (
     Subcommand(Usage("export", ("export",), "the window's grades as CSV, to your DM",
                      who="managers"), no_args("export"), _export,
                check=_managers_only("export the grades")),
-    Subcommand(Usage("help", ("help",), "this list"), no_args("help"), _never),
-):
-    add_subcommand(_subcommand)
+)

@@ -11,7 +11,6 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot.follow.after import after_change
-from bot.services.commands import Usage, no_args
 from bot.services.disputes import (
     DisputeView,
     check_may_settle,
@@ -23,24 +22,16 @@ from bot.services.disputes import (
 )
 from bot.services.reviewer_quality import reviewer_quality
 from bot.services.trainer_disputes import open_trainer_disputes
+from bot.slack.commands import Usage, no_args
 from bot.slack.consistency_notices import owe_precedent_offer, owe_settlement_dms
-from bot.slack.dispute_blocks import (
-    LIST_SHOWN,
-    MESSAGE_BLOCK_LIMIT,
-    SETTLE_ACTION,
-    DisputeBlock,
-    DisputeCallback,
-    disputes_list,
-    parse_settlement,
-    settle_metadata,
-    settle_modal,
-)
+from bot.slack.dispute_blocks import LIST_SHOWN, MESSAGE_BLOCK_LIMIT, disputes_list, settle_modal
 from bot.slack.feedback_blocks import reviewer_quality_section, trainer_disputes_section
-from bot.slack.payloads import parse_click
+from bot.slack.ids import SETTLE_ACTION, DisputeBlock, DisputeCallback
+from bot.slack.payloads import parse_click, parse_settlement, settle_metadata
 from bot.wiring.context import AppContext
-from handlers.commands import Subcommand, add_subcommand
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission
+from handlers.subcommand import Subcommand
 
 
 def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
@@ -67,12 +58,12 @@ def disputes_answer(ctx: AppContext, user: str) -> tuple[str, list[dict]]:
     return text, (blocks[:MESSAGE_BLOCK_LIMIT - len(extra)] + extra)
 
 
-add_subcommand(Subcommand(
+SUBCOMMANDS: tuple[Subcommand, ...] = (Subcommand(
     Usage("disputes", ("disputes",), "double reviews that disagree (a manager settles) and "
           "trainers' disputes of grades"),
     no_args("disputes"),
     lambda call: call.answer(*disputes_answer(call.ctx, call.user)),
-))
+),)
 
 
 def register(app: App, ctx: AppContext) -> None:

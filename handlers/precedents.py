@@ -20,17 +20,9 @@ from bot.services.precedent_save import (
     save_precedent,
 )
 from bot.services.precedents import SavedPrecedent
-from bot.slack.payloads import parse_click, parse_id
-from bot.slack.precedent_form import (
-    SAVE_ACTION,
-    SAVE_DISAGREEMENT_ACTION,
-    PrecedentBlock,
-    PrecedentCallback,
-    disagreement_precedent_modal,
-    parse_precedent,
-    precedent_metadata,
-    precedent_modal,
-)
+from bot.slack.ids import SAVE_ACTION, SAVE_DISAGREEMENT_ACTION, PrecedentBlock, PrecedentCallback
+from bot.slack.payloads import parse_click, parse_id, parse_precedent, precedent_metadata
+from bot.slack.precedent_form import disagreement_precedent_modal, precedent_modal
 from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_submission

@@ -23,20 +23,16 @@ from bot.services.trainer_disputes import (
     reasoning_problem,
 )
 from bot.slack.consistency_notices import owe_ruling_offer
-from bot.slack.feedback_blocks import (
+from bot.slack.feedback_blocks import decide_modal, dispute_modal
+from bot.slack.feedback_notices import owe_dispute_opened, owe_dispute_outcome
+from bot.slack.ids import (
     DISPUTE_ACTION,
     OVERTURN_ACTION,
     UPHOLD_ACTION,
     FeedbackBlock,
     FeedbackCallback,
-    decide_modal,
-    dispute_metadata,
-    dispute_modal,
-    parse_decision,
-    parse_dispute,
 )
-from bot.slack.feedback_notices import owe_dispute_opened, owe_dispute_outcome
-from bot.slack.payloads import parse_click
+from bot.slack.payloads import dispute_metadata, parse_click, parse_decision, parse_dispute
 from bot.store.models import TrainerOutput
 from bot.store.models.feedback import TrainerDispute
 from bot.wiring.context import AppContext

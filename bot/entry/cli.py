@@ -247,6 +247,7 @@ def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.outbox import failed_deliveries, retry_failed
+    from bot.slack.errors import fix_for
     from bot.store.db import session_scope
 
     engine = make_engine(settings.database_url)
@@ -256,7 +257,7 @@ def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
                     if args.channel is None or f.channel == args.channel]
         count = retry_failed(session, channel=args.channel)
     for failure in failures:
-        print(f"{failure.channel}: {failure.count} × {failure.error} ({failure.fix})")
+        print(f"{failure.channel}: {failure.count} × {failure.error} ({fix_for(failure.error)})")
     print(f"{count} failed write(s) put back; the running bot delivers them "
           "(or `auditbot jobs run` delivers with its run)")
     return 0

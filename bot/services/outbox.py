@@ -311,43 +311,14 @@ def backlog(session: Session) -> Backlog:
 
 # --- failures kept for someone to fix ---------------------------------------------------------
 
-PARENT_FAILED = "parent message failed: "
-# What a person can do about each permanent error Slack gives; the status views show it.
-FIXES = {
-    "channel_not_found": "The channel does not exist or the bot cannot see it: check the "
-                         "channel id in auditbot.toml, or invite the bot if it is private.",
-    "not_in_channel": "The bot is not in the channel: invite it (/invite @auditbot).",
-    "is_archived": "The channel is archived: unarchive it or point the task type at another "
-                   "channel in auditbot.toml.",
-    "invalid_auth": "Slack refused the bot token: reinstall the app and update "
-                    "SLACK_BOT_TOKEN.",
-    "token_revoked": "The bot token was revoked: reinstall the app and update "
-                     "SLACK_BOT_TOKEN.",
-    "account_inactive": "The bot token belongs to a deactivated app or user: reinstall the "
-                        "app and update SLACK_BOT_TOKEN.",
-    "missing_scope": "The app lacks a scope it needs: reinstall it from manifest.yml.",
-    "user_not_found": "The person is not in the workspace: fix the user id in auditbot.toml.",
-    "cannot_dm_bot": "The target is a bot, which cannot be sent a DM: fix auditbot.toml.",
-}
-
-
 @dataclass(frozen=True)
 class FailedDelivery:
-    """Writes to one channel that failed for good with one error, and what would fix it."""
+    """Writes to one channel that failed for good with one error (as Slack gave it; what a
+    person does about it is ``bot.slack.errors.fix_for``'s to say)."""
 
     channel: str
     error: str
-    fix: str
     count: int
-
-
-def fix_for(error: str) -> str:
-    """What a person should do about a delivery that failed with ``error``."""
-    cause = error.removeprefix(PARENT_FAILED)
-    fix = FIXES.get(cause, f"Slack refused the message ({cause}); see the bot's logs.")
-    if error.startswith(PARENT_FAILED):
-        return f"Its thread's first message failed. {fix}"
-    return fix
 
 
 def failed_deliveries(session: Session) -> list[FailedDelivery]:
@@ -357,8 +328,7 @@ def failed_deliveries(session: Session) -> list[FailedDelivery]:
         .where(OutboxItem.status == FAILED)
         .group_by(col(OutboxItem.channel), col(OutboxItem.last_error))
     ).all()
-    failures = [FailedDelivery(channel=channel, error=error or "unknown",
-                               fix=fix_for(error or "unknown"), count=count)
+    failures = [FailedDelivery(channel=channel, error=error or "unknown", count=count)
                 for channel, error, count in rows]
     return sorted(failures, key=lambda f: (-f.count, f.channel, f.error))
 

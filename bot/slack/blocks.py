@@ -287,13 +287,28 @@ def badge(grade: str) -> str:
     return scale_in_force().badge_of(grade)
 
 
+def grade_line(grade: str, reviewer: str | None, category: str | None,
+               explanation: str | None, *, cap: int, who: str = " by ", quoted: bool = False,
+               scale: Scale | None = None) -> str:
+    """The one line a grade is shown as: ``{badge} by <@reviewer> · *category*: explanation``.
+
+    ``cap``: how much of the explanation the surface has room for; ``who``: what joins the
+    reviewer (" by ", or " — " where reviews stand side by side); ``quoted``: the explanation
+    as a quote on its own line (the trainer's DM). An empty ``reviewer`` (hidden from the
+    trainer, ``reviewers_shown``) is left out. Reviewers' words go out escaped."""
+    line = (scale or scale_in_force()).badge_of(grade)
+    if reviewer:
+        line += f"{who}<@{reviewer}>"
+    if category:
+        line += f" · *{escape(category)}*"
+    if explanation:
+        line += ("\n> " if quoted else ": ") + escape(cut(explanation, cap))
+    return line
+
+
 def _grade_line(g: GradeLine, scale: Scale) -> str:
-    line = f"{scale.badge_of(g.grade)} — <@{g.reviewer}>"
-    if g.category:
-        line += f" · *{escape(g.category)}*"
-    if g.explanation:
-        line += f": {escape(cut(g.explanation, 300))}"
-    return line[:SECTION_LIMIT]
+    return grade_line(g.grade, g.reviewer, g.category, g.explanation, cap=300, who=" — ",
+                      scale=scale)[:SECTION_LIMIT]
 
 
 def cut(text: str, limit: int) -> str:

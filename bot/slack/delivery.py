@@ -46,6 +46,7 @@ from sqlalchemy import Engine
 from bot.common.clock import Clock, SystemClock
 from bot.services import outbox as store
 from bot.slack import metrics
+from bot.slack.errors import PARENT_FAILED
 from bot.slack.outbox_render import POST_KINDS, NotReady, OutboxRenderer
 from bot.slack.pacing import SLACK_PACE, ChannelPacer, Pace
 from bot.store.db import read_scope, session_scope
@@ -325,7 +326,7 @@ class OutboxWorker:
                 with session_scope(self._engine) as session:
                     store.mark_failed(
                         session, item_id=item.id,
-                        error=f"{store.PARENT_FAILED}{waiting.failed_error}",
+                        error=f"{PARENT_FAILED}{waiting.failed_error}",
                         in_doubt=was_in_doubt)
                 return "failed"
             self._retry(item, after=0.5, error="waiting for the parent message",

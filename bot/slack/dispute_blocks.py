@@ -1,7 +1,7 @@
 """Block Kit for disputes: the list managers settle from, the settle modal, the DMs.
 
-Pure builders (plain data in, payload dicts out), plus the Slack ids they share with
-``handlers.disputes`` and the parser of the modal's submission::
+Pure builders (plain data in, payload dicts out); the Slack ids they share with
+``handlers.disputes`` are in ``bot.slack.ids``, the modal's parser in ``bot.slack.payloads``::
 
     text, blocks = disputes_list(views, task_names={"clinical": "Clinical NLP"}, can_settle=True)
     view = settle_modal(dispute, task_name="Clinical NLP", private_metadata="{...}")
@@ -10,49 +10,15 @@ Pure builders (plain data in, payload dicts out), plus the Slack ids they share 
 Reviewers' words go out escaped (``escape``), so an explanation cannot ping or inject markup.
 """
 
-import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
 from bot.common.grades import scale_in_force
 from bot.services.disputes import DisputeView, Review
-from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
-from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
+from bot.slack.blocks import badge, cut, escape, escape_cut, grade_line, mrkdwn, plain
+from bot.slack.ids import DisputeBlock, DisputeCallback, settle_action_id
 
 MESSAGE_BLOCK_LIMIT = 50
 LIST_SHOWN = 8  # disputes per message: 5 blocks each stays well inside 50
-
-
-class DisputeAction(StrEnum):
-    SETTLE = "dispute_settle"
-
-
-class DisputeCallback(StrEnum):
-    SETTLE_MODAL = "dispute_settle_modal"
-
-
-class DisputeBlock(StrEnum):
-    GRADE = "settle_grade"
-    NOTE = "settle_note"
-
-
-@dataclass(frozen=True)
-class SettleSubmission:
-    user: str
-    sample_id: int
-    grade: str | None
-    note: str | None
-    channel: str | None
-
-
-SETTLE_ACTION = re.compile(rf"^{DisputeAction.SETTLE}(:\d+)?$")
-
-
-def settle_action_id(sample_id: int) -> str:
-    return f"{DisputeAction.SETTLE}:{sample_id}"
 
 
 def sample_label(view: DisputeView) -> str:
@@ -61,12 +27,8 @@ def sample_label(view: DisputeView) -> str:
 
 
 def review_line(review: Review) -> str:
-    line = f"{badge(review.grade)} — <@{review.reviewer}>"
-    if review.category:
-        line += f" · *{escape(review.category)}*"
-    if review.explanation:
-        line += f": {escape(cut(review.explanation, 600))}"
-    return line[:2900]
+    return grade_line(review.grade, review.reviewer, review.category, review.explanation,
+                      cap=600, who=" — ")[:2900]
 
 
 def dispute_status_line(view: DisputeView | None) -> str | None:
@@ -184,19 +146,3 @@ def settlement_dm(view: DisputeView, *, task_name: str,
     return text, blocks
 
 
-def settle_metadata(*, sample_id: int, channel: str | None) -> str:
-    return json.dumps({"sample_id": sample_id, "channel": channel, "thread_ts": None})
-
-
-def parse_settlement(body: dict[str, Any]) -> SettleSubmission:
-    view = body.get("view")
-    meta = form_metadata(view, "settle form")
-    sample_id = parse_id(meta.get("sample_id"), "a sample id")
-    channel = meta.get("channel")
-    chosen = form_value(view, DisputeBlock.GRADE, "selected_option")
-    grade = chosen.get("value") if isinstance(chosen, dict) else None
-    note = form_value(view, DisputeBlock.NOTE)
-    return SettleSubmission(user=user_of(body), sample_id=sample_id,
-                            grade=grade if isinstance(grade, str) else None,
-                            note=note if isinstance(note, str) else None,
-                            channel=channel if isinstance(channel, str) else None)

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from bot.services.escalation import SNOOZE_FOR, SNOOZE_UNTIL_DATE, TestedWeek
 from bot.services.escalation_view import NO_TIMELINE, Timeline, TimelineEntry
-from bot.slack.blocks import badge, button, cut, escape, escape_cut, mrkdwn, plain
-from bot.slack.ids import Action, Callback
+from bot.slack.blocks import button, cut, escape, escape_cut, grade_line, mrkdwn, plain
+from bot.slack.ids import Action, Callback, EscalationBlock
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -135,10 +135,11 @@ def resolve_modal(*, escalation_id: int, trainer: str, private_metadata: str) ->
         "blocks": [
             {"type": "section", "text": mrkdwn(
                 f"Resolving the escalation for <@{trainer}>. Everyone notified will be told.")},
-            {"type": "input", "block_id": "note", "label": plain("What was done?"),
+            {"type": "input", "block_id": EscalationBlock.NOTE,
+             "label": plain("What was done?"),
              "hint": plain("At least 10 characters, e.g. the coaching agreed or the cause."),
-             "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
-                         "min_length": 10, "max_length": 2000}},
+             "element": {"type": "plain_text_input", "action_id": EscalationBlock.NOTE,
+                         "multiline": True, "min_length": 10, "max_length": 2000}},
         ],
     }
 
@@ -162,18 +163,20 @@ def snooze_modal(*, trainer: str, private_metadata: str) -> dict:
                 f"Snoozing the escalation for <@{trainer}>: nobody is paged and it does not "
                 "climb until the snooze ends; then the time to acknowledge starts again. "
                 "Everyone notified sees why.")},
-            {"type": "input", "block_id": "until", "label": plain("For how long?"),
-             "element": {"type": "static_select", "action_id": "until", "options": options,
-                         "initial_option": options[1]}},
-            {"type": "input", "block_id": "day", "optional": True,
+            {"type": "input", "block_id": EscalationBlock.UNTIL,
+             "label": plain("For how long?"),
+             "element": {"type": "static_select", "action_id": EscalationBlock.UNTIL,
+                         "options": options, "initial_option": options[1]}},
+            {"type": "input", "block_id": EscalationBlock.DAY, "optional": True,
              "label": plain("Until (with “Until a date”)"),
              "hint": plain("It wakes at the start of that day, workspace time; at most 30 "
                            "days ahead."),
-             "element": {"type": "datepicker", "action_id": "day"}},
-            {"type": "input", "block_id": "reason", "label": plain("Why can it wait?"),
+             "element": {"type": "datepicker", "action_id": EscalationBlock.DAY}},
+            {"type": "input", "block_id": EscalationBlock.REASON,
+             "label": plain("Why can it wait?"),
              "hint": plain("At least 10 characters, e.g. the trainer is on leave this week."),
-             "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True,
-                         "min_length": 10, "max_length": 1000}},
+             "element": {"type": "plain_text_input", "action_id": EscalationBlock.REASON,
+                         "multiline": True, "min_length": 10, "max_length": 1000}},
         ],
     }
 
@@ -262,13 +265,8 @@ def _tested(card: EscalationCard) -> str | None:
 def _worst(line: WorstLine) -> str:
     label = f"<{line.link}|{escape(line.label)}>" if line.link else escape(line.label)
     parts = [label]
-    for reviewer, grade, category, why in line.grades[:2]:
-        detail = f"{badge(grade)} by <@{reviewer}>"
-        if category:
-            detail += f" · *{escape(category)}*"
-        if why:
-            detail += f": {escape(cut(why, 400))}"
-        parts.append(detail)
+    parts += [grade_line(grade, reviewer, category, why, cap=400)
+              for reviewer, grade, category, why in line.grades[:2]]
     return "\n".join(parts)[:3000]
 
 

@@ -1,7 +1,8 @@
 """Block Kit for the trainer's side: feedback DMs, the dispute form, the blind second review.
 
-Pure builders (plain data in, payload dicts out) plus the Slack ids they share with
-``handlers.trainer_disputes`` and the parsers of their forms::
+Pure builders (plain data in, payload dicts out); the Slack ids they share with
+``handlers.trainer_disputes`` are in ``bot.slack.ids``, their forms' parsers in
+``bot.slack.payloads``::
 
     text, blocks = feedback_dm(feedback, links={(channel, ts): "https://…"})
     view = dispute_modal(item, task_name="Clinical NLP", private_metadata="{...}")
@@ -11,22 +12,17 @@ Reviewers' names reach a trainer only when the task type's ``show_reviewer_to_tr
 says so; their words go out escaped (``escape``).
 """
 
-import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 
 from bot.common.grades import scale_in_force
 from bot.services.feedback import ClarityNote, Feedback
 from bot.services.reviewer_quality import ReviewerQuality
 from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.trainer_disputes import OVERTURNED, UPHELD, CountedSample
-from bot.slack.blocks import badge, cut, escape, escape_cut, mrkdwn, plain
+from bot.slack.blocks import badge, cut, escape, escape_cut, grade_line, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
-from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
+from bot.slack.ids import FeedbackAction, FeedbackBlock, FeedbackCallback
 from bot.slack.status_blocks import ago, interval_text, linked, score_text
 from bot.store.models.feedback import TrainerDispute
 
@@ -34,28 +30,6 @@ MESSAGE_BLOCK_LIMIT = 50
 ITEMS_SHOWN = 12  # non-pass samples in one DM: 3 blocks each stays inside 50
 CLARITY_NOTES_SHOWN = 8
 UNASSIGNED_SHOWN = 5  # trainer disputes a manager decides, in `/audit disputes`
-
-
-class FeedbackAction(StrEnum):
-    DISPUTE = "trainer_dispute"
-    UPHOLD = "trainer_dispute_uphold"
-    OVERTURN = "trainer_dispute_overturn"
-
-
-class FeedbackCallback(StrEnum):
-    DISPUTE_MODAL = "trainer_dispute_modal"
-    DECIDE_MODAL = "trainer_dispute_decide_modal"
-
-
-class FeedbackBlock(StrEnum):
-    REASONING = "dispute_reasoning"
-    GRADE = "decide_grade"
-    REASON = "decide_reason"
-
-
-DISPUTE_ACTION = re.compile(rf"^{FeedbackAction.DISPUTE}(:\d+)?$")
-UPHOLD_ACTION = re.compile(rf"^{FeedbackAction.UPHOLD}(:\d+)?$")
-OVERTURN_ACTION = re.compile(rf"^{FeedbackAction.OVERTURN}(:\d+)?$")
 
 
 def decide_buttons(sample_id: int) -> dict:
@@ -71,14 +45,8 @@ def decide_buttons(sample_id: int) -> dict:
 def _reviews_line(item: CountedSample, *, show_reviewer: bool) -> str:
     parts = []
     for r in (item.counted or ())[:2]:
-        line = badge(r.grade)
-        if show_reviewer and r.reviewer:
-            line += f" by <@{r.reviewer}>"
-        if r.category:
-            line += f" · *{escape(r.category)}*"
-        if r.explanation:
-            line += f"\n> {escape(cut(r.explanation, 700))}"
-        parts.append(line)
+        parts.append(grade_line(r.grade, r.reviewer if show_reviewer else None, r.category,
+                                r.explanation, cap=700, quoted=True))
     return "\n".join(parts)
 
 
@@ -221,27 +189,6 @@ def dispute_modal(item: CountedSample, *, task_name: str, private_metadata: str)
     }
 
 
-def dispute_metadata(*, sample_id: int, outcome: str | None = None) -> str:
-    return json.dumps({"sample_id": sample_id, "outcome": outcome, "channel": None,
-                       "thread_ts": None})
-
-
-@dataclass(frozen=True)
-class DisputeSubmission:
-    user: str
-    sample_id: int
-    reasoning: str | None
-
-
-def parse_dispute(body: dict[str, Any]) -> DisputeSubmission:
-    view = body.get("view")
-    meta = form_metadata(view, "dispute form")
-    reasoning = form_value(view, FeedbackBlock.REASONING)
-    return DisputeSubmission(user=user_of(body),
-                             sample_id=parse_id(meta.get("sample_id"), "a sample id"),
-                             reasoning=reasoning if isinstance(reasoning, str) else None)
-
-
 def dispute_opened_dm(dispute: TrainerDispute, *, task_name: str) -> tuple[str, list[dict]]:
     """To the trainer: their dispute is in, and who (in general terms) decides it."""
     if dispute.second_reviewer is None:
@@ -304,29 +251,6 @@ def decide_modal(dispute: TrainerDispute, *, outcome: str, task_name: str,
         "close": plain("Cancel"),
         "blocks": blocks,
     }
-
-
-@dataclass(frozen=True)
-class DecideSubmission:
-    user: str
-    sample_id: int
-    outcome: str
-    grade: str | None
-    reason: str | None
-
-
-def parse_decision(body: dict[str, Any]) -> DecideSubmission:
-    view = body.get("view")
-    meta = form_metadata(view, "dispute decision")
-    outcome = meta.get("outcome")
-    chosen = form_value(view, FeedbackBlock.GRADE, "selected_option")
-    grade = chosen.get("value") if isinstance(chosen, dict) else None
-    reason = form_value(view, FeedbackBlock.REASON)
-    return DecideSubmission(user=user_of(body),
-                            sample_id=parse_id(meta.get("sample_id"), "a sample id"),
-                            outcome=outcome if isinstance(outcome, str) else "",
-                            grade=grade if isinstance(grade, str) else None,
-                            reason=reason if isinstance(reason, str) else None)
 
 
 def outcome_dm(dispute: TrainerDispute, *, task_name: str, to_trainer: bool,

@@ -15,7 +15,7 @@ from bot.common.grades import scale_in_force
 from bot.services.home import HomeData, Page, RecentSample, TrainerLine
 from bot.services.scorecard import Scorecard
 from bot.services.trainer_rows import TrainerRows
-from bot.slack.blocks import badge, cut, escape, mrkdwn, plain
+from bot.slack.blocks import cut, escape, grade_line, mrkdwn, plain
 from bot.slack.escalation_blocks import sparkline
 from bot.slack.ids import Action
 from bot.slack.status_blocks import (
@@ -184,16 +184,8 @@ def _trainer(own: Sequence[TrainerLine], recent: Sequence[RecentSample], *,
     for r in recent:
         label = f"{escape(r.task_name)} · {r.week} · sample {r.position + 1} of {r.count}"
         link = links.get((r.channel, r.message_ts)) if r.message_ts else None
-        detail = []
-        for reviewer, grade, category, why in r.grades[:2]:
-            text = badge(grade)
-            if reviewer:  # empty when hidden from the trainer (``reviewers_shown``)
-                text += f" by <@{reviewer}>"
-            if category:
-                text += f" · *{escape(category)}*"
-            if why:
-                text += f": {escape(cut(why, 400))}"
-            detail.append(text)
+        detail = [grade_line(grade, reviewer, category, why, cap=400)
+                  for reviewer, grade, category, why in r.grades[:2]]
         blocks.append({"type": "section", "text": mrkdwn(
             cut(linked(label, link) + "\n" + "\n".join(detail), 2900))})
     return blocks

@@ -9,7 +9,7 @@ Usage::
 
 Slack allows about one ``chat.postMessage`` per second per channel *per app*, with short
 bursts, and answers 429 with ``Retry-After`` beyond that. The pace lives in the store
-(``bot.services.channel_pace``), so replicas draining one outbox share it: together they post
+(``bot.slack.channel_pace``), so replicas draining one outbox share it: together they post
 to a channel no faster than one process would. A 429 still holds the channel in the store.
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.services import channel_pace
-from bot.services.channel_pace import SLACK_PACE, Pace
+from bot.slack import channel_pace
+from bot.slack.channel_pace import SLACK_PACE, Pace
 from bot.store.db import session_scope
 
 __all__ = ["SLACK_PACE", "ChannelPacer", "Pace"]

@@ -1,4 +1,5 @@
-"""Block Kit for saving a precedent (pure): the settler's offer, the modal and its parser.
+"""Block Kit for saving a precedent (pure): the settler's offer and the modal (its ids are in
+``bot.slack.ids``; its metadata and parser, ``parse_precedent``, in ``bot.slack.payloads``).
 
     text, blocks = precedent_offer(view, task_name="Clinical NLP")   # DM to whoever settled
     modal = precedent_modal(view, task_name=..., categories=(...), saved=None,
@@ -14,10 +15,6 @@ asks for the error category (the task type's), the ruling in one sentence and th
 prefilled with the saved precedent when its author edits it.
 """
 
-import json
-import re
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from bot.services.disputes import DisputeView
@@ -25,37 +22,7 @@ from bot.services.precedent_save import MAX_RATIONALE, MAX_RULING, MIN_RULING, A
 from bot.services.precedents import SavedPrecedent
 from bot.slack.blocks import badge, escape, escape_cut, mrkdwn, option, plain
 from bot.slack.dispute_blocks import review_line, sample_label
-from bot.slack.payloads import form_metadata, form_value, parse_id, user_of
-
-
-class PrecedentAction(StrEnum):
-    SAVE = "precedent_save"
-    SAVE_DISAGREEMENT = "precedent_save_disagreement"
-
-
-class PrecedentCallback(StrEnum):
-    MODAL = "precedent_modal"
-
-
-class PrecedentBlock(StrEnum):
-    CATEGORY = "precedent_category"
-    RULING = "precedent_ruling"
-    RATIONALE = "precedent_rationale"
-
-
-SAVE_ACTION = re.compile(rf"^{PrecedentAction.SAVE}(:\d+)?$")
-SAVE_DISAGREEMENT_ACTION = re.compile(rf"^{PrecedentAction.SAVE_DISAGREEMENT}(:\d+)?$")
-
-
-@dataclass(frozen=True)
-class PrecedentSubmission:
-    user: str
-    sample_id: int | None  # exactly one of the two
-    disagreement_id: int | None
-    task_type: str
-    category: str | None
-    ruling: str | None
-    rationale: str | None
+from bot.slack.ids import PrecedentAction, PrecedentBlock, PrecedentCallback
 
 
 def save_button(sample_id: int) -> dict:
@@ -189,32 +156,3 @@ def _category(view: DisputeView, saved: SavedPrecedent | None,
     return None
 
 
-def precedent_metadata(*, task_type: str, sample_id: int | None = None,
-                       disagreement_id: int | None = None) -> str:
-    """Which sample or disagreement the form saves (exactly one), and its task type."""
-    assert (sample_id is None) != (disagreement_id is None), "a sample or a disagreement"
-    if sample_id is not None:
-        return json.dumps({"sample_id": sample_id, "task_type": task_type})
-    return json.dumps({"disagreement_id": disagreement_id, "task_type": task_type})
-
-
-def parse_precedent(body: dict[str, Any]) -> PrecedentSubmission:
-    view = body.get("view")
-    meta = form_metadata(view, "precedent form")
-    chosen = form_value(view, PrecedentBlock.CATEGORY, "selected_option")
-    category = chosen.get("value") if isinstance(chosen, dict) else None
-    ruling = form_value(view, PrecedentBlock.RULING)
-    rationale = form_value(view, PrecedentBlock.RATIONALE)
-    task_type = meta.get("task_type")
-    if meta.get("disagreement_id") is not None:
-        sample_id = None
-        disagreement_id: int | None = parse_id(meta.get("disagreement_id"),
-                                               "a disagreement id")
-    else:
-        sample_id, disagreement_id = parse_id(meta.get("sample_id"), "a sample id"), None
-    return PrecedentSubmission(
-        user=user_of(body), sample_id=sample_id, disagreement_id=disagreement_id,
-        task_type=task_type if isinstance(task_type, str) else "",
-        category=category if isinstance(category, str) else None,
-        ruling=ruling if isinstance(ruling, str) else None,
-        rationale=rationale if isinstance(rationale, str) else None)

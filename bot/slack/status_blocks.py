@@ -14,7 +14,7 @@ from bot.services.scorecard import Dimension, Scorecard, week_span
 from bot.services.status import TaskTypeStatus, TeamStatus
 from bot.services.trainer_report import OnboardingProgress, TaskReport, TrainerReport
 from bot.services.trainer_rows import TrainerRow, TrainerRows
-from bot.slack.blocks import badge, button, cut, escape, mrkdwn, people, plain
+from bot.slack.blocks import button, cut, escape, grade_line, mrkdwn, people, plain
 from bot.slack.escalation_blocks import interval_text, sparkline, timeline_lines, when
 from bot.slack.ids import Action
 
@@ -248,13 +248,8 @@ def task_report_blocks(task: TaskReport, *, links: Links) -> list[dict]:
             label = f"{r.week} · sample {r.position + 1} of {r.count}"
             link = links.get((r.channel, r.message_ts)) if r.message_ts else None
             for g in r.grades[:2]:
-                detail = badge(g.grade)
-                if g.reviewer:  # empty when hidden from the trainer (``reviewers_shown``)
-                    detail += f" by <@{g.reviewer}>"
-                if g.category:
-                    detail += f" · *{escape(g.category)}*"
-                if g.explanation:
-                    detail += f": {escape(cut(g.explanation, 280))}"
+                # the reviewer is empty when hidden from the trainer (``reviewers_shown``)
+                detail = grade_line(g.grade, g.reviewer, g.category, g.explanation, cap=280)
                 worst.append(f"• {linked(label, link)} {detail}")
                 label, link = "  ↳", None
         blocks += sections(worst)

@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from bot.services.channel_pace import Pace, give_back, try_take
+from bot.slack.channel_pace import Pace, give_back, try_take
 from bot.store.db import session_scope
 
 PACE = Pace(per_second=2.0, burst=3)

@@ -3,6 +3,7 @@
 from sqlmodel import Session, select
 
 from bot.services.outbox import enqueue_message, failed_deliveries
+from bot.slack.errors import fix_for
 from bot.store.db import session_scope
 from bot.store.models import OutboxItem
 from tests.factories import NURSE
@@ -29,4 +30,4 @@ def test_a_message_to_a_bot_is_kept_failed_with_what_to_fix(bot: RunningBot):
     bot.deliver()
     with Session(bot.ctx.engine) as session:
         [failure] = failed_deliveries(session)
-    assert failure.error == "cannot_dm_bot" and "auditbot.toml" in failure.fix
+    assert failure.error == "cannot_dm_bot" and "auditbot.toml" in fix_for(failure.error)

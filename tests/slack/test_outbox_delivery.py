@@ -11,6 +11,7 @@ from bot.common.clock import FixedClock
 from bot.sandbox import SlackSandbox
 from bot.services.outbox import FailedDelivery, failed_deliveries, retry_failed
 from bot.slack.delivery import OutboxWorker, outbox_client
+from bot.slack.errors import fix_for
 from bot.slack.pacing import Pace
 from bot.store.db import session_scope
 from bot.store.models import OutboxItem
@@ -154,8 +155,9 @@ def test_a_channel_that_refuses_posts_is_kept_failed_with_the_fix_then_retried(
     assert [(f.channel, f.error, f.count) for f in failures] == [
         (CLINICAL_CHANNEL, f"parent message failed: {error}", 3),
         (CLINICAL_CHANNEL, error, 1)]
-    assert all(isinstance(f, FailedDelivery) and f.fix for f in failures)
-    assert "invite" in failures[1].fix.lower() or "archived" in failures[1].fix
+    assert all(isinstance(f, FailedDelivery) and fix_for(f.error) for f in failures)
+    fix = fix_for(failures[1].error)
+    assert "invite" in fix.lower() or "archived" in fix
 
     bot.sandbox.add_channel(CLINICAL_CHANNEL, CHANNELS[CLINICAL_CHANNEL])  # someone fixed it
     with session_scope(bot.ctx.engine) as session:
@@ -180,7 +182,7 @@ def test_a_revoked_token_fails_every_write_for_good_naming_the_token(bot: Runnin
         failures = failed_deliveries(session)
     assert [(f.error, f.count) for f in failures] == [
         ("invalid_auth", 1), ("parent message failed: invalid_auth", 1)]
-    assert all("SLACK_BOT_TOKEN" in f.fix for f in failures)
+    assert all("SLACK_BOT_TOKEN" in fix_for(f.error) for f in failures)
 
 
 def test_a_post_in_doubt_that_then_fails_for_good_is_looked_for_again_after_the_fix(

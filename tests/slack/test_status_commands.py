@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.services.commands import Usage, no_args
+from bot.slack.commands import Usage, no_args
 from bot.store.models import AuditThread, Grade, OutboxItem
 from bot.store.models.people import AwayPeriod, TrainerPause
-from handlers.commands import SUBCOMMANDS, Subcommand, add_subcommand
+from handlers.slash import SUBCOMMANDS
+from handlers.subcommand import Subcommand
 from schedules.escalation_check import run_escalation_check
 from tests.escalation_setup import audited_weeks
 from tests.factories import (
@@ -55,17 +56,21 @@ def test_the_help_lists_the_table_in_the_ack(bot: RunningBot):
     assert "(managers)" in answer["text"]
 
 
-def test_a_subcommand_added_to_the_table_appears_in_the_help(bot: RunningBot):
+def test_a_subcommand_added_to_the_table_appears_in_the_help(bot: RunningBot, monkeypatch):
     extra = Subcommand(Usage("glossary", ("glossary <word>",), "what a category means"),
                        no_args("glossary"), lambda call: call.answer("none yet"))
     assert "glossary" not in bot.driver.slash_command(NURSE, "help").json()["text"]
-    add_subcommand(extra)
-    try:
-        assert "`/audit glossary <word>`" in bot.driver.slash_command(
-            NURSE, "help").json()["text"]
-        assert ask(bot, NURSE, "glossary").text == "none yet"
-    finally:
-        del SUBCOMMANDS["glossary"]
+    monkeypatch.setitem(SUBCOMMANDS, "glossary", extra)
+    assert "`/audit glossary <word>`" in bot.driver.slash_command(NURSE, "help").json()["text"]
+    assert ask(bot, NURSE, "glossary").text == "none yet"
+
+
+def test_the_table_holds_every_listeners_subcommands_and_the_help_last(bot: RunningBot):
+    # The table is built in one place from what each listener module declares.
+    names = list(SUBCOMMANDS)
+    assert {"status", "pending", "export", "disputes"} <= set(names)
+    assert names[-1] == "help"
+    assert "`/audit disputes`" in bot.driver.slash_command(NURSE, "help").json()["text"]
 
 
 @pytest.mark.parametrize(("text", "says"), [

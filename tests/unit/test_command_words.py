@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.services.commands import MOST_WORDS, CommandProblem, some_words
+from bot.slack.commands import MOST_WORDS, CommandProblem, some_words
 
 READ = some_words("precedents")
 

@@ -13,11 +13,10 @@ from bot.slack.dispute_blocks import (
     dispute_opened,
     dispute_status_line,
     disputes_list,
-    parse_settlement,
-    settle_metadata,
     settle_modal,
     settlement_dm,
 )
+from bot.slack.payloads import parse_settlement, settle_metadata
 
 LONG = "<!channel> *loud* " + "x" * 5000
 WHEN = datetime(2026, 11, 23, 14, tzinfo=UTC)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.channel_pace import Pace, gcra
+from bot.slack.channel_pace import Pace, gcra
 
 
 class Channel:

@@ -16,10 +16,10 @@ from bot.services.precedents import (
     SavedPrecedent,
 )
 from bot.slack.blocks import grade_modal
+from bot.slack.payloads import precedent_metadata
 from bot.slack.precedent_form import (
     disagreement_offer,
     disagreement_precedent_modal,
-    precedent_metadata,
     precedent_modal,
     precedent_offer,
 )

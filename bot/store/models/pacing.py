@@ -1,4 +1,4 @@
-"""The pace of posts per channel, shared by every replica (see ``bot.services.channel_pace``).
+"""The pace of posts per channel, shared by every replica (see ``bot.slack.channel_pace``).
 
 One row per channel that has had a post: ``tat``, the *theoretical arrival time* of the
 generic cell rate algorithm, in seconds since the epoch. A post may go when ``tat`` is at most

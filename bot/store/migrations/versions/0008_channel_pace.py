@@ -1,7 +1,7 @@
 """channel pace: the per-channel post pace, shared by every replica
 
 One row per channel: the GCRA arrival time (epoch seconds) of its next post; see
-``bot.services.channel_pace``.
+``bot.slack.channel_pace``.
 
 Revision ID: 0008
 Revises: 0007

@@ -1,14 +1,13 @@
 """Reading `/audit` text (pure): the subcommand, its arguments, and the help.
 
     name, args = split_command("status <@U0TRAINER1|tara>")   # ("status", ("<@U0T…|tara>",))
-    parse_user("<@U0TRAINER1|tara>")                          # "U0TRAINER1"
     away_args(("@U0NURSE01", "until", "2026-12-24"))          # AwayRequest("U0NURSE01", …)
     some_words("precedents")(("ibuprofen", "&lt;5mg"))        # ("ibuprofen", "<5mg")
     help_text([Usage("status", ("status", "status @trainer"), "how each task type is doing")])
 
 Argument readers raise ``CommandProblem`` with what was not understood; the caller answers
-with it and the help. Slack sends mentions as ``<@U123|name>`` or ``<@U123>`` (the manifest
-sets ``should_escape``); a bare ``U123`` or ``@U123`` works too.
+with it and the help. People are read with ``bot.slack.payloads.parse_user`` (Slack's
+``<@U123|name>`` mentions). Slack's own text, so it lives on the Slack side, not in the domain.
 """
 
 import re
@@ -16,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-USER_REFERENCE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
+from bot.slack.payloads import parse_user
+
 DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MOST_WORDS = 8
 INTRO = "*auditbot* — weekly quality audits of trainers' work. Answers are only for you."
@@ -60,14 +60,6 @@ def help_text(usages: Iterable[Usage], *, problem: str | None = None) -> str:
         lines.append(f"• {forms} — {usage.summary}{who}")
     lines.append(OUTRO)
     return "\n".join(lines)
-
-
-def parse_user(reference: str) -> str | None:
-    """A user id from `<@U123|name>`, `<@U123>`, `@U123` or `U123`."""
-    match = USER_REFERENCE.match(reference.strip())
-    if not match:
-        return None
-    return match.group(1) or match.group(2)
 
 
 def user_arg(word: str) -> str:

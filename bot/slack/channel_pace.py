@@ -14,6 +14,9 @@ is allowed when ``tat <= now + tolerance`` and then sets ``tat = max(tat, now) +
 `gcra` is the rule in Python; `try_take` is the same rule as one conditional UPDATE, so two
 replicas cannot both take the last slot. ``now`` is wall-clock time (``time.time()``): every
 replica must read the same clock.
+
+Slack's limit is what is paced, so this sits on the Slack side (beside ``bot.slack.pacing``,
+which keeps a local copy of each channel's pace); the domain never sees it.
 """
 
 from dataclasses import dataclass
