@@ -62,7 +62,7 @@ def test_the_largest_falls_and_rises_are_named_without_an_unconfigured_trainer(
     assert all(m.after < m.before for m in digest.fallers)
     assert [m.trainer for m in digest.risers] == ["U0RISE0001"]
     named = {m.trainer for m in (*digest.risers, *digest.fallers)}
-    assert GONE not in named and GONE2 not in named and "U0FEW00001" not in named and TRAINER1 not in named
+    assert not named & {GONE, GONE2, "U0FEW00001", TRAINER1}
 
 
 def test_who_is_below_is_in_config_order_and_only_configured_trainers(session: Session):
