@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from bot.services.audit import audit_week
+from bot.services.digest_reads import mover_candidates, trainers_below
 from bot.services.escalation_view import EscalationLine, escalation_overview
 from bot.services.pending import PendingList, pending_for
 from bot.services.people import away_users, local_date
 from bot.services.scorecard import Scorecard, scorecards, week_start
 from bot.services.standings import week_sums, window_weeks
 from bot.services.status import Backlog, backlog_by_task_type
-from bot.services.tallies import task_type_tallies, window_tallies
+from bot.services.tallies import task_type_tallies
 from bot.services.visibility import may_see_trainer
 from bot.store.models import OutboxItem
 from bot.workspace import Workspace
@@ -124,39 +125,45 @@ def digest_recipients(session: Session, workspace: Workspace, *, now: datetime) 
 
 def weekly_digest(session: Session, workspace: Workspace, *, now: datetime) -> Digest:
     """Last week per task type, its movers and who is below: from the trainer-week
-    tallies, one query per task type (``bot.services.standings.week_sums``); and the
+    tallies, the store scoring each trainer and returning only whom the digest names
+    (``bot.services.digest_reads``), the task types' own scores from their summed tallies
+    (``bot.services.standings.week_sums``); and the
     scorecard of each trainer and task type it names, as of the end of that week
     (``scorecards``: one tally read, three grouped reads per task type named)."""
     last_week = now - timedelta(weeks=1)
     rows: list[DigestTaskType] = []
-    movers: list[Mover] = []
     backlogs = backlog_by_task_type(session, weeks=sorted({
         w for t in workspace.task_types
         for w in window_weeks(workspace, now, t.policy.window_weeks)}))
     windows = {t.key: window_weeks(workspace, last_week, max(2, t.policy.window_weeks))
                for t in workspace.task_types}
-    # Two reads for every task type: each trainer's tallies of the window, and the task
-    # types' tallies summed over last week and the one before.
-    every = window_tallies(session, task_types=list(windows),
-                           weeks=sorted({w for ws in windows.values() for w in ws}))
-    summed = task_type_tallies(session, weeks={k: ws[-2:] for k, ws in windows.items()})
+    # The task types' tallies summed per week and kind (a few rows per task type): last
+    # week's and the one before's scores, and the kinds the store's scores need.
+    summed = task_type_tallies(session, weeks=windows)
+    kinds = {kind for tally in summed.values() for _, kind in tally}
+    chosen = list(workspace.task_types)
+    below_of = trainers_below(session, task_types=chosen, kinds=kinds, weeks={
+        t.key: windows[t.key][-t.policy.window_weeks:] for t in chosen})
+    # Config order among the named (trainers of a task type, task types), as the digest
+    # always listed them; a trainer no longer configured is not named.
+    place = {t.key: {u.user: i for i, u in enumerate(workspace.trainers_of(t.key))}
+             for t in chosen}
+    order = {t.key: i for i, t in enumerate(chosen)}
+    # Last week and the one before: the same two weeks for every task type.
+    weeks_of = window_weeks(workspace, last_week, 2)
+    changes = mover_candidates(session, task_types=chosen, pair=(weeks_of[0], weeks_of[1]),
+                               kinds=kinds, min_graded=MOVER_MIN_GRADED, shown=MOVERS_SHOWN,
+                               keep=lambda key, user: user in place.get(key, {}))
+    movers: list[Mover] = [
+        Mover(c.trainer, c.task_type, c.before, c.after)
+        for c in sorted(changes, key=lambda c: (order[c.task_type],
+                                                place[c.task_type][c.trainer]))]
     for task_type in workspace.task_types:
         policy = task_type.policy
-        window = windows[task_type.key]
-        pair, scored = window[-2:], window[-policy.window_weeks:]
-        tallies = every
-        scores: dict[str, float] = {}  # kind → score under this policy, for every trainer
-        below = []
-        for trainer in workspace.trainers_of(task_type.key):
-            sums = week_sums(tallies.get((trainer.user, task_type.key), {}), policy, window,
-                             scores)
-            graded = sum(sums[w].graded for w in scored)
-            if graded and sum(sums[w].total for w in scored) / graded < policy.pass_threshold:
-                below.append(trainer.user)
-            before, after = (sums[w] for w in pair)
-            if before.graded >= MOVER_MIN_GRADED and after.graded >= MOVER_MIN_GRADED:
-                assert before.score is not None and after.score is not None
-                movers.append(Mover(trainer.user, task_type.key, before.score, after.score))
+        pair = windows[task_type.key][-2:]
+        seats = place[task_type.key]
+        below = sorted((u for u in below_of.get(task_type.key, ()) if u in seats),
+                       key=seats.__getitem__)
         everyone = week_sums(summed.get(task_type.key, {}), policy, pair)
         previous, latest = (everyone[w] for w in pair)
         rows.append(DigestTaskType(

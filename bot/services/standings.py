@@ -337,18 +337,16 @@ def team_scores(session: Session, *, task_type: TaskType, weeks: Sequence[str],
                           kinds=kinds).get(task_type.key, TeamScores(0, 0.0, 0.0, {}))
 
 
-def team_scores_of(session: Session, *, task_types: Sequence[TaskType],
-                   weeks: Mapping[str, Sequence[str]],
-                   kinds: Iterable[str]) -> dict[str, TeamScores]:
-    """Per task type, the sums over its trainers of their window scores (and squares), and
-    per week the mean of that week's trainers' scores: the store computes each trainer's
-    score from the tallies and aggregates them, so the rows read are a few per task type
-    and week, whatever the team's size. A sample kind's score is a CASE over ``kinds`` (the
-    kinds the window holds) and the task types' policies."""
+def trainer_week_scores(*, task_types: Sequence[TaskType], weeks: Mapping[str, Sequence[str]],
+                        kinds: Iterable[str]) -> Any:
+    """A CTE ``per_week`` (task_type, trainer, iso_week, total, n): each trainer's graded
+    samples of each week of its task type's ``weeks`` and the sum of their scores, from the
+    tallies. A sample kind's score is a CASE over ``kinds`` (the kinds the weeks hold) and
+    the task types' policies (``scoring.sample_score``, the one rule). None: nothing graded."""
     table = TrainerWeekTally
     graded_kinds = sorted({k for k in kinds if kind_grades(k)})
     if not graded_kinds or not task_types:
-        return {}
+        return None
     kind, key = col(table.kind), col(table.task_type)
     branches = []
     for k in graded_kinds:  # one branch per kind and score: task types mostly agree
@@ -362,13 +360,26 @@ def team_scores_of(session: Session, *, task_types: Sequence[TaskType],
         spans[tuple(weeks[t.key])].append(t.key)
     window = or_(*(and_(key.in_(keys), col(table.iso_week).in_(span))
                    for span, keys in spans.items()))
-    per_week = (select_columns(key.label("task_type"), col(table.trainer).label("trainer"),
-                               col(table.iso_week).label("iso_week"),
-                               func.sum(col(table.samples) * score_of).label("total"),
-                               func.sum(col(table.samples)).label("n"))
-                .where(window, kind.in_(graded_kinds), col(table.samples) > 0)
-                .group_by(key, col(table.trainer), col(table.iso_week))
-                .cte("per_week"))
+    return (select_columns(key.label("task_type"), col(table.trainer).label("trainer"),
+                           col(table.iso_week).label("iso_week"),
+                           func.sum(col(table.samples) * score_of).label("total"),
+                           func.sum(col(table.samples)).label("n"))
+            .where(window, kind.in_(graded_kinds), col(table.samples) > 0)
+            .group_by(key, col(table.trainer), col(table.iso_week))
+            .cte("per_week"))
+
+
+def team_scores_of(session: Session, *, task_types: Sequence[TaskType],
+                   weeks: Mapping[str, Sequence[str]],
+                   kinds: Iterable[str]) -> dict[str, TeamScores]:
+    """Per task type, the sums over its trainers of their window scores (and squares), and
+    per week the mean of that week's trainers' scores: the store computes each trainer's
+    score from the tallies and aggregates them, so the rows read are a few per task type
+    and week, whatever the team's size. A sample kind's score is a CASE over ``kinds`` (the
+    kinds the window holds) and the task types' policies."""
+    per_week = trainer_week_scores(task_types=task_types, weeks=weeks, kinds=kinds)
+    if per_week is None:
+        return {}
     ratio = cast(per_week.c.total, Float) / per_week.c.n
     by_trainer = (select_columns(per_week.c.task_type,
                                  (func.sum(per_week.c.total) * 1.0

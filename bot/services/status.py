@@ -136,12 +136,14 @@ def _task_status(workspace: Workspace, task_type: TaskType, *, weeks: list[str],
     audited = [t for t in trainers if t in counts]
     away = tuple(t for t in trainers if exempt.get(t) == "away" and t not in counts)
     paused = tuple(t for t in trainers if exempt.get(t) == "paused" and t not in counts)
-    watch = tuple(t for t in trainers if t not in escalated and t in below)
+    absent = {*away, *paused}
+    opened = set(escalated)
+    watch = tuple(t for t in trainers if t not in opened and t in below)
     return TaskTypeStatus(
         key=task_type.key, name=task_type.name, threshold=policy.pass_threshold,
         confidence=policy.escalation_confidence, window=tuple(weeks),
         trainers=len(trainers), audited=len(audited), away=away, paused=paused,
-        missing=tuple(t for t in trainers if t not in counts and t not in away + paused),
+        missing=tuple(t for t in trainers if t not in counts and t not in absent),
         samples_week=sum(counts[t][0] for t in audited),
         graded_week=sum(counts[t][1] for t in audited),
         samples_window=summary.audited, graded_window=summary.graded,

@@ -397,4 +397,14 @@ class Workspace:
 
     def trainers_of(self, task_type_key: str) -> tuple[Trainer, ...]:
         """The trainers audited for this task type, in config order."""
-        return tuple(t for t in self.trainers if task_type_key in t.task_types)
+        return self._trainers_by_key.get(task_type_key, ())
+
+    @cached_property
+    def _trainers_by_key(self) -> Mapping[str, tuple[Trainer, ...]]:
+        # Once per config: status, Home and the digest ask for every task type's trainers
+        # on each read, and a scan of all trainers per task type is O(trainers x types).
+        found: dict[str, list[Trainer]] = {}
+        for trainer in self.trainers:
+            for key in dict.fromkeys(trainer.task_types):
+                found.setdefault(key, []).append(trainer)
+        return {key: tuple(trainers) for key, trainers in found.items()}

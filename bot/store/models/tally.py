@@ -18,6 +18,10 @@ class TrainerWeekTally(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("trainer", "task_type", "iso_week", "kind", name="uq_tally_kind"),
         Index("ix_tally_task_week", "task_type", "iso_week", "kind", "samples"),
+        # Each trainer's scores of a task type's weeks (``standings.trainer_week_scores``):
+        # an index-only read, grouped by trainer.
+        Index("ix_tally_task_week_trainer", "task_type", "iso_week", "trainer", "kind",
+              "samples"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
