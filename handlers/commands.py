@@ -194,9 +194,8 @@ def _managers_only(to: str) -> Callable[[AppContext, str], None]:
 
 def _export(call: Call) -> None:
     ctx = call.ctx
-    weeks = max(t.policy.window_weeks for t in ctx.workspace.task_types)
     with ctx.session() as session:
-        export = export_grades(session, ctx.workspace, weeks=weeks, now=ctx.clock.now())
+        export = export_grades(session, ctx.workspace, now=ctx.clock.now())
     span = f"{export.weeks[0]} to {export.weeks[-1]}"
     send_to_dm(ctx.client, user=call.user, filename=export.filename,
                content=export.csv.encode("utf-8"), title=f"Grades {span}",

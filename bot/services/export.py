@@ -56,8 +56,12 @@ class GradesExport:
     awaiting: int = 0  # double reviews waiting for their second grade (shown, not graded)
 
 
-def export_grades(session: Session, workspace: Workspace, *, weeks: int,
+def export_grades(session: Session, workspace: Workspace, *, weeks: int | None = None,
                   now: datetime) -> GradesExport:
+    """The grades of the last ``weeks`` ISO weeks as CSV; ``weeks`` absent: the longest
+    scoring window of any task type (what `/audit export` sends)."""
+    if weeks is None:
+        weeks = max(t.policy.window_weeks for t in workspace.task_types)
     if not 1 <= weeks <= MAX_WEEKS:
         raise ValueError(f"weeks must be between 1 and {MAX_WEEKS} (got {weeks})")
     window = window_weeks(workspace, now, weeks)

@@ -173,6 +173,8 @@ def test_export_has_one_row_per_reviewers_grade_in_the_window(session: Session):
     assert rows[0]["explanation"] == WHY and rows[0]["sample"] == "1 of 5"
     assert len(list(csv.reader(io.StringIO(
         export_grades(session, workspace, weeks=6, now=NOW).csv)))) == 5
+    # Without weeks: the longest scoring window of any task type (4 here), as /audit export.
+    assert export_grades(session, workspace, now=NOW).rows == 3
 
 
 def test_auditbot_export_writes_the_csv(tmp_path, monkeypatch, capsys):
