@@ -1,0 +1,1 @@
+"""What the tests share: factories, the local bot harness, store and scenario set-ups."""
