@@ -20,9 +20,9 @@ from bot.common.grades import DEFAULT_SCALE, use_scale
 from bot.common.logs import HANDLER_NAME
 from bot.store.db import make_engine, upgrade
 from bot.workspace import Workspace
-from tests.factories import make_workspace
-from tests.harness import RunningBot, start_bot
 from tests.postgres.schemas import POSTGRES_ENV, postgres_schema
+from tests.support.factories import make_workspace
+from tests.support.harness import RunningBot, start_bot
 
 POSTGRES_URL = os.environ.get(POSTGRES_ENV)
 

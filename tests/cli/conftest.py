@@ -8,7 +8,7 @@ import pytest
 
 from bot.sandbox import SlackSandbox
 from tests.cli.helpers import auditbot, to_toml, write_env
-from tests.factories import CHANNELS, USERS, workspace_data
+from tests.support.factories import CHANNELS, USERS, workspace_data
 
 BOT_TOKEN = "xoxb-test"
 

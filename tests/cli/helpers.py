@@ -70,7 +70,7 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
     return path
 
 
-# TOML, written by hand: enough for `tests.factories.workspace_data()` (no TOML writer is
+# TOML, written by hand: enough for `tests.support.factories.workspace_data()` (no TOML writer is
 # installed, and none is needed for tables, arrays of tables and inline values).
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):

@@ -14,7 +14,7 @@ import pytest
 
 from bot.store.db import head_revisions
 from tests.cli.helpers import EXAMPLE_CONFIG, auditbot, to_toml, write_env, write_jsonl
-from tests.factories import TRAINER1, TRAINER2, output_record, workspace_data
+from tests.support.factories import TRAINER1, TRAINER2, output_record, workspace_data
 
 NOW = datetime.now(UTC)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.sandbox import SlackSandbox
 from tests.cli.conftest import BOT_TOKEN
 from tests.cli.helpers import auditbot, write_env, write_jsonl
-from tests.factories import CHANNELS, CLINICAL_CHANNEL, TRAINER1, week_of_records
+from tests.support.factories import CHANNELS, CLINICAL_CHANNEL, TRAINER1, week_of_records
 
 
 def test_outbox_retry_lists_the_failures_and_puts_them_back(

@@ -27,7 +27,7 @@ from tests.cli.helpers import (
     write_env,
     write_jsonl,
 )
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LEAD,
@@ -40,7 +40,7 @@ from tests.factories import (
 )
 
 SIGNING_SECRET = "test-signing-secret"
-WORKSPACE_TZ = ZoneInfo("America/New_York")  # tests.factories.workspace_data()
+WORKSPACE_TZ = ZoneInfo("America/New_York")  # tests.support.factories.workspace_data()
 
 
 def iso_week(moment: datetime) -> str:

@@ -13,7 +13,8 @@ from bot.common.clock import FixedClock
 from bot.sandbox import SlackSandbox
 from bot.store.models import Grade
 from tests.cli.helpers import to_toml, write_env
-from tests.factories import (
+from tests.postgres.replicas import start_replica, wait_healthy
+from tests.support.factories import (
     CHANNELS,
     CLINICAL_CHANNEL,
     NURSE,
@@ -22,8 +23,7 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import start_bot
-from tests.postgres.replicas import start_replica, wait_healthy
+from tests.support.harness import start_bot
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -18,7 +18,7 @@ from schedules.escalation_check import run_escalation_check
 from schedules.retry import when_busy
 from tests.cli.helpers import auditbot, child_env, command, to_toml, write_env, write_jsonl
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     NURSE,
@@ -27,7 +27,7 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 pytestmark = pytest.mark.timeout(300)
 BIG = 40_000  # records: several seconds of writing, far past the grade's 2-second budget

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.sandbox import SlackDriver, SlackSandbox
 from tests.cli.helpers import child_env, command, free_port, http_get
-from tests.factories import MANAGER, workspace_data
+from tests.support.factories import MANAGER, workspace_data
 
 QUALITY = "C0QUALITY"
 

@@ -24,7 +24,16 @@ from bot.store.db import make_engine
 from bot.store.models import Escalation, Grade, JobRun, OutboxItem
 from tests.cli.helpers import auditbot, to_toml, write_env, write_jsonl
 from tests.conftest import POSTGRES_URL
-from tests.factories import (
+from tests.postgres.replicas import (
+    QUALITY,
+    Replica,
+    replica_workspace,
+    same_iso_week_as_a_minute_ago,
+    start_replica,
+    wait_healthy,
+)
+from tests.postgres.schemas import POSTGRES_ENV, postgres_schema
+from tests.support.factories import (
     CHANNELS,
     CLINICAL_CHANNEL,
     DOCTOR,
@@ -38,15 +47,6 @@ from tests.factories import (
     USERS,
     week_of_records,
 )
-from tests.postgres.replicas import (
-    QUALITY,
-    Replica,
-    replica_workspace,
-    same_iso_week_as_a_minute_ago,
-    start_replica,
-    wait_healthy,
-)
-from tests.postgres.schemas import POSTGRES_ENV, postgres_schema
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not POSTGRES_URL, reason=f"needs {POSTGRES_ENV}"),

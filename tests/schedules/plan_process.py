@@ -21,7 +21,7 @@ def plan_in_process(database_url: str, now_iso: str, how: str, barrier: Any, res
         from bot.wiring.config import load_settings
         from bot.wiring.context import AppContext
         from schedules.runner import scheduled_weekly_audit
-        from tests.factories import make_workspace
+        from tests.support.factories import make_workspace
 
         now = datetime.fromisoformat(now_iso)
         settings = load_settings({"DATABASE_URL": database_url,

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 from bot.store.db import is_busy
 from schedules.escalation_check import run_escalation_check
 from schedules.retry import when_busy
-from tests.busy_store import impatient, store_locked
-from tests.harness import RunningBot
+from tests.support.busy_store import impatient, store_locked
+from tests.support.harness import RunningBot
 
 
 def _hold_lock(engine: Engine, released: threading.Event, held: threading.Event) -> None:

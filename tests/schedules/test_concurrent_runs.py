@@ -26,7 +26,8 @@ from bot.wiring.context import AppContext
 from bot.workspace import Workspace, parse_workspace
 from schedules.runner import WEEKLY_AUDIT, scheduled_weekly_audit
 from tests.conftest import NOW
-from tests.factories import (
+from tests.schedules.plan_process import plan_in_process
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     LEAD,
     LEGAL_CHANNEL,
@@ -37,8 +38,7 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot, start_bot
-from tests.schedules.plan_process import plan_in_process
+from tests.support.harness import RunningBot, start_bot
 
 RUNNERS = 4
 PROCESSES = 3

@@ -10,8 +10,8 @@ from bot.services.people import set_away
 from schedules.escalation_check import run_escalation_check
 from schedules.nudges import run_reviewer_reminders, run_weekly_digest
 from schedules.runner import REVIEWER_REMINDER, WEEKLY_DIGEST
-from tests.escalation_setup import audited_weeks
-from tests.factories import (
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     LEAD,
@@ -21,8 +21,8 @@ from tests.factories import (
     TRAINER2,
     week_of_records,
 )
-from tests.harness import RunningBot
-from tests.status_support import shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import shown
 
 
 def _reminders(bot: RunningBot, user: str) -> list:

@@ -24,7 +24,7 @@ from schedules.runner import (
     scheduled_weekly_audit,
     start_scheduler,
 )
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     LEGAL_CHANNEL,
     NURSE,
@@ -34,7 +34,7 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot, start_bot
+from tests.support.harness import RunningBot, start_bot
 
 NEW_YORK = ZoneInfo("America/New_York")
 

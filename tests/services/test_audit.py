@@ -13,7 +13,7 @@ from bot.store.models import AuditThread, OutboxItem, Sample
 from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     TRAINER1,
     TRAINER2,
     make_workspace,

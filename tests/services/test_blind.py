@@ -5,8 +5,8 @@ from sqlmodel import Session, col, select
 
 from bot.services.blind import blind_samples, revealed
 from bot.store.models import Grade, Sample
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, NURSE, make_workspace
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, NURSE, make_workspace
 
 DOUBLE = double_review_workspace()
 

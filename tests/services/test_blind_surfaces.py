@@ -18,8 +18,8 @@ from bot.slack.cards import escalation_card
 from bot.slack.escalation_blocks import escalation_notice
 from bot.store.models import Escalation
 from tests.conftest import NOW
-from tests.consistency_setup import WHY, audited, double_review_workspace, grade
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+from tests.support.consistency_setup import WHY, audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1
 
 DOUBLE = double_review_workspace()
 SECOND = "Misses that the patient already takes an NSAID for their back pain daily."

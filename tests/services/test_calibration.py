@@ -11,8 +11,14 @@ from bot.services.calibration import (
 from bot.services.consistency import consistency_alerts
 from bot.services.standings import trainer_standing
 from tests.conftest import NOW
-from tests.consistency_setup import GOLD_NOTE, audited, double_review_workspace, grade, weeks_back
-from tests.factories import DOCTOR, NURSE, TRAINER1
+from tests.support.consistency_setup import (
+    GOLD_NOTE,
+    audited,
+    double_review_workspace,
+    grade,
+    weeks_back,
+)
+from tests.support.factories import DOCTOR, NURSE, TRAINER1
 
 SINGLE = double_review_workspace(double_review_fraction=0.0)
 GOLD = ["major", "minor", "major", "pass", "pass"]

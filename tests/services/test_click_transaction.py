@@ -16,7 +16,7 @@ from bot.services.outbox import enqueue_message
 from bot.store.db import StoreBusy, bounded_session, insert_new, read_scope, session_scope
 from bot.store.models import Grade, OutboxItem, Sample
 from tests.conftest import NOW
-from tests.factories import MANAGER, NURSE, make_workspace, week_of_records
+from tests.support.factories import MANAGER, NURSE, make_workspace, week_of_records
 
 WORKSPACE = make_workspace()
 

@@ -10,8 +10,8 @@ from bot.services.consistency import (
     consistency_alerts,
 )
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back
-from tests.factories import DOCTOR, NURSE
+from tests.support.consistency_setup import audited, double_review_workspace, grade, weeks_back
+from tests.support.factories import DOCTOR, NURSE
 
 WORKSPACE = double_review_workspace(agreement_min_samples=6)
 # (nurse, doctor) per double-reviewed sample, over two weeks of the window.

@@ -11,7 +11,7 @@ from bot.services.nudges import weekly_digest
 from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
-from tests.factories import TRAINER1, workspace_data
+from tests.support.factories import TRAINER1, workspace_data
 
 DIGEST_AT = NOW + timedelta(weeks=1)  # the digest of 2026-W48 (the week of NOW)
 BEFORE, AFTER = iso_week(NOW - timedelta(weeks=1)), iso_week(NOW)

@@ -12,8 +12,8 @@ from bot.services.tallies import DISPUTED, recount, sample_kind
 from bot.store.models.consistency import DisagreementLapse
 from bot.store.models.tally import TrainerWeekTally
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1
 
 WORKSPACE = double_review_workspace(disagreement_deadline="3d")
 NOTE = "The dose is wrong for a patient with stated CKD stage 3: a major error."

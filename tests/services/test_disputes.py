@@ -18,8 +18,8 @@ from bot.services.standings import trainer_standing
 from bot.store.models import Grade, OutboxItem
 from bot.store.models.consistency import DisputeSettlement
 from tests.conftest import NOW
-from tests.consistency_setup import WHY, audited, double_review_workspace, grade
-from tests.factories import DOCTOR, LAWYER, LEAD, MANAGER, NURSE, TRAINER1, TRAINER2
+from tests.support.consistency_setup import WHY, audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, LAWYER, LEAD, MANAGER, NURSE, TRAINER1, TRAINER2
 
 WORKSPACE = double_review_workspace()
 NOTE = "The dose is wrong for CKD stage 3: a major error, as the doctor said."

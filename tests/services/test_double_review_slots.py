@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from bot.services.grading import ConflictOfInterest, record_grade
 from bot.store.models import Grade, Sample
 from tests.conftest import NOW
-from tests.consistency_setup import WHY, audited, double_review_workspace, grade
-from tests.factories import DOCTOR, MANAGER, NURSE
+from tests.support.consistency_setup import WHY, audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, MANAGER, NURSE
 
 DOUBLE = double_review_workspace()
 REFUSAL = "already has its two reviews"

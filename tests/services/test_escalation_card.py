@@ -7,8 +7,8 @@ from bot.slack.cards import escalation_card
 from bot.slack.escalation_blocks import escalation_notice
 from bot.store.models import Escalation
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, NURSE, TRAINER1
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, NURSE, TRAINER1
 
 WORKSPACE = double_review_workspace()
 

@@ -19,9 +19,9 @@ from bot.store.db import session_scope
 from bot.store.models import Escalation, EscalationEvent, EscalationNotice
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited, grade
-from tests.factories import LEAD, MANAGER, NURSE, TRAINER1, workspace_data
 from tests.services.test_escalation_races import SETTLE, in_thread, postgres_only
+from tests.support.consistency_setup import audited, grade
+from tests.support.factories import LEAD, MANAGER, NURSE, TRAINER1, workspace_data
 
 REASON = "Tara is on leave this week; coaching on her return."
 

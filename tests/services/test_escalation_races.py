@@ -18,8 +18,8 @@ from bot.services.escalation import acknowledge, check_trainer, climb_overdue
 from bot.store.db import session_scope
 from bot.store.models import Escalation, EscalationNotice, TrainerState
 from tests.conftest import NOW
-from tests.consistency_setup import audited, grade
-from tests.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, make_workspace
+from tests.support.consistency_setup import audited, grade
+from tests.support.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, make_workspace
 
 # Long enough for a thread to run its reads and block on a row lock; when it blocks
 # sooner (the fixed code), the test only waits.

@@ -17,8 +17,8 @@ from bot.store.models import Grade, GradeLevel
 from bot.wiring.context import use_grade_scale
 from bot.workspace import WorkspaceError
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace
-from tests.factories import NURSE
+from tests.support.consistency_setup import audited, double_review_workspace
+from tests.support.factories import NURSE
 
 WORKSPACE = double_review_workspace()
 

@@ -5,8 +5,8 @@ from sqlmodel import Session
 
 from bot.store.db import current_revisions, downgrade, head_revisions, upgrade
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace
-from tests.factories import DOCTOR, MANAGER, NURSE
+from tests.support.consistency_setup import audited, double_review_workspace
+from tests.support.factories import DOCTOR, MANAGER, NURSE
 
 INSERT = text("INSERT INTO grade (sample_id, reviewer, grade, created_at, updated_at) "
               "VALUES (:sample, :reviewer, 'pass', :at, :at)")

@@ -10,7 +10,7 @@ from bot.services.grading import grade_problems, record_grade
 from bot.services.ingest import ingest, records_from_json_array, roster_from_workspace
 from bot.store.models import Grade, GradeEvent, OutboxItem, Sample
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     MANAGER,

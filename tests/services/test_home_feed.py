@@ -18,8 +18,8 @@ from bot.services.outbox import OutboxKind, enqueue, enqueue_update
 from bot.store.db import current_revisions, downgrade, head_revisions, session_scope, upgrade
 from bot.workspace import Workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited
-from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, MANAGER, TRAINER1, TRAINER2
+from tests.support.consistency_setup import audited
+from tests.support.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, MANAGER, TRAINER1, TRAINER2
 
 
 def _owe_sample_update(session: Session, sample_id: int, channel: str) -> None:

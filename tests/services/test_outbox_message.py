@@ -6,8 +6,8 @@ from bot.services.outbox import enqueue_message, failed_deliveries
 from bot.slack.errors import fix_for
 from bot.store.db import session_scope
 from bot.store.models import OutboxItem
-from tests.factories import NURSE
-from tests.harness import RunningBot
+from tests.support.factories import NURSE
+from tests.support.harness import RunningBot
 
 
 def test_a_message_owed_twice_under_one_key_is_sent_once(bot: RunningBot):

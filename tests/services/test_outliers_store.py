@@ -7,8 +7,8 @@ from sqlmodel import Session
 from bot.services.outliers import below_rest, spreads, store_outliers
 from bot.services.status import team_status
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, TRAINER3
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, TRAINER3
 
 WORKSPACE = double_review_workspace(
     double_review_fraction=0.0, samples_per_trainer=10,

@@ -23,7 +23,7 @@ from bot.services.ingest import ingest, records_from_json_array, roster_from_wor
 from bot.services.policy_sim import FIRST_MONDAY, replay
 from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
-from tests.factories import LAWYER, TRAINER2, week_of_records, workspace_data
+from tests.support.factories import LAWYER, TRAINER2, week_of_records, workspace_data
 
 WHY = "The indemnity clause caps liability below the contract value."
 WEEKS = 7

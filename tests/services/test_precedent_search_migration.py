@@ -10,8 +10,8 @@ from bot.services.precedent_save import save_disagreement_precedent, save_preced
 from bot.services.precedents import find_precedents
 from bot.store.db import current_revisions, downgrade, head_revisions, upgrade
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+from tests.support.consistency_setup import audited, double_review_workspace
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1
 
 GRADE = text("INSERT INTO grade (sample_id, reviewer, grade, category, explanation, "
              "created_at, updated_at, slot) VALUES (:sample, :reviewer, :grade, :category, "

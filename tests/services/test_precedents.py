@@ -33,8 +33,8 @@ from bot.store.models.consistency import DisputeSettlement
 from bot.store.models.precedents import Precedent as SavedRow
 from bot.workspace import Workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace
-from tests.factories import (
+from tests.support.consistency_setup import audited, double_review_workspace
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     LEAD,

@@ -18,7 +18,7 @@ from bot.services.standings import window_weeks
 from bot.services.status import team_status
 from bot.services.trainer_rows import trainer_rows
 from tests.conftest import NOW
-from tests.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, make_workspace
+from tests.support.factories import DOCTOR, LEAD, MANAGER, NURSE, TRAINER1, make_workspace
 
 WORKSPACE = make_workspace()
 WEEKS = window_weeks(WORKSPACE, NOW, 100)

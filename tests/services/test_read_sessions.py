@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from bot.services.outbox import enqueue_message, owed_already
 from bot.store.db import WriteInReadSession, read_scope, session_scope
 from bot.store.models import OutboxItem
-from tests.busy_store import impatient, store_locked
+from tests.support.busy_store import impatient, store_locked
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

@@ -20,8 +20,8 @@ from bot.store.models import AuditThread
 from bot.store.models.tally import ReviewerWeekTally
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade, weeks_back
-from tests.factories import DOCTOR, MANAGER, NURSE, workspace_data
+from tests.support.consistency_setup import audited, double_review_workspace, grade, weeks_back
+from tests.support.factories import DOCTOR, MANAGER, NURSE, workspace_data
 
 WORKSPACE = double_review_workspace()
 

@@ -25,7 +25,7 @@ from bot.services.standings import tally_standings
 from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.factories import DOCTOR, NURSE, TRAINER1, TRAINER3, output_record, workspace_data
+from tests.support.factories import DOCTOR, NURSE, TRAINER1, TRAINER3, output_record, workspace_data
 
 # item → {trainer: label}: clinical is ordinal A < B < C.
 LABELS = {"i0": {TRAINER1: "A", NURSE: "A", TRAINER3: "B"},

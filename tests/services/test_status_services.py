@@ -24,7 +24,7 @@ from bot.store.models import EscalationNotice, Sample
 from bot.workspace import WorkspaceError, parse_workspace
 from bot.workspace.describe import describe_workspace
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     LEAD,

@@ -24,8 +24,8 @@ from bot.store.models import Sample
 from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import Workspace
 from tests.conftest import NOW
-from tests.consistency_setup import WHY, audited, double_review_workspace
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+from tests.support.consistency_setup import WHY, audited, double_review_workspace
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1
 
 MIXED = double_review_workspace(double_review_fraction=0.5)
 WEEK = iso_week(NOW.astimezone(MIXED.tz))

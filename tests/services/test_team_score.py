@@ -8,8 +8,8 @@ from sqlmodel import Session
 from bot.services.scoring import between_trainers, t_cdf, t_quantile
 from bot.services.standings import task_type_summary, window_weeks
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, NURSE, TRAINER1, TRAINER2, TRAINER3
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, NURSE, TRAINER1, TRAINER2, TRAINER3
 
 WORKSPACE = double_review_workspace(
     double_review_fraction=0.0, samples_per_trainer=30,

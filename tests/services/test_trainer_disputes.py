@@ -23,8 +23,8 @@ from bot.store.models.feedback import TrainerDispute, TrainerFeedback
 from bot.store.models.tally import TrainerWeekTally
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited, grade
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1, workspace_data
+from tests.support.consistency_setup import audited, grade
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1, workspace_data
 
 SINGLE = parse_workspace(workspace_data())
 WEEK = iso_week(NOW.astimezone(SINGLE.tz))

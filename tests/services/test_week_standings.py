@@ -6,8 +6,8 @@ from bot.common.clock import iso_week
 from bot.services.disputes import settle
 from bot.services.standings import week_standings
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, MANAGER, NURSE, TRAINER1
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, MANAGER, NURSE, TRAINER1
 
 WORKSPACE = double_review_workspace()
 POLICY = WORKSPACE.task_type("clinical").policy

@@ -11,8 +11,8 @@ from bot.services.trainer_rows import trainer_rows
 from bot.store.models import TrainerState
 from bot.workspace import parse_workspace
 from tests.conftest import NOW
-from tests.consistency_setup import audited, double_review_workspace, grade
-from tests.factories import DOCTOR, LAWYER, LEAD, MANAGER, NURSE, TRAINER1, workspace_data
+from tests.support.consistency_setup import audited, double_review_workspace, grade
+from tests.support.factories import DOCTOR, LAWYER, LEAD, MANAGER, NURSE, TRAINER1, workspace_data
 
 WORKSPACE = double_review_workspace()
 LONG_AGO = NOW - timedelta(weeks=10)  # outside the default 4-week window

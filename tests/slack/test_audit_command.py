@@ -1,7 +1,7 @@
 """`/audit` as Slack sends it: signed slash commands, answers in the ack or via response_url."""
 
-from tests.factories import CLINICAL_CHANNEL, MANAGER, NURSE, week_of_records
-from tests.harness import RunningBot
+from tests.support.factories import CLINICAL_CHANNEL, MANAGER, NURSE, week_of_records
+from tests.support.harness import RunningBot
 
 
 def _answers(bot: RunningBot, user: str, needle: str) -> list[str]:

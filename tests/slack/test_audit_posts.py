@@ -5,8 +5,14 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.store.models import OutboxItem
-from tests.factories import CLINICAL_CHANNEL, LEGAL_CHANNEL, TRAINER1, TRAINER2, week_of_records
-from tests.harness import RunningBot, start_bot
+from tests.support.factories import (
+    CLINICAL_CHANNEL,
+    LEGAL_CHANNEL,
+    TRAINER1,
+    TRAINER2,
+    week_of_records,
+)
+from tests.support.harness import RunningBot, start_bot
 
 
 def _posts(bot: RunningBot) -> list:

@@ -5,8 +5,8 @@ from sqlalchemy import Engine
 
 from bot.common.clock import FixedClock
 from bot.workspace import parse_workspace
-from tests.factories import LAWYER, LEGAL_CHANNEL, TRAINER2, week_of_records, workspace_data
-from tests.harness import RunningBot, start_bot
+from tests.support.factories import LAWYER, LEGAL_CHANNEL, TRAINER2, week_of_records, workspace_data
+from tests.support.harness import RunningBot, start_bot
 
 
 def _renamed_legal() -> dict:

@@ -24,7 +24,7 @@ from bot.store.models.tally import TrainerWeekTally
 from bot.store.models.trainer import Disagreement
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LAWYER,
@@ -35,8 +35,8 @@ from tests.factories import (
     output_record,
     workspace_data,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 # i1: B vs C, every pair differs (1.0); i0: A, A, B: two of three pairs differ; i2, i3 agree.
 LABELS = {"i0": {TRAINER1: "A", NURSE: "A", TRAINER3: "B"},

@@ -17,8 +17,8 @@ from bot.workspace import Workspace
 from handlers.disputes import disputes_answer
 from schedules.escalation_check import run_escalation_check
 from tests.conftest import NOW
-from tests.consistency_setup import GOLD_NOTE, WHY, audited, double_review_workspace, grade
-from tests.factories import (
+from tests.support.consistency_setup import GOLD_NOTE, WHY, audited, double_review_workspace, grade
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LEAD,
@@ -29,8 +29,8 @@ from tests.factories import (
     TRAINER3,
     week_of_records,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 SETTLE_NOTE = "Ibuprofen with CKD stage 3 is unsafe: the doctor is right, a major error."
 

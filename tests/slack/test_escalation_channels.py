@@ -7,9 +7,9 @@ from bot.sandbox.records import Message
 from bot.store.models import Escalation
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import OUTSIDER, TRAINER1, workspace_data
-from tests.harness import RunningBot
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import OUTSIDER, TRAINER1, workspace_data
+from tests.support.harness import RunningBot
 
 QUALITY = "C0QUALITY"
 

@@ -8,10 +8,16 @@ from sqlmodel import select
 from bot.services.grading import record_grade
 from bot.store.db import session_scope
 from bot.store.models import Grade
-from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
-from tests.factories import LEAD, MANAGER, TRAINER1
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.escalation_setup import (
+    BAD_WEEKS,
+    audited_weeks,
+    check,
+    escalation_dms,
+    shown_text,
+)
+from tests.support.factories import LEAD, MANAGER, TRAINER1
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 INTERVAL = re.compile(r"80% interval (\d\.\d\d)–(\d\.\d\d)")
 

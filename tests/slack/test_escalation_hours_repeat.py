@@ -8,9 +8,15 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import Escalation, EscalationEvent
 from bot.workspace import Workspace, parse_workspace
-from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
-from tests.factories import LEAD, MANAGER, workspace_data
-from tests.harness import RunningBot
+from tests.support.escalation_setup import (
+    BAD_WEEKS,
+    audited_weeks,
+    check,
+    escalation_dms,
+    shown_text,
+)
+from tests.support.factories import LEAD, MANAGER, workspace_data
+from tests.support.harness import RunningBot
 
 # The clock starts on Monday 2026-11-23 09:00 in New York (the workspace timezone).
 

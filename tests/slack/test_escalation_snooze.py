@@ -8,9 +8,15 @@ from sqlmodel import Session, col, select
 
 from bot.sandbox.records import Message
 from bot.store.models import Escalation, EscalationEvent
-from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms, shown_text
-from tests.factories import LEAD, MANAGER, NURSE
-from tests.harness import RunningBot
+from tests.support.escalation_setup import (
+    BAD_WEEKS,
+    audited_weeks,
+    check,
+    escalation_dms,
+    shown_text,
+)
+from tests.support.factories import LEAD, MANAGER, NURSE
+from tests.support.harness import RunningBot
 
 REASON = "Tara is on leave this week; coaching booked for her return."
 

@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from bot.sandbox.records import Message
 from bot.store.models import Escalation, EscalationEvent
-from tests.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms
-from tests.factories import LEAD, MANAGER, TRAINER1
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.escalation_setup import BAD_WEEKS, audited_weeks, check, escalation_dms
+from tests.support.factories import LEAD, MANAGER, TRAINER1
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 
 def _timeline(message: Message) -> list[str]:

@@ -10,9 +10,9 @@ from bot.services.outbox import OutboxKind
 from bot.store.db import session_scope
 from bot.store.models import Grade, OutboxItem
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import LEAD, MANAGER
-from tests.harness import RunningBot
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import LEAD, MANAGER
+from tests.support.harness import RunningBot
 
 BAD_WEEKS = [["major", "minor", "major", "pass", "major"], ["major"] * 5]
 

@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 from bot.sandbox.records import Message
 from bot.store.models import Escalation
 from schedules.escalation_check import run_escalation_check
-from tests.busy_store import store_locked
-from tests.escalation_setup import audited_weeks
-from tests.factories import CLINICAL_CHANNEL, LEAD, MANAGER, NURSE, OUTSIDER, TRAINER1
-from tests.harness import RunningBot
+from tests.support.busy_store import store_locked
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import CLINICAL_CHANNEL, LEAD, MANAGER, NURSE, OUTSIDER, TRAINER1
+from tests.support.harness import RunningBot
 
 BAD_WEEKS = [["major", "minor", "major", "pass", "major"], ["major"] * 5]
 

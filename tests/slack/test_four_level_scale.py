@@ -17,8 +17,8 @@ from bot.sandbox.records import Message
 from bot.store.models import Escalation, Grade
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.escalation_setup import audited_weeks, check, escalation_dms, shown_text
-from tests.factories import (
+from tests.support.escalation_setup import audited_weeks, check, escalation_dms, shown_text
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LEAD,
@@ -28,8 +28,8 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 FOUR_LEVELS: list[dict[str, Any]] = [
     {"key": "pass", "label": "Pass", "marker": "✅", "style": "primary", "weight": 1.0},

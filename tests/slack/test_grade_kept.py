@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from bot.sandbox.records import Message
 from bot.store.models import Grade
-from tests.busy_store import store_locked
-from tests.factories import CLINICAL_CHANNEL, DOCTOR, NURSE, TRAINER1, week_of_records
-from tests.harness import RunningBot
+from tests.support.busy_store import store_locked
+from tests.support.factories import CLINICAL_CHANNEL, DOCTOR, NURSE, TRAINER1, week_of_records
+from tests.support.harness import RunningBot
 
 EXPLANATION = "Recommends ibuprofen although the patient has stated CKD stage 3."
 

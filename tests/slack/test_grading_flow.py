@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.sandbox.records import Message
 from bot.store.models import Grade, GradeEvent
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LAWYER,
@@ -19,7 +19,7 @@ from tests.factories import (
     output_record,
     week_of_records,
 )
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 
 @pytest.fixture(params=["http", "socket_mode"])

@@ -18,8 +18,8 @@ from bot.sandbox import payloads
 from bot.sandbox.records import Message
 from bot.store.models import Escalation, Grade
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import (
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     LAWYER,
     LEAD,
@@ -30,7 +30,7 @@ from tests.factories import (
     TRAINER2,
     week_of_records,
 )
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 HOSTILE = settings(max_examples=30, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture,

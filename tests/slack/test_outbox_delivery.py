@@ -16,7 +16,7 @@ from bot.slack.pacing import Pace
 from bot.store.db import session_scope
 from bot.store.models import OutboxItem
 from bot.workspace import Workspace
-from tests.factories import (
+from tests.support.factories import (
     CHANNELS,
     CLINICAL_CHANNEL,
     LEGAL_CHANNEL,
@@ -26,7 +26,7 @@ from tests.factories import (
     USERS,
     week_of_records,
 )
-from tests.harness import RunningBot, start_bot
+from tests.support.harness import RunningBot, start_bot
 
 
 @pytest.fixture

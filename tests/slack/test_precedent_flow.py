@@ -19,8 +19,8 @@ from bot.store.models import Sample
 from bot.store.models.precedents import Precedent as SavedRow
 from bot.workspace import Workspace
 from tests.conftest import NOW
-from tests.consistency_setup import WHY, double_review_workspace
-from tests.factories import (
+from tests.support.consistency_setup import WHY, double_review_workspace
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LAWYER,
@@ -29,8 +29,8 @@ from tests.factories import (
     TRAINER1,
     week_of_records,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 SETTLE_NOTE = "Ibuprofen with CKD stage 3 is unsafe: the doctor is right, a major error."
 RULING = "NSAIDs for a patient with stated kidney disease are a Major error."

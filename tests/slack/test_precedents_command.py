@@ -4,10 +4,10 @@ a plain answer when nothing matches; a refusal for people who do not grade."""
 
 import pytest
 
-from tests.escalation_setup import audited_weeks
-from tests.factories import DOCTOR, LAWYER, TRAINER1
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import DOCTOR, LAWYER, TRAINER1
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 
 @pytest.fixture

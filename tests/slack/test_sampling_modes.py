@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from tests.escalation_setup import audited_weeks
-from tests.factories import CLINICAL_CHANNEL, TRAINER1, week_of_records
-from tests.harness import RunningBot
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import CLINICAL_CHANNEL, TRAINER1, week_of_records
+from tests.support.harness import RunningBot
 
 
 def _next_week_samples(bot: RunningBot) -> int:

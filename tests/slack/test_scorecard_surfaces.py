@@ -16,7 +16,7 @@ from bot.sandbox.records import Message
 from bot.services.trainer_report import trainer_report
 from bot.workspace import Workspace, parse_workspace
 from schedules.nudges import run_weekly_digest
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LEAD,
@@ -28,8 +28,8 @@ from tests.factories import (
     output_record,
     workspace_data,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 # item → {trainer: label}. TRAINER1's comparisons: i0 NURSE yes, TRAINER3 no; i1 no; i2 yes;
 # i3 yes: 3 of 5. NURSE: i0 yes, no; i1 no; i2 yes: 2 of 4.

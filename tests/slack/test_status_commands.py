@@ -16,8 +16,8 @@ from bot.store.models.people import AwayPeriod, TrainerPause
 from handlers.slash import SUBCOMMANDS
 from handlers.subcommand import Subcommand
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import (
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LAWYER,
@@ -29,8 +29,8 @@ from tests.factories import (
     TRAINER2,
     week_of_records,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, buttons, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, buttons, shown
 
 WEEKS = [["pass", "major", "major", "pass", "minor"], ["major", "major", "pass", "pass", "minor"]]
 

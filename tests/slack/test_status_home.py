@@ -13,8 +13,8 @@ from bot.store.models import Grade, Sample
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
 from schedules.home_refresh import refresh_homes
-from tests.escalation_setup import WHY, audited_weeks
-from tests.factories import (
+from tests.support.escalation_setup import WHY, audited_weeks
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     LEAD,
@@ -27,8 +27,8 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot
-from tests.status_support import buttons, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import buttons, shown
 
 
 @pytest.fixture(params=["http", "socket_mode"])

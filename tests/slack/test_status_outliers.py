@@ -5,10 +5,10 @@ import pytest
 
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import LEAD, MANAGER, TRAINER1, TRAINER3, workspace_data
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import LEAD, MANAGER, TRAINER1, TRAINER3, workspace_data
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import pytest
 
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
-from tests.escalation_setup import audited_weeks
-from tests.factories import LEAD, MANAGER, NURSE, TRAINER1, TRAINER2, workspace_data
-from tests.harness import RunningBot
-from tests.status_support import ask, buttons, shown
+from tests.support.escalation_setup import audited_weeks
+from tests.support.factories import LEAD, MANAGER, NURSE, TRAINER1, TRAINER2, workspace_data
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, buttons, shown
 
 OTHER_LEAD = "U0LEAD0002"
 CROWD = [f"U0T{i:05d}" for i in range(30)]  # 30 more clinical trainers, led by OTHER_LEAD

@@ -8,10 +8,10 @@ from bot.services.grading import record_grade
 from bot.services.home import recent_graded
 from bot.store.models import Sample
 from bot.workspace import parse_workspace
-from tests.escalation_setup import WHY, audited_weeks
-from tests.factories import DOCTOR, LEAD, NURSE, TRAINER1, TRAINER2, workspace_data
-from tests.harness import RunningBot
-from tests.status_support import ask, shown
+from tests.support.escalation_setup import WHY, audited_weeks
+from tests.support.factories import DOCTOR, LEAD, NURSE, TRAINER1, TRAINER2, workspace_data
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, shown
 
 
 def _onboarding_workspace(**onboarding):

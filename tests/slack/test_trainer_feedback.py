@@ -14,7 +14,7 @@ from bot.store.models.feedback import TrainerDispute, TrainerFeedback
 from bot.workspace import Workspace, parse_workspace
 from schedules.escalation_check import run_escalation_check
 from tests.conftest import NOW
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LEAD,
@@ -25,8 +25,8 @@ from tests.factories import (
     week_of_records,
     workspace_data,
 )
-from tests.harness import RunningBot
-from tests.status_support import ask, block_text, buttons, shown
+from tests.support.harness import RunningBot
+from tests.support.status_support import ask, block_text, buttons, shown
 
 WHY = "Recommends ibuprofen although the patient has stated CKD stage 3."
 REASONING = "The patient said CKD stage 1, not 3: ibuprofen at this dose is acceptable."

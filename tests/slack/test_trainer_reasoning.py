@@ -11,7 +11,7 @@ from bot.sandbox.records import Message
 from bot.store.models import TrainerOutput
 from bot.store.models.trainer import ClarityRating
 from bot.workspace import Workspace, parse_workspace
-from tests.factories import (
+from tests.support.factories import (
     CLINICAL_CHANNEL,
     DOCTOR,
     LAWYER,
@@ -21,7 +21,7 @@ from tests.factories import (
     output_record,
     workspace_data,
 )
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 from tests.web.test_ingest_api import TOKEN, post
 
 REASONING = "B, not A: no red flags, but the kidney disease makes the NSAID question urgent."

@@ -17,7 +17,7 @@ from bot.services.ingest import ingest, records_from_json_array, roster_from_wor
 from bot.store.models import AuditThread, Sample
 from bot.workspace import Workspace, parse_workspace
 from tests.conftest import NOW
-from tests.factories import TRAINER1, week_of_records, workspace_data
+from tests.support.factories import TRAINER1, week_of_records, workspace_data
 
 WHY = "Recommends ibuprofen although the patient has stated CKD stage 3."
 GOLD_NOTE = "Ibuprofen is contraindicated with the stated CKD stage 3."

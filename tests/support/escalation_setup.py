@@ -16,7 +16,7 @@ from bot.services.grading import record_grade
 from bot.store.db import session_scope
 from bot.store.models import AuditThread, Sample
 from schedules.escalation_check import run_escalation_check
-from tests.factories import DOCTOR, NURSE, TRAINER1, week_of_records
+from tests.support.factories import DOCTOR, NURSE, TRAINER1, week_of_records
 
 WHY = "Recommends ibuprofen although the patient has stated CKD stage 3."
 

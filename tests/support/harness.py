@@ -6,7 +6,7 @@ from bot.common.clock import FixedClock
 from bot.demo.local import BOT_TOKEN, LocalBot, start_local_bot
 from bot.sandbox.server import SlackSandbox
 from bot.workspace import Workspace
-from tests.factories import CHANNELS, USERS
+from tests.support.factories import CHANNELS, USERS
 
 RunningBot = LocalBot
 

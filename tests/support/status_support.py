@@ -3,7 +3,7 @@
 from typing import Any
 
 from bot.sandbox.records import Ephemeral, Message
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 
 def block_text(blocks: list[dict[str, Any]]) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from bot.workspace import Problem, WorkspaceError, describe_workspace, load_workspace
 from bot.workspace import parse_workspace as parse
-from tests.factories import workspace_data
+from tests.support.factories import workspace_data
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auditbot.toml"
 

@@ -8,7 +8,7 @@ import pytest
 from bot.services.ingest_read import read_records
 from bot.services.ingest_validate import ValidRecord, validate_record
 from bot.workspace import LabelScale, WorkspaceError, parse_workspace
-from tests.factories import TRAINER1, workspace_data
+from tests.support.factories import TRAINER1, workspace_data
 
 ROSTER: dict[str, Any] = {"known_trainers": {TRAINER1: {"clinical"}},
                           "known_task_types": {"clinical"}}

@@ -10,7 +10,7 @@ from bot.services.nudges import Digest, DigestTaskType, Mover, digest_for
 from bot.services.people import NotAllowed
 from bot.services.status import Backlog
 from bot.services.visibility import check_may_see_trainer, may_see_trainer, split_visible
-from tests.factories import (
+from tests.support.factories import (
     DOCTOR,
     LAWYER,
     LEAD,

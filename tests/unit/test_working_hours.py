@@ -9,7 +9,7 @@ import pytest
 
 from bot.workspace import Problem, WorkspaceError, parse_workspace
 from bot.workspace.timing import WorkingHours, parse_working_hours
-from tests.factories import MANAGER, workspace_data
+from tests.support.factories import MANAGER, workspace_data
 
 NEW_YORK = ZoneInfo("America/New_York")
 OFFICE = parse_working_hours("mon-fri 09:00-18:00")

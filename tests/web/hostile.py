@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 
 import bot.store.models  # noqa: F401  (the tables, for the row counts)
 from bot.demo.local import SIGNING_SECRET
-from tests.harness import RunningBot
+from tests.support.harness import RunningBot
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

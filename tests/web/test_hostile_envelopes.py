@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import NURSE
-from tests.harness import RunningBot
+from tests.support.factories import NURSE
+from tests.support.harness import RunningBot
 from tests.web.hostile import row_counts
 
 MALFORMED: list[tuple[str, Any]] = [

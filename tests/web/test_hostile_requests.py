@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import CLINICAL_CHANNEL, NURSE, OUTSIDER
-from tests.harness import RunningBot
+from tests.support.factories import CLINICAL_CHANNEL, NURSE, OUTSIDER
+from tests.support.harness import RunningBot
 from tests.web.hostile import (
     FORM,
     JSON,

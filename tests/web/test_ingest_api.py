@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from bot.fronts.web_ingest import INGEST_PATH, MAX_BODY_BYTES
 from bot.store.models import TrainerOutput
-from tests.busy_store import impatient, store_locked
-from tests.factories import TRAINER1, TRAINER2, week_of_records
-from tests.harness import RunningBot
+from tests.support.busy_store import impatient, store_locked
+from tests.support.factories import TRAINER1, TRAINER2, week_of_records
+from tests.support.harness import RunningBot
 
 TOKEN = "ingest-token-for-tests"
 

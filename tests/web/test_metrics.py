@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from bot.common.clock import FixedClock
 from bot.workspace import Workspace
-from tests.factories import MANAGER, week_of_records
-from tests.harness import RunningBot, start_bot
+from tests.support.factories import MANAGER, week_of_records
+from tests.support.harness import RunningBot, start_bot
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from bot.sandbox import SlackSandbox
 from bot.store.db import make_engine
 from bot.store.models import OutboxItem
 from tests.cli.helpers import auditbot, to_toml, write_env, write_jsonl
-from tests.factories import CHANNELS, CLINICAL_CHANNEL, USERS, week_of_records
 from tests.postgres.replicas import (
     replica_workspace,
     same_iso_week_as_a_minute_ago,
     start_replica,
     wait_healthy,
 )
+from tests.support.factories import CHANNELS, CLINICAL_CHANNEL, USERS, week_of_records
 
 SECRET = "shutdown-signing-secret"
 

@@ -19,7 +19,6 @@ from bot.store.db import make_engine
 from bot.store.models import Grade, JobRun
 from tests.cli.helpers import auditbot, http_get, to_toml, write_env, write_jsonl
 from tests.conftest import POSTGRES_URL
-from tests.factories import CHANNELS, CLINICAL_CHANNEL, DOCTOR, NURSE, USERS, week_of_records
 from tests.postgres.replicas import (
     Replica,
     replica_workspace,
@@ -28,6 +27,14 @@ from tests.postgres.replicas import (
     wait_healthy,
 )
 from tests.postgres.schemas import POSTGRES_ENV, postgres_schema
+from tests.support.factories import (
+    CHANNELS,
+    CLINICAL_CHANNEL,
+    DOCTOR,
+    NURSE,
+    USERS,
+    week_of_records,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
