@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, bindparam, case, or_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -50,8 +51,11 @@ def enqueue(
     now: datetime,
 ) -> bool:
     """Owe one write. Returns False when the same ``dedupe_key`` is already owed or sent."""
-    return _owe(session, OutboxItem(dedupe_key=dedupe_key, kind=kind, ref_id=ref_id,
-                                    channel=channel, next_attempt_at=now, created_at=now))
+    # A plain row, not a model: validating an OutboxItem cost more than inserting it, in
+    # the transaction of every grade.
+    return insert_new(session, OutboxItem, {
+        "dedupe_key": dedupe_key, "kind": str(kind), "ref_id": ref_id, "channel": channel,
+        "next_attempt_at": now, "created_at": now})
 
 
 @dataclass(frozen=True)
@@ -117,13 +121,11 @@ def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: 
     show the old state, and this change would have no update of its own. Once a worker has
     claimed it, the change gets a new update.
     """
-    unclaimed = and_(col(OutboxItem.status) == PENDING, col(OutboxItem.lease_until).is_(None))
+    connection = session.connection()
     for _ in range(UPDATE_ATTEMPTS):
         # One read: the update waiting (if any) and how many this message has had.
-        waiting, count = session.exec(
-            select(func.max(case((unclaimed, OutboxItem.id))), func.count())
-            .where(OutboxItem.kind == kind, OutboxItem.ref_id == ref_id)
-        ).one()
+        waiting, count = connection.execute(
+            _WAITING_UPDATE, {"kind": str(kind), "ref_id": ref_id}).one()
         if waiting is not None and _hold_unclaimed(session, waiting):
             return False
         if enqueue(session, kind=kind, ref_id=ref_id, channel=channel,
@@ -134,6 +136,16 @@ def enqueue_update(session: Session, *, kind: OutboxKind, ref_id: int, channel: 
 
 
 UPDATE_ATTEMPTS = 5
+_ITEM = OutboxItem.__table__.c  # type: ignore[attr-defined]
+# Built once: they run in every grade's transaction, where building them cost more than
+# running them. The item waiting is one nobody has picked up yet.
+_WAITING_UPDATE = select_columns(
+    func.max(case((and_(_ITEM.status == PENDING, _ITEM.lease_until.is_(None)), _ITEM.id))),
+    func.count(),
+).where(_ITEM.kind == bindparam("kind"), _ITEM.ref_id == bindparam("ref_id"))
+_HOLD_UNCLAIMED = update(OutboxItem.__table__).where(  # type: ignore[attr-defined]
+    _ITEM.id == bindparam("item_id"), _ITEM.status == PENDING, _ITEM.lease_until.is_(None),
+).values(home_feed_read=False)
 
 
 def _hold_unclaimed(session: Session, item_id: int) -> bool:
@@ -145,14 +157,8 @@ def _hold_unclaimed(session: Session, item_id: int) -> bool:
     App Home feed (``bot.services.home_feed``), which may have read it before this change:
     the Homes this change concerns are then marked again.
     """
-    held = session.execute(
-        update(OutboxItem)
-        .where(col(OutboxItem.id) == item_id, col(OutboxItem.status) == PENDING,
-               col(OutboxItem.lease_until).is_(None))
-        .values(home_feed_read=False)
-        .execution_options(synchronize_session=False)
-    )
-    return held.rowcount == 1  # type: ignore[attr-defined]
+    held = session.connection().execute(_HOLD_UNCLAIMED, {"item_id": item_id})
+    return held.rowcount == 1
 
 
 def channel_heads(session: Session, *, now: datetime) -> list[OutboxItem]:

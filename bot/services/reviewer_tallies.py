@@ -2,7 +2,8 @@
 
 Usage (the caller holds the sample's lock and commits)::
 
-    reviewed(session, sample_id=7, reviewer="U0NURSE01")   # after adding the GradeEvent
+    reviewed(session, sample_id=7, reviewer="U0NURSE01", task_type="clinical",
+             iso_week="2026-W48", double_review=True, gold=None)   # after its GradeEvent
     by_task = reviewer_tallies(session, weeks={"clinical": ["2026-W45", ..., "2026-W48"]})
     by_task["clinical"]["U0NURSE01"]   # Counter: kind → samples over the window
 
@@ -15,16 +16,18 @@ a read of the window touches a few rows per reviewer and week, never the grade e
 ``recount`` counts a store filled before the tallies (migration 0022) from its events.
 """
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from bot.services.agreement import Graded, blind_pair
-from bot.store.models import AuditThread, GradeEvent, Sample, TrainerOutput
+from bot.store.models import GradeEvent
 from bot.store.models.tally import ReviewerWeekTally
 
 PAIR = "pair"
@@ -64,42 +67,42 @@ def counted(events: Sequence[Graded], *, double_review: bool,
     return found
 
 
-def reviewed(session: Session, *, sample_id: int, reviewer: str) -> None:
-    """Count what the reviewer's grade event just added (flushed) to ``sample_id`` fixes:
-    two short reads of the sample and its events, at most three rows bumped."""
-    meta = session.execute(
-        select_columns(col(AuditThread.task_type), col(AuditThread.iso_week),
-                       col(Sample.needs_double_review), col(TrainerOutput.gold_grade))
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .where(col(Sample.id) == sample_id)).first()
-    if meta is None:
-        return
-    task_type, week, double, gold = meta
-    if not double and gold is None:
+def reviewed(session: Session, *, sample_id: int, reviewer: str, task_type: str,
+             iso_week: str, double_review: bool, gold: str | None) -> None:
+    """Count what the reviewer's grade event just added to ``sample_id`` (of ``task_type``
+    and ``iso_week``; ``gold``: its calibration grade) fixes: one short read of its events,
+    at most three rows bumped; nothing to read for a single review that is no calibration
+    item."""
+    if not double_review and gold is None:
         return  # counts in neither
-    events = session.execute(
-        select_columns(col(GradeEvent.reviewer), col(GradeEvent.grade))
-        .where(col(GradeEvent.sample_id) == sample_id).order_by(col(GradeEvent.id))).all()
-    graded = [(who, grade) for who, grade in events]
+    connection = session.connection()
+    graded = [(who, grade) for who, grade in connection.execute(
+        _SAMPLE_EVENTS, {"sample_id": sample_id}).all()]
     if not graded or graded[-1][0] != reviewer:
         return
+    bump = _bump_statement(session.get_bind().dialect.name)
     # In a fixed order: two grades of other samples fixing pairs of the same two reviewers
     # (each the first of one) bump the same rows, and must not wait for each other in turn.
-    for who, kind in sorted(counted(graded, double_review=bool(double), gold=gold)):
-        _bump(session, task_type=task_type, iso_week=week, reviewer=who, kind=kind)
+    for who, kind in sorted(counted(graded, double_review=double_review, gold=gold)):
+        connection.execute(bump, {"task_type": task_type, "iso_week": iso_week,
+                                  "reviewer": who, "kind": kind})
 
 
-def _bump(session: Session, *, task_type: str, iso_week: str, reviewer: str,
-          kind: str) -> None:
+_EVENT = GradeEvent.__table__.c  # type: ignore[attr-defined]
+# Built once: they run in a grade's transaction.
+_SAMPLE_EVENTS = select_columns(_EVENT.reviewer, _EVENT.grade).where(
+    _EVENT.sample_id == bindparam("sample_id")).order_by(_EVENT.id)
+
+
+@functools.cache
+def _bump_statement(dialect: str) -> Any:
     table = ReviewerWeekTally.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(task_type=task_type, iso_week=iso_week,
-                                     reviewer=reviewer, kind=kind, samples=1)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["task_type", "iso_week", "reviewer", "kind"],
-        set_={"samples": table.c.samples + 1}))
+    return insert(table).values(
+        task_type=bindparam("task_type"), iso_week=bindparam("iso_week"),
+        reviewer=bindparam("reviewer"), kind=bindparam("kind"), samples=1,
+    ).on_conflict_do_update(index_elements=["task_type", "iso_week", "reviewer", "kind"],
+                            set_={"samples": table.c.samples + 1})
 
 
 ByReviewer = dict[str, Counter[str]]  # reviewer → kind → samples

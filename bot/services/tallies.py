@@ -32,7 +32,7 @@ import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, inspect, text, tuple_
@@ -101,17 +101,82 @@ def lock_sample(session: Session, sample_id: int) -> None:
     left it."""
     if session.get_bind().dialect.name == "sqlite":
         return  # SQLite has no row locks: its one writer at a time is the serialisation
-    session.exec(select(Sample.id).where(Sample.id == sample_id).with_for_update()).first()
+    session.connection().execute(_LOCK_SAMPLE, {"sample_id": sample_id}).first()
 
 
-# Built once: run twice in every grade's transaction, where building it cost more than
-# running it (the store's write lock is held meanwhile).
-_CONTRIBUTION = (
-    select_columns(col(AuditThread.trainer), col(AuditThread.task_type),
-                   col(AuditThread.iso_week), col(Sample.needs_double_review),
+_SAMPLE = Sample.__table__.c  # type: ignore[attr-defined]
+_LOCK_SAMPLE = select_columns(_SAMPLE.id).where(_SAMPLE.id == bindparam("sample_id")) \
+    .with_for_update()
+
+
+@dataclass(frozen=True)
+class StoredGrade:
+    """One reviewer's current grade of a sample, as stored."""
+
+    id: int
+    reviewer: str
+    grade: str
+    category: str | None
+    explanation: str | None
+
+
+@dataclass(frozen=True)
+class SampleState:
+    """What a change to a sample's grades reads of it, in one query (``sample_state``): where
+    it counts, what decides its kind, who may judge it, and its current grades (first grader
+    first)."""
+
+    sample_id: int
+    thread_id: int
+    trainer: str
+    task_type: str
+    iso_week: str
+    channel: str
+    double_review: bool
+    output_trainer: str
+    gold: str | None
+    settled: str | None
+    dispute_status: str | None
+    dispute_grade: str | None
+    lapsed: bool
+    grades: tuple[StoredGrade, ...]
+
+    @property
+    def graders(self) -> tuple[str, ...]:
+        return tuple(g.reviewer for g in self.grades)
+
+    def grade_of(self, reviewer: str) -> StoredGrade | None:
+        return next((g for g in self.grades if g.reviewer == reviewer), None)
+
+    def contribution(self) -> Contribution:
+        kind = sample_kind(
+            [g.grade for g in self.grades], double_review=self.double_review,
+            calibration=self.gold is not None, settled=self.settled,
+            overridden=(trainer_override(self.dispute_status, self.dispute_grade)
+                        if self.dispute_status else None),
+            lapsed=self.lapsed)
+        return Contribution(self.trainer, self.task_type, self.iso_week, kind)
+
+    def graded(self, reviewer: str, grade: StoredGrade) -> "SampleState":
+        """This state once ``reviewer``'s current grade is ``grade`` (a new grader last)."""
+        if self.grade_of(reviewer) is None:
+            grades = (*self.grades, grade)
+        else:
+            grades = tuple(grade if g.reviewer == reviewer else g for g in self.grades)
+        return replace(self, grades=grades)
+
+
+# Built once: run in every grade's transaction, where building it cost more than running
+# it (the store's write lock is held meanwhile). A row per grade, in the order they were
+# first given (one row with no grade when nobody graded the sample).
+_STATE = (
+    select_columns(col(AuditThread.id), col(AuditThread.trainer), col(AuditThread.task_type),
+                   col(AuditThread.iso_week), col(AuditThread.channel),
+                   col(Sample.needs_double_review), col(TrainerOutput.trainer),
                    col(TrainerOutput.gold_grade), col(DisputeSettlement.grade),
                    col(TrainerDispute.status), col(TrainerDispute.grade),
-                   col(DisagreementLapse.id), col(Grade.grade))
+                   col(DisagreementLapse.id), col(Grade.id), col(Grade.reviewer),
+                   col(Grade.grade), col(Grade.category), col(Grade.explanation))
     .select_from(Sample)
     .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
     .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
@@ -119,22 +184,29 @@ _CONTRIBUTION = (
     .outerjoin(TrainerDispute, col(TrainerDispute.sample_id) == Sample.id)
     .outerjoin(DisagreementLapse, col(DisagreementLapse.sample_id) == Sample.id)
     .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-    .where(col(Sample.id) == bindparam("sample_id")))
+    .where(col(Sample.id) == bindparam("sample_id"))
+    .order_by(col(Grade.created_at), col(Grade.id)))
+
+
+def sample_state(session: Session, sample_id: int) -> SampleState | None:
+    """The sample's state now (``None`` when it does not exist): one query. Lock the sample
+    first (``lock_sample``) when the transaction changes it."""
+    # Core on the connection: the ORM's execution path costs more than the query here.
+    rows: list[Any] = list(session.connection().execute(_STATE, {"sample_id": sample_id}))
+    if not rows:
+        return None
+    (thread, trainer, task_type, week, channel, double, output_trainer, gold, settled,
+     status, pushed, lapse) = rows[0][:12]
+    grades = tuple(StoredGrade(*row[12:]) for row in rows if row[12] is not None)
+    return SampleState(sample_id, thread, trainer, task_type, week, channel, bool(double),
+                       output_trainer, gold, settled, status, pushed, lapse is not None,
+                       grades)
 
 
 def contribution(session: Session, sample_id: int) -> Contribution | None:
-    """What the sample counts as now, from its grades (``None`` when it does not exist):
-    one query, a row per grade (one row with no grade when nobody graded it)."""
-    rows = session.execute(_CONTRIBUTION, {"sample_id": sample_id}).all()
-    if not rows:
-        return None
-    trainer, task_type, week, double, gold, settled, status, pushed, lapsed, _ = rows[0]
-    grades = [row[9] for row in rows if row[9] is not None]
-    kind = sample_kind(grades, double_review=bool(double), calibration=gold is not None,
-                       settled=settled,
-                       overridden=trainer_override(status, pushed) if status else None,
-                       lapsed=lapsed is not None)
-    return Contribution(trainer, task_type, week, kind)
+    """What the sample counts as now, from its grades (``None`` when it does not exist)."""
+    state = sample_state(session, sample_id)
+    return None if state is None else state.contribution()
 
 
 def move(session: Session, before: Contribution | None, after: Contribution | None) -> None:
@@ -216,7 +288,7 @@ def ruled_verdicts(session: Session, *, task_type: str, weeks: Sequence[str],
 
 def _bump(session: Session, *, trainer: str, task_type: str, iso_week: str, kind: str,
           delta: int) -> None:
-    session.execute(_bump_statement(session.get_bind().dialect.name),
+    session.connection().execute(_bump_statement(session.get_bind().dialect.name),
                     {"trainer": trainer, "task_type": task_type, "iso_week": iso_week,
                      "kind": kind, "samples": delta, "delta": delta})
 

@@ -2,9 +2,10 @@
 
 Usage (in the grading transaction, the sample locked)::
 
-    before = reviewers(session, sample_id)
+    state = sample_state(session, sample_id)          # its graders before
     ... record the grade ...
-    graded_now(session, sample_id, before=before)   # moves audit_thread.graded_samples
+    graded_now(session, thread_id=state.thread_id, double_review=state.double_review,
+               before=2, after=3)   # reviewers before and after: moves graded_samples
 
 A sample needs one grade, two when marked for double review (``needed``), calibration items
 alike: the counts of work in `/audit status` (graded this week, the backlog) are of the
@@ -14,30 +15,28 @@ changes, so a sample is counted once, by the grade that gives it the last one it
 without the bot).
 """
 
-from sqlalchemy import Connection, text, update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Connection, bindparam, text, update
+from sqlmodel import Session
 
-from bot.store.models import AuditThread, Grade
+from bot.store.models import AuditThread
 
 
 def needed(double_review: bool) -> int:
     return 2 if double_review else 1
 
 
-def reviewers(session: Session, sample_id: int) -> int:
-    """How many reviewers graded the sample (a grade is one per reviewer)."""
-    return int(session.exec(select(func.count()).select_from(Grade)
-                            .where(Grade.sample_id == sample_id)).one())
+def graded_now(session: Session, *, thread_id: int, double_review: bool, before: int,
+               after: int) -> None:
+    """Count the sample in its thread if the grade just recorded gave it the last grade it
+    needed (``before`` and ``after``: how many reviewers had graded it)."""
+    if before < needed(double_review) <= after:
+        session.connection().execute(_GRADED_ONE_MORE, {"thread_id": thread_id})
 
 
-def graded_now(session: Session, *, sample_id: int, thread_id: int, double_review: bool,
-               before: int) -> None:
-    """Count the sample in its thread if the grade just recorded (flushed) gave it the last
-    grade it needed (``before``: its reviewers before that grade)."""
-    need = needed(double_review)
-    if before < need <= reviewers(session, sample_id):
-        session.execute(update(AuditThread).where(col(AuditThread.id) == thread_id)
-                        .values(graded_samples=col(AuditThread.graded_samples) + 1))
+_THREAD = AuditThread.__table__.c  # type: ignore[attr-defined]
+# Built once: it runs in a grade's transaction.
+_GRADED_ONE_MORE = update(AuditThread.__table__).where(  # type: ignore[attr-defined]
+    _THREAD.id == bindparam("thread_id")).values(graded_samples=_THREAD.graded_samples + 1)
 
 
 _RECOUNT = """
