@@ -264,8 +264,13 @@ def _disagreeing() -> ColumnElement[bool]:
                  if rank[high] - rank[low] >= scale.whole_step))
 
 
-def sample_dispute(session: Session, sample_id: int) -> DisputeView | None:
-    """The sample's dispute, open or settled; ``None`` when it is not (or no longer) one."""
+def sample_dispute(session: Session, sample_id: int, *,
+                   reviewers: int | None = None) -> DisputeView | None:
+    """The sample's dispute, open or settled; ``None`` when it is not (or no longer) one.
+    ``reviewers``: how many reviewers graded it, when the caller has read that already: a
+    dispute is between two reviews, so with fewer there is nothing to read."""
+    if reviewers is not None and reviewers < 2:
+        return None
     views = _views(session, col(Sample.id) == sample_id)
     return views[0] if views else None
 

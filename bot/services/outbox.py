@@ -9,11 +9,13 @@ Delivery (claiming, marking sent, retry times) is also here, as plain database s
 ``bot.slack.delivery`` does the talking to Slack.
 """
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, update
 from sqlalchemy import select as select_columns
@@ -214,38 +216,40 @@ def claim(session: Session, *, item: OutboxItem, owner: str, now: datetime,
     ``FOR UPDATE SKIP LOCKED`` as well: a replica that loses the race moves on at once
     instead of waiting for the winner's transaction to end and then finding nothing.
     """
+    result = session.connection().execute(
+        _claim_statement(session.get_bind().dialect.name),
+        {"item_id": item.id, "was_in_doubt": item.in_doubt, "now": now, "owner": owner,
+         "lease_until": now + lease})
+    return result.rowcount == 1
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """Built once per store: every delivery runs it (and ``mark_sent``) in a transaction of
+    its own, where building the statement cost more than running it."""
     claimable = and_(
-        col(OutboxItem.id) == item.id,
-        col(OutboxItem.status) == PENDING,
-        col(OutboxItem.in_doubt) == item.in_doubt,
-        or_(col(OutboxItem.lease_until).is_(None), col(OutboxItem.lease_until) < now),
+        _ITEM.id == bindparam("item_id"),
+        _ITEM.status == PENDING,
+        _ITEM.in_doubt == bindparam("was_in_doubt"),
+        or_(_ITEM.lease_until.is_(None), _ITEM.lease_until < bindparam("now")),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        unlocked = (select(OutboxItem.id).where(claimable)
+    if dialect == "postgresql":
+        unlocked = (select_columns(_ITEM.id).where(claimable)
                     .with_for_update(skip_locked=True).scalar_subquery())
-        claimable = col(OutboxItem.id) == unlocked
-    result = session.execute(
-        update(OutboxItem)
-        .where(claimable)
-        .values(
-            lease_owner=owner,
-            lease_until=now + lease,
-            attempts=OutboxItem.attempts + 1,
-            in_doubt=True,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+        claimable = _ITEM.id == unlocked
+    return update(OutboxItem.__table__).where(claimable).values(  # type: ignore[attr-defined]
+        lease_owner=bindparam("owner"), lease_until=bindparam("lease_until"),
+        attempts=_ITEM.attempts + 1, in_doubt=True)
 
 
 def mark_sent(session: Session, *, item_id: int, ts: str | None, now: datetime) -> None:
-    session.execute(
-        update(OutboxItem)
-        .where(col(OutboxItem.id) == item_id)
-        .values(status=SENT, result_ts=ts, sent_at=now, in_doubt=False, lease_until=None,
-                last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_MARK_SENT, {"item_id": item_id, "ts": ts, "now": now})
+
+
+_MARK_SENT = update(OutboxItem.__table__).where(  # type: ignore[attr-defined]
+    _ITEM.id == bindparam("item_id")).values(
+    status=SENT, result_ts=bindparam("ts"), sent_at=bindparam("now"), in_doubt=False,
+    lease_until=None, last_error=None)
 
 
 def retry_later(session: Session, *, item_id: int, at: datetime, error: str,

@@ -12,7 +12,7 @@ from bot.services.disagreements import labels_of
 from bot.services.disputes import sample_dispute
 from bot.services.escalation import notices, tested_weeks
 from bot.services.escalation_view import NO_TIMELINE, timelines
-from bot.services.grading import load_sample, sample_grades
+from bot.services.grading import SampleRecord, load_sample, sample_grades
 from bot.services.standings import trainer_standing, worst
 from bot.slack.blocks import ClarityLine, GradeLine, SampleCard, audit_parent, sample_reply
 from bot.slack.disagreement_blocks import LabelLine, Ruling, disagreement_blocks
@@ -34,7 +34,15 @@ def parent_message(workspace: Workspace, thread: AuditThread) -> tuple[str, list
 
 def sample_message(session: Session, workspace: Workspace,
                    sample_id: int) -> tuple[str, list[dict]]:
-    record = load_sample(session, sample_id)
+    return record_message(session, workspace, load_sample(session, sample_id))
+
+
+def record_message(session: Session, workspace: Workspace,
+                   record: SampleRecord) -> tuple[str, list[dict]]:
+    """``sample_message`` of a sample already loaded (the outbox reads it to address the
+    message as well)."""
+    sample_id = record.sample.id or 0
+    grades = sample_grades(session, sample_id)
     output = record.output
     metadata = json.loads(output.metadata_json) if output.metadata_json else {}
     project = metadata.get("project") if isinstance(metadata, dict) else None
@@ -50,11 +58,9 @@ def sample_message(session: Session, workspace: Workspace,
         created_at=output.created_at.strftime("%Y-%m-%d %H:%M UTC"),
         project=str(project) if project is not None else None,
         needs_double_review=record.sample.needs_double_review,
-        grades=[
-            GradeLine(g.reviewer, g.grade, g.category, g.explanation)
-            for g in sample_grades(session, sample_id)
-        ],
-        dispute=dispute_status_line(sample_dispute(session, sample_id)),
+        grades=[GradeLine(g.reviewer, g.grade, g.category, g.explanation) for g in grades],
+        dispute=dispute_status_line(sample_dispute(session, sample_id,
+                                                   reviewers=len(grades))),
         label=output.label,
         reasoning=output.reasoning,
         clarity=[ClarityLine(c.reviewer, c.rating, c.reason)

@@ -22,8 +22,9 @@ from sqlmodel import Session
 from bot.common.clock import Clock
 from bot.services import outbox as store
 from bot.services.feedback import feedback_of
+from bot.services.grading import load_sample
 from bot.services.outbox import OutboxKind
-from bot.slack.cards import disagreement_message, escalation_card, parent_message, sample_message
+from bot.slack.cards import disagreement_message, escalation_card, parent_message, record_message
 from bot.slack.escalation_blocks import escalation_closed, escalation_notice, watch_fyi
 from bot.slack.feedback_blocks import feedback_dm
 from bot.slack.ids import OUTBOX_EVENT_TYPE
@@ -33,7 +34,6 @@ from bot.store.models import (
     Escalation,
     EscalationNotice,
     OutboxItem,
-    Sample,
     TrainerState,
 )
 from bot.store.models.trainer import Disagreement
@@ -148,11 +148,9 @@ class OutboxRenderer:
 
     def _render_sample(self, session: Session, item: OutboxItem, kind: OutboxKind,
                        metadata: dict) -> SlackWrite:
-        sample = session.get(Sample, item.ref_id)
-        assert sample is not None
-        thread = session.get(AuditThread, sample.thread_id)
-        assert thread is not None
-        text, blocks = sample_message(session, self._workspace, sample.id or 0)
+        record = load_sample(session, item.ref_id)
+        sample, thread = record.sample, record.thread
+        text, blocks = record_message(session, self._workspace, record)
         if kind == OutboxKind.SAMPLE_POST:
             if thread.parent_ts is None:
                 raise NotReady(store.failure_of(
