@@ -28,7 +28,7 @@ from bot.slack.precedents_blocks import grading_precedents
 from bot.wiring.context import AppContext
 from handlers.errors import guarded
 from handlers.kept import arrived, store_in_time, store_submission
-from handlers.modals import open_modal
+from handlers.modals import fill_modal, open_modal
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +77,30 @@ def register(app: App, ctx: AppContext) -> None:
         with ctx.session() as session:
             record = load_sample(session, click.sample_id)
             check_may_grade(ctx.workspace, record, user=click.user)
-            task_type = task_type_of(ctx.workspace, record.thread.task_type)
+        task_type = task_type_of(ctx.workspace, record.thread.task_type)
+
+        def modal(context: list[dict[str, Any]]) -> dict[str, Any]:
+            return grade_modal(
+                grade=grade,
+                categories=task_type.error_categories,
+                trainer=record.thread.trainer,
+                output_excerpt=record.output.output,
+                context=context,
+                private_metadata=grade_modal_metadata(
+                    sample_id=click.sample_id, grade=grade, task_type=task_type.key,
+                    channel=click.channel, thread_ts=click.thread_ts or click.message_ts),
+                scale=scale,
+            )
+
+        # Open first: the trigger id lives 3 seconds, and the search for precedents can
+        # take longer on a busy store. The precedents fill the modal in a moment after.
+        opened = open_modal(ctx, click.trigger_id, modal([]), user=click.user)
+        with ctx.session() as session:
             alike = precedents_for_grading(session, task_type=task_type.key,
                                            sample_id=click.sample_id,
                                            texts=(record.output.output, record.output.prompt))
-        open_modal(ctx, click.trigger_id, grade_modal(
-            grade=grade,
-            categories=task_type.error_categories,
-            trainer=record.thread.trainer,
-            output_excerpt=record.output.output,
-            context=grading_precedents(alike, task_name=task_type.name),
-            private_metadata=grade_modal_metadata(
-                sample_id=click.sample_id, grade=grade, task_type=task_type.key,
-                channel=click.channel, thread_ts=click.thread_ts or click.message_ts),
-            scale=scale,
-        ), user=click.user)
+        if alike:
+            fill_modal(ctx, opened, modal(grading_precedents(alike, task_name=task_type.name)))
 
     @app.view(Callback.GRADE_MODAL, middleware=[arrived])
     @after_ack

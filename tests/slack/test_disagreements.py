@@ -323,10 +323,18 @@ def test_the_adjudicator_saves_the_ruling_as_a_precedent_and_reviewers_find_it(b
     # prompt and output share its words ("interaction table", "medicines", "patient").
     sample = next(r for r in bot.thread_replies(CLINICAL_CHANNEL)
                   if "Major error" in str(r.blocks))
+    # The modal opens at once (a trigger id lives 3 seconds) and the precedents, searched
+    # after, fill it in: views.open without them, then views.update of the same view.
     bot.driver.click(MANAGER, sample, "Major error", channel=CLINICAL_CHANNEL)
-    grading = bot.driver.wait_for(lambda: bot.driver.open_modal(MANAGER))
-    context = str(grading.view["blocks"])
-    assert "📌 *Precedent* · *Clinical reasoning*: Stable kidney disease alone" in context
+    found = "📌 *Precedent* · *Clinical reasoning*: Stable kidney disease alone"
+    grading = bot.driver.wait_for(lambda: (m := bot.driver.open_modal(MANAGER))
+                                  and found in str(m.view["blocks"]) and m)
+    opened = [c for c in bot.sandbox.calls("views.open")
+              if c.params.get("view", {}).get("title", {}).get("text") == "Major error"]
+    assert opened and found not in str(opened[-1].params["view"])
+    updated = [c for c in bot.sandbox.calls("views.update")
+               if c.params.get("view_id") == grading.id]
+    assert updated and found in str(updated[-1].params["view"])
 
 
 def test_only_the_adjudicator_may_save_and_only_once_adjudicated(bot, posted):

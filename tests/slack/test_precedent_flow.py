@@ -213,7 +213,8 @@ def test_the_grading_modal_shows_the_two_saved_precedents_most_like_the_sample(b
     replies = _replies(bot, count=5)
     with Session(bot.ctx.engine) as session:
         samples = list(session.exec(select(Sample).order_by(col(Sample.position))).all())
-    # Nothing saved yet: the modal is as it was.
+    # Nothing saved yet: the modal is as it was (as it opens, before any precedents would
+    # fill it in).
     bot.driver.click(NURSE, replies[4], "Minor issue", channel=CLINICAL_CHANNEL)
     plain = bot.driver.wait_for(lambda: bot.driver.open_modal(NURSE))
     assert CONTEXT not in str(plain.view["blocks"])
@@ -228,9 +229,10 @@ def test_the_grading_modal_shows_the_two_saved_precedents_most_like_the_sample(b
                   "whether a patient can combine them; then name the pharmacist.")
     sample = next(r for r in replies if f"sample-{samples[3].id}" in str(r.blocks))
     bot.driver.click(DOCTOR, sample, "Major error", channel=CLINICAL_CHANNEL)
-    modal = bot.driver.wait_for(lambda: bot.driver.open_modal(DOCTOR))
+    # It opens at once and the precedents fill it in after (``fill_modal``).
+    modal = bot.driver.wait_for(lambda: (m := bot.driver.open_modal(DOCTOR))
+                                and CONTEXT in str(m.view["blocks"]) and m)
     text = str(modal.view["blocks"])
-    assert CONTEXT in text
     assert text.index("Combining medicines") < text.index("ask a pharmacist is not enough")
     assert "Dosing errors for children" not in text
     assert text.count("📌 *Precedent*") == 2
