@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Float, String, and_, case, cast, literal, or_, union_all
 from sqlalchemy import select as select_columns
@@ -85,6 +85,17 @@ class GradedRecord:
     weight: float
 
 
+class _Where(NamedTuple):
+    """Where a window sample lives (what a ``GradedRecord`` shows of it)."""
+
+    week: str
+    position: int
+    sample_count: int
+    channel: str
+    message_ts: str | None
+    output_id: str
+
+
 def window_weeks(workspace: Workspace, now: datetime, weeks: int) -> list[str]:
     """The ISO weeks of the window, oldest first, ending with the week of ``now``."""
     local = now.astimezone(workspace.tz)
@@ -108,8 +119,14 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     its ruling (``tallies.ruled_verdicts``), not among the records (it is no sample).
     """
     shown = revealed().label("revealed")
-    rows = session.execute(  # SQLAlchemy's select(): SQLModel's is typed for four columns
-        select_columns(Sample, AuditThread, col(TrainerOutput.id), Grade, shown)
+    # Plain columns, not ORM entities: this runs in every threshold check, and building a
+    # Sample, AuditThread and Grade per row cost more than the query.
+    rows = session.connection().execute(
+        select_columns(col(Sample.id), col(Sample.position), col(Sample.message_ts),
+                       col(AuditThread.iso_week), col(AuditThread.sample_count),
+                       col(AuditThread.channel), col(TrainerOutput.id), col(Grade.reviewer),
+                       col(Grade.grade), col(Grade.category), col(Grade.explanation), shown)
+        .select_from(Sample)
         .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
         .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
         .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
@@ -119,12 +136,12 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     ).all()
     policy = workspace.task_type(task_type).policy
     by_sample: dict[int, list[Review]] = defaultdict(list)
-    meta: dict[int, tuple[Sample, AuditThread, str]] = {}
-    for sample, thread, output_id, grade, is_revealed in rows:
-        meta[sample.id or 0] = (sample, thread, output_id)
+    meta: dict[int, _Where] = {}
+    for (sample_id, position, message_ts, week, count, channel, output_id, reviewer, grade,
+         category, explanation, is_revealed) in rows:
+        meta[sample_id or 0] = _Where(week, position, count, channel, message_ts, output_id)
         if grade is not None and is_revealed:
-            by_sample[sample.id or 0].append(
-                Review(grade.reviewer, grade.grade, grade.category, grade.explanation))
+            by_sample[sample_id or 0].append(Review(reviewer, grade, category, explanation))
     given = {sid: [g.grade for g in grades] for sid, grades in by_sample.items()}
     outcomes = dispute_outcomes(session, given)
     lapsed = lapsed_disagreements(session, [sid for sid, s in outcomes.items() if s is None])
@@ -142,9 +159,9 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
         elif pushed.status == "overturned" and pushed.grade is not None:
             by_sample[pushed.sample_id] = [Review(pushed.second_reviewer or "", pushed.grade,
                                                   None, pushed.reason)]
-    samples = [GradedSample(sample_id=sample_id, week=thread.iso_week,
+    samples = [GradedSample(sample_id=sample_id, week=where.week,
                             grades=tuple(g.grade for g in by_sample.get(sample_id, [])))
-               for sample_id, (_, thread, _) in meta.items()]
+               for sample_id, where in meta.items()]
     # Adjudicated disagreements between trainers count outside any sample (their ids
     # made up, negative: never a sample's), as the tallies count them.
     samples += [GradedSample(sample_id=-v.disagreement_id, week=v.iso_week, grades=(v.grade,))
@@ -152,11 +169,11 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
                                         trainer=trainer)]
     records = []
     for sample_id, grades in by_sample.items():
-        sample, thread, output_id = meta[sample_id]
+        where = meta[sample_id]
         records.append(GradedRecord(
-            sample_id=sample_id, week=thread.iso_week, position=sample.position,
-            count=thread.sample_count, channel=thread.channel, message_ts=sample.message_ts,
-            output_id=output_id, grades=tuple(grades),
+            sample_id=sample_id, week=where.week, position=where.position,
+            count=where.sample_count, channel=where.channel, message_ts=where.message_ts,
+            output_id=where.output_id, grades=tuple(grades),
             weight=sum(policy.weight(g.grade) for g in grades) / len(grades),
         ))
     return samples, records
