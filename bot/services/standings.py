@@ -14,13 +14,14 @@ the grades (``bot.services.tallies``), for lists of many trainers: the same samp
 same rule, a few rows per trainer.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, String, and_, case, cast, literal, or_, union_all
+from sqlalchemy import Float, String, and_, bindparam, case, cast, literal, or_, union_all
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, func, select
 
@@ -118,21 +119,8 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
     An adjudicated disagreement between trainers counts as one graded sample in the week of
     its ruling (``tallies.ruled_verdicts``), not among the records (it is no sample).
     """
-    shown = revealed().label("revealed")
-    # Plain columns, not ORM entities: this runs in every threshold check, and building a
-    # Sample, AuditThread and Grade per row cost more than the query.
     rows = session.connection().execute(
-        select_columns(col(Sample.id), col(Sample.position), col(Sample.message_ts),
-                       col(AuditThread.iso_week), col(AuditThread.sample_count),
-                       col(AuditThread.channel), col(TrainerOutput.id), col(Grade.reviewer),
-                       col(Grade.grade), col(Grade.category), col(Grade.explanation), shown)
-        .select_from(Sample)
-        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
-        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
-        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
-        .where(col(AuditThread.trainer) == trainer, col(AuditThread.task_type) == task_type,
-               col(AuditThread.iso_week).in_(weeks), col(TrainerOutput.gold_grade).is_(None))
-        .order_by(col(Sample.id), col(Grade.created_at))
+        _window_statement(), {"trainer": trainer, "task_type": task_type, "weeks": weeks}
     ).all()
     policy = workspace.task_type(task_type).policy
     by_sample: dict[int, list[Review]] = defaultdict(list)
@@ -177,6 +165,28 @@ def window_samples(session: Session, workspace: Workspace, *, trainer: str, task
             weight=sum(policy.weight(g.grade) for g in grades) / len(grades),
         ))
     return samples, records
+
+
+@functools.cache
+def _window_statement() -> Any:
+    """``window_samples``' query, built once: it runs in every threshold check. Plain
+    columns, not ORM entities: building a Sample, AuditThread and Grade per row cost more
+    than the query."""
+    return (
+        select_columns(col(Sample.id), col(Sample.position), col(Sample.message_ts),
+                       col(AuditThread.iso_week), col(AuditThread.sample_count),
+                       col(AuditThread.channel), col(TrainerOutput.id), col(Grade.reviewer),
+                       col(Grade.grade), col(Grade.category), col(Grade.explanation),
+                       revealed().label("revealed"))
+        .select_from(Sample)
+        .join(AuditThread, col(AuditThread.id) == Sample.thread_id)
+        .join(TrainerOutput, col(TrainerOutput.id) == Sample.output_id)
+        .outerjoin(Grade, col(Grade.sample_id) == Sample.id)
+        .where(col(AuditThread.trainer) == bindparam("trainer"),
+               col(AuditThread.task_type) == bindparam("task_type"),
+               col(AuditThread.iso_week).in_(bindparam("weeks", expanding=True)),
+               col(TrainerOutput.gold_grade).is_(None))
+        .order_by(col(Sample.id), col(Grade.created_at)))
 
 
 def trainer_standing(session: Session, workspace: Workspace, *, trainer: str, task_type: str,
