@@ -85,10 +85,10 @@ time to escalation and the reviewers' load.
 import functools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, TypeVar
 
 from bot.common.grades import DEFAULT_SCALE, Scale
 from bot.workspace.model import FrozenMap, Policy
@@ -296,6 +296,14 @@ def samples_for_next_audit(current: Standing, policy: Policy, *,
     return sample_sizes(policy)[mode]
 
 
+Kinds = Mapping[tuple[str, tuple[str, ...]], int]
+"""A trainer's samples counted by kind: (ISO week, one sample's reviewers' latest grades) →
+how many samples of that week count so (``()``: not graded yet). The form the trainer-week
+tallies keep (``bot.services.tallies.as_kinds``) and what ``standings`` decides on."""
+
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass
 class _Tally:
     """Running sums over some samples."""
@@ -306,14 +314,72 @@ class _Tally:
     passes: float = 0.0
     majors: int = 0
 
-    def add(self, grades: Sequence[str], policy: Policy) -> None:
-        self.audited += 1
-        if not grades:
+    def add(self, kind: "_Kind | None", n: int) -> None:
+        """``n`` samples of one kind (``None``: not graded yet)."""
+        self.audited += n
+        if kind is None:
             return
-        self.graded += 1
-        self.total += sample_score(grades, policy)
-        self.passes += sum(g == policy.scale.best for g in grades) / len(grades)
-        self.majors += counts_as_major(grades, policy.scale)
+        self.graded += n
+        self.total += n * kind.score
+        self.passes += n * kind.passes
+        self.majors += n * kind.major
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What one sample with these grades adds: its score, its share of passes, Major?"""
+
+    score: float
+    passes: float
+    major: bool
+
+
+class _Rule:
+    """``standing``'s rule for one policy and one span of weeks, applied to many tallies: what
+    a kind of sample adds and the bounds of a (total, count) are worked out once per batch
+    (a task type's trainers share a handful of kinds and counts), not once per sample."""
+
+    def __init__(self, policy: Policy, *, weeks: Sequence[str], before: Sequence[str]) -> None:
+        if not weeks:
+            raise ValueError("weeks must name at least one ISO week")
+        self.policy = policy
+        self.window = list(weeks)
+        self.weeks = [*before, *self.window]
+        if len(set(self.weeks)) != len(self.weeks):
+            raise ValueError(f"weeks listed twice in {list(self.weeks)}")
+        self.confidence = policy.escalation_confidence
+        self.grades = policy.scale.keys
+        self._kinds: dict[tuple[str, ...], _Kind | None] = {}
+        self._bounds: dict[tuple[float, int], tuple[float, float]] = {}
+
+    def kind(self, grades: tuple[str, ...]) -> "_Kind | None":
+        """``ValueError`` on an unknown grade (raised for every kind, in the window or not)."""
+        if grades in self._kinds:
+            return self._kinds[grades]
+        unknown = [g for g in grades if g not in self.grades]
+        if unknown:
+            raise ValueError(f"unknown grade {unknown[0]!r}")
+        made = _Kind(score=sample_score(grades, self.policy),
+                     passes=sum(g == self.policy.scale.best for g in grades) / len(grades),
+                     major=counts_as_major(grades, self.policy.scale)) if grades else None
+        self._kinds[grades] = made
+        return made
+
+    def bounds(self, total: float, graded: int) -> tuple[float, float]:
+        found = self._bounds.get((total, graded))
+        if found is None:
+            found = self._bounds[(total, graded)] = bounds(total, graded, self.confidence)
+        return found
+
+    def week_score(self, week: str, tally: "_Tally", counts: Counter[str]) -> WeekScore:
+        frozen = FrozenMap({g: counts[g] for g in self.grades})
+        if not tally.graded:
+            return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen,
+                             majors=0, score=None, pass_rate=None, lower=None, upper=None)
+        lower, upper = self.bounds(tally.total, tally.graded)
+        return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
+                         majors=tally.majors, score=tally.total / tally.graded,
+                         pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
 
 
 class _Window(TypedDict):
@@ -342,16 +408,11 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     of other weeks are ignored. ``previous``: the state the last check stored, for
     watch's hysteresis (None: no memory, watch only on entry terms). ``ValueError`` on an
     unknown grade, or a sample or week listed twice.
+
+    The samples are counted by kind (``Kinds``) and decided by ``standings``, the one rule
+    for one trainer and for a whole task type's.
     """
-    if not weeks:
-        raise ValueError("weeks must name at least one ISO week")
-    window = list(weeks)
-    weeks = [*before, *window]
-    if len(set(weeks)) != len(weeks):
-        raise ValueError(f"weeks listed twice in {list(weeks)}")
-    confidence = policy.escalation_confidence
-    by_week = {w: _Tally() for w in weeks}
-    week_counts: dict[str, Counter[str]] = {w: Counter() for w in weeks}
+    kinds: Counter[tuple[str, tuple[str, ...]]] = Counter()
     seen: set[int] = set()
     for sample in samples:
         if sample.sample_id in seen:
@@ -360,13 +421,50 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
         unknown = [g for g in sample.grades if g not in policy.scale]
         if unknown:
             raise ValueError(f"sample {sample.sample_id}: unknown grade {unknown[0]!r}")
-        if sample.week in by_week:
-            by_week[sample.week].add(sample.grades, policy)
-            week_counts[sample.week].update(sample.grades)
+        # Sorted: a sample scores the same whatever its reviewers' order, and the same
+        # kind as the tallies keep it (so both ways of reading sum alike, to the last bit).
+        kinds[(sample.week, tuple(sorted(sample.grades)))] += 1
+    return standings({0: kinds}, policy, weeks=weeks, before=before,
+                     previous={0: previous})[0]
+
+
+def standings(kinds_of: Mapping[K, Kinds], policy: Policy, *, weeks: Sequence[str],
+              before: Sequence[str] = (),
+              previous: Mapping[K, str | None] | None = None) -> dict[K, Standing]:
+    """``standing`` of each of many trainers at once (by any key: a trainer, a (trainer,
+    task type) pair), all on ``policy`` over the same ``weeks`` and ``before``: each one's
+    samples counted by kind (``Kinds``, the trainer-week tallies' form). What a kind adds and
+    the bounds of each (total, count) are worked out once for the batch, so a trainer costs
+    a few steps per tallied kind, not per sample. ``previous``: each key's stored state
+    (missing: None). ``ValueError`` on an unknown grade or a week listed twice."""
+    rule = _Rule(policy, weeks=weeks, before=before)
+    earlier = previous or {}
+    return {key: _decide(kinds, rule, earlier.get(key)) for key, kinds in kinds_of.items()}
+
+
+def _decide(kinds: Kinds, rule: _Rule, previous: str | None) -> Standing:
+    """The rule (the module docstring) on one trainer's counted samples."""
+    policy, window, weeks, confidence = rule.policy, rule.window, rule.weeks, rule.confidence
+    by_week = {w: _Tally() for w in weeks}
+    week_counts: dict[str, Counter[str]] = {w: Counter() for w in weeks}
+    # Sorted, so the sums do not depend on the order the kinds come in (to the last bit).
+    for (week, grades), n in sorted(kinds.items()):
+        kind = rule.kind(grades)
+        if week in by_week and n:
+            by_week[week].add(kind, n)
+            counts = week_counts[week]
+            for g in grades:
+                counts[g] += n
+
+    scored: dict[str, WeekScore] = {}
+
+    def week_score(w: str) -> WeekScore:
+        if w not in scored:
+            scored[w] = rule.week_score(w, by_week[w], week_counts[w])
+        return scored[w]
 
     size = len(window)
-    weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence, policy.scale.keys)
-                   for w in window)
+    weekly = tuple(week_score(w) for w in window)
     graded = sum(by_week[w].graded for w in window)
     total = sum(by_week[w].total for w in window)
     newest = by_week[window[-1]]
@@ -384,7 +482,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
         "confidence": confidence, "settled": settled, "severe_week": severe_week,
         "counts": FrozenMap({g: sum(week_counts[w][g] for w in window)
-                             for g in policy.scale.keys}),
+                             for g in rule.grades}),
     }
     if graded == 0:
         span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"
@@ -393,13 +491,13 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                         reason=f"no graded samples in {span}", **common)
 
     score = total / graded
-    lower, upper = bounds(total, graded, confidence)
+    lower, upper = rule.bounds(total, graded)
     threshold = policy.pass_threshold
     enough = graded >= policy.min_graded
     test = None
     if tested is not None:
         test = _confidence_test([by_week[w] for w in weeks[max(0, tested - size + 1):tested + 1]],
-                                weeks[tested], policy)
+                                weeks[tested], rule)
     # Recovered on the weeks that are done, and not below on a week still being graded.
     recovered = (test is not None and test.lower >= threshold and severe_week is None
                  and score >= threshold)
@@ -436,9 +534,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                     tested_upper=test.upper if test else None,
                     tested_lower=test.lower if test else None,
                     tested_weeks=tuple(
-                        _week_score(w, by_week[w], week_counts[w], confidence,
-                                    policy.scale.keys)
-                        for w in weeks[max(0, tested - size + 1):tested + 1]
+                        week_score(w) for w in weeks[max(0, tested - size + 1):tested + 1]
                     ) if test is not None and tested is not None else (), **common)
 
 
@@ -472,25 +568,13 @@ class _Test:
     upper: float
 
 
-def _confidence_test(upto: list["_Tally"], through: str, policy: Policy) -> _Test | None:
+def _confidence_test(upto: list[_Tally], through: str, rule: _Rule) -> _Test | None:
     """None when too few samples are graded in the tested window."""
     graded = sum(t.graded for t in upto)
-    if graded == 0 or graded < policy.min_graded:
+    if graded == 0 or graded < rule.policy.min_graded:
         return None
-    lower, upper = bounds(sum(t.total for t in upto), graded, policy.escalation_confidence)
+    lower, upper = rule.bounds(sum(t.total for t in upto), graded)
     return _Test(through, graded, lower, upper)
-
-
-def _week_score(week: str, tally: _Tally, counts: Counter[str], confidence: float,
-                grades: Sequence[str]) -> WeekScore:
-    frozen = FrozenMap({g: counts[g] for g in grades})
-    if not tally.graded:
-        return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen, majors=0,
-                         score=None, pass_rate=None, lower=None, upper=None)
-    lower, upper = bounds(tally.total, tally.graded, confidence)
-    return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
-                     majors=tally.majors, score=tally.total / tally.graded,
-                     pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
 
 
 def _num(value: float, threshold: float) -> str:

@@ -1,0 +1,100 @@
+"""Row 3's plan alone: ``run_weekly_audit`` on a fresh copy of the cached store, as
+``bench.rows.monday`` runs it, without the ten-minute delivery part; best of ``--repeats``,
+each beside its floor measured in the same run (the store's reads the plan cannot avoid: the
+window tallies of every task type and the week's eligible outputs), optionally profiled.
+
+    .venv/bin/python -m bench.plan_bench                        # full size: 5,000 trainers, 1M grades
+    .venv/bin/python -m bench.plan_bench --trainers 200 --grades 40000 --profile
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bench import scale_data as data
+from bench.rows import TOKEN
+from bot.common.clock import FixedClock
+from bot.follow.weekly_audit import run_weekly_audit
+from bot.services.audit import LOOKBACK, eligible_by_pair
+from bot.services.standings import decision_span
+from bot.services.tallies import window_tallies
+from bot.store.db import make_engine, session_scope
+from bot.wiring.config import load_settings
+from bot.wiring.context import AppContext
+from bot.workspace import Workspace, parse_workspace
+
+
+def floor(url: str, workspace: Workspace, now: datetime) -> float:
+    """The reads every plan needs, timed alone: each task type's window tallies and the
+    week's eligible outputs (what the plan reads before deciding anything)."""
+    engine = make_engine(url)
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        for task_type in workspace.task_types:
+            window_tallies(session, task_type=task_type.key,
+                           weeks=decision_span(workspace, now - LOOKBACK, task_type.policy))
+        eligible_by_pair(session, task_types=[t.key for t in workspace.task_types], now=now)
+    spent = time.perf_counter() - start
+    engine.dispose()
+    return spent
+
+
+def plan_once(cached: Path, workspace: Workspace, now: datetime,
+              profile: cProfile.Profile | None) -> tuple[float, float, int]:
+    """(plan seconds, floor seconds, threads) on a fresh copy of ``cached``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = data.copy_sqlite(cached, Path(tmp) / "monday.db")
+        floor_seconds = floor(url, workspace, now)
+        engine = make_engine(url)
+        settings = load_settings({"SLACK_BOT_TOKEN": TOKEN,
+                                  "SLACK_API_URL": "http://127.0.0.1:9/",
+                                  "DATABASE_URL": url}, cwd=Path(tmp))
+        ctx = AppContext.build(settings, workspace, clock=FixedClock(now), engine=engine)
+        if profile is not None:
+            profile.enable()
+        start = time.perf_counter()
+        summary = run_weekly_audit(ctx, now=now)
+        spent = time.perf_counter() - start
+        if profile is not None:
+            profile.disable()
+        ctx.outbox.stop()
+        engine.dispose()
+        return spent, floor_seconds, len(summary.results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trainers", type=int, default=5000)
+    parser.add_argument("--task-types", type=int, default=20)
+    parser.add_argument("--grades", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="cProfile the last run")
+    args = parser.parse_args()
+    scale = data.Scale(args.trainers, args.task_types, args.grades)
+    anchor = data.anchor_now()
+    cached = data.cached_sqlite(scale, anchor)
+    workspace = parse_workspace(data.workspace_data(scale))
+    now = anchor + timedelta(weeks=1)
+    runs = []
+    for run in range(args.repeats):
+        profile = cProfile.Profile() if args.profile and run == args.repeats - 1 else None
+        spent, floor_seconds, threads = plan_once(cached, workspace, now, profile)
+        runs.append((spent, floor_seconds))
+        print(f"run {run + 1}: plan {spent:.2f} s, floor {floor_seconds:.2f} s, "
+              f"ratio {spent / floor_seconds:.1f}x ({threads} threads)", flush=True)
+        if profile is not None:
+            stats = pstats.Stats(profile, stream=sys.stdout)
+            stats.sort_stats("cumulative").print_stats(35)
+            stats.sort_stats("tottime").print_stats(25)
+    best, best_floor = min(r[0] for r in runs), min(r[1] for r in runs)
+    print(f"best of {len(runs)}: plan {best:.2f} s, floor {best_floor:.2f} s, "
+          f"ratio {best / best_floor:.1f}x (goal: plan ≤ 10 s)")
+
+
+if __name__ == "__main__":
+    main()
