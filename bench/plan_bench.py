@@ -3,7 +3,7 @@
 each beside its floor measured in the same run (the store's reads the plan cannot avoid: the
 window tallies of every task type and the week's eligible outputs), optionally profiled.
 
-    .venv/bin/python -m bench.plan_bench                        # full size: 5,000 trainers, 1M grades
+    .venv/bin/python -m bench.plan_bench          # full size: 5,000 trainers, 1M grades
     .venv/bin/python -m bench.plan_bench --trainers 200 --grades 40000 --profile
 """
 
