@@ -336,8 +336,9 @@ class _Kind:
 
 class _Rule:
     """``standing``'s rule for one policy and one span of weeks, applied to many tallies: what
-    a kind of sample adds and the bounds of a (total, count) are worked out once per batch
-    (a task type's trainers share a handful of kinds and counts), not once per sample."""
+    a kind of sample adds, each distinct week's sums and the bounds of a (total, count) are
+    worked out once per batch (a task type's trainers share a handful of kinds and a few
+    hundred distinct weeks), not once per sample."""
 
     def __init__(self, policy: Policy, *, weeks: Sequence[str], before: Sequence[str]) -> None:
         if not weeks:
@@ -351,6 +352,7 @@ class _Rule:
         self.grades = policy.scale.keys
         self._kinds: dict[tuple[str, ...], _Kind | None] = {}
         self._bounds: dict[tuple[float, int], tuple[float, float]] = {}
+        self._weeks: dict[tuple[str, tuple[tuple[tuple[str, ...], int], ...]], _Week] = {}
 
     def kind(self, grades: tuple[str, ...]) -> "_Kind | None":
         """``ValueError`` on an unknown grade (raised for every kind, in the window or not)."""
@@ -371,8 +373,22 @@ class _Rule:
             found = self._bounds[(total, graded)] = bounds(total, graded, self.confidence)
         return found
 
-    def week_score(self, week: str, tally: "_Tally", counts: Counter[str]) -> WeekScore:
-        frozen = FrozenMap({g: counts[g] for g in self.grades})
+    def week(self, week: str, kinds: tuple[tuple[tuple[str, ...], int], ...]) -> "_Week":
+        """One week of a trainer: its ``(grades, samples)`` kinds, sorted. Kept per batch:
+        a team's trainers have a few hundred distinct weeks between them, not one each."""
+        found = self._weeks.get((week, kinds))
+        if found is None:
+            tally, counts = _Tally(), dict.fromkeys(self.grades, 0)
+            for grades, n in kinds:
+                tally.add(self.kind(grades), n)
+                for g in grades:
+                    counts[g] += n
+            found = self._weeks[(week, kinds)] = _Week(
+                tally, counts, self._week_score(week, tally, counts))
+        return found
+
+    def _week_score(self, week: str, tally: "_Tally", counts: dict[str, int]) -> WeekScore:
+        frozen = FrozenMap(counts)
         if not tally.graded:
             return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen,
                              majors=0, score=None, pass_rate=None, lower=None, upper=None)
@@ -380,6 +396,15 @@ class _Rule:
         return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
                          majors=tally.majors, score=tally.total / tally.graded,
                          pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
+
+
+@dataclass(frozen=True)
+class _Week:
+    """One week's sums, its grades' counts and its ``WeekScore`` (shared: never changed)."""
+
+    tally: _Tally
+    counts: dict[str, int]  # by grade, every grade of the scale
+    score: WeekScore
 
 
 class _Window(TypedDict):
@@ -445,23 +470,17 @@ def standings(kinds_of: Mapping[K, Kinds], policy: Policy, *, weeks: Sequence[st
 def _decide(kinds: Kinds, rule: _Rule, previous: str | None) -> Standing:
     """The rule (the module docstring) on one trainer's counted samples."""
     policy, window, weeks, confidence = rule.policy, rule.window, rule.weeks, rule.confidence
-    by_week = {w: _Tally() for w in weeks}
-    week_counts: dict[str, Counter[str]] = {w: Counter() for w in weeks}
+    of_week: dict[str, list[tuple[tuple[str, ...], int]]] = {w: [] for w in weeks}
     # Sorted, so the sums do not depend on the order the kinds come in (to the last bit).
     for (week, grades), n in sorted(kinds.items()):
-        kind = rule.kind(grades)
-        if week in by_week and n:
-            by_week[week].add(kind, n)
-            counts = week_counts[week]
-            for g in grades:
-                counts[g] += n
-
-    scored: dict[str, WeekScore] = {}
+        rule.kind(grades)  # every kind is known (else ValueError), in these weeks or not
+        if n and week in of_week:
+            of_week[week].append((grades, n))
+    sums = {w: rule.week(w, tuple(of_week[w])) for w in weeks}
+    by_week = {w: s.tally for w, s in sums.items()}
 
     def week_score(w: str) -> WeekScore:
-        if w not in scored:
-            scored[w] = rule.week_score(w, by_week[w], week_counts[w])
-        return scored[w]
+        return sums[w].score
 
     size = len(window)
     weekly = tuple(week_score(w) for w in window)
@@ -478,11 +497,14 @@ def _decide(kinds: Kinds, rule: _Rule, previous: str | None) -> Standing:
     settled = tested == len(weeks) - 1
     severe_week = next((w for w in window if policy.severe_majors
                         and by_week[w].majors >= policy.severe_majors), None)
+    counts = dict.fromkeys(rule.grades, 0)
+    for w in window:
+        for g, n in sums[w].counts.items():
+            counts[g] += n
     common: _Window = {
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
         "confidence": confidence, "settled": settled, "severe_week": severe_week,
-        "counts": FrozenMap({g: sum(week_counts[w][g] for w in window)
-                             for g in rule.grades}),
+        "counts": FrozenMap(counts),
     }
     if graded == 0:
         span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"

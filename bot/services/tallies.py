@@ -310,6 +310,7 @@ def holds_dispute(*, task_types: Sequence[str], weeks: Sequence[str]) -> ColumnE
                   col(AuditThread.iso_week)).in_(weeks_with_one)
 
 
+@functools.lru_cache(maxsize=4096)  # a store holds a few dozen kinds, read by the thousand
 def kind_grades(kind: str) -> tuple[str, ...]:
     """The grades a sample of ``kind`` counts with; none (not graded yet) when ungraded or
     an open disagreement."""
