@@ -471,12 +471,13 @@ def _decide(kinds: Kinds, rule: _Rule, previous: str | None) -> Standing:
     """The rule (the module docstring) on one trainer's counted samples."""
     policy, window, weeks, confidence = rule.policy, rule.window, rule.weeks, rule.confidence
     of_week: dict[str, list[tuple[tuple[str, ...], int]]] = {w: [] for w in weeks}
-    # Sorted, so the sums do not depend on the order the kinds come in (to the last bit).
-    for (week, grades), n in sorted(kinds.items()):
+    for (week, grades), n in kinds.items():
         rule.kind(grades)  # every kind is known (else ValueError), in these weeks or not
         if n and week in of_week:
             of_week[week].append((grades, n))
-    sums = {w: rule.week(w, tuple(of_week[w])) for w in weeks}
+    # Each week's kinds sorted: the sums do not depend on the order the kinds come in (to
+    # the last bit), and equal weeks are one key of the batch's.
+    sums = {w: rule.week(w, tuple(sorted(of_week[w]))) for w in weeks}
     by_week = {w: s.tally for w, s in sums.items()}
 
     def week_score(w: str) -> WeekScore:
