@@ -3,8 +3,8 @@
 each beside its floor measured in the same run (the store's reads the plan cannot avoid: the
 window tallies of every task type and the week's eligible outputs), optionally profiled.
 
-    .venv/bin/python -m bench.plan_bench          # full size: 5,000 trainers, 1M grades
-    .venv/bin/python -m bench.plan_bench --trainers 200 --grades 40000 --profile
+    .venv/bin/python bench/plan_bench.py          # full size: 5,000 trainers, 1M grades
+    .venv/bin/python bench/plan_bench.py --trainers 200 --grades 40000 --profile
 """
 
 import argparse
@@ -16,17 +16,21 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import scale_data as data
-from bench.rows import TOKEN
-from bot.common.clock import FixedClock
-from bot.follow.weekly_audit import run_weekly_audit
-from bot.services.audit import LOOKBACK, eligible_by_pair
-from bot.services.standings import all_standings, decision_span
-from bot.services.tallies import window_tallies
-from bot.store.db import make_engine, session_scope
-from bot.wiring.config import load_settings
-from bot.wiring.context import AppContext
-from bot.workspace import Workspace, parse_workspace
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script, like bench/run.py
+    sys.path.insert(0, str(REPO))
+
+from bench import scale_data as data  # noqa: E402
+from bench.rows import TOKEN  # noqa: E402
+from bot.common.clock import FixedClock  # noqa: E402
+from bot.follow.weekly_audit import run_weekly_audit  # noqa: E402
+from bot.services.audit import LOOKBACK, eligible_by_pair  # noqa: E402
+from bot.services.standings import all_standings, decision_span  # noqa: E402
+from bot.services.tallies import window_tallies  # noqa: E402
+from bot.store.db import make_engine, session_scope  # noqa: E402
+from bot.wiring.config import load_settings  # noqa: E402
+from bot.wiring.context import AppContext  # noqa: E402
+from bot.workspace import Workspace, parse_workspace  # noqa: E402
 
 
 def floor(url: str, workspace: Workspace, now: datetime) -> float:

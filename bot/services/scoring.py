@@ -9,6 +9,9 @@ Pure: grades and the policy in, plain frozen data out. No database, no Slack.
     s.state        # "ok" | "watch" | "escalate" | "insufficient"
     s.score, s.lower, s.upper, s.reason, s.recovered, s.weekly
     samples_for_next_audit(s, policy, escalation_open=False)       # 3, 5 or 10 by default
+    # Many trainers at once, their samples counted by (week, grades): the tallies' form.
+    by_trainer = standings({"U0T1": {("2026-W48", ("minor", "pass")): 2}, ...}, policy,
+                           weeks=weeks, before=before)
 
 The score
 ---------

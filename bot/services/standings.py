@@ -11,7 +11,8 @@ Usage::
 ``window_samples`` reads the grades themselves (for one trainer's report and the escalation
 check); ``tally_standings`` and ``task_type_summary`` read the trainer-week tallies kept with
 the grades (``bot.services.tallies``), for lists of many trainers: the same samples, the
-same rule, a few rows per trainer.
+same rule, a few rows per trainer, each task type's trainers decided in one batch
+(``decide_tallies``: ``scoring.standings``, of which ``scoring.standing`` is a thin call).
 """
 
 from collections import defaultdict
