@@ -9,6 +9,9 @@ Pure: grades and the policy in, plain frozen data out. No database, no Slack.
     s.state        # "ok" | "watch" | "escalate" | "insufficient"
     s.score, s.lower, s.upper, s.reason, s.recovered, s.weekly
     samples_for_next_audit(s, policy, escalation_open=False)       # 3, 5 or 10 by default
+    # Many trainers at once, their samples counted by (week, grades): the tallies' form.
+    by_trainer = standings({"U0T1": {("2026-W48", ("minor", "pass")): 2}, ...}, policy,
+                           weeks=weeks, before=before)
 
 The score
 ---------
@@ -85,10 +88,10 @@ time to escalation and the reviewers' load.
 import functools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, TypeVar
 
 from bot.common.grades import DEFAULT_SCALE, Scale
 from bot.workspace.model import FrozenMap, Policy
@@ -296,6 +299,14 @@ def samples_for_next_audit(current: Standing, policy: Policy, *,
     return sample_sizes(policy)[mode]
 
 
+Kinds = Mapping[tuple[str, tuple[str, ...]], int]
+"""A trainer's samples counted by kind: (ISO week, one sample's reviewers' latest grades) →
+how many samples of that week count so (``()``: not graded yet). The form the trainer-week
+tallies keep (``bot.services.tallies.as_kinds``) and what ``standings`` decides on."""
+
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass
 class _Tally:
     """Running sums over some samples."""
@@ -306,14 +317,97 @@ class _Tally:
     passes: float = 0.0
     majors: int = 0
 
-    def add(self, grades: Sequence[str], policy: Policy) -> None:
-        self.audited += 1
-        if not grades:
+    def add(self, kind: "_Kind | None", n: int) -> None:
+        """``n`` samples of one kind (``None``: not graded yet)."""
+        self.audited += n
+        if kind is None:
             return
-        self.graded += 1
-        self.total += sample_score(grades, policy)
-        self.passes += sum(g == policy.scale.best for g in grades) / len(grades)
-        self.majors += counts_as_major(grades, policy.scale)
+        self.graded += n
+        self.total += n * kind.score
+        self.passes += n * kind.passes
+        self.majors += n * kind.major
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What one sample with these grades adds: its score, its share of passes, Major?"""
+
+    score: float
+    passes: float
+    major: bool
+
+
+class _Rule:
+    """``standing``'s rule for one policy and one span of weeks, applied to many tallies: what
+    a kind of sample adds, each distinct week's sums and the bounds of a (total, count) are
+    worked out once per batch (a task type's trainers share a handful of kinds and a few
+    hundred distinct weeks), not once per sample."""
+
+    def __init__(self, policy: Policy, *, weeks: Sequence[str], before: Sequence[str]) -> None:
+        if not weeks:
+            raise ValueError("weeks must name at least one ISO week")
+        self.policy = policy
+        self.window = list(weeks)
+        self.weeks = [*before, *self.window]
+        if len(set(self.weeks)) != len(self.weeks):
+            raise ValueError(f"weeks listed twice in {list(self.weeks)}")
+        self.confidence = policy.escalation_confidence
+        self.grades = policy.scale.keys
+        self._kinds: dict[tuple[str, ...], _Kind | None] = {}
+        self._bounds: dict[tuple[float, int], tuple[float, float]] = {}
+        self._weeks: dict[tuple[str, tuple[tuple[tuple[str, ...], int], ...]], _Week] = {}
+
+    def kind(self, grades: tuple[str, ...]) -> "_Kind | None":
+        """``ValueError`` on an unknown grade (raised for every kind, in the window or not)."""
+        if grades in self._kinds:
+            return self._kinds[grades]
+        unknown = [g for g in grades if g not in self.grades]
+        if unknown:
+            raise ValueError(f"unknown grade {unknown[0]!r}")
+        made = _Kind(score=sample_score(grades, self.policy),
+                     passes=sum(g == self.policy.scale.best for g in grades) / len(grades),
+                     major=counts_as_major(grades, self.policy.scale)) if grades else None
+        self._kinds[grades] = made
+        return made
+
+    def bounds(self, total: float, graded: int) -> tuple[float, float]:
+        found = self._bounds.get((total, graded))
+        if found is None:
+            found = self._bounds[(total, graded)] = bounds(total, graded, self.confidence)
+        return found
+
+    def week(self, week: str, kinds: tuple[tuple[tuple[str, ...], int], ...]) -> "_Week":
+        """One week of a trainer: its ``(grades, samples)`` kinds, sorted. Kept per batch:
+        a team's trainers have a few hundred distinct weeks between them, not one each."""
+        found = self._weeks.get((week, kinds))
+        if found is None:
+            tally, counts = _Tally(), dict.fromkeys(self.grades, 0)
+            for grades, n in kinds:
+                tally.add(self.kind(grades), n)
+                for g in grades:
+                    counts[g] += n
+            found = self._weeks[(week, kinds)] = _Week(
+                tally, counts, self._week_score(week, tally, counts))
+        return found
+
+    def _week_score(self, week: str, tally: "_Tally", counts: dict[str, int]) -> WeekScore:
+        frozen = FrozenMap(counts)
+        if not tally.graded:
+            return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen,
+                             majors=0, score=None, pass_rate=None, lower=None, upper=None)
+        lower, upper = self.bounds(tally.total, tally.graded)
+        return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
+                         majors=tally.majors, score=tally.total / tally.graded,
+                         pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
+
+
+@dataclass(frozen=True)
+class _Week:
+    """One week's sums, its grades' counts and its ``WeekScore`` (shared: never changed)."""
+
+    tally: _Tally
+    counts: dict[str, int]  # by grade, every grade of the scale
+    score: WeekScore
 
 
 class _Window(TypedDict):
@@ -342,16 +436,11 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     of other weeks are ignored. ``previous``: the state the last check stored, for
     watch's hysteresis (None: no memory, watch only on entry terms). ``ValueError`` on an
     unknown grade, or a sample or week listed twice.
+
+    The samples are counted by kind (``Kinds``) and decided by ``standings``, the one rule
+    for one trainer and for a whole task type's.
     """
-    if not weeks:
-        raise ValueError("weeks must name at least one ISO week")
-    window = list(weeks)
-    weeks = [*before, *window]
-    if len(set(weeks)) != len(weeks):
-        raise ValueError(f"weeks listed twice in {list(weeks)}")
-    confidence = policy.escalation_confidence
-    by_week = {w: _Tally() for w in weeks}
-    week_counts: dict[str, Counter[str]] = {w: Counter() for w in weeks}
+    kinds: Counter[tuple[str, tuple[str, ...]]] = Counter()
     seen: set[int] = set()
     for sample in samples:
         if sample.sample_id in seen:
@@ -360,13 +449,45 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
         unknown = [g for g in sample.grades if g not in policy.scale]
         if unknown:
             raise ValueError(f"sample {sample.sample_id}: unknown grade {unknown[0]!r}")
-        if sample.week in by_week:
-            by_week[sample.week].add(sample.grades, policy)
-            week_counts[sample.week].update(sample.grades)
+        # Sorted: a sample scores the same whatever its reviewers' order, and the same
+        # kind as the tallies keep it (so both ways of reading sum alike, to the last bit).
+        kinds[(sample.week, tuple(sorted(sample.grades)))] += 1
+    return standings({0: kinds}, policy, weeks=weeks, before=before,
+                     previous={0: previous})[0]
+
+
+def standings(kinds_of: Mapping[K, Kinds], policy: Policy, *, weeks: Sequence[str],
+              before: Sequence[str] = (),
+              previous: Mapping[K, str | None] | None = None) -> dict[K, Standing]:
+    """``standing`` of each of many trainers at once (by any key: a trainer, a (trainer,
+    task type) pair), all on ``policy`` over the same ``weeks`` and ``before``: each one's
+    samples counted by kind (``Kinds``, the trainer-week tallies' form). What a kind adds and
+    the bounds of each (total, count) are worked out once for the batch, so a trainer costs
+    a few steps per tallied kind, not per sample. ``previous``: each key's stored state
+    (missing: None). ``ValueError`` on an unknown grade or a week listed twice."""
+    rule = _Rule(policy, weeks=weeks, before=before)
+    earlier = previous or {}
+    return {key: _decide(kinds, rule, earlier.get(key)) for key, kinds in kinds_of.items()}
+
+
+def _decide(kinds: Kinds, rule: _Rule, previous: str | None) -> Standing:
+    """The rule (the module docstring) on one trainer's counted samples."""
+    policy, window, weeks, confidence = rule.policy, rule.window, rule.weeks, rule.confidence
+    of_week: dict[str, list[tuple[tuple[str, ...], int]]] = {w: [] for w in weeks}
+    for (week, grades), n in kinds.items():
+        rule.kind(grades)  # every kind is known (else ValueError), in these weeks or not
+        if n and week in of_week:
+            of_week[week].append((grades, n))
+    # Each week's kinds sorted: the sums do not depend on the order the kinds come in (to
+    # the last bit), and equal weeks are one key of the batch's.
+    sums = {w: rule.week(w, tuple(sorted(of_week[w]))) for w in weeks}
+    by_week = {w: s.tally for w, s in sums.items()}
+
+    def week_score(w: str) -> WeekScore:
+        return sums[w].score
 
     size = len(window)
-    weekly = tuple(_week_score(w, by_week[w], week_counts[w], confidence, policy.scale.keys)
-                   for w in window)
+    weekly = tuple(week_score(w) for w in window)
     graded = sum(by_week[w].graded for w in window)
     total = sum(by_week[w].total for w in window)
     newest = by_week[window[-1]]
@@ -380,11 +501,14 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
     settled = tested == len(weeks) - 1
     severe_week = next((w for w in window if policy.severe_majors
                         and by_week[w].majors >= policy.severe_majors), None)
+    counts = dict.fromkeys(rule.grades, 0)
+    for w in window:
+        for g, n in sums[w].counts.items():
+            counts[g] += n
     common: _Window = {
         "graded": graded, "weekly": weekly, "threshold": policy.pass_threshold,
         "confidence": confidence, "settled": settled, "severe_week": severe_week,
-        "counts": FrozenMap({g: sum(week_counts[w][g] for w in window)
-                             for g in policy.scale.keys}),
+        "counts": FrozenMap(counts),
     }
     if graded == 0:
         span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"
@@ -393,13 +517,13 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                         reason=f"no graded samples in {span}", **common)
 
     score = total / graded
-    lower, upper = bounds(total, graded, confidence)
+    lower, upper = rule.bounds(total, graded)
     threshold = policy.pass_threshold
     enough = graded >= policy.min_graded
     test = None
     if tested is not None:
         test = _confidence_test([by_week[w] for w in weeks[max(0, tested - size + 1):tested + 1]],
-                                weeks[tested], policy)
+                                weeks[tested], rule)
     # Recovered on the weeks that are done, and not below on a week still being graded.
     recovered = (test is not None and test.lower >= threshold and severe_week is None
                  and score >= threshold)
@@ -436,9 +560,7 @@ def standing(samples: Iterable[GradedSample], policy: Policy, *,
                     tested_upper=test.upper if test else None,
                     tested_lower=test.lower if test else None,
                     tested_weeks=tuple(
-                        _week_score(w, by_week[w], week_counts[w], confidence,
-                                    policy.scale.keys)
-                        for w in weeks[max(0, tested - size + 1):tested + 1]
+                        week_score(w) for w in weeks[max(0, tested - size + 1):tested + 1]
                     ) if test is not None and tested is not None else (), **common)
 
 
@@ -472,25 +594,13 @@ class _Test:
     upper: float
 
 
-def _confidence_test(upto: list["_Tally"], through: str, policy: Policy) -> _Test | None:
+def _confidence_test(upto: list[_Tally], through: str, rule: _Rule) -> _Test | None:
     """None when too few samples are graded in the tested window."""
     graded = sum(t.graded for t in upto)
-    if graded == 0 or graded < policy.min_graded:
+    if graded == 0 or graded < rule.policy.min_graded:
         return None
-    lower, upper = bounds(sum(t.total for t in upto), graded, policy.escalation_confidence)
+    lower, upper = rule.bounds(sum(t.total for t in upto), graded)
     return _Test(through, graded, lower, upper)
-
-
-def _week_score(week: str, tally: _Tally, counts: Counter[str], confidence: float,
-                grades: Sequence[str]) -> WeekScore:
-    frozen = FrozenMap({g: counts[g] for g in grades})
-    if not tally.graded:
-        return WeekScore(week=week, audited=tally.audited, graded=0, counts=frozen, majors=0,
-                         score=None, pass_rate=None, lower=None, upper=None)
-    lower, upper = bounds(tally.total, tally.graded, confidence)
-    return WeekScore(week=week, audited=tally.audited, graded=tally.graded, counts=frozen,
-                     majors=tally.majors, score=tally.total / tally.graded,
-                     pass_rate=tally.passes / tally.graded, lower=lower, upper=upper)
 
 
 def _num(value: float, threshold: float) -> str:

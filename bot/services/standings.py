@@ -11,7 +11,8 @@ Usage::
 ``window_samples`` reads the grades themselves (for one trainer's report and the escalation
 check); ``tally_standings`` and ``task_type_summary`` read the trainer-week tallies kept with
 the grades (``bot.services.tallies``), for lists of many trainers: the same samples, the
-same rule, a few rows per trainer.
+same rule, a few rows per trainer, each task type's trainers decided in one batch
+(``decide_tallies``: ``scoring.standings``, of which ``scoring.standing`` is a thin call).
 """
 
 import functools
@@ -38,13 +39,14 @@ from bot.services.scoring import (
     decision_weeks,
     sample_score,
     standing,
+    standings,
 )
 from bot.services.tallies import (
     DISPUTED,
     SEP,
     Pair,
     Tally,
-    as_samples,
+    as_kinds,
     kind_grades,
     ruled_verdicts,
     task_type_tallies,
@@ -213,12 +215,23 @@ def decision_span(workspace: Workspace, now: datetime, policy: Policy) -> list[s
 
 def decide(samples: Iterable[GradedSample], policy: Policy, *, weeks: Sequence[str],
            previous: str | None) -> Standing:
-    """The one escalation rule (``scoring.standing``) on ``decision_span`` weeks of samples,
-    whichever way they were read (graded records or the trainer-week tallies), so the
-    check, the weekly plan and the status rows decide alike."""
+    """The one escalation rule (``scoring.standing``) on ``decision_span`` weeks of samples
+    read from the grades (``window_samples``); ``decide_tallies`` is the same for many
+    trainers' tallies at once, so the check, the weekly plan and the status rows decide
+    alike."""
     window = list(weeks[-policy.window_weeks:])
     return standing(samples, policy, weeks=window, before=list(weeks[:-policy.window_weeks]),
                     previous=previous)
+
+
+def decide_tallies(tallies: Mapping[Pair, Tally], policy: Policy, *,
+                   weeks: Sequence[str]) -> dict[Pair, Standing]:
+    """``decide`` for each pair's tally (one task type's: one policy, ``decision_span``
+    weeks), in one batch of ``scoring.standings``, without watch's hysteresis (previous
+    None): a pair with no tally is insufficient, as with no samples."""
+    window = list(weeks[-policy.window_weeks:])
+    return standings({pair: as_kinds(tally) for pair, tally in tallies.items()}, policy,
+                     weeks=window, before=list(weeks[:-policy.window_weeks]))
 
 
 def week_standings(session: Session, workspace: Workspace, *,
@@ -251,10 +264,13 @@ def tally_standings(session: Session, workspace: Workspace, *, pairs: list[Pair]
              for key in {key for _, key in pairs}}
     every = sorted({w for ws in weeks.values() for w in ws})
     tallies = window_tallies(session, pairs=pairs, weeks=every)
-    return {(trainer, key): decide(as_samples(tallies.get((trainer, key), {})),
-                                   workspace.task_type(key).policy, weeks=weeks[key],
-                                   previous=None)
-            for trainer, key in pairs}
+    by_key: dict[str, dict[Pair, Tally]] = defaultdict(dict)
+    for pair in pairs:
+        by_key[pair[1]][pair] = tallies.get(pair, {})
+    found: dict[Pair, Standing] = {}
+    for key, of_key in by_key.items():
+        found |= decide_tallies(of_key, workspace.task_type(key).policy, weeks=weeks[key])
+    return {pair: found[pair] for pair in pairs}
 
 
 @dataclass
@@ -300,12 +316,12 @@ def all_standings(session: Session, workspace: Workspace, *,
     for task_type in workspace.task_types:
         weeks = decision_span(workspace, now, task_type.policy)
         tallies = window_tallies(session, task_type=task_type.key, weeks=weeks)
-        for trainer in workspace.trainers_of(task_type.key):
-            pair = (trainer.user, task_type.key)
-            # Audit sizes follow the standing without watch's hysteresis, as in
-            # ``plan_weekly_audit`` and ``policy_sim`` (the parity test holds them to it).
-            result[pair] = decide(as_samples(tallies.get(pair, {})), task_type.policy,
-                                  weeks=weeks, previous=None)
+        # Audit sizes follow the standing without watch's hysteresis, as in
+        # ``plan_weekly_audit`` and ``policy_sim`` (the parity test holds them to it).
+        result |= decide_tallies({(trainer.user, task_type.key):
+                                  tallies.get((trainer.user, task_type.key), {})
+                                  for trainer in workspace.trainers_of(task_type.key)},
+                                 task_type.policy, weeks=weeks)
     return result
 
 

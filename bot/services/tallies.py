@@ -8,7 +8,7 @@ Usage (the caller commits; the same transaction as the change)::
     added(session, trainer="U0T1", task_type="clinical", iso_week="2026-W48", samples=5)
 
     by_pair = window_tallies(session, pairs=[("U0T1", "clinical")], weeks=weeks)
-    samples = as_samples(by_pair[("U0T1", "clinical")])   # what ``standing`` takes
+    kinds = as_kinds(by_pair[("U0T1", "clinical")])   # what ``standings`` takes
 
 What a sample counts as is one rule, ``sample_kind``, the same as ``window_samples``: not
 at all when a calibration item; as not yet graded while nobody graded it, while a double
@@ -40,7 +40,7 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from bot.services.scoring import GradedSample
+from bot.services.scoring import GradedSample, Kinds
 from bot.services.work_counts import recount_graded
 from bot.store.models import AuditThread, Grade, Sample, TrainerOutput
 from bot.store.models.consistency import DisagreementLapse, DisputeSettlement
@@ -382,10 +382,21 @@ def holds_dispute(*, task_types: Sequence[str], weeks: Sequence[str]) -> ColumnE
                   col(AuditThread.iso_week)).in_(weeks_with_one)
 
 
+@functools.lru_cache(maxsize=4096)  # a store holds a few dozen kinds, read by the thousand
 def kind_grades(kind: str) -> tuple[str, ...]:
     """The grades a sample of ``kind`` counts with; none (not graded yet) when ungraded or
     an open disagreement."""
     return tuple(kind.split(SEP)) if kind and kind != DISPUTED else ()
+
+
+def as_kinds(tally: Tally) -> Kinds:
+    """One trainer's tally as ``scoring.standings`` counts samples: (week, grades) →
+    samples, an open disagreement as not graded yet (its grades ``()``)."""
+    kinds: dict[tuple[str, tuple[str, ...]], int] = {}
+    for (week, kind), n in tally.items():
+        grades = kind_grades(kind)
+        kinds[(week, grades)] = kinds.get((week, grades), 0) + n
+    return kinds
 
 
 def as_samples(tally: Tally) -> list[GradedSample]:
