@@ -298,7 +298,7 @@ def test_existing_ids_are_looked_up_once_per_batch(
     run(session, path)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    report = run(session, path)
+    report = run(session, path, batch_size=500)
     assert report.unchanged == 1_200
     lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(lookups) == 3  # batches of 500, 500 and 200
