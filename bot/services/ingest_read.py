@@ -186,7 +186,7 @@ def _no_constant(name: str) -> Any:
 
 # Built once: ``json.loads`` with hooks builds a new decoder for every call (every line).
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-_SCAN = _DECODER.scan_once
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # (set by its __init__)
 _JSON_SPACE = " \t\n\r"  # the whitespace JSON allows around a value (RFC 8259)
 
 
