@@ -421,6 +421,19 @@ def test_a_file_committed_in_batches_counts_a_repeat_across_them_once(
         assert stored_ids(session) == [f"out-{n}" for n in range(1, 6)]
 
 
+def test_a_batch_meeting_a_stored_id_keeps_the_batches_before_it_in_its_transaction(
+    session: Session, tmp_path: Path
+) -> None:
+    """On PostgreSQL a batch of new ids is copied straight in, and one meeting a stored id
+    is taken back (to its savepoint) and goes through the staging table: the batches stored
+    before it in the same transaction stay, and nothing is doubled."""
+    run(session, jsonl(tmp_path, output("out-4")))
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(6)), name="all.jsonl")
+    report = run(session, path, batch_size=3)  # out-0..2 all new, then out-3..5 with out-4
+    assert report.summary_line() == "read 6, stored 5, unchanged 1, rejected 0"
+    assert stored_ids(session) == [f"out-{n}" for n in range(6)]
+
+
 def test_a_run_stopped_after_some_batches_is_completed_by_running_it_again(
     engine: Engine, tmp_path: Path
 ) -> None:
