@@ -27,6 +27,7 @@ from bot.services.ingest import (
     validate_record,
 )
 from bot.services.ingest_validate import ValidRecord
+from bot.store.db import end_bulk_writes, for_bulk_writes, make_engine, upgrade
 from bot.store.models import TrainerOutput
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -499,3 +500,20 @@ def test_read_ahead_raises_an_error_in_the_place_of_its_item() -> None:
         for item in read_ahead(items()):
             seen.append(item)
     assert seen == [1]
+
+
+def test_a_bulk_ingest_on_sqlite_leaves_the_wal_checkpointed(tmp_path: Path) -> None:
+    """Its commits leave the WAL be (the pause between transactions checkpoints it); after
+    the last, ``end_bulk_writes`` copies it into the database file, so the next writer (a
+    grade, in another process that keeps the store open) has none of it to do."""
+    database = tmp_path / "bulk.db"
+    upgrade(make_engine(f"sqlite:///{database}"))
+    keeps_it_open = make_engine(f"sqlite:///{database}").connect()  # no checkpoint on close
+    engine = for_bulk_writes(make_engine(f"sqlite:///{database}"))
+    path = jsonl(tmp_path, *(output(f"out-{n}", output="words " * 400) for n in range(300)))
+    with Session(engine) as session:
+        run(session, path)
+    before = database.stat().st_size
+    end_bulk_writes(engine)
+    assert database.stat().st_size > before + 300 * 2000  # the outputs are in the file now
+    keeps_it_open.close()
