@@ -16,7 +16,9 @@ content is refused, the stored record stays. Two ingests racing on one database 
 and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING ... RETURNING id``,
 and an id not inserted (stored by an earlier run, or by another ingest meanwhile) is "already
 there, compare the hashes": no lookup precedes the insert, so a file of new records costs one
-statement per batch (PostgreSQL: a ``COPY`` into a staging table and one ``INSERT``).
+statement per batch (PostgreSQL: one ``COPY`` straight into the table; a batch meeting an id
+stored already is taken back to its savepoint and goes through a staging table and one
+``INSERT ... ON CONFLICT``).
 
 A caller that commits as it goes (``auditbot ingest``) splits the work in two::
 
