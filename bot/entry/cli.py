@@ -159,7 +159,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         roster_from_workspace,
         store_checked,
     )
-    from bot.store.db import for_bulk_writes, let_others_write, session_scope
+    from bot.store.db import end_bulk_writes, for_bulk_writes, let_others_write, session_scope
 
     if not args.file.exists():
         raise CliError(f"{args.file}: no such file")
@@ -195,6 +195,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
                     report.add(store_checked(session, checked, now=SystemClock().now(),
                                              until=time.monotonic() + TRANSACTION_SECONDS))
                 committed = time.monotonic()
+        end_bulk_writes(engine)
     except OSError as error:  # a directory, no permission
         kept = f" ({report.stored} records stored before it)" if report.stored else ""
         raise CliError(f"{args.file}: cannot read: {error.strerror or error}{kept}") from None

@@ -16,7 +16,9 @@ content is refused, the stored record stays. Two ingests racing on one database 
 and store each record once: rows go in with ``ON CONFLICT (id) DO NOTHING ... RETURNING id``,
 and an id not inserted (stored by an earlier run, or by another ingest meanwhile) is "already
 there, compare the hashes": no lookup precedes the insert, so a file of new records costs one
-statement per batch (PostgreSQL: a ``COPY`` into a staging table and one ``INSERT``).
+statement per batch (PostgreSQL: one ``COPY`` straight into the table; a batch meeting an id
+stored already is taken back to its savepoint and goes through a staging table and one
+``INSERT ... ON CONFLICT``).
 
 A caller that commits as it goes (``auditbot ingest``) splits the work in two::
 
@@ -26,15 +28,18 @@ A caller that commits as it goes (``auditbot ingest``) splits the work in two::
             report.add(store_checked(session, checked, now=clock.now()))
 """
 
+import operator
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from bot.common.clock import as_utc
@@ -56,6 +61,7 @@ from bot.store.models import TrainerOutput
 
 __all__ = [
     "BATCH_SIZE",
+    "POSTGRES_BATCH_SIZE",
     "TRANSACTION_SECONDS",
     "CheckedRecords",
     "IngestReport",
@@ -77,7 +83,15 @@ __all__ = [
     "validate_record",
 ]
 
-BATCH_SIZE = 500
+# Rows one statement of ``store_checked`` carries unless told otherwise. SQLite: a multi-row
+# INSERT of as many rows as its parameter limit allows (``_SQLITE_ROWS``), a few hundredths of
+# a second of writing, so a transaction still stops close to its time budget. PostgreSQL: a
+# whole read batch, since each batch costs a COPY into the staging table, an INSERT from it
+# and a TRUNCATE, whatever its size: at 500 rows a batch those round trips took three times
+# as long as the rows (12.7 s against 3.9 s for 200,000 records). Its transaction holds no
+# lock another writer waits on, except the row locks of its own new ids.
+BATCH_SIZE = 2000
+POSTGRES_BATCH_SIZE = 20_000
 # What one transaction of a file's ingest holds at most: a few tenths of a second of writing
 # (records are read and checked before it begins, so SQLite's other writers get their turn
 # while the next batch is read). 20,000 held the lock past a grade's 2-second budget on a
@@ -148,7 +162,7 @@ def ingest(
     known_trainers: Mapping[str, AbstractSet[str]],
     known_task_types: AbstractSet[str],
     now: datetime,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     label_scales: Mapping[str, Any] | None = None,
 ) -> IngestReport:
     """Validate and store ``records``; flushes, never commits. ``now`` becomes ``ingested_at``.
@@ -156,7 +170,8 @@ def ingest(
     type's declared scale.
 
     Every record is checked before the first statement, so the transaction (on SQLite, the
-    store's one write lock) is held for the inserts alone, ``batch_size`` rows at a time."""
+    store's one write lock) is held for the inserts alone, ``batch_size`` rows at a time
+    (by default the store's: ``BATCH_SIZE``, ``POSTGRES_BATCH_SIZE``)."""
     checked = check_records(records, known_trainers=known_trainers,
                             known_task_types=known_task_types, label_scales=label_scales)
     return store_checked(session, checked, now=now, batch_size=batch_size)
@@ -185,13 +200,17 @@ def check_records(
 
 
 def store_checked(session: Session, checked: CheckedRecords, *, now: datetime,
-                  batch_size: int = BATCH_SIZE, until: float | None = None) -> IngestReport:
-    """Store ``checked``'s good records, ``batch_size`` at a time; flushes, never commits.
+                  batch_size: int | None = None, until: float | None = None) -> IngestReport:
+    """Store ``checked``'s good records, ``batch_size`` at a time (by default the store's);
+    flushes, never commits.
 
     With ``until`` (a ``time.monotonic()`` value), stops after the batch that passes it and
     leaves the rest in ``checked.good`` (its ``read`` and ``rejected`` counted and emptied):
     the caller commits and calls again, so no transaction holds the store for long, however
     slow the machine."""
+    if batch_size is None:  # (no good record: no need to ask, nor to begin a transaction)
+        postgres = bool(checked.good) and session.connection().dialect.name == "postgresql"
+        batch_size = POSTGRES_BATCH_SIZE if postgres else BATCH_SIZE
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     report = IngestReport(read=checked.read)
@@ -221,6 +240,7 @@ _STAGE = "ingest_stage"
 # SQLite allows 32,766 parameters a statement: 2,000 rows of 14 columns in one INSERT.
 _SQLITE_ROWS = 2000
 _SQLITE_ROW = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+_FIRST = operator.itemgetter(0)  # a row's id (a string): its sort key, in C
 
 
 def _insert_new(session: Session, rows: list[tuple[Any, ...]]) -> dict[str, str]:
@@ -239,49 +259,80 @@ def _insert_new(session: Session, rows: list[tuple[Any, ...]]) -> dict[str, str]
         return {}
     # In id order: two ingests of overlapping batches then wait for each other on the first
     # shared id instead of each holding one the other needs (a deadlock on PostgreSQL).
-    rows.sort(key=_first)
+    rows.sort(key=_FIRST)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        inserted = _copy_in(connection, rows)
+        copied = _copy_new(connection, rows)
+        inserted = _copy_in(connection, rows) if copied is None else copied
     else:
         inserted = _values_in(connection, rows)
     lost = {row[0] for row in rows if row[0] not in inserted}
     return _stored_hashes(session, lost) if lost else {}
 
 
-def _first(row: tuple[Any, ...]) -> str:
-    return str(row[0])
-
-
 def _values_in(connection: Connection, rows: list[tuple[Any, ...]]) -> set[str]:
     """SQLite: the rows inserted, ``_SQLITE_ROWS`` a statement; the ids inserted. Datetimes
     are written as SQLAlchemy writes them (its type's own processor), so the ORM reads them
-    back the same."""
+    back the same.
+
+    Per row, only what has to be: the values are flattened and their datetime columns
+    converted a column at a time (``chain``, ``map`` and slice assignment run in C), one
+    conversion per distinct ``ingested_at`` (an ingest has one); the ids inserted are read
+    from the driver's cursor, not as SQLAlchemy rows (they need no processing)."""
     table = TrainerOutput.__table__  # type: ignore[attr-defined]
     dialect = connection.dialect
-    as_stored = [table.c[_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
-                 for i in _DATETIMES]
+    to_created, to_ingested = [
+        table.c[_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
+        for i in _DATETIMES]
     created, ingested = _DATETIMES
-    to_created, to_ingested = as_stored
+    width = len(_COLUMNS)
     inserted: set[str] = set()
     columns = ", ".join(_COLUMNS)
-    stored_at: dict[Any, Any] = {}  # one ``ingested_at`` for all the rows of an ingest
     for start in range(0, len(rows), _SQLITE_ROWS):
         chunk = rows[start:start + _SQLITE_ROWS]
-        values: list[Any] = []
-        for row in chunk:
-            flat = list(row)
-            flat[created] = to_created(flat[created])
-            at = flat[ingested]
-            if at not in stored_at:
-                stored_at[at] = to_ingested(at)
-            flat[ingested] = stored_at[at]
-            values += flat
+        values = list(chain.from_iterable(chunk))
+        values[created::width] = map(to_created, values[created::width])
+        at = values[ingested::width]
+        stored_at = {moment: to_ingested(moment) for moment in set(at)}
+        values[ingested::width] = map(stored_at.__getitem__, at)
         sql = (f"INSERT INTO trainer_output ({columns}) VALUES "
                f"{', '.join([_SQLITE_ROW] * len(chunk))} "
                "ON CONFLICT (id) DO NOTHING RETURNING id")
-        inserted.update(found[0] for found in connection.exec_driver_sql(sql, tuple(values)))
+        result = connection.exec_driver_sql(sql, tuple(values))
+        inserted.update(id_ for (id_,) in result.cursor.fetchall())
+        result.close()
     return inserted
+
+
+_UNIQUE_VIOLATION = "23505"
+
+
+def _copy_new(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> set[str] | None:
+    """PostgreSQL, when every id is new (a file ingested for the first time): the rows
+    COPY'd straight into ``trainer_output``, in a savepoint; their ids. ``None`` if one of
+    the ids is stored already (the savepoint rolled back, nothing kept): ``_copy_in`` sorts
+    them out. Straight in, the server writes each row once instead of into the staging
+    table, out of it and through ``ON CONFLICT`` (a fifth of its time on a fresh file).
+
+    In id order, like ``_copy_in``: a concurrent ingest of the same ids waits on the first
+    one it shares, then fails here as a duplicate and goes through ``_copy_in``. Any other
+    error is raised as SQLAlchemy raises it (a lock timeout is a busy store, as elsewhere)."""
+    import psycopg
+
+    columns = ", ".join(_COLUMNS)
+    sql = f"COPY trainer_output ({columns}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    try:
+        with (connection.begin_nested(),
+              driver.cursor() as cursor,  # type: ignore[union-attr]
+              cursor.copy(sql) as copy):
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        if error.sqlstate == _UNIQUE_VIOLATION:
+            return None
+        raise DBAPIError.instance(sql, None, error, psycopg.Error) from error
+    return {row[0] for row in rows}
 
 
 def _copy_in(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> set[str]:

@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,11 +41,34 @@ MAX_LABEL_LENGTH = 64
 MAX_REASONING_LENGTH = 10_000
 _FIELDS = frozenset(TEXT_FIELDS + OPTIONAL_FIELDS)
 _TEXT_VALUES = operator.itemgetter(*TEXT_FIELDS)
-# Built once: ``json.dumps`` with options builds a new encoder for every call (every record).
-_STORED_JSON = json.JSONEncoder(allow_nan=False).encode
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
-# How that encoder writes a string (``ensure_ascii``): C-accelerated in CPython.
+# How the encoders below write a string (``ensure_ascii``): C-accelerated in CPython.
 _ASCII_STRING = json.encoder.encode_basestring_ascii
+# Built once: ``json.dumps`` with options builds a new encoder for every call (every record).
+_STORED_ENCODER = json.JSONEncoder(allow_nan=False)
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _reused(encoder: json.JSONEncoder) -> Callable[[dict[str, Any]], str]:
+    """``encoder.encode`` for a dict, without the C encoder ``encode`` builds anew on every
+    call (two-thirds of its time on a small ``metadata``). The encoder's own options; no
+    circular-reference markers: a parsed JSON value has no cycles, and nesting too deep still
+    raises ``RecursionError``. Plain ``encode`` where CPython's C encoder is missing."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    chunks = make(None, encoder.default, _ASCII_STRING, None, encoder.key_separator,
+                  encoder.item_separator, encoder.sort_keys, encoder.skipkeys,
+                  encoder.allow_nan)
+    join = "".join
+
+    def encode(value: dict[str, Any]) -> str:
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_STORED_JSON = _reused(_STORED_ENCODER)
+_CANONICAL_JSON = _reused(_CANONICAL_ENCODER)
 
 
 class _Refused(Exception):
@@ -76,7 +99,9 @@ def label_scales_of(workspace: Any) -> dict[str, Any]:
     return {t.key: t.label_scale for t in workspace.task_types}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through ``object.__setattr__``, five times
+# the cost of building one, paid for every record of a file of millions. Nothing changes it.
+@dataclass(slots=True)
 class ValidRecord:
     """A record that passed validation; ``created_at`` is aware UTC, ``gold_note`` never ''."""
 
@@ -131,26 +156,22 @@ class ValidRecord:
     def _canonical_text(self) -> str:
         """``canonical()`` encoded, written key by key in sorted order (the encoder's own
         string escaping; ``metadata`` through the canonical encoder): the same text as
-        encoding the dict, without building it and sorting its keys for every record."""
+        encoding the dict, without building it and sorting its keys for every record. One
+        f-string: the common record has no gold and none of the trainer's own side."""
         text = _ASCII_STRING
-        parts = ['{"created_at":', text(self.created_at.astimezone(UTC).isoformat()), ',"gold":']
         if self.gold_grade is None:
-            parts.append("null")
+            gold = "null"
         else:
             note = "null" if self.gold_note is None else text(self.gold_note)
-            parts += ['{"grade":', text(self.gold_grade), ',"note":', note, "}"]
-        parts += [',"id":', text(self.id)]
-        if self.item is not None:
-            parts += [',"item":', text(self.item)]
-        if self.label is not None:
-            parts += [',"label":', text(self.label)]
+            gold = f'{{"grade":{text(self.gold_grade)},"note":{note}}}'
+        item = "" if self.item is None else f',"item":{text(self.item)}'
+        label = "" if self.label is None else f',"label":{text(self.label)}'
+        reasoning = "" if self.reasoning is None else f',"reasoning":{text(self.reasoning)}'
         metadata = "null" if self.metadata is None else _CANONICAL_JSON(self.metadata)
-        parts += [',"metadata":', metadata, ',"output":', text(self.output),
-                  ',"prompt":', text(self.prompt)]
-        if self.reasoning is not None:
-            parts += [',"reasoning":', text(self.reasoning)]
-        parts += [',"task_type":', text(self.task_type), ',"trainer":', text(self.trainer), "}"]
-        return "".join(parts)
+        return (f'{{"created_at":{text(self.created_at.astimezone(UTC).isoformat())},'
+                f'"gold":{gold},"id":{text(self.id)}{item}{label},"metadata":{metadata},'
+                f'"output":{text(self.output)},"prompt":{text(self.prompt)}{reasoning},'
+                f'"task_type":{text(self.task_type)},"trainer":{text(self.trainer)}}}')
 
 
 def validate_record(
@@ -195,21 +216,9 @@ def _validated(
         item = label = reasoning = None  # most records: none of the trainer's own side
     else:
         item, label, reasoning = _trainer_side(data, (label_scales or {}).get(task_type))
-    return ValidRecord(
-        id=id_,
-        trainer=trainer,
-        task_type=task_type,
-        prompt=prompt,
-        output=output,
-        created_at=created_at,
-        metadata=metadata,
-        gold_grade=gold_grade,
-        gold_note=gold_note,
-        item=item,
-        label=label,
-        reasoning=reasoning,
-        metadata_text=metadata_text,
-    )
+    # Positional (the fields' order): keywords cost as much again as the building.
+    return ValidRecord(id_, trainer, task_type, prompt, output, created_at, metadata,
+                       gold_grade, gold_note, item, label, reasoning, metadata_text)
 
 
 def _texts(data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from bot.services.ingest import (
     validate_record,
 )
 from bot.services.ingest_validate import ValidRecord
+from bot.store.db import end_bulk_writes, for_bulk_writes, make_engine, upgrade
 from bot.store.models import TrainerOutput
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -298,7 +299,7 @@ def test_existing_ids_are_looked_up_once_per_batch(
     run(session, path)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    report = run(session, path)
+    report = run(session, path, batch_size=500)
     assert report.unchanged == 1_200
     lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(lookups) == 3  # batches of 500, 500 and 200
@@ -421,6 +422,19 @@ def test_a_file_committed_in_batches_counts_a_repeat_across_them_once(
         assert stored_ids(session) == [f"out-{n}" for n in range(1, 6)]
 
 
+def test_a_batch_meeting_a_stored_id_keeps_the_batches_before_it_in_its_transaction(
+    session: Session, tmp_path: Path
+) -> None:
+    """On PostgreSQL a batch of new ids is copied straight in, and one meeting a stored id
+    is taken back (to its savepoint) and goes through the staging table: the batches stored
+    before it in the same transaction stay, and nothing is doubled."""
+    run(session, jsonl(tmp_path, output("out-4")))
+    path = jsonl(tmp_path, *(output(f"out-{n}") for n in range(6)), name="all.jsonl")
+    report = run(session, path, batch_size=3)  # out-0..2 all new, then out-3..5 with out-4
+    assert report.summary_line() == "read 6, stored 5, unchanged 1, rejected 0"
+    assert stored_ids(session) == [f"out-{n}" for n in range(6)]
+
+
 def test_a_run_stopped_after_some_batches_is_completed_by_running_it_again(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -486,3 +500,20 @@ def test_read_ahead_raises_an_error_in_the_place_of_its_item() -> None:
         for item in read_ahead(items()):
             seen.append(item)
     assert seen == [1]
+
+
+def test_a_bulk_ingest_on_sqlite_leaves_the_wal_checkpointed(tmp_path: Path) -> None:
+    """Its commits leave the WAL be (the pause between transactions checkpoints it); after
+    the last, ``end_bulk_writes`` copies it into the database file, so the next writer (a
+    grade, in another process that keeps the store open) has none of it to do."""
+    database = tmp_path / "bulk.db"
+    upgrade(make_engine(f"sqlite:///{database}"))
+    keeps_it_open = make_engine(f"sqlite:///{database}").connect()  # no checkpoint on close
+    engine = for_bulk_writes(make_engine(f"sqlite:///{database}"))
+    path = jsonl(tmp_path, *(output(f"out-{n}", output="words " * 400) for n in range(300)))
+    with Session(engine) as session:
+        run(session, path)
+    before = database.stat().st_size
+    end_bulk_writes(engine)
+    assert database.stat().st_size > before + 300 * 2000  # the outputs are in the file now
+    keeps_it_open.close()
