@@ -3,9 +3,9 @@
 Usage (in the grading transaction, the sample locked)::
 
     state = sample_state(session, sample_id)          # its graders before
-    ... record the grade ...
+    ... record the grade (a first reviewer: one grade more) ...
     graded_now(session, thread_id=state.thread_id, double_review=state.double_review,
-               before=2, after=3)   # reviewers before and after: moves graded_samples
+               before=len(state.grades), after=len(state.grades) + 1)  # moves graded_samples
 
 A sample needs one grade, two when marked for double review (``needed``), calibration items
 alike: the counts of work in `/audit status` (graded this week, the backlog) are of the
