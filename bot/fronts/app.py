@@ -14,7 +14,8 @@ import logging
 from slack_bolt import App
 
 import handlers
-from bot.common.logs import ContextExecutor, ShortLines
+from bot.common.logs import ShortLines
+from bot.fronts.prompt_ack import AckingExecutor
 from bot.wiring.context import AppContext
 
 
@@ -39,8 +40,9 @@ def create_app(ctx: AppContext, *, socket_mode: bool = False) -> App:
         # No network at construction; `serve` checks the token itself with a clear message.
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
-        # Listeners run after the ack on these threads, logging the request's id.
-        listener_executor=ContextExecutor(max_workers=5, thread_name_prefix="listener"),
+        # Listeners run on these threads, logging the request's id, and go on after their
+        # ack; an HTTP request is answered as soon as its listener acks (prompt_ack).
+        listener_executor=AckingExecutor(max_workers=5, thread_name_prefix="listener"),
     )
     handlers.register(app, ctx)
     return app

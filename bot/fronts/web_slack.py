@@ -24,6 +24,7 @@ from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_bolt.request.internals import build_context
 
 from bot.common.logs import log_context
+from bot.fronts.prompt_ack import prompt_ack
 from bot.slack import metrics
 from bot.slack.verify import (
     MAX_BODY_BYTES,
@@ -102,7 +103,8 @@ def _answer(bolt: App, *, secret: str, api_url: str, now: float) -> Response:
     except BadBody as error:
         raise Refused(400, "bad request", f"signed, but {error}") from None
     try:
-        return to_flask_response(bolt.dispatch(bolt_request))
+        with prompt_ack(bolt_request.context):
+            return to_flask_response(bolt.dispatch(bolt_request))
     except Exception as error:  # Bolt failed on a signed body, even in its error handler
         raise Refused(400, "bad request", f"signed, but Bolt could not read it "
                                            f"({error.__class__.__name__})") from None
