@@ -1,5 +1,6 @@
 """`auditbot serve`: the HTTP (or Socket Mode) front, the outbox worker and the scheduler."""
 
+import gc
 import logging
 import signal
 import threading
@@ -69,6 +70,11 @@ def serve(ctx: AppContext, *, socket_mode: bool, scheduler: bool) -> int:
         stop_server(server)
 
     _on_sigterm(stop)
+    # What is built by now lives as long as the process: out of the cycle collector's reach,
+    # a full collection walks only what requests made since. Measured in `make bench` row 1:
+    # two full collections of ~150k objects took up to 95 ms each with the interpreter held,
+    # and every request in flight waited (with the freeze: under 5 ms).
+    gc.freeze()
     try:
         if not socket_mode:
             log.info("listening on port %s at %s", ctx.settings.port, EVENTS_PATH)
