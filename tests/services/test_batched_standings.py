@@ -35,6 +35,7 @@ from tests.support.factories import (
     TRAINER2,
     TRAINER3,
 )
+from tests.support.policy_strategies import policies
 
 # --- the rule alone: a batch decides each trainer as one trainer alone -----------------------
 
@@ -43,14 +44,7 @@ GRADE = st.sampled_from(["pass", "minor", "major"])
 SAMPLE = st.tuples(st.sampled_from([*WEEKS, "2026-W41"]),  # a week outside: ignored
                    st.one_of(st.tuples(GRADE), st.tuples(GRADE, GRADE), st.just(())))
 TRAINERS = st.lists(st.lists(SAMPLE, max_size=30), min_size=1, max_size=6)
-POLICIES = st.builds(
-    Policy,
-    pass_threshold=st.floats(0.0, 1.0),
-    min_graded=st.integers(0, 20),
-    escalation_confidence=st.floats(0.5, 0.999),
-    severe_majors=st.integers(0, 5),
-    watch_margin=st.floats(0.0, 0.1),
-)
+POLICIES = policies(watch_margin=True)
 PREVIOUS = st.sampled_from([None, "ok", "watch", "escalate", "insufficient"])
 
 

@@ -23,6 +23,7 @@ from bot.services.scoring import (
     watch_notice_key,
 )
 from bot.workspace import Policy, Problem, WorkspaceError, parse_workspace
+from tests.support.policy_strategies import policies
 
 # The worked examples below use 95% bounds and tightened x2 (the defaults are 90% and x3,
 # see test_the_rule_knobs_have_documented_defaults): threshold 0.85, min_graded 8,
@@ -372,13 +373,7 @@ def test_watch_and_escalate_tighten_sampling():
 GRADE = st.sampled_from(["pass", "minor", "major"])
 SAMPLE_GRADES = st.one_of(st.tuples(GRADE), st.tuples(GRADE, GRADE), st.just(()))
 WINDOWS = st.lists(st.lists(SAMPLE_GRADES, max_size=12), min_size=4, max_size=4)
-POLICIES = st.builds(
-    Policy,
-    pass_threshold=st.floats(0.0, 1.0),
-    min_graded=st.integers(0, 20),
-    escalation_confidence=st.floats(0.5, 0.999),
-    severe_majors=st.integers(0, 5),
-)
+POLICIES = policies()
 
 
 def build(weeks: list[list[tuple[str, ...]]]) -> list[GradedSample]:
