@@ -1,6 +1,7 @@
 """The rows of `bench/run.py`: each measures the bot through its public entry points and its
 floor in the same run, and returns table rows."""
 
+import gc
 import json
 import os
 import random
@@ -48,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-bench"
 SECRET = "bench-signing-secret"
 CLIENTS = 16
+ONE_CLIENT_GAP = 0.25  # seconds between one reviewer's clicks in row 1's informative line
 WINDOW_WEEKS = 4
 ANSWER_TIMEOUT = 60.0
 
@@ -223,14 +225,15 @@ def _post_messages(url: str, sandbox: SlackSandbox,
     return where
 
 
-def _fire(driver: SlackDriver,
-          clicks: list[dict[str, Any]]) -> tuple[list[float], float, dict[int, int]]:
-    """Sends the click payloads from CLIENTS threads; latencies, wall time, how many answers
-    were not 200, by status."""
+def _fire(driver: SlackDriver, clicks: list[dict[str, Any]], *, clients: int = CLIENTS,
+          gap: float = 0.0) -> tuple[list[float], float, dict[int, int]]:
+    """Sends the click payloads from ``clients`` threads, each waiting ``gap`` seconds after
+    an answer before its next click; latencies, wall time, how many answers were not 200,
+    by status."""
     latencies: list[float] = []
     bad: dict[int, int] = defaultdict(int)
     lock = threading.Lock()
-    chunks = [clicks[n::CLIENTS] for n in range(CLIENTS)]
+    chunks = [clicks[n::clients] for n in range(clients)]
 
     def client(chunk: list[dict[str, Any]]) -> None:
         for payload in chunk:
@@ -241,6 +244,7 @@ def _fire(driver: SlackDriver,
                 latencies.append(took)
                 if response.status != 200:
                     bad[response.status] += 1
+            time.sleep(gap)
 
     threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
     start = time.perf_counter()
@@ -280,7 +284,8 @@ def _grades(url: str) -> int:
     return count
 
 
-def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row]:
+def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False,
+           one_by_one: int = 200) -> list[Row]:
     scale = data.Scale(sizes.trainers, sizes.task_types, sizes.click_grades)
     anchor = data.anchor_now()
     cached = data.cached_sqlite(scale, anchor)
@@ -295,9 +300,9 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row
         channels = {data.channel_of(k): data.task_key(k) for k in range(sizes.task_types)}
         with SlackSandbox(bot_token=TOKEN, users=users, channels=channels,
                           post_rate_per_sec=100_000, post_burst=100_000) as sandbox:
-            targets = _click_targets(url, 0 if only_memory else sizes.clicks) \
-                if not only_memory else []
-            where = _post_messages(url, sandbox, targets)
+            every = _click_targets(url, sizes.clicks + one_by_one) if not only_memory else []
+            targets, singles = every[:sizes.clicks], every[sizes.clicks:]
+            where = _post_messages(url, sandbox, every)
             env = _env(DATABASE_URL=url, AUDITBOT_CONFIG=str(config), SLACK_BOT_TOKEN=TOKEN,
                        SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=sandbox.url, THREADS="8")
             results: dict[str, Any] = {}
@@ -329,6 +334,11 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row
                                      "stored": stored, "stored_at_last_ack": stored_at_last_ack,
                                      "cpu_s_at_last_ack": cpu_at_last_ack,
                                      "cpu_s_with_follow_up": cpu_after}
+                    # Then at a team's pace (after the peak above was read): one click at a
+                    # time, ONE_CLIENT_GAP apart, so what followed the last is done.
+                    one, _, one_bad = _fire(driver, _payloads(driver, singles, where), clients=1,
+                                            gap=ONE_CLIENT_GAP)
+                    results[name].update(one_client=one, one_client_bad=one_bad)
     out: list[Row] = []
     floor, serve = results["floor"], results["serve"]
     if targets:
@@ -339,7 +349,7 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row
         s50, s99 = pct(serve["latencies"], 0.5), pct(serve["latencies"], 0.99)
         smax = max(serve["latencies"])
         rate = serve["stored_at_last_ack"] / serve["wall"]
-        values = {k: v for k, v in serve.items() if k != "latencies"}
+        values = {k: v for k, v in serve.items() if k not in ("latencies", "one_client")}
         values.update(floor_p50=f50, floor_p99=f99, p50=s50, p99=s99, max=smax,
                       floor_max=max(floor["latencies"]), grades_per_s=rate,
                       non_200=serve["bad"], floor_non_200=floor["bad"])
@@ -355,6 +365,15 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False) -> list[Row
                 f"{sum(serve['bad'].values())} non-200)", "-", "-", "≥ 200/s", rate >= 200, {}),
             # Where the time goes, not a goal: the process's CPU per click (2 cores, one
             # interpreter), until the last ack and with what follows the clicks.
+            # Not a goal: the same click at a team's pace, where no click waits for another.
+            Row(1, "click→ack p50, one client",
+                f"{len(singles)} clicks, {ONE_CLIENT_GAP:g} s apart",
+                "sqlite", f"{ms(pct(serve['one_client'], 0.5))} (p99 "
+                f"{ms(pct(serve['one_client'], 0.99))})",
+                f"{ms(pct(floor['one_client'], 0.5))} (p99 "
+                f"{ms(pct(floor['one_client'], 0.99))})",
+                _ratio(pct(serve["one_client"], 0.5), pct(floor["one_client"], 0.5)), "-", None,
+                {"non_200": serve["one_client_bad"]}),
             Row(1, "serve CPU per click", size, "sqlite",
                 f"{serve['cpu_s_at_last_ack'] / len(targets) * 1000:.1f} ms "
                 f"({serve['cpu_s_with_follow_up'] / len(targets) * 1000:.1f} ms with follow-up)",
@@ -400,6 +419,12 @@ def _read_bot(url: str, workspace: Workspace, scale: data.Scale) -> ReadBot:
     clock = FixedClock(data.reads_now(data.anchor_now()))
     local = start_local_bot(engine=engine, workspace=workspace, clock=clock, sandbox=sandbox,
                             worker=False)
+    # As `serve` does once started: what lives for good (here also the bench's own data and
+    # earlier rows' leftovers) is kept out of the cycle collector's walks. Unfrozen, a full
+    # collection walked ~158k objects for ~80 ms inside whichever read it fell in, and one
+    # or two of five runs decided a median (the 100k-to-1M growth swung from ×1.1 to ×1.8).
+    gc.collect()
+    gc.freeze()
 
     def stop() -> None:
         local.stop()

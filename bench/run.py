@@ -115,7 +115,8 @@ def main() -> int:
     postgres = rows.postgres_reachable(args.postgres)
     if postgres is None:
         print(f"PostgreSQL rows skipped: {args.postgres} is unreachable", file=sys.stderr)
-    steps = {1: ("click to ack and memory", lambda: rows.clicks(sizes, memory=5 in wanted)),
+    steps = {1: ("click to ack and memory", lambda: rows.clicks(sizes, memory=5 in wanted,
+                                                                  one_by_one=sizes.clicks // 20)),
              2: ("reads at scale", lambda: rows.reads(sizes, postgres, so_far=partial)),
              3: ("Monday audit", lambda: rows.monday(sizes)),
              4: ("ingest", lambda: rows.ingest(sizes, postgres)),
