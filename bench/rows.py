@@ -445,8 +445,11 @@ def _answered(bot: ReadBot, send: Callable[[], Any], count: Callable[[], int]) -
     return time.perf_counter() - start
 
 
-def _reads(bot: ReadBot, url: str,
-           repeats: int) -> tuple[dict[str, list[float]], dict[str, str]]:
+ReadPlan = tuple[dict[str, Callable[[], float]], Callable[[str], str]]
+
+
+def _read_plan(bot: ReadBot, url: str) -> ReadPlan:
+    """The reads to time on ``bot`` (the floor first) and what the last of each showed."""
     manager, reviewer, trainer = data.MANAGERS[0], data.reviewer_id(0, 0), data.trainer_id(7)
     sandbox, driver = bot.sandbox, bot.driver
 
@@ -502,26 +505,42 @@ def _reads(bot: ReadBot, url: str,
         body = sandbox.responses()[-1].body
         return f"{len(body.get('blocks') or [])} blocks: {str(body.get('text'))[:70]!r}"
 
-    times: dict[str, list[float]] = defaultdict(list)
-    shown: dict[str, str] = {}
-    failed = False
-    floor()  # once untimed: the first read of a store pays for its cold cache
-    for name, read in reads.items():
-        for n in range(repeats):
-            try:
-                times[name].append(read())
-            except (TimeoutError, DBAPIError) as error:  # too slow: the table says so
-                say(f"{name}: {error!r}"[:300])
-                times[name].append(float("inf"))
-                break
-            if times[name][-1] > 5 and n >= 0:
-                break  # slow: one more run says nothing new
-        shown[name] = answer(name) if times[name][-1] != float("inf") else "timeout"
-        if shown[name] == "timeout" or "went wrong" in shown[name]:
-            failed = True
-        elif failed:  # the request given up on may still hold the store (SQLite: its lock)
-            shown[name] += " (after a timeout or error)"
-        say(f"{name}: {', '.join(ms(t) for t in times[name])} · {shown[name]}")
+    return reads, answer
+
+
+def _measure(plans: dict[int, ReadPlan], repeats: int) -> tuple[
+        dict[int, dict[str, list[float]]], dict[int, dict[str, str]]]:
+    """Each read ``repeats`` times on every store size in turn (100k, 1M, 100k, 1M …): the
+    growth from one size to the other compares runs a moment apart, so the shared machine's
+    slower and faster minutes fall on both sizes alike."""
+    times: dict[int, dict[str, list[float]]] = {key: defaultdict(list) for key in plans}
+    shown: dict[int, dict[str, str]] = {key: {} for key in plans}
+    failed = dict.fromkeys(plans, False)
+    given_up: set[tuple[int, str]] = set()
+    for reads, _ in plans.values():
+        reads["floor"]()  # once untimed: the first read of a store pays for its cold cache
+    names = list(next(iter(plans.values()))[0])
+    for name in names:
+        for _n in range(repeats):
+            for key, (reads, _) in plans.items():
+                if (key, name) in given_up:
+                    continue
+                try:
+                    took = reads[name]()
+                except (TimeoutError, DBAPIError) as error:  # too slow: the table says so
+                    say(f"{_k(key)} {name}: {error!r}"[:300])
+                    took = float("inf")
+                times[key][name].append(took)
+                if took > 5:
+                    given_up.add((key, name))  # slow: one more run says nothing new
+        for key, (_, answer) in plans.items():
+            values = times[key][name]
+            shown[key][name] = answer(name) if values[-1] != float("inf") else "timeout"
+            if shown[key][name] == "timeout" or "went wrong" in shown[key][name]:
+                failed[key] = True
+            elif failed[key]:  # the request given up on may still hold the store (its lock)
+                shown[key][name] += " (after a timeout or error)"
+            say(f"{_k(key)} {name}: {', '.join(ms(t) for t in values)} · {shown[key][name]}")
     return times, shown
 
 
@@ -542,27 +561,35 @@ def _window_start() -> str:
 
 def reads(sizes: Sizes, postgres: str | None,
           so_far: Callable[[list[Row]], None] = lambda rows: None) -> list[Row]:
-    """Row 2; ``so_far`` gets the rows measured so far after each store and size."""
+    """Row 2; ``so_far`` gets the rows measured so far after each store."""
     stores: list[str] = ["sqlite"] + (["postgresql"] if postgres else [])
     measured: dict[tuple[str, int], dict[str, list[float]]] = {}
     answers: dict[tuple[str, int], dict[str, str]] = {}
     for store in stores:
+        urls: dict[int, str] = {}
         for grades in sizes.grades:
             scale = data.Scale(sizes.trainers, sizes.task_types, grades)
             anchor = data.anchor_now()
             say(f"{store}, {scale.label()}")
             if store == "sqlite":
-                url = f"sqlite:///{data.cached_sqlite(scale, anchor)}"
+                urls[grades] = f"sqlite:///{data.cached_sqlite(scale, anchor)}"
             else:
                 assert postgres is not None
-                url = _statement_timeout(data.cached_postgres(postgres, scale, anchor))
-            bot = _read_bot(url, parse_workspace(data.workspace_data(scale)), scale)
-            try:
-                measured[(store, grades)], answers[(store, grades)] = \
-                    _reads(bot, url, sizes.read_repeats)
-            finally:
+                urls[grades] = _statement_timeout(data.cached_postgres(postgres, scale, anchor))
+        bots: dict[int, ReadBot] = {}
+        try:
+            for grades, url in urls.items():
+                scale = data.Scale(sizes.trainers, sizes.task_types, grades)
+                bots[grades] = _read_bot(url, parse_workspace(data.workspace_data(scale)),
+                                         scale)
+            times, shown = _measure({g: _read_plan(bots[g], urls[g]) for g in bots},
+                                    sizes.read_repeats)
+        finally:
+            for bot in bots.values():
                 bot.stop()
-            so_far(_read_rows(sizes, measured, answers))
+        for grades in bots:
+            measured[(store, grades)], answers[(store, grades)] = times[grades], shown[grades]
+        so_far(_read_rows(sizes, measured, answers))
     return _read_rows(sizes, measured, answers)
 
 
