@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -100,6 +101,34 @@ class ShortLines(logging.Filter):
             record.msg = f"{message[:self.limit]}… ({len(message) - self.limit} characters cut)"
             record.args = None
         return True
+
+
+class Throttled:
+    """``logger``'s warnings, at most one per ``every`` seconds; the next one written says
+    how many were left out. For a caller that warns once per event of a burst (waitress's
+    "Task queue depth is N", once per request queued while every thread is busy: 1,700
+    lines for 2,000 clicks in `make bench` row 1, written by the thread that accepts every
+    request), so a burst still shows in the log, as a line every ``every`` seconds. A
+    warning left out costs a clock reading, not a log record."""
+
+    def __init__(self, logger: logging.Logger, every: float = 10.0, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger, self.every, self._clock = logger, every, clock
+        self._lock = threading.Lock()
+        self._next = float("-inf")
+        self._left_out = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = self._clock()
+        with self._lock:
+            if now < self._next:
+                self._left_out += 1
+                return
+            left_out, self._left_out, self._next = self._left_out, 0, now + self.every
+        if left_out:
+            message += " (%d more like it in the last %g s not shown)"
+            args += (left_out, self.every)
+        self.logger.warning(message, *args)
 
 
 class ContextExecutor(ThreadPoolExecutor):

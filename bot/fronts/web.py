@@ -15,6 +15,7 @@ from slack_bolt import App
 from sqlalchemy import text
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from bot.common.logs import Throttled
 from bot.fronts.web_ingest import MAX_BODY_BYTES, register_ingest
 from bot.fronts.web_slack import EVENTS_PATH, add_slack_route
 from bot.slack import metrics
@@ -59,8 +60,13 @@ def make_server(web: Flask, *, host: str, port: int,
                 threads: int = 8) -> BaseWSGIServer | MultiSocketServer:
     # Waitress buffers a body before the app sees it: refuse far larger ones there already
     # (the ingest route answers 413 past its own limit with a clearer message).
-    return create_server(web, host=host, port=port, threads=threads, ident="auditbot",
-                         max_request_body_size=2 * MAX_BODY_BYTES)
+    server = create_server(web, host=host, port=port, threads=threads, ident="auditbot",
+                           max_request_body_size=2 * MAX_BODY_BYTES)
+    # Waitress warns once per request queued behind busy threads: under a burst, a line per
+    # click, written by the thread that accepts them all. One a while says the same.
+    dispatcher = server.task_dispatcher
+    dispatcher.queue_logger = Throttled(dispatcher.queue_logger)
+    return server
 
 
 def stop_server(server: BaseWSGIServer | MultiSocketServer) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.common.logs import ContextExecutor, configure_logging, log_context
+from bot.common.logs import ContextExecutor, Throttled, configure_logging, log_context
 
 
 @pytest.fixture
@@ -51,3 +51,30 @@ def test_work_handed_to_a_context_executor_logs_the_submitter_ids(captured):
     with ContextExecutor(max_workers=1) as pool, log_context(request_id="req-2"):
         pool.submit(log.info, "after the ack").result()
     assert lines(captured)[0]["request_id"] == "req-2"
+
+
+def test_a_throttled_logger_writes_one_warning_a_while_and_counts_the_rest(captured):
+    now = [100.0]
+    throttled = Throttled(logging.getLogger("waitress.queue"), every=10, clock=lambda: now[0])
+    for depth in range(1, 6):  # a burst: five in the same moment
+        throttled.warning("Task queue depth is %d", depth)
+    now[0] += 9.9
+    throttled.warning("Task queue depth is %d", 6)
+    now[0] += 0.2  # past the ten seconds: the next one is written, with the count
+    throttled.warning("Task queue depth is %d", 7)
+    assert [line["message"] for line in lines(captured)] == [
+        "Task queue depth is 1",
+        "Task queue depth is 7 (5 more like it in the last 10 s not shown)"]
+
+
+def test_the_http_server_throttles_waitress_queue_warnings():
+    from flask import Flask
+
+    from bot.fronts.web import make_server
+
+    server = make_server(Flask(__name__), host="127.0.0.1", port=0)
+    try:
+        queue = server.task_dispatcher.queue_logger
+        assert isinstance(queue, Throttled) and queue.logger.name == "waitress.queue"
+    finally:
+        server.close()
