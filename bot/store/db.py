@@ -76,7 +76,7 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
         event.listen(engine, "connect", _postgres_settings)
-    event.listen(engine, "before_cursor_execute", _reads_only)
+    event.listen(engine, "before_cursor_execute", _before_statement)
     return engine
 
 
@@ -125,7 +125,14 @@ class WriteInReadSession(RuntimeError):
     """A statement that writes, sent through ``read_scope`` (a bug: use ``session_scope``)."""
 
 
-def _reads_only(connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+def _before_statement(connection: Connection, _cursor: object, statement: str,
+                      *_args: object) -> None:
+    # A bounded session's statement starts before its deadline (``bounded_session``). On
+    # the engine, not added to each bounded connection and taken off again: adding and
+    # removing a SQLAlchemy listener per transaction cost a click more than this check.
+    deadline = connection.info.get(_DEADLINE)
+    if deadline is not None and time.monotonic() > deadline:
+        raise StoreBusy("the store answered too late to keep the change")
     if connection.get_execution_options().get(READ_ONLY) and \
             not statement.lstrip().upper().startswith(_READ_STATEMENTS):
         # On SQLite it would try to turn the snapshot into the write lock, which fails under
@@ -280,22 +287,19 @@ def bounded_session(engine: Engine, *, deadline: float) -> Iterator[Session]:
     millis = max(1, int(remaining * 1000))
     sqlite = engine.url.get_backend_name() == "sqlite"
 
-    def in_time(*_args: object) -> None:  # each statement starts before the deadline
-        if time.monotonic() > deadline:
-            raise StoreBusy("the store answered too late to keep the change")
-
     def sqlite_past_deadline() -> int:  # SQLite's statement timeout: non-zero interrupts
         return int(time.monotonic() > deadline)
 
     try:
         with engine.connect() as connection:
             driver = connection.connection.driver_connection
+            # Each statement starts before the deadline (``_before_statement``); on SQLite
+            # it also makes the transaction's writer urgent (``_sqlite_begin``).
+            connection.info[_DEADLINE] = deadline
             if sqlite:
-                connection.info[_DEADLINE] = deadline
                 driver.execute(f"PRAGMA busy_timeout={millis}")  # type: ignore[union-attr]
                 driver.set_progress_handler(  # type: ignore[union-attr]
                     sqlite_past_deadline, 10_000)
-            event.listen(connection, "before_cursor_execute", in_time)
             try:
                 with Session(bind=connection, expire_on_commit=False) as session:
                     if not sqlite:
@@ -303,12 +307,12 @@ def bounded_session(engine: Engine, *, deadline: float) -> Iterator[Session]:
                             "SELECT set_config('statement_timeout', :ms, true), "
                             "set_config('lock_timeout', :ms, true)"), {"ms": str(millis)})
                     yield session
-                    in_time()
+                    if time.monotonic() > deadline:
+                        raise StoreBusy("the store answered too late to keep the change")
                     session.commit()
             finally:
-                event.remove(connection, "before_cursor_execute", in_time)
+                connection.info.pop(_DEADLINE, None)
                 if sqlite:
-                    connection.info.pop(_DEADLINE, None)
                     driver.set_progress_handler(None, 0)  # type: ignore[union-attr]
                     driver.execute(  # type: ignore[union-attr]
                         f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -124,3 +124,22 @@ def test_a_click_that_cannot_get_the_store_in_time_keeps_nothing(engine):
     holder.join(10)
     with read_scope(engine) as session:
         assert session.exec(select(func.count()).select_from(OutboxItem)).one() == 1
+
+
+def test_a_statement_past_the_deadline_keeps_nothing_and_the_limit_ends_with_the_session(
+        engine):
+    with pytest.raises(StoreBusy), \
+            bounded_session(engine, deadline=time.monotonic() + 0.2) as session:
+        enqueue_message(session, to="U0MANAGER1", text="early", dedupe_key="early", now=NOW)
+        session.flush()
+        time.sleep(0.3)
+        session.exec(select(func.count()).select_from(OutboxItem)).one()
+    # The deadline belonged to that session only: the pooled connection it used serves the
+    # next sessions, bounded or not, with no limit left over.
+    with session_scope(engine) as session:
+        enqueue_message(session, to="U0MANAGER1", text="later", dedupe_key="later", now=NOW)
+    with bounded_session(engine, deadline=time.monotonic() + 5) as session:
+        enqueue_message(session, to="U0MANAGER1", text="click", dedupe_key="click", now=NOW)
+    with read_scope(engine) as session:
+        kept = session.exec(select(OutboxItem.dedupe_key).order_by(OutboxItem.id)).all()
+    assert kept == ["later", "click"]
