@@ -294,9 +294,7 @@ def clicks(sizes: Sizes, *, memory: bool, only_memory: bool = False,
         cwd = Path(tmp)
         url = data.copy_sqlite(cached, cwd / "clicks.db")
         config = data.write_toml(data.workspace_data(scale), cwd / "auditbot.toml")
-        users = {**{m: m.lower() for m in data.MANAGERS},
-                 **{data.reviewer_id(k, r): f"rv{k}-{r}" for k in range(sizes.task_types)
-                    for r in range(data.REVIEWERS)}}
+        users = data.slack_users(scale)
         channels = {data.channel_of(k): data.task_key(k) for k in range(sizes.task_types)}
         with SlackSandbox(bot_token=TOKEN, users=users, channels=channels,
                           post_rate_per_sec=100_000, post_burst=100_000) as sandbox:
@@ -408,10 +406,7 @@ class ReadBot:
 
 def _read_bot(url: str, workspace: Workspace, scale: data.Scale) -> ReadBot:
     from bot.demo.local import start_local_bot
-    users = {**{m: m.lower() for m in data.MANAGERS},
-             **{data.reviewer_id(k, r): f"rv{k}-{r}" for k in range(scale.task_types)
-                for r in range(data.REVIEWERS)},
-             **{data.trainer_id(i): f"tr{i}" for i in range(min(scale.trainers, 50))}}
+    users = data.slack_users(scale)
     channels = {data.channel_of(k): data.task_key(k) for k in range(scale.task_types)}
     sandbox = SlackSandbox(users=users, channels={"C0GENERAL": "general", **channels},
                            post_rate_per_sec=1000, post_burst=1000).start()

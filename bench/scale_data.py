@@ -95,6 +95,18 @@ def lead_id(i: int) -> str:
     return f"U0LD{i // LEAD_SPAN:05d}"
 
 
+def slack_users(scale: Scale) -> dict[str, str]:
+    """Everyone the workspace names, as the sandbox's users (id → name): managers,
+    reviewers, trainers and their leads, as a real workspace has them. The bot writes to
+    each (cards, feedback DMs, escalations); one the sandbox did not know would be refused
+    with ``user_not_found``, work a real workspace never makes it do."""
+    return {**{m: m.lower() for m in MANAGERS},
+            **{reviewer_id(k, r): f"rv{k}-{r}" for k in range(scale.task_types)
+               for r in range(REVIEWERS)},
+            **{trainer_id(i): f"tr{i}" for i in range(scale.trainers)},
+            **{lead_id(i): f"lead{i // LEAD_SPAN}" for i in range(0, scale.trainers, LEAD_SPAN)}}
+
+
 def workspace_data(scale: Scale) -> dict[str, Any]:
     """The workspace config, as the TOML file's tables."""
     return {
