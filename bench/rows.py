@@ -741,7 +741,6 @@ def _jsonl(path: Path, scale: data.Scale, count: int) -> None:
 # The indexes of ``trainer_output`` (bot.store.models: its primary key and secondary indexes),
 # for the informative floor with indexes.
 _FLOOR_INDEXES = ("(trainer, task_type, created_at)", "(task_type, created_at)",
-                  "(task_type, item)",
                   "(task_type, created_at) WHERE item IS NOT NULL AND label IS NOT NULL")
 
 

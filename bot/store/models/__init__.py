@@ -35,9 +35,8 @@ class TrainerOutput(SQLModel, table=True):
     __table_args__ = (
         Index("ix_output_trainer_task_created", "trainer", "task_type", "created_at"),
         # The scorecard's and the disagreement threads' reads: a task type's outputs of the
-        # window, and the outputs on given items.
+        # window. (None looks outputs up by item alone: no index on it, migration 0028.)
         Index("ix_output_task_created", "task_type", "created_at"),
-        Index("ix_output_task_item", "task_type", "item"),
         # Only the labelled outputs (most have no label): the scorecard's consistency and
         # team alpha read a task type's window of them without visiting the rest.
         Index("ix_output_labelled", "task_type", "created_at",
