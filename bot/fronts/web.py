@@ -63,7 +63,7 @@ def make_server(web: Flask, *, host: str, port: int,
     server = create_server(web, host=host, port=port, threads=threads, ident="auditbot",
                            max_request_body_size=2 * MAX_BODY_BYTES)
     # Waitress warns once per request queued behind busy threads: under a burst, a line per
-    # click, written by the thread that accepts them all. One a while says the same.
+    # click, written by the thread that accepts them all. One every 10 s says the same.
     dispatcher = server.task_dispatcher
     dispatcher.queue_logger = Throttled(dispatcher.queue_logger)
     return server

@@ -61,7 +61,7 @@ def add_slack_route(web: Flask, bolt: App, ctx: AppContext, *,
                 # One line, without the body (it is the sender's, and may be megabytes).
                 log.warning("slack request refused with %s: %s", refused.status, refused.why)
                 return _flask_response(BoltResponse(status=refused.status,
-                                                      body={"error": refused.error}))
+                                                    body={"error": refused.error}))
             # With process_before_response=False the response is the ack.
             elapsed = time.perf_counter() - started
             log.info("slack request answered %s in %.0f ms", response.status_code,
